@@ -1,0 +1,82 @@
+/** `modelab run`: run a preset or a recipe file, with progress on stderr and a summary or one JSON document on stdout. */
+import path from 'node:path';
+import { selectBackend } from '../engine/backend/backends';
+import { encodeSafetensors } from '../engine/io/safetensors';
+import { writeFileAtomic } from '../engine/io/atomic';
+import type { HostParams } from '../engine/nn/params';
+import { loadPreset, loadRecipeFile } from '../engine/recipe/presets';
+import { runRecipe } from '../engine/recipe/run';
+import type { Recipe } from '../engine/recipe/schema';
+import { InputError } from '../engine/util/errors';
+import { intOption, parse } from './args';
+import { ProgressRenderer } from './progress';
+import { runSummary } from './summary';
+
+export const RUN_HELP = `Usage: modelab run (--preset NAME | --config FILE) [options]
+
+Trains the recipe's endpoints, evaluates them, builds and evaluates its paths, and reports barrier metrics.
+
+Options:
+  --preset NAME      a built-in recipe (see: modelab presets)
+  --config FILE      a recipe JSON file (schema: docs/recipes.md)
+  --backend NAME     tensorflow-gpu | tensorflow | webgpu | wasm | cpu (default: fastest available;
+                     also MODELAB_BACKEND)
+  --seed N           base seed; endpoint seeds derive from it unless the recipe fixes them
+  --data DIR         dataset folder (CIFAR-10 binary batches)
+  --exact            evaluate on the full training and test sets
+  --json             print exactly one JSON document on stdout (progress stays on stderr)
+  --out DIR          also write DIR/run.json and DIR/endpoints.safetensors
+  -h, --help         this help
+
+Exit codes: 0 done, 2 bad input, 130 cancelled (Ctrl-C).`;
+
+export async function runCommand(argv: string[], signal: AbortSignal): Promise<number> {
+  const { values } = parse(argv, {
+    preset: { type: 'string' },
+    config: { type: 'string' },
+    backend: { type: 'string' },
+    seed: { type: 'string' },
+    data: { type: 'string' },
+    exact: { type: 'boolean' },
+    json: { type: 'boolean' },
+    out: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values['help']) {
+    process.stdout.write(`${RUN_HELP}\n`);
+    return 0;
+  }
+  const preset = values['preset'] as string | undefined;
+  const config = values['config'] as string | undefined;
+  if (!preset === !config) throw new InputError('give exactly one of --preset NAME and --config FILE');
+  const recipe: Recipe = preset ? loadPreset(preset) : loadRecipeFile(config!);
+  const seed = intOption(values['seed'], 'seed');
+  if (seed !== undefined) recipe.seed = seed;
+  if (values['exact']) recipe.evaluation = { ...recipe.evaluation, trainSamples: null, testSamples: null };
+  const outDir = values['out'] as string | undefined;
+
+  const backend = await selectBackend((values['backend'] as string | undefined) ?? process.env['MODELAB_BACKEND']);
+  const progress = new ProgressRenderer();
+  const endpointWeights: Record<string, HostParams> = {};
+  const result = await runRecipe(recipe, {
+    backend,
+    preset,
+    dataDir: values['data'] as string | undefined,
+    signal,
+    onProgress: (e) => progress.update(e),
+    onEndpoint: (e, params) => {
+      endpointWeights[e.name] = params;
+    },
+  });
+  progress.finishLine();
+
+  if (outDir) {
+    const tensors: HostParams = {};
+    for (const [name, params] of Object.entries(endpointWeights)) for (const [k, v] of Object.entries(params)) tensors[`${name}.${k}`] = v;
+    writeFileAtomic(path.join(outDir, 'endpoints.safetensors'), encodeSafetensors(tensors, { format: 'modelab', layout: 'dense [in,out]; conv [kh,kw,in,out]' }));
+    writeFileAtomic(path.join(outDir, 'run.json'), `${JSON.stringify(result, null, 2)}\n`);
+  }
+  if (values['json']) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else process.stdout.write(`${runSummary(result)}\n${outDir ? `\nwrote ${path.join(outDir, 'run.json')} and endpoints.safetensors\n` : ''}`);
+  return 0;
+}

@@ -1,0 +1,235 @@
+/**
+ * Backend discovery and selection. Auto-selection goes fastest first:
+ * TensorFlow C with CUDA (`@tensorflow/tfjs-node-gpu`), TensorFlow C on CPU (`@tensorflow/tfjs-node`),
+ * WebGPU (Dawn from the `webgpu` package, only when an adapter exists), WebAssembly (`wasm`), plain JS (`cpu`).
+ * The tfjs-node packages are optional dependencies: they are loaded only when installed and working.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { InputError } from '../util/errors';
+import { ensureGradients } from './gradients';
+
+export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+/** What a run records about where it computed. */
+export interface BackendRecord {
+  backend: BackendName;
+  /** The name tfjs knows the backend by ('tensorflow', 'webgpu', 'wasm', 'cpu'). */
+  tfjsBackend: string;
+  device: string;
+  tfjsVersion: string;
+  details: Record<string, string | number | boolean>;
+}
+
+export interface BackendProbe {
+  name: BackendName;
+  available: boolean;
+  /** Why not, when unavailable. */
+  reason?: string;
+}
+
+const require = createRequire(import.meta.url);
+
+function cpuModel(): string {
+  const cpus = os.cpus();
+  return `${cpus[0]?.model.trim() ?? 'unknown CPU'} (${cpus.length} logical cores)`;
+}
+
+function isInstalled(pkg: string): boolean {
+  try {
+    require.resolve(`${pkg}/package.json`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Dawn on Linux needs the Vulkan loader; probing without it only prints a native warning, so look first. */
+function vulkanLoaderPresent(): boolean {
+  if (process.platform !== 'linux') return true;
+  const dirs = [
+    ...(process.env['LD_LIBRARY_PATH'] ?? '').split(':').filter(Boolean),
+    '/lib/x86_64-linux-gnu', '/usr/lib/x86_64-linux-gnu', '/lib/aarch64-linux-gnu', '/usr/lib/aarch64-linux-gnu',
+    '/usr/lib64', '/lib64', '/usr/lib', '/lib', '/usr/local/lib',
+  ];
+  if (dirs.some((d) => existsSync(path.join(d, 'libvulkan.so.1')))) return true;
+  const ld = spawnSync('ldconfig', ['-p'], { encoding: 'utf8' });
+  return ld.status === 0 && ld.stdout.includes('libvulkan.so.1');
+}
+
+let webgpuAdapterInfo: Record<string, string> | null = null;
+
+async function probeWebGPU(): Promise<BackendProbe> {
+  if (!isInstalled('webgpu') || !isInstalled('@tensorflow/tfjs-backend-webgpu')) {
+    return { name: 'webgpu', available: false, reason: 'the webgpu packages are not installed' };
+  }
+  if (!vulkanLoaderPresent()) return { name: 'webgpu', available: false, reason: 'no Vulkan loader (libvulkan.so.1)' };
+  try {
+    const webgpu = (await import('webgpu')) as unknown as {
+      create: (flags: string[]) => GPU;
+      globals: Record<string, unknown>;
+    };
+    const g = globalThis as unknown as { navigator?: { gpu?: GPU } };
+    if (!g.navigator?.gpu) {
+      Object.assign(globalThis, webgpu.globals);
+      const gpu = webgpu.create([]);
+      if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true, writable: true });
+      Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
+    }
+    const adapter = await g.navigator!.gpu!.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) return { name: 'webgpu', available: false, reason: 'no WebGPU adapter found' };
+    const info = adapter.info;
+    webgpuAdapterInfo = {
+      vendor: info.vendor,
+      architecture: info.architecture,
+      device: info.device,
+      description: info.description,
+    };
+    return { name: 'webgpu', available: true };
+  } catch (e) {
+    return { name: 'webgpu', available: false, reason: `WebGPU failed to start: ${(e as Error).message}` };
+  }
+}
+
+async function probeTensorflow(pkg: string, name: BackendName): Promise<BackendProbe> {
+  if (!isInstalled(pkg)) return { name, available: false, reason: `${pkg} is not installed` };
+  try {
+    await import(pkg);
+    return { name, available: true };
+  } catch (e) {
+    return { name, available: false, reason: `${pkg} failed to load: ${(e as Error).message.split('\n')[0]}` };
+  }
+}
+
+const probes = new Map<BackendName, Promise<BackendProbe>>();
+
+/** Probes one backend (once per process). tfjs-node and tfjs-node-gpu register the same tfjs name, so a
+ *  successful load of one makes the other unavailable. */
+export function probeBackend(name: BackendName): Promise<BackendProbe> {
+  let p = probes.get(name);
+  if (!p) {
+    p = (async (): Promise<BackendProbe> => {
+      switch (name) {
+        case 'tensorflow-gpu':
+          return probeTensorflow('@tensorflow/tfjs-node-gpu', name);
+        case 'tensorflow': {
+          const gpu = probes.get('tensorflow-gpu');
+          if (gpu && (await gpu).available) {
+            return { name, available: false, reason: 'tfjs-node-gpu is loaded (both register the same backend)' };
+          }
+          return probeTensorflow('@tensorflow/tfjs-node', name);
+        }
+        case 'webgpu':
+          return probeWebGPU();
+        case 'wasm':
+          return isInstalled('@tensorflow/tfjs-backend-wasm')
+            ? { name, available: true }
+            : { name, available: false, reason: '@tensorflow/tfjs-backend-wasm is not installed' };
+        case 'cpu':
+          return { name, available: true };
+      }
+    })();
+    probes.set(name, p);
+  }
+  return p;
+}
+
+export async function probeAll(): Promise<BackendProbe[]> {
+  const out: BackendProbe[] = [];
+  for (const n of BACKEND_NAMES) out.push(await probeBackend(n));
+  return out;
+}
+
+async function activate(name: BackendName): Promise<void> {
+  ensureGradients();
+  // Production mode: no debug checks, no console notes from tfjs.
+  tf.enableProdMode();
+  if (name === 'webgpu') await import('@tensorflow/tfjs-backend-webgpu');
+  if (name === 'wasm') {
+    const dir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
+    // The multithreaded wasm build fails under Node; the single-threaded SIMD build is used.
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    setWasmPaths(dir);
+  }
+  const tfName = name.startsWith('tensorflow') ? 'tensorflow' : name;
+  const ok = await tf.setBackend(tfName);
+  if (!ok || tf.getBackend() !== tfName) throw new Error(`tfjs could not initialise the ${name} backend`);
+  await tf.ready();
+}
+
+function record(name: BackendName): BackendRecord {
+  const details: Record<string, string | number | boolean> = { cpu: cpuModel() };
+  let device: string;
+  switch (name) {
+    case 'webgpu': {
+      const info = webgpuAdapterInfo ?? {};
+      for (const [k, v] of Object.entries(info)) if (v) details[`adapter.${k}`] = v;
+      device = [info['vendor'], info['architecture'], info['description'] || info['device']].filter(Boolean).join(' ') ||
+        'WebGPU adapter';
+      break;
+    }
+    case 'wasm':
+      details['simd'] = true;
+      details['threads'] = 1;
+      device = `WebAssembly SIMD, 1 thread on ${cpuModel()}`;
+      break;
+    case 'tensorflow-gpu':
+      device = 'TensorFlow C with CUDA';
+      break;
+    case 'tensorflow':
+      device = `TensorFlow C on ${cpuModel()}`;
+      break;
+    case 'cpu':
+      device = `JavaScript on ${cpuModel()}`;
+      break;
+  }
+  return { backend: name, tfjsBackend: tf.getBackend(), device, tfjsVersion: tf.version_core, details };
+}
+
+let active: BackendRecord | null = null;
+
+/**
+ * Selects and initialises a backend. With no request, the first available in BACKEND_NAMES order wins.
+ * Asking for one that is not available is an InputError naming those that are.
+ */
+export async function selectBackend(requested?: string): Promise<BackendRecord> {
+  if (requested !== undefined && requested !== 'auto') {
+    if (!(BACKEND_NAMES as readonly string[]).includes(requested)) {
+      throw new InputError(`unknown backend '${requested}' (known: ${BACKEND_NAMES.join(', ')})`);
+    }
+    const name = requested as BackendName;
+    if (active?.backend === name) return active;
+    const probe = await probeBackend(name);
+    if (!probe.available) {
+      const avail = (await probeAll()).filter((p) => p.available).map((p) => p.name);
+      throw new InputError(`backend '${name}' is not available here (${probe.reason}); available: ${avail.join(', ')}`);
+    }
+    await activate(name);
+    active = record(name);
+    return active;
+  }
+  if (active) return active;
+  for (const name of BACKEND_NAMES) {
+    const probe = await probeBackend(name);
+    if (!probe.available) continue;
+    try {
+      await activate(name);
+      active = record(name);
+      return active;
+    } catch {
+      // try the next one
+    }
+  }
+  throw new Error('no tfjs backend could be initialised');
+}
+
+export function activeBackend(): BackendRecord | null {
+  return active;
+}

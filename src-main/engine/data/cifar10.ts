@@ -1,0 +1,69 @@
+/**
+ * CIFAR-10 from the standard binary distribution (cifar-10-binary.tar.gz, extracted): data_batch_1.bin …
+ * data_batch_5.bin and test_batch.bin, each 10,000 records of 1 label byte + 3,072 pixel bytes (1,024 red, then
+ * green, then blue, row-major 32×32). Converted to NHWC.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { type Dataset, type NormalizationRequest, channelStats, normalizeBytes, sha256 } from './dataset';
+import { InputError } from '../util/errors';
+
+const RECORD = 1 + 3072;
+const PER_FILE = 10000;
+export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+
+function resolveDir(dir: string): string {
+  // Accept the folder that holds the batches or its parent (the tarball extracts to cifar-10-batches-bin/).
+  const nested = path.join(dir, 'cifar-10-batches-bin');
+  return !existsSync(path.join(dir, 'test_batch.bin')) && existsSync(path.join(nested, 'test_batch.bin')) ? nested : dir;
+}
+
+function readBatches(files: string[]): { images: Uint8Array; labels: Int32Array; hashes: string[] } {
+  const images = new Uint8Array(files.length * PER_FILE * 3072);
+  const labels = new Int32Array(files.length * PER_FILE);
+  const hashes: string[] = [];
+  files.forEach((file, f) => {
+    if (!existsSync(file)) throw new InputError(`CIFAR-10 batch not found: ${file} (expected the binary version's data_batch_1..5.bin and test_batch.bin)`);
+    const size = statSync(file).size;
+    if (size !== RECORD * PER_FILE) {
+      throw new InputError(`${file} has ${size} bytes; a CIFAR-10 binary batch has ${RECORD * PER_FILE} (10,000 records of 3,073 bytes)`);
+    }
+    const buf = readFileSync(file);
+    hashes.push(sha256(buf));
+    for (let r = 0; r < PER_FILE; r++) {
+      const off = r * RECORD;
+      const label = buf[off]!;
+      if (label > 9) throw new InputError(`${file} record ${r} has label ${label}; CIFAR-10 labels are 0..9`);
+      const n = f * PER_FILE + r;
+      labels[n] = label;
+      const dst = n * 3072;
+      for (let p = 0; p < 1024; p++) {
+        images[dst + 3 * p] = buf[off + 1 + p]!;
+        images[dst + 3 * p + 1] = buf[off + 1 + 1024 + p]!;
+        images[dst + 3 * p + 2] = buf[off + 1 + 2048 + p]!;
+      }
+    }
+  });
+  return { images, labels, hashes };
+}
+
+export function loadCifar10(dirArg: string | undefined, normalize: NormalizationRequest): Dataset {
+  if (!dirArg) throw new InputError('CIFAR-10 needs its folder: pass --data DIR (the extracted cifar-10-batches-bin)');
+  if (!existsSync(dirArg)) throw new InputError(`CIFAR-10 folder not found: ${dirArg}`);
+  const dir = resolveDir(dirArg);
+  const train = readBatches([1, 2, 3, 4, 5].map((i) => path.join(dir, `data_batch_${i}.bin`)));
+  const test = readBatches([path.join(dir, 'test_batch.bin')]);
+  const stats = normalize.kind === 'standardize' ? channelStats(train.images, 3) : undefined;
+  const tr = normalizeBytes(train.images, 3, normalize, stats);
+  const te = normalizeBytes(test.images, 3, normalize, stats);
+  return {
+    name: 'cifar10',
+    inputShape: [32, 32, 3],
+    classes: 10,
+    train: { x: tr.x, y: train.labels, n: train.labels.length },
+    test: { x: te.x, y: test.labels, n: test.labels.length },
+    normalization: tr.normalization,
+    checksum: sha256(...train.hashes, ...test.hashes),
+    source: `CIFAR-10 binary batches in ${dir}`,
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * The pure forward pass f_θ(x) of an ArchSpec (see spec.ts for layouts). Hidden layers: affine map, ReLU, optional
+ * max-pool, optional dropout (training only). The last layer is affine and returns logits.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Rng } from '../util/rng';
+import { conv2d } from './conv';
+import { dense } from './dense';
+import type { DeviceParams } from './params';
+import type { ArchSpec, LayerSpec } from './spec';
+
+export interface ForwardOptions {
+  /** Apply each layer's training dropout, masks drawn from this generator (inverted dropout: kept × 1/(1−p)). */
+  dropoutRng?: Rng;
+}
+
+function dropoutMask(shape: number[], p: number, rng: Rng): tf.Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const m = new Float32Array(n);
+  const keep = 1 / (1 - p);
+  for (let i = 0; i < n; i++) m[i] = rng.next() < p ? 0 : keep;
+  return tf.tensor(m, shape);
+}
+
+function asInput(spec: ArchSpec, x: tf.Tensor): tf.Tensor {
+  const [h, w, c] = spec.input;
+  if (spec.layers[0]!.type === 'conv') return x.rank === 4 ? x : tf.reshape(x, [-1, h, w, c]);
+  return x.rank === 2 ? x : tf.reshape(x, [-1, h * w * c]);
+}
+
+/** Applies layer i (1-based): affine map, then for hidden layers ReLU, pooling and (training) dropout. */
+function applyLayer(layer: LayerSpec, i: number, params: DeviceParams, x: tf.Tensor, last: boolean, opts: ForwardOptions): tf.Tensor {
+  const w = params[`A${i}.w`]!;
+  const b = layer.bias ? params[`A${i}.b`] : undefined;
+  let y: tf.Tensor;
+  if (layer.type === 'dense') {
+    const x2 = x.rank === 2 ? (x as tf.Tensor2D) : (tf.reshape(x, [x.shape[0]!, -1]) as tf.Tensor2D);
+    y = dense(x2, w as tf.Tensor2D, b, !last);
+  } else {
+    y = conv2d(x as tf.Tensor4D, w as tf.Tensor4D, layer.stride, layer.padding);
+    if (b) y = tf.add(y, b);
+    y = tf.relu(y);
+    if (layer.pool) y = tf.maxPool(y as tf.Tensor4D, layer.pool.size, layer.pool.stride, 'valid');
+  }
+  if (!last && layer.dropout > 0 && opts.dropoutRng) {
+    const shape = layer.type === 'dense' ? y.shape : [y.shape[0]!, 1, 1, y.shape[3]!];
+    y = tf.mul(y, dropoutMask(shape, layer.dropout, opts.dropoutRng));
+  }
+  return y;
+}
+
+/** Logits f_θ(x). x is [N, H, W, C] or [N, H·W·C]. */
+export function forward(spec: ArchSpec, params: DeviceParams, x: tf.Tensor, opts: ForwardOptions = {}): tf.Tensor2D {
+  return tf.tidy(() => {
+    let y = asInput(spec, x);
+    const d = spec.layers.length;
+    spec.layers.forEach((layer, k) => {
+      y = applyLayer(layer, k + 1, params, y, k === d - 1, opts);
+    });
+    return y as tf.Tensor2D;
+  }) as tf.Tensor2D;
+}
+
+/** Input of the top layer A_d, flattened to [N, features]: the penultimate features φ(x^{d−1}) (pooled). */
+export function penultimate(spec: ArchSpec, params: DeviceParams, x: tf.Tensor): tf.Tensor2D {
+  return tf.tidy(() => {
+    let y = asInput(spec, x);
+    const d = spec.layers.length;
+    for (let k = 0; k < d - 1; k++) y = applyLayer(spec.layers[k]!, k + 1, params, y, false, {});
+    return tf.reshape(y, [y.shape[0]!, -1]) as tf.Tensor2D;
+  });
+}
+
+/** Logits from penultimate features: the top layer alone (dense A_d, plus bias if any). */
+export function topLayer(spec: ArchSpec, params: DeviceParams, features: tf.Tensor2D): tf.Tensor2D {
+  const d = spec.layers.length;
+  const top = spec.layers[d - 1]!;
+  return tf.tidy(() => dense(features, params[`A${d}.w`] as tf.Tensor2D, top.bias ? params[`A${d}.b`] : undefined, false));
+}

@@ -1,0 +1,120 @@
+/** From a recipe document to what the engine runs: validation with one-line messages, defaults, architecture specs. */
+import { z } from 'zod';
+import type { ArchSpec, LayerSpec } from '../nn/spec';
+import { layerOutputShapes } from '../nn/spec';
+import type { TrainConfig } from '../train/loop';
+import { InputError } from '../util/errors';
+import { deriveSeed } from '../util/rng';
+import { type ArchitectureConfig, type Recipe, recipeSchema, trainingSchema } from './schema';
+
+function formatIssues(err: z.ZodError, prefix = ''): string {
+  return err.issues
+    .slice(0, 3)
+    .map((i) => `${prefix}${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
+    .join('; ');
+}
+
+/** Validates a recipe document; throws InputError with a one-line reason naming the offending fields. */
+export function parseRecipe(doc: unknown, source = 'recipe'): Recipe {
+  const r = recipeSchema.safeParse(doc);
+  if (!r.success) throw new InputError(`${source}: ${formatIssues(r.error)}`);
+  const recipe = r.data;
+  const names = recipe.endpoints.map((e) => e.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new InputError(`${source}: endpoints: the name '${dup}' is used twice`);
+  recipe.endpoints.forEach((e, i) => {
+    if (e.training) trainingFor(recipe, i, source);
+  });
+  const a = recipe.architecture;
+  if (a.type === 'mlp' && Array.isArray(a.dropout) && a.dropout.length !== a.hidden.length) {
+    throw new InputError(`${source}: architecture.dropout: ${a.dropout.length} values for ${a.hidden.length} hidden layers`);
+  }
+  const pathNames = new Set<string>();
+  recipe.paths.forEach((p, i) => {
+    if (recipe.endpoints.length < 2) throw new InputError(`${source}: paths.${i}: a path needs two endpoints`);
+    const from = p.from ?? names[0]!;
+    const to = p.to ?? names[1]!;
+    for (const [field, v] of [['from', from], ['to', to]] as const) {
+      if (!names.includes(v)) throw new InputError(`${source}: paths.${i}.${field}: no endpoint named '${v}' (endpoints: ${names.join(', ')})`);
+    }
+    if (from === to) throw new InputError(`${source}: paths.${i}: from and to are the same endpoint`);
+    const name = pathName(p, i);
+    if (pathNames.has(name)) throw new InputError(`${source}: paths.${i}.name: '${name}' is used twice`);
+    pathNames.add(name);
+  });
+  return recipe;
+}
+
+export function pathName(p: Recipe['paths'][number], i: number): string {
+  return p.name ?? (i === 0 ? p.type : `${p.type}-${i}`);
+}
+
+export function pathEnds(recipe: Recipe, p: Recipe['paths'][number]): { from: string; to: string } {
+  return { from: p.from ?? recipe.endpoints[0]!.name, to: p.to ?? recipe.endpoints[1]!.name };
+}
+
+/** Seed of endpoint i: its own seed if given, else derived from the recipe seed and its name. */
+export function endpointSeed(recipe: Recipe, i: number): number {
+  const e = recipe.endpoints[i]!;
+  return e.seed ?? deriveSeed(recipe.seed, `endpoint:${e.name}`);
+}
+
+/** The merged, validated training settings of endpoint i as the training loop takes them. */
+export function trainingFor(recipe: Recipe, i: number, source = 'recipe'): TrainConfig {
+  const e = recipe.endpoints[i]!;
+  let t = recipe.training;
+  if (e.training) {
+    const merged = trainingSchema.safeParse({ ...stripDefaults(recipe.training), ...e.training });
+    if (!merged.success) throw new InputError(`${source}: endpoints.${i}.training: ${formatIssues(merged.error)}`);
+    t = merged.data;
+  }
+  const optimizer =
+    t.optimizer === 'sgd'
+      ? { type: 'sgd' as const, lr: t.lr ?? 0.1, momentum: t.momentum, nesterov: t.nesterov, weightDecay: t.weightDecay }
+      : { type: 'adam' as const, lr: t.lr ?? 1e-3, beta1: t.beta1, beta2: t.beta2, epsilon: t.epsilon, weightDecay: t.weightDecay };
+  return {
+    optimizer,
+    schedule: t.schedule,
+    batchSize: t.batchSize,
+    ...(t.steps !== undefined ? { steps: t.steps } : { epochs: t.epochs ?? 1 }),
+    augment: t.augment,
+    checkpointEvery: t.checkpointEvery,
+  };
+}
+
+function stripDefaults<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Expands the compact architecture of a recipe into a full spec for a dataset's input shape and classes. */
+export function resolveArchitecture(a: ArchitectureConfig, input: [number, number, number], classes: number): ArchSpec {
+  const layers: LayerSpec[] = [];
+  if (a.type === 'mlp') {
+    a.hidden.forEach((units, k) => {
+      const dropout = Array.isArray(a.dropout) ? a.dropout[k]! : a.dropout;
+      layers.push({ type: 'dense', units, bias: a.bias, dropout });
+    });
+  } else {
+    for (const c of a.conv) {
+      layers.push({
+        type: 'conv',
+        filters: c.filters,
+        kernel: c.kernel,
+        stride: c.stride,
+        padding: c.padding,
+        bias: a.bias,
+        pool: c.pool ? { size: c.pool, stride: c.pool } : null,
+        dropout: c.dropout,
+      });
+    }
+    for (const d of a.dense) layers.push({ type: 'dense', units: d.units, bias: a.bias, dropout: d.dropout });
+  }
+  layers.push({ type: 'dense', units: classes, bias: a.bias, dropout: 0 });
+  const spec: ArchSpec = { input, layers };
+  try {
+    layerOutputShapes(spec);
+  } catch (e) {
+    throw new InputError(`architecture: ${(e as Error).message}`);
+  }
+  return spec;
+}

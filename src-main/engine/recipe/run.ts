@@ -1,0 +1,139 @@
+/**
+ * Runs a recipe end to end in this process: load data, train every endpoint, evaluate them, build and evaluate every
+ * path, and compute barrier metrics. Reports progress through one callback; cancellable through an AbortSignal.
+ */
+import { type BackendRecord } from '../backend/backends';
+import { type Dataset, featureCount, subset } from '../data/dataset';
+import { loadDataset } from '../data/load';
+import { barrierOf } from '../eval/barrier';
+import { DeviceSplit, evaluate } from '../eval/evaluate';
+import { type HostParams, disposeParams, toDevice } from '../nn/params';
+import { type ArchSpec, describeArch, parameterCount } from '../nn/spec';
+import { evaluatePathPoints } from '../paths/evaluate-path';
+import { type ParamPath, linearPath, tGrid } from '../paths/path';
+import { train } from '../train/loop';
+import { throwIfCancelled } from '../util/errors';
+import type { ProgressFn } from '../util/progress';
+import { deriveSeed } from '../util/rng';
+import { type EndpointResult, type PathResult, RUN_SCHEMA, type RunResult } from './result';
+import { endpointSeed, pathEnds, pathName, resolveArchitecture, trainingFor } from './resolve';
+import type { Recipe } from './schema';
+import { VERSION } from '../version';
+
+export interface RunOptions {
+  backend: BackendRecord;
+  preset?: string;
+  dataDir?: string;
+  onProgress?: ProgressFn;
+  signal?: AbortSignal;
+  /** Called as soon as an endpoint is trained (exports, persistence). */
+  onEndpoint?: (e: EndpointResult, params: HostParams) => void | Promise<void>;
+  /** Called as soon as a path is evaluated. */
+  onPath?: (p: PathResult, path: ParamPath) => void | Promise<void>;
+  /** Called with the spec and dataset once they are known. */
+  onSetup?: (info: { spec: ArchSpec; data: Dataset }) => void | Promise<void>;
+}
+
+async function timed<T>(timings: Record<string, number>, key: string, f: () => Promise<T> | T): Promise<T> {
+  const t0 = performance.now();
+  try {
+    return await f();
+  } finally {
+    timings[key] = (performance.now() - t0) / 1000;
+  }
+}
+
+export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunResult> {
+  const startedAt = new Date().toISOString();
+  const t0 = performance.now();
+  const timings: Record<string, number> = {};
+  const data = await timed(timings, 'data', () => loadDataset(recipe.dataset, { dataDir: opts.dataDir }));
+  const spec = resolveArchitecture(recipe.architecture, data.inputShape, data.classes);
+  await opts.onSetup?.({ spec, data });
+
+  const endpoints: EndpointResult[] = [];
+  const weights = new Map<string, HostParams>();
+  for (let i = 0; i < recipe.endpoints.length; i++) {
+    throwIfCancelled(opts.signal);
+    const e = recipe.endpoints[i]!;
+    const seed = endpointSeed(recipe, i);
+    const r = await timed(timings, `train:${e.name}`, () =>
+      train(spec, data, trainingFor(recipe, i), { seed, stage: `train:${e.name}`, label: `train ${e.name}`, onProgress: opts.onProgress, signal: opts.signal }),
+    );
+    weights.set(e.name, r.params);
+    endpoints.push({
+      name: e.name,
+      seed,
+      train: { loss: NaN, acc: NaN },
+      test: { loss: NaN, acc: NaN },
+      training: { steps: r.steps, samples: r.samples, seconds: r.seconds, samplesPerSec: r.samplesPerSec, curve: r.curve },
+    });
+  }
+
+  const features = featureCount(data);
+  const ev = recipe.evaluation;
+  const evalTrain = subset(data.train, ev.trainSamples, deriveSeed(ev.seed, 'eval-train'), features);
+  const evalTest = subset(data.test, ev.testSamples, deriveSeed(ev.seed, 'eval-test'), features);
+  const splits = { train: new DeviceSplit(evalTrain, features, ev.batchSize), test: new DeviceSplit(evalTest, features, ev.batchSize) };
+  const paths: PathResult[] = [];
+  try {
+    await timed(timings, 'eval:endpoints', async () => {
+      for (const e of endpoints) {
+        const dev = toDevice(weights.get(e.name)!);
+        try {
+          e.train = await evaluate(spec, dev, splits.train);
+          e.test = await evaluate(spec, dev, splits.test);
+        } finally {
+          disposeParams(dev);
+        }
+        await opts.onEndpoint?.(e, weights.get(e.name)!);
+      }
+    });
+    for (let i = 0; i < recipe.paths.length; i++) {
+      throwIfCancelled(opts.signal);
+      const p = recipe.paths[i]!;
+      const name = pathName(p, i);
+      const ends = pathEnds(recipe, p);
+      const path = linearPath(weights.get(ends.from)!, weights.get(ends.to)!, name);
+      const points = await timed(timings, `path:${name}`, () =>
+        evaluatePathPoints(spec, path, tGrid(path, { points: p.points }), splits, { onProgress: opts.onProgress, signal: opts.signal }),
+      );
+      const result: PathResult = { name, kind: path.method, ...ends, segments: path.segments, points, barrier: barrierOf(points) };
+      paths.push(result);
+      await opts.onPath?.(result, path);
+    }
+  } finally {
+    splits.train.dispose();
+    splits.test.dispose();
+  }
+  timings['total'] = (performance.now() - t0) / 1000;
+  return {
+    schema: RUN_SCHEMA,
+    modelab: VERSION,
+    name: recipe.name,
+    preset: opts.preset ?? null,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    backend: opts.backend.backend,
+    device: opts.backend.device,
+    tfjsVersion: opts.backend.tfjsVersion,
+    backendDetails: opts.backend.details,
+    config: recipe,
+    architecture: { spec, description: describeArch(spec), parameters: parameterCount(spec) },
+    dataset: {
+      name: data.name,
+      source: data.source,
+      checksum: data.checksum,
+      normalization: data.normalization,
+      inputShape: data.inputShape,
+      classes: data.classes,
+      trainSize: data.train.n,
+      testSize: data.test.n,
+      evalTrainSize: evalTrain.n,
+      evalTestSize: evalTest.n,
+    },
+    endpoints,
+    paths,
+    timings,
+  };
+}

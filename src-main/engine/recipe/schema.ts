@@ -1,0 +1,179 @@
+/**
+ * The experiment recipe: one JSON document naming the dataset, the architecture, how each endpoint is trained, the
+ * paths to build and how to evaluate them. Validated with zod; unknown keys are errors (they are usually typos).
+ * Defaults are filled in, and the resolved recipe is what a run records.
+ */
+import { z } from 'zod';
+
+const posInt = z.number().int().positive();
+const prob = z.number().min(0).lt(1);
+const subsetSize = posInt.nullable().optional();
+const normalize = z.enum(['scale', 'standardize', 'none']);
+
+const realData = {
+  /** Use a deterministic subset of this many training / test samples (null: all). */
+  train: subsetSize,
+  test: subsetSize,
+  subsetSeed: z.number().int().nonnegative().default(0),
+  normalize: normalize.default('scale'),
+};
+
+export const datasetSchema = z.discriminatedUnion('name', [
+  z.object({ name: z.literal('mnist'), ...realData }).strict(),
+  z.object({ name: z.literal('fashion-mnist'), ...realData }).strict(),
+  z.object({ name: z.literal('cifar10'), dir: z.string().optional(), ...realData, normalize: normalize.default('standardize') }).strict(),
+  z
+    .object({
+      name: z.literal('idx'),
+      trainImages: z.string(),
+      trainLabels: z.string(),
+      testImages: z.string(),
+      testLabels: z.string(),
+      classes: z.number().int().min(2).optional(),
+      ...realData,
+    })
+    .strict(),
+  z
+    .object({
+      name: z.literal('gaussian-mixture'),
+      classes: z.number().int().min(2).default(4),
+      dim: posInt.default(16),
+      train: posInt.default(2000),
+      test: posInt.default(1000),
+      separation: z.number().positive().default(4),
+      noise: z.number().positive().default(1),
+      clustersPerClass: posInt.default(2),
+      seed: z.number().int().nonnegative().default(0),
+    })
+    .strict(),
+  z
+    .object({
+      name: z.literal('spirals'),
+      arms: z.number().int().min(2).default(2),
+      turns: z.number().positive().default(1.5),
+      noise: z.number().nonnegative().default(0.05),
+      train: posInt.default(2000),
+      test: posInt.default(1000),
+      seed: z.number().int().nonnegative().default(0),
+    })
+    .strict(),
+]);
+
+const dropoutSpec = z.union([prob, z.array(prob)]).default(0);
+
+const convLayer = z
+  .object({
+    filters: posInt,
+    kernel: posInt.default(3),
+    stride: posInt.default(1),
+    padding: z.enum(['same', 'valid']).default('same'),
+    /** Max-pool size (= stride) after the ReLU; null for none. */
+    pool: posInt.nullable().default(null),
+    dropout: prob.default(0),
+  })
+  .strict();
+
+const denseLayer = z.union([posInt.transform((units) => ({ units, dropout: 0 })), z.object({ units: posInt, dropout: prob.default(0) }).strict()]);
+
+export const architectureSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('mlp'),
+      hidden: z.array(posInt).min(1),
+      bias: z.boolean().default(false),
+      /** One probability for every hidden layer, or one per hidden layer. */
+      dropout: dropoutSpec,
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('cnn'),
+      conv: z.array(convLayer).min(1),
+      /** Hidden dense layers between the convolutions and the output layer. */
+      dense: z.array(denseLayer).default([]),
+      bias: z.boolean().default(false),
+    })
+    .strict(),
+]);
+
+const schedule = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('constant') }).strict(),
+  z.object({ type: z.literal('step'), every: z.number().positive(), factor: z.number().positive() }).strict(),
+  z.object({ type: z.literal('cosine'), minLr: z.number().nonnegative().default(0) }).strict(),
+  z.object({ type: z.literal('inverse-time'), decay: z.number().nonnegative() }).strict(),
+]);
+
+export const trainingSchema = z
+  .object({
+    optimizer: z.enum(['sgd', 'adam']).default('sgd'),
+    lr: z.number().positive().optional(),
+    momentum: z.number().min(0).lt(1).default(0.9),
+    nesterov: z.boolean().default(false),
+    weightDecay: z.number().nonnegative().default(0),
+    beta1: z.number().min(0).lt(1).default(0.9),
+    beta2: z.number().min(0).lt(1).default(0.999),
+    epsilon: z.number().positive().default(1e-8),
+    schedule: schedule.default({ type: 'constant' }),
+    batchSize: posInt.default(128),
+    epochs: z.number().positive().optional(),
+    steps: posInt.optional(),
+    augment: z.object({ flip: z.boolean().default(false), crop: z.number().int().nonnegative().default(0) }).strict().optional(),
+    checkpointEvery: z.number().positive().optional(),
+  })
+  .strict()
+  .refine((t) => !(t.epochs !== undefined && t.steps !== undefined), { message: 'give epochs or steps, not both' });
+
+const endpoint = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only'),
+    seed: z.number().int().nonnegative().optional(),
+    /** Fields that override the shared training settings for this endpoint. */
+    training: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+const pathName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . and - only');
+
+export const pathSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('linear'),
+      name: pathName.optional(),
+      from: z.string().optional(),
+      to: z.string().optional(),
+      points: z.number().int().min(2).default(61),
+    })
+    .strict(),
+]);
+
+export const evaluationSchema = z
+  .object({
+    /** Training samples used for train loss/accuracy (null: the whole training set). */
+    trainSamples: posInt.nullable().default(10000),
+    /** Test samples (null: the whole test set). */
+    testSamples: posInt.nullable().default(null),
+    batchSize: posInt.default(1000),
+    seed: z.number().int().nonnegative().default(0),
+  })
+  .strict();
+
+export const recipeSchema = z
+  .object({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    seed: z.number().int().nonnegative().default(1),
+    dataset: datasetSchema,
+    architecture: architectureSchema,
+    training: trainingSchema,
+    endpoints: z.array(endpoint).min(1).default([{ name: 'A' }, { name: 'B' }]),
+    paths: z.array(pathSchema).default([]),
+    evaluation: evaluationSchema.default({ trainSamples: 10000, testSamples: null, batchSize: 1000, seed: 0 }),
+  })
+  .strict();
+
+export type Recipe = z.infer<typeof recipeSchema>;
+export type RecipeInput = z.input<typeof recipeSchema>;
+export type DatasetConfig = z.infer<typeof datasetSchema>;
+export type ArchitectureConfig = z.infer<typeof architectureSchema>;
+export type TrainingConfig = z.infer<typeof trainingSchema>;
+export type PathConfig = z.infer<typeof pathSchema>;
