@@ -1,7 +1,19 @@
 /** The end-of-run summary printed on a terminal. */
-import type { RunResult } from '../engine/recipe/result';
+import type { PathResult, RunResult } from '../engine/recipe/result';
 import { formatDuration } from './progress';
 import { num, pct, table } from './table';
+
+function checkLine(c: PathResult['check']): string {
+  const parts = [
+    `${c.pass ? 'PASS' : 'FAIL'}`,
+    `ends exact ${c.endpoints.startsAtA && c.endpoints.endsAtB ? 'yes' : 'NO'}`,
+    `segments ${c.segmentCount.actual}/${c.segmentCount.expected}`,
+  ];
+  if (c.functionPreserving.segments) parts.push(`(b)/(c) max |Δout| ${c.functionPreserving.maxAbsDiff.toExponential(1)}`);
+  if (c.topLayerOnly.segments) parts.push(`(a) top layer only ${c.topLayerOnly.violations.length === 0 ? 'yes' : 'NO'}`);
+  if (c.lossBound) parts.push(`max train loss ${num(c.lossBound.maxTrainLoss)} ≤ bound ${num(c.lossBound.bound)} (ε ${num(c.lossBound.epsilon)}): ${c.lossBound.pass ? 'yes' : 'NO'}`);
+  return parts.join(', ');
+}
 
 export function runSummary(r: RunResult): string {
   const out: string[] = [];
@@ -15,9 +27,34 @@ export function runSummary(r: RunResult): string {
       r.endpoints.map((e) => [e.name, String(e.seed), num(e.train.loss), pct(e.train.acc), num(e.test.loss), pct(e.test.acc), formatDuration(e.training.seconds), String(Math.round(e.training.samplesPerSec))]),
     ),
   );
+  if (r.stability?.dropout) {
+    out.push('');
+    const rows = Object.entries(r.stability.dropout).map(([name, s]) => [
+      name,
+      `${s.keepFraction} (r=${num(s.r, 3)})`,
+      num(s.base.loss),
+      s.perLayer.map((p) => `θ_${p.i}: ${num(p.train.loss)} / ${pct(p.train.acc)}`).join('  '),
+      num(s.epsilon),
+      `${s.chosen} (best of ${s.candidates.length})`,
+    ]);
+    out.push('dropout stability (Definition 1, training evaluation set)');
+    out.push(table(['endpoint', 'kept', 'L(θ)', 'L(θ_i) / acc', 'ε', 'kept sets'], rows));
+  }
+  if (r.stability?.sweep) {
+    out.push('');
+    out.push(`keep-fraction sweep: θ_1, best of ${r.stability.sweep.masks} random kept sets, mean ± std over endpoints`);
+    out.push(
+      table(
+        ['kept', 'train loss', 'train acc'],
+        r.stability.sweep.points.map((p) => [p.keepFraction.toFixed(2), `${num(p.loss.mean)} ± ${num(p.loss.std)}`, `${pct(p.acc.mean)} ± ${pct(p.acc.std)}`]),
+      ),
+    );
+  }
   for (const p of r.paths) {
     out.push('');
     out.push(`path ${p.name} (${p.kind}, ${p.from} → ${p.to}): ${p.segments.length} segment${p.segments.length === 1 ? '' : 's'}, ${p.points.length} points`);
+    out.push(`  evaluation: ${p.cost.fullPassEquivalents.toFixed(2)} full-pass equivalents (naive ${p.cost.naive}), ${p.cost.distinctFunctions} distinct vertex functions`);
+    out.push(`  check: ${checkLine(p.check)}`);
     const rows: string[][] = [];
     for (const split of ['train', 'test'] as const) {
       const b = p.barrier[split];

@@ -77,3 +77,16 @@ export function topLayer(spec: ArchSpec, params: DeviceParams, features: tf.Tens
   const top = spec.layers[d - 1]!;
   return tf.tidy(() => dense(features, params[`A${d}.w`] as tf.Tensor2D, top.bias ? params[`A${d}.b`] : undefined, false));
 }
+
+/** Every hidden layer's output φ(x^i) (after ReLU and pooling), flattened per sample as [N, …] tensors. */
+export function hiddenOutputs(spec: ArchSpec, params: DeviceParams, x: tf.Tensor): tf.Tensor[] {
+  return tf.tidy(() => {
+    const outs: tf.Tensor[] = [];
+    let y = asInput(spec, x);
+    for (let k = 0; k < spec.layers.length - 1; k++) {
+      y = applyLayer(spec.layers[k]!, k + 1, params, y, false, {});
+      outs.push(y);
+    }
+    return outs;
+  });
+}

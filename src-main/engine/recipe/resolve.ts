@@ -38,15 +38,19 @@ export function parseRecipe(doc: unknown, source = 'recipe'): Recipe {
       if (!names.includes(v)) throw new InputError(`${source}: paths.${i}.${field}: no endpoint named '${v}' (endpoints: ${names.join(', ')})`);
     }
     if (from === to) throw new InputError(`${source}: paths.${i}: from and to are the same endpoint`);
-    const name = pathName(p, i);
+    const name = pathName(recipe, i);
     if (pathNames.has(name)) throw new InputError(`${source}: paths.${i}.name: '${name}' is used twice`);
     pathNames.add(name);
   });
   return recipe;
 }
 
-export function pathName(p: Recipe['paths'][number], i: number): string {
-  return p.name ?? (i === 0 ? p.type : `${p.type}-${i}`);
+/** Path i's name: its own, or its type (numbered from the second path of the same type on: linear, linear-2, …). */
+export function pathName(recipe: Pick<Recipe, 'paths'>, i: number): string {
+  const p = recipe.paths[i]!;
+  if (p.name) return p.name;
+  const nth = recipe.paths.slice(0, i + 1).filter((q) => !q.name && q.type === p.type).length;
+  return nth === 1 ? p.type : `${p.type}-${nth}`;
 }
 
 export function pathEnds(recipe: Recipe, p: Recipe['paths'][number]): { from: string; to: string } {

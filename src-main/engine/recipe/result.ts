@@ -5,6 +5,8 @@ import type { Metrics } from '../eval/evaluate';
 import type { Normalization } from '../data/dataset';
 import type { ArchSpec } from '../nn/spec';
 import type { Segment } from '../paths/path';
+import type { PathCost, PathVerification } from '../paths/structured-eval';
+import type { DropoutStability } from '../theory/dropout-stability';
 import type { CurvePoint } from '../train/loop';
 import type { Recipe } from './schema';
 
@@ -18,15 +20,48 @@ export interface EndpointResult {
   training: { steps: number; samples: number; seconds: number; samplesPerSec: number; curve: CurvePoint[] };
 }
 
+export interface PathCheck {
+  /** All of the checks below hold. */
+  pass: boolean;
+  /** First vertex equals θ_from and last equals θ_to, bit for bit. */
+  endpoints: { startsAtA: boolean; endsAtB: boolean };
+  segmentCount: { expected: number; actual: number; pass: boolean };
+  /** (b)/(c) segments: output at an interior point against the segment's function, on a check batch. */
+  functionPreserving: PathVerification['functionPreserving'];
+  /** (a) segments: nothing but A_d changes, and the output is affine in t at an interior point. */
+  topLayerOnly: PathVerification['topLayerOnly'];
+  /** The proven bound, where the construction has one: measured max train loss against it. */
+  lossBound?: { maxTrainLoss: number; t: number; bound: number; epsilon: number; formula: string; pass: boolean };
+}
+
 export interface PathResult {
   name: string;
-  /** The construction: 'linear', … */
+  /** The construction: 'linear', 'theorem1', … */
   kind: string;
   from: string;
   to: string;
   segments: Segment[];
   points: PathPoint[];
   barrier: Barrier;
+  /** Forward passes the evaluation used against the naive count. */
+  cost: PathCost;
+  check: PathCheck;
+  /** Construction parameters and measurements (kept sets, r, ε, tries …). */
+  construction: Record<string, unknown>;
+}
+
+export interface SweepPoint {
+  keepFraction: number;
+  loss: { mean: number; std: number };
+  acc: { mean: number; std: number };
+  perEndpoint: Record<string, Metrics>;
+}
+
+export interface StabilityReport {
+  /** Definition 1 for each endpoint. */
+  dropout?: Record<string, DropoutStability>;
+  /** Loss/accuracy of θ_1 against the kept fraction (best of `masks` random kept sets). */
+  sweep?: { masks: number; points: SweepPoint[] };
 }
 
 export interface RunResult {
@@ -55,6 +90,7 @@ export interface RunResult {
     evalTestSize: number;
   };
   endpoints: EndpointResult[];
+  stability?: StabilityReport;
   paths: PathResult[];
   /** Wall-clock seconds per stage. */
   timings: Record<string, number>;

@@ -3,20 +3,20 @@
  * path, and compute barrier metrics. Reports progress through one callback; cancellable through an AbortSignal.
  */
 import { type BackendRecord } from '../backend/backends';
-import { type Dataset, featureCount, subset } from '../data/dataset';
+import type { Dataset } from '../data/dataset';
 import { loadDataset } from '../data/load';
-import { barrierOf } from '../eval/barrier';
-import { DeviceSplit, evaluate } from '../eval/evaluate';
-import { type HostParams, disposeParams, toDevice } from '../nn/params';
+import { evaluateHost } from '../eval/host';
+import type { HostParams } from '../nn/params';
 import { type ArchSpec, describeArch, parameterCount } from '../nn/spec';
-import { evaluatePathPoints } from '../paths/evaluate-path';
-import { type ParamPath, linearPath, tGrid } from '../paths/path';
+import type { ParamPath } from '../paths/path';
 import { train } from '../train/loop';
 import { throwIfCancelled } from '../util/errors';
 import type { ProgressFn } from '../util/progress';
-import { deriveSeed } from '../util/rng';
-import { type EndpointResult, type PathResult, RUN_SCHEMA, type RunResult } from './result';
-import { endpointSeed, pathEnds, pathName, resolveArchitecture, trainingFor } from './resolve';
+import { ExperimentContext } from './context';
+import { buildAndEvaluatePath } from './paths';
+import { type EndpointResult, type PathResult, RUN_SCHEMA, type RunResult, type StabilityReport } from './result';
+import { endpointSeed, pathName, resolveArchitecture, trainingFor } from './resolve';
+import { stabilityReport } from './stability';
 import type { Recipe } from './schema';
 import { VERSION } from '../version';
 
@@ -70,41 +70,29 @@ export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunRe
     });
   }
 
-  const features = featureCount(data);
-  const ev = recipe.evaluation;
-  const evalTrain = subset(data.train, ev.trainSamples, deriveSeed(ev.seed, 'eval-train'), features);
-  const evalTest = subset(data.test, ev.testSamples, deriveSeed(ev.seed, 'eval-test'), features);
-  const splits = { train: new DeviceSplit(evalTrain, features, ev.batchSize), test: new DeviceSplit(evalTest, features, ev.batchSize) };
+  const ctx = new ExperimentContext(recipe, spec, data, weights, opts.onProgress, opts.signal);
   const paths: PathResult[] = [];
+  let stability: StabilityReport | undefined;
   try {
     await timed(timings, 'eval:endpoints', async () => {
       for (const e of endpoints) {
-        const dev = toDevice(weights.get(e.name)!);
-        try {
-          e.train = await evaluate(spec, dev, splits.train);
-          e.test = await evaluate(spec, dev, splits.test);
-        } finally {
-          disposeParams(dev);
-        }
-        await opts.onEndpoint?.(e, weights.get(e.name)!);
+        const theta = weights.get(e.name)!;
+        e.train = await evaluateHost(spec, theta, ctx.splits.train);
+        e.test = await evaluateHost(spec, theta, ctx.splits.test);
+        ctx.endpointMetrics.set(e.name, { train: e.train, test: e.test });
+        await opts.onEndpoint?.(e, theta);
       }
     });
+    stability = await timed(timings, 'stability', () => stabilityReport(ctx));
     for (let i = 0; i < recipe.paths.length; i++) {
       throwIfCancelled(opts.signal);
       const p = recipe.paths[i]!;
-      const name = pathName(p, i);
-      const ends = pathEnds(recipe, p);
-      const path = linearPath(weights.get(ends.from)!, weights.get(ends.to)!, name);
-      const points = await timed(timings, `path:${name}`, () =>
-        evaluatePathPoints(spec, path, tGrid(path, { points: p.points }), splits, { onProgress: opts.onProgress, signal: opts.signal }),
-      );
-      const result: PathResult = { name, kind: path.method, ...ends, segments: path.segments, points, barrier: barrierOf(points) };
+      const { result, path } = await timed(timings, `path:${pathName(recipe, i)}`, () => buildAndEvaluatePath(ctx, p, i));
       paths.push(result);
       await opts.onPath?.(result, path);
     }
   } finally {
-    splits.train.dispose();
-    splits.test.dispose();
+    ctx.dispose();
   }
   timings['total'] = (performance.now() - t0) / 1000;
   return {
@@ -129,10 +117,11 @@ export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunRe
       classes: data.classes,
       trainSize: data.train.n,
       testSize: data.test.n,
-      evalTrainSize: evalTrain.n,
-      evalTestSize: evalTest.n,
+      evalTrainSize: ctx.splits.train.n,
+      evalTestSize: ctx.splits.test.n,
     },
     endpoints,
+    ...(stability ? { stability } : {}),
     paths,
     timings,
   };

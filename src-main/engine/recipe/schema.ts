@@ -134,17 +134,55 @@ const endpoint = z
 
 const pathName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . and - only');
 
+const pathEnds = { name: pathName.optional(), from: z.string().optional(), to: z.string().optional() };
+const keepFraction = z.number().gt(0).lt(1);
+
+/** Settings of the kept-set search of Definition 1 (used by the Theorem 1 path and the stability report). */
+export const dropoutSearchSchema = z
+  .object({
+    /** Fraction of each hidden layer kept; Definition 1 (and Theorem 1) need at most ½. */
+    keepFraction: keepFraction.default(0.5),
+    /** Rescale factor of the kept outputs (default 1/keepFraction). */
+    r: z.number().positive().optional(),
+    /** Random kept sets tried (the paper used 20). */
+    masks: z.number().int().nonnegative().default(20),
+    /** Also try the importance heuristic (mean activation × output-weight norm). */
+    heuristic: z.boolean().default(true),
+    /** Training samples used to rank candidates (the winner is then measured on the whole evaluation set). */
+    searchSamples: posInt.default(2000),
+  })
+  .strict();
+
 export const pathSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('linear'), ...pathEnds, points: z.number().int().min(2).default(61) }).strict(),
   z
     .object({
-      type: z.literal('linear'),
-      name: pathName.optional(),
-      from: z.string().optional(),
-      to: z.string().optional(),
-      points: z.number().int().min(2).default(61),
+      type: z.literal('theorem1'),
+      ...pathEnds,
+      /** Evaluated points per segment (vertices included); any number costs the same with structure-aware evaluation. */
+      perSegment: z.number().int().min(1).default(4),
+      dropout: dropoutSearchSchema.default({ keepFraction: 0.5, masks: 20, heuristic: true, searchSamples: 2000 }),
     })
     .strict(),
 ]);
+
+const defaultFractions = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95];
+
+export const stabilitySchema = z
+  .object({
+    /** Definition 1 for every endpoint: ε, the per-layer losses of θ_i and the chosen kept sets. */
+    dropout: dropoutSearchSchema.optional(),
+    /** The paper's Fig. 2 left: loss and accuracy of θ_1 (every hidden layer dropped) against the kept fraction, best
+     *  of `masks` random kept sets (r = 1/fraction), mean ± std over the endpoints. */
+    sweep: z
+      .object({
+        fractions: z.array(keepFraction).min(1).default(defaultFractions),
+        masks: posInt.default(20),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
 
 export const evaluationSchema = z
   .object({
@@ -167,6 +205,7 @@ export const recipeSchema = z
     training: trainingSchema,
     endpoints: z.array(endpoint).min(1).default([{ name: 'A' }, { name: 'B' }]),
     paths: z.array(pathSchema).default([]),
+    stability: stabilitySchema.optional(),
     evaluation: evaluationSchema.default({ trainSamples: 10000, testSamples: null, batchSize: 1000, seed: 0 }),
   })
   .strict();
@@ -177,3 +216,5 @@ export type DatasetConfig = z.infer<typeof datasetSchema>;
 export type ArchitectureConfig = z.infer<typeof architectureSchema>;
 export type TrainingConfig = z.infer<typeof trainingSchema>;
 export type PathConfig = z.infer<typeof pathSchema>;
+export type DropoutSearchConfig = z.infer<typeof dropoutSearchSchema>;
+export type StabilityConfig = z.infer<typeof stabilitySchema>;

@@ -171,6 +171,29 @@ export class UnitView {
     return true;
   }
 
+  /** Euclidean norm of column `col` of A_i (a unit's output weights). */
+  columnNorm(i: number, col: number): number {
+    const { rows, cols, block } = this.g(i);
+    const w = this.rw(i);
+    let s = 0;
+    for (let p = 0; p < block; p++) {
+      const base = (p * cols + col) * rows;
+      for (let r = 0; r < rows; r++) s += w[base + r]! ** 2;
+    }
+    return Math.sqrt(s);
+  }
+
+  /** Whether column `col` of A_i has a non-zero entry in any of the given rows. */
+  columnFeedsAny(i: number, col: number, rowList: number[]): boolean {
+    const { rows, cols, block } = this.g(i);
+    const w = this.rw(i);
+    for (let p = 0; p < block; p++) {
+      const s = (p * cols + col) * rows;
+      for (const r of rowList) if (w[s + r] !== 0) return true;
+    }
+    return false;
+  }
+
   /** Whether row `row` of A_i (with its bias) is entirely zero. */
   rowIsZero(i: number, row: number): boolean {
     const { rows, cols, block } = this.g(i);

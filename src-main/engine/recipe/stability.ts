@@ -1,0 +1,60 @@
+/** The run's stability report: Definition 1 for every endpoint, and the keep-fraction sweep (paper Fig. 2 left). */
+import { evaluateHost } from '../eval/host';
+import type { Metrics } from '../eval/evaluate';
+import { compact } from '../theory/compact';
+import { randomKept } from '../theory/dropout-stability';
+import { drop } from '../theory/kept';
+import { geometry, hiddenWidths } from '../theory/units';
+import { throwIfCancelled } from '../util/errors';
+import { StageTimer, yieldToEventLoop } from '../util/progress';
+import { Rng, deriveSeed } from '../util/rng';
+import type { ExperimentContext } from './context';
+import type { StabilityReport, SweepPoint } from './result';
+
+const mean = (x: number[]): number => x.reduce((a, b) => a + b, 0) / x.length;
+const std = (x: number[]): number => Math.sqrt(mean(x.map((v) => (v - mean(x)) ** 2)));
+
+export async function stabilityReport(ctx: ExperimentContext): Promise<StabilityReport | undefined> {
+  const cfg = ctx.recipe.stability;
+  if (!cfg) return undefined;
+  const report: StabilityReport = {};
+  const names = ctx.recipe.endpoints.map((e) => e.name);
+  if (cfg.dropout) {
+    report.dropout = {};
+    for (const n of names) report.dropout[n] = await ctx.dropoutStability(n, cfg.dropout);
+  }
+  if (cfg.sweep) {
+    const { fractions, masks } = cfg.sweep;
+    const search = ctx.searchSplit(cfg.dropout?.searchSamples ?? 2000);
+    const widths = hiddenWidths(ctx.spec);
+    const geo = geometry(ctx.spec);
+    const timer = new StageTimer(ctx.onProgress, 'stability:sweep', 'keep-fraction sweep', fractions.length * names.length * masks, 'masks');
+    let done = 0;
+    const points: SweepPoint[] = [];
+    for (const f of fractions) {
+      const per: Record<string, Metrics> = {};
+      for (const n of names) {
+        const theta = ctx.weights.get(n)!;
+        const rng = new Rng(deriveSeed(ctx.recipe.seed, `sweep:${n}:${f}`));
+        const r = widths.map(() => 1 / f);
+        let best: { loss: number; kept: number[][] } | null = null;
+        for (let m = 0; m < masks; m++) {
+          throwIfCancelled(ctx.signal);
+          const kept = randomKept(widths, f, rng);
+          const c = compact(ctx.spec, drop(ctx.spec, theta, kept, r, 1, geo));
+          const { loss } = await evaluateHost(c.spec, c.params, search);
+          if (!best || loss < best.loss) best = { loss, kept };
+          timer.report(++done, { fraction: f });
+          await yieldToEventLoop();
+        }
+        const c = compact(ctx.spec, drop(ctx.spec, theta, best!.kept, r, 1, geo));
+        per[n] = await evaluateHost(c.spec, c.params, ctx.splits.train);
+      }
+      const losses = Object.values(per).map((m) => m.loss);
+      const accs = Object.values(per).map((m) => m.acc);
+      points.push({ keepFraction: f, loss: { mean: mean(losses), std: std(losses) }, acc: { mean: mean(accs), std: std(accs) }, perEndpoint: per });
+    }
+    report.sweep = { masks, points };
+  }
+  return report;
+}
