@@ -1,9 +1,7 @@
 /** `modelab run`: run a preset or a recipe file, with progress on stderr and a summary or one JSON document on stdout. */
 import path from 'node:path';
 import { selectBackend } from '../engine/backend/backends';
-import { encodeSafetensors } from '../engine/io/safetensors';
-import { writeFileAtomic } from '../engine/io/atomic';
-import type { HostParams } from '../engine/nn/params';
+import { type RunArtifacts, writeRunDir } from '../engine/io/export';
 import { loadPreset, loadRecipeFile } from '../engine/recipe/presets';
 import { runRecipe } from '../engine/recipe/run';
 import type { Recipe } from '../engine/recipe/schema';
@@ -25,7 +23,8 @@ Options:
   --data DIR         dataset folder (CIFAR-10 binary batches)
   --exact            evaluate on the full training and test sets
   --json             print exactly one JSON document on stdout (progress stays on stderr)
-  --out DIR          also write DIR/run.json and DIR/endpoints.safetensors
+  --out DIR          also write DIR/run.json, endpoint weights, the evaluation data and every
+                     path's vertices (DIR/paths/<name>.safetensors + .json): docs/export-format.md
   -h, --help         this help
 
 Exit codes: 0 done, 2 bad input, 130 cancelled (Ctrl-C).`;
@@ -57,7 +56,7 @@ export async function runCommand(argv: string[], signal: AbortSignal): Promise<n
 
   const backend = await selectBackend((values['backend'] as string | undefined) ?? process.env['MODELAB_BACKEND']);
   const progress = new ProgressRenderer();
-  const endpointWeights: Record<string, HostParams> = {};
+  const artifacts: RunArtifacts = { endpoints: {}, paths: [] };
   const result = await runRecipe(recipe, {
     backend,
     preset,
@@ -65,18 +64,19 @@ export async function runCommand(argv: string[], signal: AbortSignal): Promise<n
     signal,
     onProgress: (e) => progress.update(e),
     onEndpoint: (e, params) => {
-      endpointWeights[e.name] = params;
+      artifacts.endpoints[e.name] = params;
+    },
+    onEvaluationData: (sets) => {
+      if (outDir) artifacts.evalData = sets;
+    },
+    onPath: (r, p) => {
+      if (outDir) artifacts.paths.push({ path: p, result: r });
     },
   });
   progress.finishLine();
 
-  if (outDir) {
-    const tensors: HostParams = {};
-    for (const [name, params] of Object.entries(endpointWeights)) for (const [k, v] of Object.entries(params)) tensors[`${name}.${k}`] = v;
-    writeFileAtomic(path.join(outDir, 'endpoints.safetensors'), encodeSafetensors(tensors, { format: 'modelab', layout: 'dense [in,out]; conv [kh,kw,in,out]' }));
-    writeFileAtomic(path.join(outDir, 'run.json'), `${JSON.stringify(result, null, 2)}\n`);
-  }
+  if (outDir) writeRunDir(outDir, result, artifacts);
   if (values['json']) process.stdout.write(`${JSON.stringify(result)}\n`);
-  else process.stdout.write(`${runSummary(result)}\n${outDir ? `\nwrote ${path.join(outDir, 'run.json')} and endpoints.safetensors\n` : ''}`);
+  else process.stdout.write(`${runSummary(result)}\n${outDir ? `\nwrote ${outDir}: run.json, endpoints.safetensors, eval-data.safetensors, paths/\n` : ''}`);
   return 0;
 }

@@ -1,6 +1,6 @@
 /** What the stages of one run share: the data on the device, the trained weights, and memoised stability searches. */
 import * as tf from '@tensorflow/tfjs-core';
-import { type Dataset, featureCount, subset } from '../data/dataset';
+import { type Dataset, type Split, featureCount, subset } from '../data/dataset';
 import { DeviceSplit, type Metrics } from '../eval/evaluate';
 import type { HostParams } from '../nn/params';
 import type { ArchSpec } from '../nn/spec';
@@ -21,7 +21,8 @@ export class ExperimentContext {
   private readonly searchSplits = new Map<number, DeviceSplit>();
   private readonly stability = new Map<string, Promise<DropoutStability>>();
   private readonly features: number;
-  private readonly evalTrain;
+  readonly evalTrain: Split;
+  readonly evalTest: Split;
 
   constructor(
     readonly recipe: Recipe,
@@ -34,8 +35,8 @@ export class ExperimentContext {
     this.features = featureCount(data);
     const ev = recipe.evaluation;
     this.evalTrain = subset(data.train, ev.trainSamples, deriveSeed(ev.seed, 'eval-train'), this.features);
-    const evalTest = subset(data.test, ev.testSamples, deriveSeed(ev.seed, 'eval-test'), this.features);
-    this.splits = { train: new DeviceSplit(this.evalTrain, this.features, ev.batchSize), test: new DeviceSplit(evalTest, this.features, ev.batchSize) };
+    this.evalTest = subset(data.test, ev.testSamples, deriveSeed(ev.seed, 'eval-test'), this.features);
+    this.splits = { train: new DeviceSplit(this.evalTrain, this.features, ev.batchSize), test: new DeviceSplit(this.evalTest, this.features, ev.batchSize) };
     const n = Math.min(CHECK_BATCH, this.evalTrain.n);
     this.checkX = tf.tensor2d(this.evalTrain.x.subarray(0, n * this.features), [n, this.features]);
   }

@@ -3,7 +3,7 @@
  * path, and compute barrier metrics. Reports progress through one callback; cancellable through an AbortSignal.
  */
 import { type BackendRecord } from '../backend/backends';
-import type { Dataset } from '../data/dataset';
+import type { Dataset, Split } from '../data/dataset';
 import { loadDataset } from '../data/load';
 import { evaluateHost } from '../eval/host';
 import type { HostParams } from '../nn/params';
@@ -32,6 +32,8 @@ export interface RunOptions {
   onPath?: (p: PathResult, path: ParamPath) => void | Promise<void>;
   /** Called with the spec and dataset once they are known. */
   onSetup?: (info: { spec: ArchSpec; data: Dataset }) => void | Promise<void>;
+  /** Called with the exact evaluation sets once they are chosen. */
+  onEvaluationData?: (sets: { train: Split; test: Split }) => void | Promise<void>;
 }
 
 async function timed<T>(timings: Record<string, number>, key: string, f: () => Promise<T> | T): Promise<T> {
@@ -74,6 +76,7 @@ export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunRe
   const paths: PathResult[] = [];
   let stability: StabilityReport | undefined;
   try {
+    await opts.onEvaluationData?.({ train: ctx.evalTrain, test: ctx.evalTest });
     await timed(timings, 'eval:endpoints', async () => {
       for (const e of endpoints) {
         const theta = weights.get(e.name)!;
