@@ -131,3 +131,83 @@ describe('Lemma 4', () => {
     expect(() => lemma4Steps(b, [[0, 1, 2, 3], [0, 1]], [[2, 3, 4, 5], [1, 0]], 'L4')).toThrow(/at most/);
   });
 });
+
+describe('noise-stable paths', () => {
+  it('Algorithm 1 drops whole columns of A_2…A_d, scales the rest by 1/(1−p), leaves A_1 and the rows alone', async () => {
+    const { algorithm1 } = await import('../../src-main/engine/theory/algorithm1');
+    const { spec, theta } = randomMlp(4, true, 3, 40);
+    const p = 0.75;
+    const { theta1, kept } = algorithm1(spec, theta, p, new Rng(5));
+    expect(paramsEqual({ w: theta1['A1.w']! }, { w: theta['A1.w']! })).toBe(true);
+    const widths = hiddenWidths(spec);
+    for (let i = 2; i <= 4; i++) {
+      const rows = i === 4 ? 3 : widths[i - 1]!;
+      const w = theta1[`A${i}.w`]!.data;
+      const w0 = theta[`A${i}.w`]!.data;
+      for (let j = 0; j < widths[i - 2]!; j++) {
+        const keptJ = kept[i - 2]!.includes(j);
+        for (let r = 0; r < rows; r++) expect(w[j * rows + r]).toBe(keptJ ? Math.fround(4 * w0[j * rows + r]!) : 0);
+      }
+      expect(paramsEqual({ b: theta1[`A${i}.b`]! }, { b: theta[`A${i}.b`]! })).toBe(true);
+    }
+    // About a fraction p of the columns is dropped (40-41 units per layer: well within 4 standard deviations).
+    const dropped = kept.reduce((n, k, idx) => n + widths[idx]! - k.length, 0) / widths.reduce((a, b) => a + b, 0);
+    expect(Math.abs(dropped - p)).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / 120));
+  });
+
+  it.each([['MLP', randomMlp(4, true, 8, 10)], ['CNN', randomCnn(3, false, 9)]] as const)('Theorem 2 on %s: 10 segments, exact ends, Lemma 2 part function-preserving', async (_k, net) => {
+    const { algorithm1 } = await import('../../src-main/engine/theory/algorithm1');
+    const { theorem2Path } = await import('../../src-main/engine/theory/noise-stable-paths');
+    const { spec, theta } = net;
+    const other = (_k === 'MLP' ? randomMlp(4, true, 18, 10) : randomCnn(3, false, 19)).theta;
+    const rng = new Rng(1);
+    const half = (r: { kept: Kept }) => r.kept.every((k, idx) => k.length <= Math.floor(hiddenWidths(spec)[idx]! / 2));
+    let A1 = algorithm1(spec, theta, 0.75, rng);
+    while (!half(A1)) A1 = algorithm1(spec, theta, 0.75, rng);
+    let B1 = algorithm1(spec, other, 0.75, rng);
+    while (!half(B1)) B1 = algorithm1(spec, other, 0.75, rng);
+    const path = theorem2Path(spec, theta, A1, other, B1);
+    expect(path.segments).toHaveLength(10);
+    expect(path.segments[0]!.kind).toBe('line');
+    expect(path.segments[9]!.kind).toBe('line');
+    expect(paramsEqual(path.vertices[1]!, A1.theta1)).toBe(true);
+    expect(paramsEqual(path.vertices[9]!, B1.theta1)).toBe(true);
+    expect(paramsEqual(path.vertices[10]!, other)).toBe(true);
+    const x = randomInputs(spec, 12, 1);
+    checkSegments(spec, { ...path, segments: path.segments.slice(1, 9) }, x);
+    x.dispose();
+  });
+
+  it('Theorem 3: 13 segments through the embedded narrow network, which computes f_θ*', async () => {
+    const { algorithm1 } = await import('../../src-main/engine/theory/algorithm1');
+    const { embedNarrow, withHiddenWidths } = await import('../../src-main/engine/theory/embed');
+    const { narrowSlots, theorem3Path } = await import('../../src-main/engine/theory/noise-stable-paths');
+    const { initParams } = await import('../../src-main/engine/nn/params');
+    for (const net of [randomMlp(4, true, 2, 12), randomCnn(4, true, 3)]) {
+      const { spec, theta } = net;
+      const other = (spec.layers[0]!.type === 'dense' ? randomMlp(4, true, 22, 12) : randomCnn(4, true, 23)).theta;
+      const widths = hiddenWidths(spec);
+      const narrowW = widths.map(() => 2);
+      const nSpec = withHiddenWidths(spec, narrowW);
+      const star = initParams(nSpec, 4);
+      const rng = new Rng(9);
+      const room = (r: { kept: Kept }) => r.kept.every((k, idx) => widths[idx]! - k.length >= 2 && k.length <= Math.floor(widths[idx]! / 2) + 100);
+      let A1 = algorithm1(spec, theta, 0.5, rng);
+      while (!room(A1)) A1 = algorithm1(spec, theta, 0.5, rng);
+      let B1 = algorithm1(spec, other, 0.5, rng);
+      while (!room(B1)) B1 = algorithm1(spec, other, 0.5, rng);
+      const E = narrowSlots(widths, B1.kept, narrowW);
+      const emb = embedNarrow(spec, theta, nSpec, star, E);
+      const x = randomInputs(spec, 10, 4);
+      expect(close(outputs(nSpec, star, x), outputs(spec, emb, x))).toBe(true);
+      const path = theorem3Path(spec, theta, A1, other, B1, emb, E);
+      expect(path.segments).toHaveLength(13);
+      expect(paramsEqual(path.vertices[13]!, other)).toBe(true);
+      expect(paramsEqual(path.vertices[12]!, B1.theta1)).toBe(true);
+      // The vertex after Lemma 2's (a) step computes θ*.
+      expect(path.vertices.slice(1, 13).some((v) => close(outputs(spec, v, x), outputs(nSpec, star, x)))).toBe(true);
+      checkSegments(spec, { ...path, segments: path.segments.slice(1, 12) }, x);
+      x.dispose();
+    }
+  });
+});

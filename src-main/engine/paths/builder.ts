@@ -36,6 +36,12 @@ export class PathBuilder {
     this.segments.push({ from: this.vertices.length - 2, to: this.vertices.length - 1, kind, label });
   }
 
+  /** Appends a plain straight segment to the given vertex. */
+  lineTo(params: HostParams, label: string): void {
+    this.vertices.push(params);
+    this.segments.push({ from: this.vertices.length - 2, to: this.vertices.length - 1, kind: 'line', label });
+  }
+
   /** Appends another path that starts where this one ends (its first vertex is dropped). */
   append(path: { vertices: HostParams[]; segments: Segment[] }): void {
     const offset = this.vertices.length - 1;

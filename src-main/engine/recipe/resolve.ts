@@ -25,19 +25,22 @@ export function parseRecipe(doc: unknown, source = 'recipe'): Recipe {
   recipe.endpoints.forEach((e, i) => {
     if (e.training) trainingFor(recipe, i, source);
   });
+  recipe.paths.forEach((p, i) => {
+    if (p.type === 'theorem3') trainingWith(recipe, p.narrow.training, `${source}: paths.${i}.narrow.training`);
+  });
   const a = recipe.architecture;
   if (a.type === 'mlp' && Array.isArray(a.dropout) && a.dropout.length !== a.hidden.length) {
     throw new InputError(`${source}: architecture.dropout: ${a.dropout.length} values for ${a.hidden.length} hidden layers`);
   }
   const pathNames = new Set<string>();
   recipe.paths.forEach((p, i) => {
-    if (recipe.endpoints.length < 2) throw new InputError(`${source}: paths.${i}: a path needs two endpoints`);
-    const from = p.from ?? names[0]!;
-    const to = p.to ?? names[1]!;
+    const single = p.type === 'dropout-line';
+    if (!single && recipe.endpoints.length < 2) throw new InputError(`${source}: paths.${i}: a path needs two endpoints`);
+    const { from, to } = pathEnds(recipe, p);
     for (const [field, v] of [['from', from], ['to', to]] as const) {
       if (!names.includes(v)) throw new InputError(`${source}: paths.${i}.${field}: no endpoint named '${v}' (endpoints: ${names.join(', ')})`);
     }
-    if (from === to) throw new InputError(`${source}: paths.${i}: from and to are the same endpoint`);
+    if (!single && from === to) throw new InputError(`${source}: paths.${i}: from and to are the same endpoint`);
     const name = pathName(recipe, i);
     if (pathNames.has(name)) throw new InputError(`${source}: paths.${i}.name: '${name}' is used twice`);
     pathNames.add(name);
@@ -53,8 +56,11 @@ export function pathName(recipe: Pick<Recipe, 'paths'>, i: number): string {
   return nth === 1 ? p.type : `${p.type}-${nth}`;
 }
 
+/** The endpoints a path joins; a dropout-line joins a network to its own dropped version. */
 export function pathEnds(recipe: Recipe, p: Recipe['paths'][number]): { from: string; to: string } {
-  return { from: p.from ?? recipe.endpoints[0]!.name, to: p.to ?? recipe.endpoints[1]!.name };
+  const from = p.from ?? recipe.endpoints[0]!.name;
+  if (p.type === 'dropout-line') return { from, to: from };
+  return { from, to: p.to ?? recipe.endpoints[1]?.name ?? '' };
 }
 
 /** Seed of endpoint i: its own seed if given, else derived from the recipe seed and its name. */
@@ -65,11 +71,15 @@ export function endpointSeed(recipe: Recipe, i: number): number {
 
 /** The merged, validated training settings of endpoint i as the training loop takes them. */
 export function trainingFor(recipe: Recipe, i: number, source = 'recipe'): TrainConfig {
-  const e = recipe.endpoints[i]!;
+  return trainingWith(recipe, recipe.endpoints[i]!.training, `${source}: endpoints.${i}.training`);
+}
+
+/** The recipe's training settings with overrides applied (validated; `where` names them in errors). */
+export function trainingWith(recipe: Recipe, overrides: Record<string, unknown> | undefined, where: string): TrainConfig {
   let t = recipe.training;
-  if (e.training) {
-    const merged = trainingSchema.safeParse({ ...stripDefaults(recipe.training), ...e.training });
-    if (!merged.success) throw new InputError(`${source}: endpoints.${i}.training: ${formatIssues(merged.error)}`);
+  if (overrides) {
+    const merged = trainingSchema.safeParse({ ...stripDefaults(recipe.training), ...overrides });
+    if (!merged.success) throw new InputError(`${where}: ${formatIssues(merged.error)}`);
     t = merged.data;
   }
   const optimizer =

@@ -153,6 +153,18 @@ export const dropoutSearchSchema = z
   })
   .strict();
 
+/** Algorithm 1 with retries (Theorems 2 and 3). */
+const algorithm1Fields = {
+  /** Tries of Algorithm 1 per network before taking the best one found. */
+  maxTries: posInt.default(20),
+  /** A try is accepted when the straight segment θ → θ_1 stays within this much train loss of L(θ). */
+  tolerance: z.number().nonnegative().default(0.1),
+  /** Points of the straight segment checked during the retries (on `searchSamples` training samples). */
+  checkPoints: z.number().int().min(1).default(4),
+  searchSamples: posInt.default(2000),
+  perSegment: z.number().int().min(1).default(4),
+};
+
 export const pathSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('linear'), ...pathEnds, points: z.number().int().min(2).default(61) }).strict(),
   z
@@ -162,6 +174,49 @@ export const pathSchema = z.discriminatedUnion('type', [
       /** Evaluated points per segment (vertices included); any number costs the same with structure-aware evaluation. */
       perSegment: z.number().int().min(1).default(4),
       dropout: dropoutSearchSchema.default({ keepFraction: 0.5, masks: 20, heuristic: true, searchSamples: 2000 }),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('theorem2'),
+      ...pathEnds,
+      /** Dropout probability of Algorithm 1 (the theorem uses 3/4, so that at least half of each layer drops). */
+      p: z.number().gt(0).lt(1).default(0.75),
+      ...algorithm1Fields,
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('theorem3'),
+      ...pathEnds,
+      /** Dropout probability; default the theorem's smallest, 1.5·max_i h*_i/h_i. Must be ≤ 3/4. */
+      p: z.number().gt(0).lt(1).optional(),
+      /** The narrow network θ*: hidden width (one for all layers, or one per layer), trained like the endpoints
+       *  without dropout, with optional training overrides. */
+      narrow: z
+        .object({
+          width: z.union([posInt, z.array(posInt)]),
+          training: z.record(z.string(), z.unknown()).optional(),
+        })
+        .strict(),
+      ...algorithm1Fields,
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('dropout-line'),
+      name: pathName.optional(),
+      /** The network; the path ends at its dropped version. */
+      from: z.string().optional(),
+      /** Dropout probability: ⌊h(1−p)⌋ units kept per hidden layer, rescaled by 1/(1−p). */
+      p: z.number().gt(0).lt(1).default(0.2),
+      /** Redraw the kept sets until the dropped network reaches this training accuracy (the paper used 0.98). */
+      minAcc: z.number().min(0).max(1).default(0.98),
+      maxTries: posInt.default(50),
+      /** Where the 1/(1−p) goes: on the kept units' output columns (Definition 1) or input rows (the authors' code). */
+      scale: z.enum(['columns', 'rows']).default('columns'),
+      points: z.number().int().min(2).default(101),
+      searchSamples: posInt.default(4096),
     })
     .strict(),
 ]);
