@@ -64,3 +64,9 @@ export function maxAbs(a: Float32Array, b: Float32Array): number {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
 }
+
+/** Relative tolerance for "the same function" in float32. */
+export function close(a: Float32Array, b: Float32Array): boolean {
+  const scale = Math.max(1, ...Array.from(a, Math.abs));
+  return maxAbs(a, b) <= 2e-5 * scale;
+}

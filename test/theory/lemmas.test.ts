@@ -11,7 +11,7 @@ import { lemma4Steps } from '../../src-main/engine/theory/lemma4';
 import { theorem1Path } from '../../src-main/engine/theory/theorem1';
 import { hiddenWidths } from '../../src-main/engine/theory/units';
 import { Rng } from '../../src-main/engine/util/rng';
-import { maxAbs, outputs, randomCnn, randomInputs, randomMlp, useCpu } from './helpers';
+import { close, outputs, randomCnn, randomInputs, randomMlp, useCpu } from './helpers';
 
 beforeAll(useCpu);
 
@@ -20,11 +20,6 @@ function randomKept(spec: ArchSpec, seed: number, fraction = 0.5): Kept {
   return hiddenWidths(spec).map((h) => rng.sample(h, Math.max(1, Math.floor(h * fraction))));
 }
 
-/** Relative tolerance for "the same function" in float32. */
-function close(a: Float32Array, b: Float32Array): boolean {
-  const scale = Math.max(1, ...Array.from(a, Math.abs));
-  return maxAbs(a, b) <= 2e-5 * scale;
-}
 
 function checkSegments(spec: ArchSpec, path: ParamPath, x: tf.Tensor2D): void {
   const d = spec.layers.length;
@@ -191,7 +186,7 @@ describe('noise-stable paths', () => {
       const nSpec = withHiddenWidths(spec, narrowW);
       const star = initParams(nSpec, 4);
       const rng = new Rng(9);
-      const room = (r: { kept: Kept }) => r.kept.every((k, idx) => widths[idx]! - k.length >= 2 && k.length <= Math.floor(widths[idx]! / 2) + 100);
+      const room = (r: { kept: Kept }) => r.kept.every((k, idx) => widths[idx]! - k.length >= 2);
       let A1 = algorithm1(spec, theta, 0.5, rng);
       while (!room(A1)) A1 = algorithm1(spec, theta, 0.5, rng);
       let B1 = algorithm1(spec, other, 0.5, rng);

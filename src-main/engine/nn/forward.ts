@@ -90,3 +90,43 @@ export function hiddenOutputs(spec: ArchSpec, params: DeviceParams, x: tf.Tensor
     return outs;
   });
 }
+
+/** The linear part of layer i applied to its input a (no bias): A_i a. */
+export function linearPart(spec: ArchSpec, i: number, params: DeviceParams, a: tf.Tensor): tf.Tensor {
+  const layer = spec.layers[i - 1]!;
+  const w = params[`A${i}.w`]!;
+  if (layer.type === 'dense') return tf.matMul(tf.reshape(a, [a.shape[0]!, -1]) as tf.Tensor2D, w as tf.Tensor2D);
+  return tf.conv2d(a as tf.Tensor4D, w as tf.Tensor4D, layer.stride, layer.padding);
+}
+
+/** φ of hidden layer i applied to its pre-activation: ReLU, then the layer's max-pool if any. */
+export function activation(spec: ArchSpec, i: number, pre: tf.Tensor): tf.Tensor {
+  const layer = spec.layers[i - 1]!;
+  const y = tf.relu(pre);
+  return layer.type === 'conv' && layer.pool ? tf.maxPool(y as tf.Tensor4D, layer.pool.size, layer.pool.stride, 'valid') : y;
+}
+
+/** Pre-activation x^i of layer i from its input a: A_i a + b_i. */
+export function preActivation(spec: ArchSpec, i: number, params: DeviceParams, a: tf.Tensor): tf.Tensor {
+  const y = linearPart(spec, i, params, a);
+  return spec.layers[i - 1]!.bias ? tf.add(y, params[`A${i}.b`]!) : y;
+}
+
+/** The network's input as layer 1 sees it. */
+export function networkInput(spec: ArchSpec, x: tf.Tensor): tf.Tensor {
+  return asInput(spec, x);
+}
+
+/** Pre-activations x^1 … x^d of every layer (x^d = logits). */
+export function preActivations(spec: ArchSpec, params: DeviceParams, x: tf.Tensor): tf.Tensor[] {
+  return tf.tidy(() => {
+    const out: tf.Tensor[] = [];
+    let a = asInput(spec, x);
+    for (let i = 1; i <= spec.layers.length; i++) {
+      const pre = preActivation(spec, i, params, a);
+      out.push(pre);
+      if (i < spec.layers.length) a = activation(spec, i, pre);
+    }
+    return out;
+  });
+}

@@ -37,8 +37,13 @@ export class ExperimentContext {
     this.evalTrain = subset(data.train, ev.trainSamples, deriveSeed(ev.seed, 'eval-train'), this.features);
     this.evalTest = subset(data.test, ev.testSamples, deriveSeed(ev.seed, 'eval-test'), this.features);
     this.splits = { train: new DeviceSplit(this.evalTrain, this.features, ev.batchSize), test: new DeviceSplit(this.evalTest, this.features, ev.batchSize) };
-    const n = Math.min(CHECK_BATCH, this.evalTrain.n);
-    this.checkX = tf.tensor2d(this.evalTrain.x.subarray(0, n * this.features), [n, this.features]);
+    this.checkX = this.sampleBatch(CHECK_BATCH);
+  }
+
+  /** The first n training evaluation samples as one tensor (the caller disposes it). */
+  sampleBatch(n: number): tf.Tensor2D {
+    const size = Math.min(n, this.evalTrain.n);
+    return tf.tensor2d(this.evalTrain.x.subarray(0, size * this.features), [size, this.features]);
   }
 
   /** The first n training evaluation samples, on the device (memoised). */

@@ -7,6 +7,7 @@ import type { ArchSpec } from '../nn/spec';
 import type { Segment } from '../paths/path';
 import type { PathCost, PathVerification } from '../paths/structured-eval';
 import type { DropoutStability } from '../theory/dropout-stability';
+import type { NoiseStability } from '../theory/noise-stability';
 import type { CurvePoint } from '../train/loop';
 import type { Recipe } from './schema';
 
@@ -62,6 +63,8 @@ export interface StabilityReport {
   dropout?: Record<string, DropoutStability>;
   /** Loss/accuracy of θ_1 against the kept fraction (best of `masks` random kept sets). */
   sweep?: { masks: number; points: SweepPoint[] };
+  /** Definitions 2–4 for each endpoint. */
+  noise?: Record<string, NoiseStability>;
 }
 
 export interface RunResult {

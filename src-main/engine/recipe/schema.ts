@@ -236,6 +236,18 @@ export const stabilitySchema = z
       })
       .strict()
       .optional(),
+    /** Definitions 2–3 per layer over training points: layer cushion, interlayer cushion, activation contraction,
+     *  interlayer smoothness (distributions and histograms; the paper's Fig. 3 left / App. D.3). */
+    noise: z
+      .object({
+        samples: posInt.default(128),
+        iterations: posInt.default(20),
+        p: z.number().gt(0).lt(1).default(0.5),
+        ts: z.array(z.number().min(0).lt(1)).min(1).default([0, 0.5]),
+        bins: posInt.default(30),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

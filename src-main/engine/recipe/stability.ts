@@ -4,6 +4,7 @@ import type { Metrics } from '../eval/evaluate';
 import { compact } from '../theory/compact';
 import { randomKept } from '../theory/dropout-stability';
 import { drop } from '../theory/kept';
+import { measureNoiseStability } from '../theory/noise-stability';
 import { geometry, hiddenWidths } from '../theory/units';
 import { throwIfCancelled } from '../util/errors';
 import { StageTimer, yieldToEventLoop } from '../util/progress';
@@ -55,6 +56,23 @@ export async function stabilityReport(ctx: ExperimentContext): Promise<Stability
       points.push({ keepFraction: f, loss: { mean: mean(losses), std: std(losses) }, acc: { mean: mean(accs), std: std(accs) }, perEndpoint: per });
     }
     report.sweep = { masks, points };
+  }
+  if (cfg.noise) {
+    report.noise = {};
+    const x = ctx.sampleBatch(cfg.noise.samples);
+    try {
+      for (const n of names) {
+        report.noise[n] = await measureNoiseStability(
+          ctx.spec,
+          ctx.weights.get(n)!,
+          x,
+          { ...cfg.noise, seed: deriveSeed(ctx.recipe.seed, `noise:${n}`) },
+          { onProgress: ctx.onProgress, signal: ctx.signal, stage: `noise:${n}`, label: `noise stab. ${n}` },
+        );
+      }
+    } finally {
+      x.dispose();
+    }
   }
   return report;
 }
