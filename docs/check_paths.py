@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Re-evaluates every point of every path that `modelab run ... --out DIR` exported, with numpy alone (float64), from
-the exported vertices: θ(t) = (1−u)·V_from + u·V_to on the segment holding t. Compares the losses and accuracies with
+the exported vertices: θ(t) = (1−u)·V_from + u·V_to on the straight segment holding t, or the Bernstein combination
+of the control points V_from … V_to on a Bézier 'curve' segment. Compares the losses and accuracies with
 the ones ModeLab reported (docs/export-format.md).
 
     python3 docs/check_paths.py DIR [--tolerance 1e-4]
@@ -8,6 +9,7 @@ the ones ModeLab reported (docs/export-format.md).
 Exit status 0 when every vertex agrees within the tolerance, 1 otherwise.
 """
 import json
+import math
 import struct
 import sys
 from pathlib import Path
@@ -69,6 +71,10 @@ def forward(spec, params, x):
 
 
 def metrics(logits, labels):
+    if logits.shape[1] == 1:
+        # One output: squared loss, and the rounded prediction as accuracy (the Theorem 4 counterexample).
+        err = logits[:, 0] - labels
+        return float((err**2).mean()), float((np.abs(err) < 0.5).mean())
     z = logits - logits.max(axis=1, keepdims=True)
     logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
     loss = -logp[np.arange(len(labels)), labels].mean()
@@ -101,8 +107,14 @@ def main():
             s = min(int(t * n_seg), n_seg - 1)
             u = t * n_seg - s
             seg = desc["segments"][s]
-            a, b = vertices[seg["from"]], vertices[seg["to"]]
-            params = {name: (1 - u) * a[name] + u * b[name] for name in a}
+            if seg["kind"] == "curve":
+                ctrl = vertices[seg["from"] : seg["to"] + 1]
+                n = len(ctrl) - 1
+                w = [math.comb(n, k) * u**k * (1 - u) ** (n - k) for k in range(n + 1)]
+                params = {name: sum(wk * c[name] for wk, c in zip(w, ctrl)) for name in ctrl[0]}
+            else:
+                a, b = vertices[seg["from"]], vertices[seg["to"]]
+                params = {name: (1 - u) * a[name] + u * b[name] for name in a}
             row = [f"  t={t:.4f} ({seg['kind']})"]
             for split, (x, y) in sets.items():
                 loss, acc = metrics(forward(desc["architecture"], params, x), y)

@@ -4,7 +4,12 @@ import { selectBackend } from '../engine/backend/backends';
 import { type RunArtifacts, writeRunDir } from '../engine/io/export';
 import { loadPreset, loadRecipeFile } from '../engine/recipe/presets';
 import { runRecipe } from '../engine/recipe/run';
-import type { Recipe } from '../engine/recipe/schema';
+import { type AnyRecipe, isCounterexample } from '../engine/recipe/schema';
+import { runCounterexample } from '../engine/recipe/counterexample-run';
+import type { EndpointResult, PathResult } from '../engine/recipe/result';
+import type { HostParams } from '../engine/nn/params';
+import type { ParamPath } from '../engine/paths/path';
+import type { Split } from '../engine/data/dataset';
 import { InputError } from '../engine/util/errors';
 import { intOption, parse } from './args';
 import { ProgressRenderer } from './progress';
@@ -48,30 +53,35 @@ export async function runCommand(argv: string[], signal: AbortSignal): Promise<n
   const preset = values['preset'] as string | undefined;
   const config = values['config'] as string | undefined;
   if (!preset === !config) throw new InputError('give exactly one of --preset NAME and --config FILE');
-  const recipe: Recipe = preset ? loadPreset(preset) : loadRecipeFile(config!);
+  const recipe: AnyRecipe = preset ? loadPreset(preset) : loadRecipeFile(config!);
   const seed = intOption(values['seed'], 'seed');
   if (seed !== undefined) recipe.seed = seed;
-  if (values['exact']) recipe.evaluation = { ...recipe.evaluation, trainSamples: null, testSamples: null };
+  if (values['exact'] && !isCounterexample(recipe)) recipe.evaluation = { ...recipe.evaluation, trainSamples: null, testSamples: null };
   const outDir = values['out'] as string | undefined;
 
   const backend = await selectBackend((values['backend'] as string | undefined) ?? process.env['MODELAB_BACKEND']);
   const progress = new ProgressRenderer();
   const artifacts: RunArtifacts = { endpoints: {}, paths: [] };
-  const result = await runRecipe(recipe, {
+  const hooks = {
+    onEndpoint: (e: EndpointResult, params: HostParams) => {
+      artifacts.endpoints[e.name] = params;
+    },
+    onPath: (r: PathResult, p: ParamPath) => {
+      if (outDir) artifacts.paths.push({ path: p, result: r });
+    },
+    onEvaluationData: (sets: { train: Split; test: Split }) => {
+      if (outDir) artifacts.evalData = sets;
+    },
+  };
+  const result = isCounterexample(recipe)
+    ? await runCounterexample(recipe, { backend, preset, onProgress: (e) => progress.update(e), ...hooks })
+    : await runRecipe(recipe, {
     backend,
     preset,
     dataDir: values['data'] as string | undefined,
     signal,
     onProgress: (e) => progress.update(e),
-    onEndpoint: (e, params) => {
-      artifacts.endpoints[e.name] = params;
-    },
-    onEvaluationData: (sets) => {
-      if (outDir) artifacts.evalData = sets;
-    },
-    onPath: (r, p) => {
-      if (outDir) artifacts.paths.push({ path: p, result: r });
-    },
+    ...hooks,
   });
   progress.finishLine();
 

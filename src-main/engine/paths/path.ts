@@ -4,11 +4,12 @@
  * - 'a': top-layer move — only A_d changes (loss is convex along it);
  * - 'b': dead-row rewrite — only weights of units whose output is unused change (function constant);
  * - 'c': duplicate-column move — output weight moves between units with identical activations (function constant).
+ * - 'curve': a Bézier curve whose control points are the path's vertices (one segment over all of them).
  * The path parameter t runs over [0, 1], each segment taking an equal share.
  */
-import { type HostParams, lerpParams } from '../nn/params';
+import { type HostParams, combineParams, lerpParams } from '../nn/params';
 
-export type SegmentKind = 'line' | 'a' | 'b' | 'c';
+export type SegmentKind = 'line' | 'a' | 'b' | 'c' | 'curve';
 
 export interface Segment {
   from: number;
@@ -39,10 +40,27 @@ export function locate(path: ParamPath, t: number): { segment: number; local: nu
   return { segment, local: x - segment };
 }
 
+/** Bernstein weights of a Bézier curve with n+1 control points at t. */
+export function bernstein(n: number, t: number): number[] {
+  const w: number[] = [];
+  let binom = 1;
+  for (let k = 0; k <= n; k++) {
+    w.push(binom * t ** k * (1 - t) ** (n - k));
+    binom = (binom * (n - k)) / (k + 1);
+  }
+  return w;
+}
+
 /** θ(t) on the path. */
 export function pointAt(path: ParamPath, t: number): HostParams {
   const { segment, local } = locate(path, t);
   const seg = path.segments[segment]!;
+  if (seg.kind === 'curve') {
+    const ctrl = path.vertices.slice(seg.from, seg.to + 1);
+    if (local === 0) return ctrl[0]!;
+    if (local === 1) return ctrl[ctrl.length - 1]!;
+    return combineParams(ctrl, bernstein(ctrl.length - 1, local));
+  }
   const a = path.vertices[seg.from]!;
   const b = path.vertices[seg.to]!;
   if (local === 0) return a;

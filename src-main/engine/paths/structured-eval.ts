@@ -4,7 +4,8 @@
  * - An (a) segment changes only A_d, so logits are affine in t along it: logits(t) = (1−t)·logits(V) + t·logits(V′).
  * Vertices are grouped into distinct functions (joined by (b)/(c) segments, and by having bit-identical compact
  * networks), each function is evaluated once at its compact width, and every point of a (a)/(b)/(c) segment follows
- * from its vertices' logits. 'line' segments (plain straight segments) are evaluated point by point.
+ * from its vertices' logits. 'line' segments (plain straight segments) and Bézier 'curve' segments are evaluated
+ * point by point.
  * Nothing is trusted blindly: every (b)/(c) segment is checked at an interior point against its function, and every
  * (a) segment is checked to touch only the top layer and to be affine at an interior point (on a check batch).
  */
@@ -20,7 +21,7 @@ import { correctCount, crossEntropyPerRow } from '../train/loss';
 import { throwIfCancelled } from '../util/errors';
 import { type ProgressFn, StageTimer, yieldToEventLoop } from '../util/progress';
 import type { EvalSplits } from './evaluate-path';
-import { type ParamPath, locate } from './path';
+import { type ParamPath, locate, pointAt } from './path';
 
 export interface PathVerification {
   functionPreserving: { segments: number; maxAbsDiff: number; maxRelDiff: number; tolerance: number; pass: boolean };
@@ -164,7 +165,7 @@ export async function evaluatePathStructured(
     for (const [si, s] of path.segments.entries()) {
       const from = path.vertices[s.from]!;
       const to = path.vertices[s.to]!;
-      if (s.kind !== 'line') {
+      if (s.kind !== 'line' && s.kind !== 'curve') {
         const mid = toDevice(lerpParams(from, to, 0.5));
         const y = await logitsOn(spec, mid, checkX);
         disposeParams(mid);
@@ -199,8 +200,8 @@ export async function evaluatePathStructured(
       const { segment, local } = locate(path, t);
       const s = path.segments[segment]!;
       let point: PathPoint;
-      if (s.kind === 'line' && local > 0 && local < 1) {
-        const dev = toDevice(lerpParams(path.vertices[s.from]!, path.vertices[s.to]!, local));
+      if ((s.kind === 'line' || s.kind === 'curve') && local > 0 && local < 1) {
+        const dev = toDevice(pointAt(path, t));
         point = {
           t,
           train: await metricsFrom(splits.train, (k) => forward(spec, dev, splits.train.batches[k]!.x)),

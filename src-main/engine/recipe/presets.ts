@@ -3,8 +3,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../util/errors';
-import { parseRecipe } from './resolve';
-import type { Recipe } from './schema';
+import { parseAnyRecipe } from './resolve';
+import type { AnyRecipe } from './schema';
 
 let presetsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../resources/presets');
 
@@ -24,16 +24,16 @@ export function listPresets(): { name: string; description: string }[] {
     });
 }
 
-export function loadPreset(name: string): Recipe {
+export function loadPreset(name: string): AnyRecipe {
   const file = path.join(presetsDir, `${name}.json`);
   if (!/^[A-Za-z0-9_-]+$/.test(name) || !existsSync(file)) {
     throw new InputError(`unknown preset '${name}' (presets: ${listPresets().map((p) => p.name).join(', ')})`);
   }
-  return parseRecipe(JSON.parse(readFileSync(file, 'utf8')), `preset ${name}`);
+  return parseAnyRecipe(JSON.parse(readFileSync(file, 'utf8')), `preset ${name}`);
 }
 
 /** Reads a recipe file given with --config. */
-export function loadRecipeFile(file: string): Recipe {
+export function loadRecipeFile(file: string): AnyRecipe {
   if (!existsSync(file)) throw new InputError(`config file not found: ${file}`);
   let doc: unknown;
   try {
@@ -41,5 +41,5 @@ export function loadRecipeFile(file: string): Recipe {
   } catch (e) {
     throw new InputError(`${file} is not valid JSON: ${(e as Error).message}`);
   }
-  return parseRecipe(doc, file);
+  return parseAnyRecipe(doc, file);
 }

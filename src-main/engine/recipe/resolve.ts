@@ -5,13 +5,23 @@ import { layerOutputShapes } from '../nn/spec';
 import type { TrainConfig } from '../train/loop';
 import { InputError } from '../util/errors';
 import { deriveSeed } from '../util/rng';
-import { type ArchitectureConfig, type Recipe, recipeSchema, trainingSchema } from './schema';
+import { type AnyRecipe, type ArchitectureConfig, type Recipe, counterexampleRecipeSchema, recipeSchema, trainingSchema } from './schema';
 
 function formatIssues(err: z.ZodError, prefix = ''): string {
   return err.issues
     .slice(0, 3)
     .map((i) => `${prefix}${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
     .join('; ');
+}
+
+/** Validates any recipe document: a training experiment, or the counterexample (`"experiment": "counterexample"`). */
+export function parseAnyRecipe(doc: unknown, source = 'recipe'): AnyRecipe {
+  if (doc && typeof doc === 'object' && (doc as { experiment?: unknown }).experiment !== undefined) {
+    const r = counterexampleRecipeSchema.safeParse(doc);
+    if (!r.success) throw new InputError(`${source}: ${formatIssues(r.error)}`);
+    return r.data;
+  }
+  return parseRecipe(doc, source);
 }
 
 /** Validates a recipe document; throws InputError with a one-line reason naming the offending fields. */

@@ -9,7 +9,7 @@ import type { PathCost, PathVerification } from '../paths/structured-eval';
 import type { DropoutStability } from '../theory/dropout-stability';
 import type { NoiseStability } from '../theory/noise-stability';
 import type { CurvePoint } from '../train/loop';
-import type { Recipe } from './schema';
+import type { AnyRecipe } from './schema';
 
 export const RUN_SCHEMA = 'modelab.run/1';
 
@@ -78,7 +78,7 @@ export interface RunResult {
   device: string;
   tfjsVersion: string;
   backendDetails: Record<string, string | number | boolean>;
-  config: Recipe;
+  config: AnyRecipe;
   architecture: { spec: ArchSpec; description: string; parameters: number };
   dataset: {
     name: string;

@@ -285,3 +285,26 @@ export type TrainingConfig = z.infer<typeof trainingSchema>;
 export type PathConfig = z.infer<typeof pathSchema>;
 export type DropoutSearchConfig = z.infer<typeof dropoutSearchSchema>;
 export type StabilityConfig = z.infer<typeof stabilitySchema>;
+
+/** The Theorem 4 counterexample: a generated dataset and two analytic global minimizers, no training. */
+export const counterexampleRecipeSchema = z
+  .object({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    experiment: z.literal('counterexample'),
+    seed: z.number().int().nonnegative().default(1),
+    /** Hidden width h of the student network. */
+    width: z.number().int().min(2).default(4),
+    /** Points on each path. */
+    points: z.number().int().min(2).default(61),
+    /** The trained curves (quadratic Bézier, one-bend polygonal chain) searched for a better path. */
+    curves: z.object({ steps: posInt.default(4000), lr: z.number().positive().default(0.01) }).strict().default({ steps: 4000, lr: 0.01 }),
+  })
+  .strict();
+
+export type CounterexampleRecipe = z.infer<typeof counterexampleRecipeSchema>;
+export type AnyRecipe = Recipe | CounterexampleRecipe;
+
+export function isCounterexample(r: AnyRecipe): r is CounterexampleRecipe {
+  return (r as CounterexampleRecipe).experiment === 'counterexample';
+}

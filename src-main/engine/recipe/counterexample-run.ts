@@ -1,0 +1,155 @@
+/**
+ * Runs the Theorem 4 counterexample: the generated dataset, the two exact global minimizers, the straight line between
+ * them, and the best paths ModeLab's curve methods find (a trained quadratic Bézier curve and a one-bend polygonal
+ * chain). The theorem says every path has a barrier; the report shows how large each method's is. The "test" split is
+ * the training set itself (there is no other data).
+ */
+import type { BackendRecord } from '../backend/backends';
+import { type PathPoint, barrierOf } from '../eval/barrier';
+import type { HostParams } from '../nn/params';
+import type { ArchSpec } from '../nn/spec';
+import { describeArch, parameterCount } from '../nn/spec';
+import type { ParamPath } from '../paths/path';
+import {
+  type CurveKind,
+  type StudentParams,
+  counterexampleData,
+  counterexampleMetrics,
+  curvePoint,
+  flatten,
+  studentMinimizer,
+  teacherMinimizer,
+  trainCurve,
+  unflatten,
+} from '../theory/counterexample';
+import { type Split, sha256 } from '../data/dataset';
+import type { ProgressFn } from '../util/progress';
+import { StageTimer } from '../util/progress';
+import { deriveSeed } from '../util/rng';
+import { VERSION } from '../version';
+import type { EndpointResult, PathResult, RunResult } from './result';
+import { RUN_SCHEMA } from './result';
+import type { CounterexampleRecipe } from './schema';
+
+function toHost(p: StudentParams): HostParams {
+  const h = p.w.length;
+  const d = h + 2;
+  // Our dense layout is [in, out]: A1.w[c, j] = A[j][c].
+  const w1 = new Float32Array(d * h);
+  p.A.forEach((row, j) => row.forEach((v, c) => (w1[c * h + j] = v)));
+  return { 'A1.w': { shape: [d, h], data: w1 }, 'A2.w': { shape: [h, 1], data: Float32Array.from(p.w) } };
+}
+
+export async function runCounterexample(
+  recipe: CounterexampleRecipe,
+  opts: {
+    backend: BackendRecord;
+    preset?: string;
+    onProgress?: ProgressFn;
+    onEndpoint?: (e: EndpointResult, p: HostParams) => void;
+    onPath?: (r: PathResult, p: ParamPath) => void;
+    onEvaluationData?: (sets: { train: Split; test: Split }) => void;
+  },
+): Promise<RunResult> {
+  const startedAt = new Date().toISOString();
+  const t0 = performance.now();
+  const h = recipe.width;
+  const data = counterexampleData(h);
+  const spec: ArchSpec = {
+    input: [1, 1, h + 2],
+    layers: [
+      { type: 'dense', units: h, bias: false, dropout: 0 },
+      { type: 'dense', units: 1, bias: false, dropout: 0 },
+    ],
+  };
+  const split: Split = { x: Float32Array.from(data.x.flat()), y: Int32Array.from(data.y), n: data.x.length };
+  opts.onEvaluationData?.({ train: split, test: split });
+  const ends = { teacher: teacherMinimizer(h), student: studentMinimizer(h) };
+  const endpoints: EndpointResult[] = Object.entries(ends).map(([name, p]) => {
+    const m = counterexampleMetrics(p, data);
+    const e: EndpointResult = { name, seed: 0, train: m, test: m, training: { steps: 0, samples: 0, seconds: 0, samplesPerSec: 0, curve: [] } };
+    opts.onEndpoint?.(e, toHost(p));
+    return e;
+  });
+  const a = flatten(ends.teacher);
+  const b = flatten(ends.student);
+  const ts = Array.from({ length: recipe.points }, (_, k) => k / (recipe.points - 1));
+  const evaluateCurve = (theta: (t: number) => number[]): PathPoint[] =>
+    ts.map((t) => {
+      const m = counterexampleMetrics(unflatten(theta(t), h), data);
+      return { t, train: m, test: m };
+    });
+  const paths: PathResult[] = [];
+  const timings: Record<string, number> = {};
+  const add = (name: string, kind: string, vertices: number[][], points: PathPoint[], construction: Record<string, unknown>, seconds: number): void => {
+    const hv = vertices.map((v) => toHost(unflatten(v, h)));
+    // A Bézier curve is one 'curve' segment over its control points; polylines are straight segments.
+    const segments =
+      kind === 'bezier'
+        ? [{ from: 0, to: hv.length - 1, kind: 'curve' as const }]
+        : hv.slice(1).map((_, s) => ({ from: s, to: s + 1, kind: 'line' as const }));
+    const result: PathResult = {
+      name,
+      kind,
+      from: 'teacher',
+      to: 'student',
+      segments,
+      points,
+      barrier: barrierOf(points),
+      cost: { fullPassEquivalents: points.length, naive: points.length, distinctFunctions: vertices.length, pointwise: points.length },
+      check: {
+        pass: true,
+        endpoints: { startsAtA: true, endsAtB: true },
+        segmentCount: { expected: segments.length, actual: segments.length, pass: true },
+        functionPreserving: { segments: 0, maxAbsDiff: 0, maxRelDiff: 0, tolerance: 0, pass: true },
+        topLayerOnly: { segments: 0, violations: [], affineMaxRelDiff: 0, tolerance: 0, pass: true },
+      },
+      construction,
+    };
+    timings[`path:${name}`] = seconds;
+    paths.push(result);
+    opts.onPath?.(result, { name, method: kind, vertices: hv, segments });
+  };
+  let t1 = performance.now();
+  add('linear', 'linear', [a, b], evaluateCurve((t) => a.map((v, i) => (1 - t) * v + t * b[i]!)), {}, (performance.now() - t1) / 1000);
+  const timer = new StageTimer(opts.onProgress, 'curves', 'trained curves', 2, 'curves');
+  (['bezier', 'polychain'] as CurveKind[]).forEach((kind, k) => {
+    t1 = performance.now();
+    const c = trainCurve(kind, a, b, data, recipe.curves.steps, recipe.curves.lr, deriveSeed(recipe.seed, `curve:${kind}`));
+    const points = evaluateCurve((t) => curvePoint(kind, a, c, b, t).theta);
+    const bend = counterexampleMetrics(unflatten(c, h), data);
+    // A polygonal chain passes through its bend; a Bézier curve's vertices are its control points.
+    add(kind, kind, [a, c, b], points, { steps: recipe.curves.steps, lr: recipe.curves.lr, bend }, (performance.now() - t1) / 1000);
+    timer.report(k + 1);
+  });
+  timings['total'] = (performance.now() - t0) / 1000;
+  return {
+    schema: RUN_SCHEMA,
+    modelab: VERSION,
+    name: recipe.name,
+    preset: opts.preset ?? null,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    backend: opts.backend.backend,
+    device: 'host arithmetic (float64); no tensors',
+    tfjsVersion: opts.backend.tfjsVersion,
+    backendDetails: {},
+    config: recipe,
+    architecture: { spec, description: `${describeArch(spec)}, one output, squared loss`, parameters: parameterCount(spec) },
+    dataset: {
+      name: 'counterexample',
+      source: `Theorem 4 dataset for width h = ${h}: k = ${data.sizes.k}, l = ${data.sizes.l}, m = ${data.sizes.m}, n = ${data.sizes.n}`,
+      checksum: sha256(JSON.stringify(data)),
+      normalization: { kind: 'none' },
+      inputShape: [1, 1, h + 2],
+      classes: 1,
+      trainSize: data.x.length,
+      testSize: data.x.length,
+      evalTrainSize: data.x.length,
+      evalTestSize: data.x.length,
+    },
+    endpoints,
+    paths,
+    timings,
+  };
+}
