@@ -3,6 +3,19 @@ import type { PathResult, RunResult } from '../engine/recipe/result';
 import { formatDuration } from './progress';
 import { num, pct, table } from './table';
 
+function constructionLine(p: PathResult): string {
+  const c = p.construction as Record<string, unknown>;
+  if (p.kind === 'theorem1') return `kept ${String(c['keptSizes'])} units per hidden layer, r = ${num(c['r'] as number, 3)}, ${String(c['dropoutStable'])}`;
+  if (p.kind === 'theorem2' || p.kind === 'theorem3') {
+    const a1 = c['algorithm1'] as Record<string, { tries: number; toleranceMet: boolean; lineExcessOnSearch: number }>;
+    const parts = Object.entries(a1).map(([e, v]) => `${e}: ${v.tries} ${v.tries === 1 ? "try" : "tries"}, straight-segment excess ${num(v.lineExcessOnSearch)}${v.toleranceMet ? '' : ' (tolerance not met)'}`);
+    const narrow = c['narrow'] as { widths: number[]; train: { loss: number; acc: number } } | undefined;
+    return `Algorithm 1 p = ${num(c['p'] as number, 3)}; ${parts.join('; ')}${narrow ? `; θ* widths ${narrow.widths.join('-')}, L(θ*) = ${num(narrow.train.loss)}` : ''}`;
+  }
+  if (p.kind === 'dropout-line') return `p = ${c['p']}, ${c['scale']} scaling, kept ${String(c["keptSizes"])}, ${c["tries"]} ${c["tries"] === 1 ? "try" : "tries"}${c['accepted'] ? '' : ' (accuracy target not met)'}`;
+  return '';
+}
+
 function checkLine(c: PathResult['check']): string {
   const parts = [
     `${c.pass ? 'PASS' : 'FAIL'}`,
@@ -50,11 +63,44 @@ export function runSummary(r: RunResult): string {
       ),
     );
   }
+  if (r.stability?.narrow) {
+    out.push('');
+    out.push(`narrow networks (every hidden layer w wide), mean ± std over ${r.stability.narrow.trials} trials`);
+    out.push(
+      table(
+        ['width', 'train loss', 'train acc', 'test acc'],
+        r.stability.narrow.points.map((p) => [String(p.width), `${num(p.loss.mean)} ± ${num(p.loss.std)}`, `${pct(p.acc.mean)} ± ${pct(p.acc.std)}`, `${pct(p.testAcc.mean)} ± ${pct(p.testAcc.std)}`]),
+      ),
+    );
+  }
+  if (r.stability?.noise) {
+    for (const [name, n] of Object.entries(r.stability.noise)) {
+      out.push('');
+      out.push(`noise stability of ${name} (${n.samples} training points; medians, [5%, 95%])`);
+      const q = (d: { median: number; p05: number; p95: number } | undefined): string => (d && Number.isFinite(d.median) ? `${num(d.median, 3)} [${num(d.p05, 3)}, ${num(d.p95, 3)}]` : '—');
+      out.push(
+        table(
+          ['layer', 'layer cushion µ_i', 'interlayer cushion µ_i→', 'contraction c', 'smoothness ρ', 'ρ ≥ 3d'],
+          n.layers.map((l) => [
+            `${l.layer} (${l.kind})`,
+            q(l.layerCushion),
+            q(l.interlayerCushion),
+            q(l.activationContraction),
+            q(l.interlayerSmoothness),
+            l.smoothnessAtLeast3d === undefined ? '—' : pct(l.smoothnessAtLeast3d),
+          ]),
+        ),
+      );
+      out.push(`  Definition 4: ε = ${n.definition4.epsilon.toPrecision(4)} (c = ${num(n.definition4.c, 3)}, min µ_i·µ_i→ = ${n.definition4.minCushionProduct.toPrecision(3)}, max ‖f(x)‖ = ${num(n.definition4.maxOutputNorm, 2)})`);
+    }
+  }
   for (const p of r.paths) {
     out.push('');
     out.push(`path ${p.name} (${p.kind}, ${p.from} → ${p.to}): ${p.segments.length} segment${p.segments.length === 1 ? '' : 's'}, ${p.points.length} points`);
     out.push(`  evaluation: ${p.cost.fullPassEquivalents.toFixed(2)} full-pass equivalents (naive ${p.cost.naive}), ${p.cost.distinctFunctions} distinct vertex functions`);
     out.push(`  check: ${checkLine(p.check)}`);
+    const info = constructionLine(p);
+    if (info) out.push(`  construction: ${info}`);
     const rows: string[][] = [];
     for (const split of ['train', 'test'] as const) {
       const b = p.barrier[split];

@@ -1,9 +1,14 @@
 /**
- * 2-D convolution whose filter gradient works on every backend. tfjs' wasm backend has no
- * Conv2DBackpropFilter kernel, so there the filter gradient is computed as im2col(x)ᵀ·dy with one matMul.
+ * 2-D convolution with a gradient that is fast on tfjs' wasm backend, which has no Conv2DBackpropFilter kernel and a
+ * slow Conv2DBackpropInput (measured on this machine for a [64, 28, 28, 32] batch and a 3×3×32×32 kernel: forward
+ * 98 ms, built-in input gradient 1,085 ms). Both gradients are written as forward convolutions instead:
+ * - input gradient (stride 1, odd kernel or 'valid'): dy convolved with the kernel flipped in space and transposed in
+ *   its channel axes (72 ms, bit-identical to conv2dTranspose here);
+ * - kernel gradient: the padded input with batch and channels swapped, [C_in, H, W, N], convolved ('valid') with dy
+ *   as a filter [H_o, W_o, N, C_out], dilated by the stride: output [C_in, kh, kw, C_out] (132 ms).
+ * Other backends keep tfjs' built-in gradient.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { matMulT } from './dense';
 
 function samePads(inSize: number, k: number, s: number): [number, number] {
   const out = Math.ceil(inSize / s);
@@ -12,55 +17,51 @@ function samePads(inSize: number, k: number, s: number): [number, number] {
   return [before, total - before];
 }
 
-/** Patches [N·Ho·Wo, kh·kw·C], columns ordered (kh, kw, c) to match a [kh, kw, in, out] kernel. */
-export function im2col(x: tf.Tensor4D, k: number, stride: number, padding: 'same' | 'valid'): tf.Tensor2D {
-  return tf.tidy(() => {
-    const [n, h, w, c] = x.shape;
-    let xp: tf.Tensor4D = x;
-    let ho: number;
-    let wo: number;
-    if (padding === 'same') {
-      const ph = samePads(h, k, stride);
-      const pw = samePads(w, k, stride);
-      xp = tf.pad(x, [[0, 0], ph, pw, [0, 0]]);
-      ho = Math.ceil(h / stride);
-      wo = Math.ceil(w / stride);
-    } else {
-      ho = Math.floor((h - k) / stride) + 1;
-      wo = Math.floor((w - k) / stride) + 1;
-    }
-    const slices: tf.Tensor4D[] = [];
-    for (let i = 0; i < k; i++) {
-      for (let j = 0; j < k; j++) {
-        slices.push(
-          tf.stridedSlice(xp, [0, i, j, 0], [n, i + stride * (ho - 1) + 1, j + stride * (wo - 1) + 1, c], [1, stride, stride, 1]) as tf.Tensor4D,
-        );
-      }
-    }
-    return tf.reshape(tf.concat(slices, 3), [n * ho * wo, k * k * c]) as tf.Tensor2D;
-  });
+/** Whether the built-in conv gradient is missing or slow on the active backend. */
+export function useCustomConvGrad(): boolean {
+  return tf.getBackend() === 'wasm' || tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) === undefined;
 }
 
-const needsCustomFilterGrad = (): boolean => tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) === undefined;
+/** dL/dx of a convolution. */
+function inputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, xShape: [number, number, number, number], stride: number, padding: 'same' | 'valid'): tf.Tensor4D {
+  const k = w.shape[0];
+  if (stride !== 1 || (padding === 'same' && k % 2 === 0)) return tf.conv2dTranspose(dy, w, xShape, stride, padding);
+  const flipped = tf.transpose(tf.reverse(w, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+  if (padding === 'same') return tf.conv2d(dy, flipped, 1, 'same');
+  return tf.conv2d(tf.pad(dy, [[0, 0], [k - 1, k - 1], [k - 1, k - 1], [0, 0]]), flipped, 1, 'valid');
+}
+
+/** dL/dW of a convolution. */
+function kernelGrad(x: tf.Tensor4D, dy: tf.Tensor4D, k: number, stride: number, padding: 'same' | 'valid'): tf.Tensor4D {
+  const [, h, w] = x.shape;
+  const xp = padding === 'same' ? tf.pad(x, [[0, 0], samePads(h, k, stride), samePads(w, k, stride), [0, 0]]) : x;
+  const xt = tf.transpose(xp, [3, 1, 2, 0]) as tf.Tensor4D;
+  const dyt = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D;
+  let g = tf.conv2d(xt, dyt, 1, 'valid', 'NHWC', stride);
+  if (g.shape[1] !== k || g.shape[2] !== k) g = tf.slice(g, [0, 0, 0, 0], [-1, k, k, -1]);
+  return tf.transpose(g, [1, 2, 0, 3]) as tf.Tensor4D;
+}
+
+type Grad = Parameters<typeof tf.customGrad>[0];
+const custom = new Map<string, (x: tf.Tensor, w: tf.Tensor) => tf.Tensor>();
 
 export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, padding: 'same' | 'valid'): tf.Tensor4D {
-  if (!needsCustomFilterGrad()) return tf.conv2d(x, w, stride, padding);
-  const f = tf.customGrad(((xi: tf.Tensor, wi: tf.Tensor, save: tf.GradSaveFunc) => {
-    const x4 = xi as tf.Tensor4D;
-    const w4 = wi as tf.Tensor4D;
-    save([x4, w4]);
-    return {
-      value: tf.conv2d(x4, w4, stride, padding),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
-        const dy4 = dy as tf.Tensor4D;
-        const dx = tf.conv2dTranspose(dy4, ws, xs.shape, stride, padding);
-        const [kh, kw, cin, cout] = ws.shape;
-        const cols = im2col(xs, kh, stride, padding);
-        const dw = tf.reshape(matMulT(cols, tf.reshape(dy4, [-1, cout]) as tf.Tensor2D, true, false), [kh, kw, cin, cout]);
-        return [dx, dw];
-      },
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  if (!useCustomConvGrad()) return tf.conv2d(x, w, stride, padding);
+  const key = `${stride}/${padding}`;
+  let f = custom.get(key);
+  if (!f) {
+    f = tf.customGrad(((xi: tf.Tensor, wi: tf.Tensor, save: tf.GradSaveFunc) => {
+      save([xi, wi]);
+      return {
+        value: tf.conv2d(xi as tf.Tensor4D, wi as tf.Tensor4D, stride, padding),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
+          const dy4 = dy as tf.Tensor4D;
+          return [inputGrad(dy4, ws, xs.shape, stride, padding), kernelGrad(xs, dy4, ws.shape[0], stride, padding)];
+        },
+      };
+    }) as unknown as Grad) as unknown as (x: tf.Tensor, w: tf.Tensor) => tf.Tensor;
+    custom.set(key, f);
+  }
   return f(x, w) as tf.Tensor4D;
 }

@@ -38,6 +38,7 @@ export function parseRecipe(doc: unknown, source = 'recipe'): Recipe {
   recipe.paths.forEach((p, i) => {
     if (p.type === 'theorem3') trainingWith(recipe, p.narrow.training, `${source}: paths.${i}.narrow.training`);
   });
+  if (recipe.stability?.narrow?.training) trainingWith(recipe, recipe.stability.narrow.training, `${source}: stability.narrow.training`);
   const a = recipe.architecture;
   if (a.type === 'mlp' && Array.isArray(a.dropout) && a.dropout.length !== a.hidden.length) {
     throw new InputError(`${source}: architecture.dropout: ${a.dropout.length} values for ${a.hidden.length} hidden layers`);

@@ -58,6 +58,14 @@ export interface SweepPoint {
   perEndpoint: Record<string, Metrics>;
 }
 
+export interface NarrowPoint {
+  width: number;
+  loss: { mean: number; std: number };
+  acc: { mean: number; std: number };
+  testAcc: { mean: number; std: number };
+  trials: { seed: number; train: Metrics; test: Metrics }[];
+}
+
 export interface StabilityReport {
   /** Definition 1 for each endpoint. */
   dropout?: Record<string, DropoutStability>;
@@ -65,6 +73,8 @@ export interface StabilityReport {
   sweep?: { masks: number; points: SweepPoint[] };
   /** Definitions 2–4 for each endpoint. */
   noise?: Record<string, NoiseStability>;
+  /** Narrow networks: train/test metrics against hidden width (mean ± std over trials). */
+  narrow?: { trials: number; points: NarrowPoint[] };
 }
 
 export interface RunResult {

@@ -236,6 +236,16 @@ export const stabilitySchema = z
       })
       .strict()
       .optional(),
+    /** The paper's Fig. 2 right: networks of the same depth with every hidden layer `width` wide, trained like the
+     *  endpoints (no dropout), `trials` seeds each: do narrow networks reach low loss? */
+    narrow: z
+      .object({
+        widths: z.array(posInt).min(1).default([1, 2, 4, 6, 8, 10]),
+        trials: posInt.default(2),
+        training: z.record(z.string(), z.unknown()).optional(),
+      })
+      .strict()
+      .optional(),
     /** Definitions 2–3 per layer over training points: layer cushion, interlayer cushion, activation contraction,
      *  interlayer smoothness (distributions and histograms; the paper's Fig. 3 left / App. D.3). */
     noise: z

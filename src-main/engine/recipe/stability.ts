@@ -10,7 +10,10 @@ import { throwIfCancelled } from '../util/errors';
 import { StageTimer, yieldToEventLoop } from '../util/progress';
 import { Rng, deriveSeed } from '../util/rng';
 import type { ExperimentContext } from './context';
-import type { StabilityReport, SweepPoint } from './result';
+import type { NarrowPoint, StabilityReport, SweepPoint } from './result';
+import { trainingWith } from './resolve';
+import { train } from '../train/loop';
+import { withHiddenWidths } from '../theory/embed';
 
 const mean = (x: number[]): number => x.reduce((a, b) => a + b, 0) / x.length;
 const std = (x: number[]): number => Math.sqrt(mean(x.map((v) => (v - mean(x)) ** 2)));
@@ -56,6 +59,30 @@ export async function stabilityReport(ctx: ExperimentContext): Promise<Stability
       points.push({ keepFraction: f, loss: { mean: mean(losses), std: std(losses) }, acc: { mean: mean(accs), std: std(accs) }, perEndpoint: per });
     }
     report.sweep = { masks, points };
+  }
+  if (cfg.narrow) {
+    const { widths, trials } = cfg.narrow;
+    const trainCfg = trainingWith(ctx.recipe, cfg.narrow.training, 'stability.narrow.training');
+    const points: NarrowPoint[] = [];
+    for (const w of widths) {
+      const spec = withHiddenWidths(ctx.spec, hiddenWidths(ctx.spec).map(() => w));
+      spec.layers = spec.layers.map((l) => ({ ...l, dropout: 0 }));
+      const runs: NarrowPoint['trials'] = [];
+      for (let k = 0; k < trials; k++) {
+        const seed = deriveSeed(ctx.recipe.seed, `narrow-sweep:${w}:${k}`);
+        const r = await train(spec, ctx.data, trainCfg, {
+          seed,
+          stage: `narrow:${w}:${k}`,
+          label: `narrow w=${w} #${k + 1}`,
+          onProgress: ctx.onProgress,
+          signal: ctx.signal,
+        });
+        runs.push({ seed, train: await evaluateHost(spec, r.params, ctx.splits.train), test: await evaluateHost(spec, r.params, ctx.splits.test) });
+      }
+      const pick = (f: (t: NarrowPoint['trials'][number]) => number) => ({ mean: mean(runs.map(f)), std: std(runs.map(f)) });
+      points.push({ width: w, loss: pick((t) => t.train.loss), acc: pick((t) => t.train.acc), testAcc: pick((t) => t.test.acc), trials: runs });
+    }
+    report.narrow = { trials, points };
   }
   if (cfg.noise) {
     report.noise = {};
