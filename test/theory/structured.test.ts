@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DeviceSplit } from '../../src-main/engine/eval/evaluate';
 import { evaluateHost } from '../../src-main/engine/eval/host';
 import { initParams } from '../../src-main/engine/nn/params';
-import { forwardMacs } from '../../src-main/engine/nn/spec';
+import { forwardMacs, layerMacs } from '../../src-main/engine/nn/spec';
 import { evaluatePathPoints } from '../../src-main/engine/paths/evaluate-path';
 import { tGrid } from '../../src-main/engine/paths/path';
 import { evaluatePathStructured } from '../../src-main/engine/paths/structured-eval';
@@ -88,6 +88,41 @@ describe('structure-aware path evaluation', () => {
     expect(fast.cost.fullPassEquivalents).toBeLessThan(ts.length / 3);
     expect(fast.verification.functionPreserving.pass).toBe(true);
     expect(fast.verification.topLayerOnly.pass).toBe(true);
+    splits.train.dispose();
+    splits.test.dispose();
+    checkX.dispose();
+  });
+
+  it.each([
+    ['MLP', () => [randomMlp(3, true, 14, 10), randomMlp(3, true, 15, 10), randomMlp(3, true, 16, 10)] as const],
+    ['CNN', () => [randomCnn(3, true, 17), randomCnn(3, true, 18), randomCnn(3, true, 19)] as const],
+  ])('evaluates straight lines and Bézier curves of a %s with the first layer factored out, as a naive pass would', async (_k, nets) => {
+    const [a, b, c] = nets();
+    const spec = a.spec;
+    const splits = { train: randomSplit(spec, 90, 6), test: randomSplit(spec, 50, 7) };
+    const checkX = randomInputs(spec, 8, 8);
+    for (const path of [
+      { name: 'l', method: 'linear', vertices: [a.theta, b.theta], segments: [{ from: 0, to: 1, kind: 'line' as const }] },
+      { name: 'q', method: 'bezier', vertices: [a.theta, c.theta, b.theta], segments: [{ from: 0, to: 2, kind: 'curve' as const }] },
+    ]) {
+      const ts = tGrid(path, { points: 9 });
+      const before = tf.memory().numTensors;
+      const fast = await evaluatePathStructured(spec, path, ts, splits, checkX);
+      expect(tf.memory().numTensors).toBe(before);
+      const naive = await evaluatePathPoints(spec, path, ts, splits);
+      fast.points.forEach((p, k) => {
+        expect(p.train.loss).toBeCloseTo(naive[k]!.train.loss, 4);
+        expect(p.test.loss).toBeCloseTo(naive[k]!.test.loss, 4);
+        expect(p.test.acc).toBeCloseTo(naive[k]!.test.acc, 6);
+      });
+      expect(fast.cost.pointwise).toBe(7);
+      // Each end is evaluated once (plus the check batch); the first layer is paid once per control point, and each
+      // interior point pays only for layers 2 … d.
+      const macs = layerMacs(spec);
+      const f1 = macs[0]! / macs.reduce((x, y) => x + y, 0);
+      const check = checkX.shape[0] / (splits.train.n + splits.test.n);
+      expect(fast.cost.fullPassEquivalents).toBeCloseTo(2 * (1 + check) + path.vertices.length * f1 + 7 * (1 - f1), 6);
+    }
     splits.train.dispose();
     splits.test.dispose();
     checkX.dispose();

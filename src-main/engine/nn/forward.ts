@@ -130,3 +130,12 @@ export function preActivations(spec: ArchSpec, params: DeviceParams, x: tf.Tenso
     return out;
   });
 }
+
+/** Continues a forward pass from the pre-activation x^i of layer i to the logits (layers i+1 … d). */
+export function forwardFromPre(spec: ArchSpec, params: DeviceParams, i: number, pre: tf.Tensor): tf.Tensor2D {
+  return tf.tidy(() => {
+    let y = pre;
+    for (let l = i + 1; l <= spec.layers.length; l++) y = preActivation(spec, l, params, activation(spec, l - 1, y));
+    return y as tf.Tensor2D;
+  });
+}

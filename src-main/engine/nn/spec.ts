@@ -120,7 +120,12 @@ export function hiddenWidth(spec: ArchSpec, i: number): number {
 
 /** Multiply-accumulates of one forward pass for one sample (for GFLOP/s reporting: FLOPs = 2·MACs). */
 export function forwardMacs(spec: ArchSpec): number {
-  let macs = 0;
+  return layerMacs(spec).reduce((a, b) => a + b, 0);
+}
+
+/** Multiply-accumulates of each layer's affine map, for one sample. */
+export function layerMacs(spec: ArchSpec): number[] {
+  const out: number[] = [];
   let [h, w, c] = spec.input;
   let inFlat = h * w * c;
   const shapes = layerOutputShapes(spec);
@@ -128,16 +133,16 @@ export function forwardMacs(spec: ArchSpec): number {
     if (layer.type === 'conv') {
       const oh = layer.padding === 'same' ? Math.ceil(h / layer.stride) : Math.floor((h - layer.kernel) / layer.stride) + 1;
       const ow = layer.padding === 'same' ? Math.ceil(w / layer.stride) : Math.floor((w - layer.kernel) / layer.stride) + 1;
-      macs += oh * ow * layer.kernel * layer.kernel * c * layer.filters;
+      out.push(oh * ow * layer.kernel * layer.kernel * c * layer.filters);
       const s = shapes[k]!;
       [h, w, c] = [s[0]!, s[1]!, s[2]!];
       inFlat = h * w * c;
     } else {
-      macs += inFlat * layer.units;
+      out.push(inFlat * layer.units);
       inFlat = layer.units;
     }
   });
-  return macs;
+  return out;
 }
 
 /** A short human description, e.g. "MLP 784-512-512-10, no bias" or "CNN 28x28x1 → conv32×3 → … → 10". */

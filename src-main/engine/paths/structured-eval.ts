@@ -12,16 +12,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createHash } from 'node:crypto';
 import type { PathPoint } from '../eval/barrier';
-import { type DeviceSplit, type Metrics } from '../eval/evaluate';
 import { forward } from '../nn/forward';
 import { type DeviceParams, type HostParams, disposeParams, lerpParams, toDevice } from '../nn/params';
 import { type ArchSpec, forwardMacs } from '../nn/spec';
 import { compact, relativeCost } from '../theory/compact';
-import { correctCount, crossEntropyPerRow } from '../train/loss';
 import { throwIfCancelled } from '../util/errors';
 import { type ProgressFn, StageTimer, yieldToEventLoop } from '../util/progress';
 import type { EvalSplits } from './evaluate-path';
-import { type ParamPath, locate, pointAt } from './path';
+import { metricsFrom } from './metrics';
+import { type ParamPath, locate } from './path';
+import { SegmentPointEvaluator } from './pointwise';
 
 export interface PathVerification {
   functionPreserving: { segments: number; maxAbsDiff: number; maxRelDiff: number; tolerance: number; pass: boolean };
@@ -88,23 +88,6 @@ async function logitsOn(spec: ArchSpec, dev: DeviceParams, x: tf.Tensor2D): Prom
   return v;
 }
 
-/** Loss and accuracy of a split from per-batch logits produced by `logitsOf`. */
-async function metricsFrom(split: DeviceSplit, logitsOf: (batch: number) => tf.Tensor2D): Promise<Metrics> {
-  const sums = tf.tidy(() => {
-    let loss: tf.Tensor = tf.scalar(0);
-    let correct: tf.Tensor = tf.scalar(0);
-    split.batches.forEach((b, k) => {
-      const logits = logitsOf(k);
-      loss = tf.add(loss, tf.sum(crossEntropyPerRow(logits, b.y)));
-      correct = tf.add(correct, correctCount(logits, b.y));
-    });
-    return tf.stack([loss, correct]);
-  });
-  const v = await sums.data();
-  sums.dispose();
-  return { loss: v[0]! / split.n, acc: v[1]! / split.n };
-}
-
 export async function evaluatePathStructured(
   spec: ArchSpec,
   path: ParamPath,
@@ -136,11 +119,14 @@ export async function evaluatePathStructured(
     if (seen === undefined) byKey.set(key, v);
     else uf.join(v, seen);
   });
+  // Only segment ends need logits (a Bézier curve's inner control points are not points of the path).
+  const ends = new Set(path.segments.flatMap((s) => [s.from, s.to]));
   const members = new Map<number, number[]>();
-  for (let v = 0; v < nV; v++) members.set(uf.find(v), [...(members.get(uf.find(v)) ?? []), v]);
+  for (let v = 0; v < nV; v++) if (ends.has(v)) members.set(uf.find(v), [...(members.get(uf.find(v)) ?? []), v]);
 
   // 2. Evaluate each function once, at the cheapest compact width among its vertices.
   let cost = 0;
+  const pointwiseEval = new SegmentPointEvaluator(spec, splits);
   const logits = new Map<number, { train: tf.Tensor2D[]; test: tf.Tensor2D[]; check: Float32Array }>();
   const groupOf = (v: number) => logits.get(uf.find(v))!;
   try {
@@ -193,7 +179,7 @@ export async function evaluatePathStructured(
       await tick();
     }
 
-    // 4. Points: from the vertices' logits, except inside plain straight segments.
+    // 4. Points: from the vertices' logits, except inside plain straight segments and curves.
     const points: PathPoint[] = [];
     let pointwise = 0;
     for (const t of ts) {
@@ -201,14 +187,7 @@ export async function evaluatePathStructured(
       const s = path.segments[segment]!;
       let point: PathPoint;
       if ((s.kind === 'line' || s.kind === 'curve') && local > 0 && local < 1) {
-        const dev = toDevice(pointAt(path, t));
-        point = {
-          t,
-          train: await metricsFrom(splits.train, (k) => forward(spec, dev, splits.train.batches[k]!.x)),
-          test: await metricsFrom(splits.test, (k) => forward(spec, dev, splits.test.batches[k]!.x)),
-        };
-        disposeParams(dev);
-        cost += 1;
+        point = { t, ...(await pointwiseEval.evaluate(path, segment, local)) };
         pointwise++;
       } else {
         const a = groupOf(s.from);
@@ -226,7 +205,7 @@ export async function evaluatePathStructured(
     }
     return {
       points,
-      cost: { fullPassEquivalents: cost, naive: ts.length, distinctFunctions: members.size, pointwise },
+      cost: { fullPassEquivalents: cost + pointwiseEval.cost, naive: ts.length, distinctFunctions: members.size, pointwise },
       verification: {
         functionPreserving: { ...fp, tolerance: FUNCTION_TOLERANCE, pass: fp.maxRelDiff <= FUNCTION_TOLERANCE },
         topLayerOnly: {
@@ -237,6 +216,7 @@ export async function evaluatePathStructured(
       },
     };
   } finally {
+    pointwiseEval.dispose();
     for (const g of logits.values()) [...g.train, ...g.test].forEach((t) => t.dispose());
   }
 }
