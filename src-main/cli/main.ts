@@ -3,6 +3,7 @@ import { probeAll } from '../engine/backend/backends';
 import { listPresets } from '../engine/recipe/presets';
 import { CancelledError, InputError } from '../engine/util/errors';
 import { VERSION } from '../engine/version';
+import { BENCH_HELP, benchCommand } from './bench-command';
 import { RUN_HELP, runCommand } from './run-command';
 import { table } from './table';
 
@@ -14,6 +15,7 @@ Commands:
   run        train two networks and evaluate the paths between them (modelab run --help)
   presets    list the built-in experiment presets
   backends   list the compute backends and which are available here
+  bench      measure this machine's backend (modelab bench --help)
   help       this help; 'modelab help run' for a command's options
 
 Quick start: modelab run --preset smoke     (seconds, synthetic data)
@@ -45,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
     case 'help':
     case '--help':
     case '-h':
-      process.stdout.write(`${rest[0] === 'run' ? RUN_HELP : HELP}\n`);
+      process.stdout.write(`${rest[0] === 'run' ? RUN_HELP : rest[0] === 'bench' ? BENCH_HELP : HELP}\n`);
       return 0;
     case '--version':
     case '-v':
@@ -57,8 +59,10 @@ async function main(argv: string[]): Promise<number> {
       return presetsCommand();
     case 'backends':
       return backendsCommand();
+    case 'bench':
+      return benchCommand(rest);
     default:
-      throw new InputError(`unknown command '${cmd}' (commands: run, presets, backends, help)`);
+      throw new InputError(`unknown command '${cmd}' (commands: run, presets, backends, bench, help)`);
   }
 }
 

@@ -1,0 +1,84 @@
+/** `modelab bench`: measures this machine's backend (docs/performance.md) and keeps every result for comparison. */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { selectBackend } from '../engine/backend/backends';
+import { type BenchResult, runBench } from '../engine/bench/bench';
+import { writeFileAtomic } from '../engine/io/atomic';
+import { modelabHome } from '../store/location';
+import { parse } from './args';
+import { ProgressRenderer } from './progress';
+import { num, table } from './table';
+
+export const BENCH_HELP = `Usage: modelab bench [--quick] [--json] [--backend NAME]
+
+Measures the active backend: its 1024³ matmul ceiling, training throughput of the 784-512-512-10 MLP (batch 128,
+with and without dropout 0.5) and of the paper's MNIST CNN (batch 64), the 61-point straight line on 10,000 samples,
+the Theorem 1 path structure-aware against naive, the mnist-mlp preset's wall time (estimated with --quick), and peak
+memory. Results are kept in <MODELAB_HOME>/bench/ and compared with the previous run on the same backend and device.
+
+Options:
+  --quick          fewer steps; the preset's time is estimated (about a minute on a 2-core CPU)
+  --json           print exactly one JSON document on stdout
+  --backend NAME   tensorflow-gpu | tensorflow | webgpu | wasm | cpu (default: fastest available)`;
+
+function previous(dir: string, r: BenchResult): BenchResult | null {
+  if (!existsSync(dir)) return null;
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort().reverse();
+  for (const f of files) {
+    try {
+      const p = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as BenchResult;
+      if (p.backend === r.backend && p.device === r.device && p.quick === r.quick) return p;
+    } catch {
+      // skip unreadable files
+    }
+  }
+  return null;
+}
+
+function summary(r: BenchResult, prev: BenchResult | null): string {
+  const delta = (now: number, before: number | undefined, higherIsBetter = true): string => {
+    if (before === undefined || !Number.isFinite(before) || before === 0) return '';
+    const pct = ((now - before) / before) * 100;
+    return `${pct >= 0 ? '+' : ''}${pct.toFixed(1)}%${(pct >= 0) === higherIsBetter ? '' : ' (worse)'}`;
+  };
+  const t = r.training;
+  const pt = prev?.training;
+  const rows: string[][] = [
+    ['matmul 1024³', `${num(r.matmul.gflops, 2)} GFLOP/s`, delta(r.matmul.gflops, prev?.matmul.gflops)],
+    ...(['mlp', 'mlpDropout', 'cnn'] as const).map((k) => [
+      `train ${t[k].architecture}, batch ${t[k].batch}`,
+      `${Math.round(t[k].samplesPerSec)} samples/s, ${num(t[k].gflops, 2)} GFLOP/s (${(t[k].efficiency * 100).toFixed(0)}% of matmul)`,
+      delta(t[k].samplesPerSec, pt?.[k].samplesPerSec),
+    ]),
+    ['straight line, 61 points × 10,000 samples', `${num(r.lineEval.seconds, 2)} s (${num(r.lineEval.fullPassEquivalents, 1)} full passes)`, delta(r.lineEval.seconds, prev?.lineEval.seconds, false)],
+    [
+      `Theorem 1 path, ${r.theorem1Eval.segments} segments, ${r.theorem1Eval.points} points`,
+      `${num(r.theorem1Eval.structured.seconds, 2)} s, ${num(r.theorem1Eval.structured.fullPassEquivalents, 2)} full passes; naive ${num(r.theorem1Eval.naive.seconds, 1)} s, ${r.theorem1Eval.naive.passes} passes${r.theorem1Eval.naive.extrapolated ? ` (extrapolated from ${r.theorem1Eval.naive.measuredPoints} points)` : ''}`,
+      delta(r.theorem1Eval.structured.seconds, prev?.theorem1Eval.structured.seconds, false),
+    ],
+    [`preset ${r.preset.name}`, `${num(r.preset.seconds, 0)} s${r.preset.estimated ? ' (estimated)' : ''}`, delta(r.preset.seconds, prev?.preset.seconds, false)],
+    ['peak memory', `${num(r.memory.peakRssMB, 0)} MB RSS; tensors ${r.memory.tensorsAtStart} → ${r.memory.tensorsAtEnd} (max ${r.memory.maxTensors})`, delta(r.memory.peakRssMB, prev?.memory.peakRssMB, false)],
+  ];
+  return [
+    `ModeLab bench${r.quick ? ' --quick' : ''}: backend ${r.backend} on ${r.device} (tfjs ${r.tfjsVersion}), ${num(r.seconds, 0)} s`,
+    '',
+    table(['figure', 'value', prev ? `vs ${prev.startedAt.slice(0, 16)}` : ''], rows),
+  ].join('\n');
+}
+
+export async function benchCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { quick: { type: 'boolean' }, json: { type: 'boolean' }, backend: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  if (values['help']) {
+    process.stdout.write(`${BENCH_HELP}\n`);
+    return 0;
+  }
+  const backend = await selectBackend((values['backend'] as string | undefined) ?? process.env['MODELAB_BACKEND']);
+  const progress = new ProgressRenderer();
+  const r = await runBench(backend, { quick: Boolean(values['quick']), onProgress: (e) => progress.update(e) });
+  progress.finishLine();
+  const dir = path.join(modelabHome(), 'bench');
+  const prev = previous(dir, r);
+  writeFileAtomic(path.join(dir, `${r.startedAt.replace(/[:.]/g, '-')}-${r.backend}.json`), `${JSON.stringify(r, null, 2)}\n`);
+  process.stdout.write(values['json'] ? `${JSON.stringify(r)}\n` : `${summary(r, prev)}\n`);
+  return 0;
+}

@@ -1,0 +1,197 @@
+/**
+ * The benchmark behind `modelab bench` (docs/performance.md): the backend's matmul ceiling, training throughput of the
+ * 784-512-512-10 MLP (batch 128) and the paper's MNIST CNN (batch 64), the 61-point straight line on 10,000 samples,
+ * the Theorem 1 path structure-aware against naive, the mnist-mlp preset's wall time, and memory. Inputs are random
+ * (timings do not depend on the values). FLOPs: forward 2·MACs per sample, a training step 6·MACs per sample.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendRecord } from '../backend/backends';
+import type { Dataset } from '../data/dataset';
+import { DeviceSplit } from '../eval/evaluate';
+import { initParams } from '../nn/params';
+import { type ArchSpec, forwardMacs } from '../nn/spec';
+import { evaluatePathPoints } from '../paths/evaluate-path';
+import { linearPath, tGrid } from '../paths/path';
+import { evaluatePathStructured } from '../paths/structured-eval';
+import { loadPreset } from '../recipe/presets';
+import { resolveArchitecture } from '../recipe/resolve';
+import { runRecipe } from '../recipe/run';
+import type { Recipe } from '../recipe/schema';
+import { theorem1Path } from '../theory/theorem1';
+import { hiddenWidths } from '../theory/units';
+import { train } from '../train/loop';
+import type { ProgressFn } from '../util/progress';
+import { Rng } from '../util/rng';
+import { VERSION } from '../version';
+
+export const BENCH_SCHEMA = 'modelab.bench/1';
+
+export interface Throughput {
+  architecture: string;
+  batch: number;
+  dropout: number;
+  steps: number;
+  samplesPerSec: number;
+  gflops: number;
+  /** GFLOP/s against the backend's own 1024³ matmul GFLOP/s. */
+  efficiency: number;
+}
+
+export interface BenchResult {
+  schema: typeof BENCH_SCHEMA;
+  modelab: string;
+  startedAt: string;
+  quick: boolean;
+  backend: string;
+  device: string;
+  tfjsVersion: string;
+  matmul: { size: number; ms: number; gflops: number };
+  training: { mlp: Throughput; mlpDropout: Throughput; cnn: Throughput };
+  lineEval: { points: number; samples: number; seconds: number; fullPassEquivalents: number };
+  theorem1Eval: {
+    segments: number;
+    points: number;
+    samples: number;
+    structured: { seconds: number; fullPassEquivalents: number; distinctFunctions: number };
+    naive: { seconds: number; passes: number; measuredPoints: number; extrapolated: boolean };
+  };
+  preset: { name: string; seconds: number; estimated: boolean; note: string };
+  memory: { peakRssMB: number; tensorsAtStart: number; tensorsAtEnd: number; maxTensors: number };
+  seconds: number;
+}
+
+function randomDataset(n: number, shape: [number, number, number], seed: number): Dataset {
+  const rng = new Rng(seed);
+  const f = shape[0] * shape[1] * shape[2];
+  const make = (m: number) => ({ x: Float32Array.from({ length: m * f }, () => rng.next()), y: Int32Array.from({ length: m }, () => rng.int(10)), n: m });
+  return { name: 'random', inputShape: shape, classes: 10, train: make(n), test: make(Math.min(n, 1000)), normalization: { kind: 'none' }, checksum: '', source: 'random' };
+}
+
+const MLP = (dropout: number, bias: boolean): ArchSpec => resolveArchitecture({ type: 'mlp', hidden: [512, 512], bias, dropout }, [28, 28, 1], 10);
+
+async function throughput(spec: ArchSpec, label: string, batch: number, steps: number, ceiling: number, data: Dataset): Promise<Throughput> {
+  const cfg = { optimizer: { type: 'sgd' as const, lr: 0.01, momentum: 0.9, nesterov: false, weightDecay: 0 }, schedule: { type: 'constant' as const }, batchSize: batch };
+  await train(spec, data, { ...cfg, steps: 2 }, { seed: 1 }); // warm-up: kernels compiled, buffers allocated
+  const r = await train(spec, data, { ...cfg, steps }, { seed: 2 });
+  const gflops = (r.samplesPerSec * 6 * forwardMacs(spec)) / 1e9;
+  const dropout = spec.layers[0]!.dropout;
+  return { architecture: label, batch, dropout, steps, samplesPerSec: r.samplesPerSec, gflops, efficiency: gflops / ceiling };
+}
+
+export async function runBench(backend: BackendRecord, opts: { quick: boolean; onProgress?: ProgressFn }): Promise<BenchResult> {
+  const t0 = performance.now();
+  const startedAt = new Date().toISOString();
+  const tensorsAtStart = tf.memory().numTensors;
+  let maxTensors = tensorsAtStart;
+  const note = (): void => {
+    maxTensors = Math.max(maxTensors, tf.memory().numTensors);
+  };
+  const stages = 7;
+  let stage = 0;
+  const report = (): void => {
+    opts.onProgress?.({ stage: 'bench', label: 'bench', done: stage++, total: stages, unit: 'stages', elapsedSec: (performance.now() - t0) / 1000 });
+  };
+
+  // 1. The matmul ceiling.
+  report();
+  const size = 1024;
+  const a = tf.randomNormal([size, size]);
+  const b = tf.randomNormal([size, size]);
+  tf.tidy(() => tf.matMul(a, b).dataSync());
+  const reps = opts.quick ? 3 : 10;
+  let best = Infinity;
+  for (let k = 0; k < reps; k++) {
+    const s = performance.now();
+    tf.tidy(() => tf.matMul(a, b).dataSync());
+    best = Math.min(best, performance.now() - s);
+  }
+  a.dispose();
+  b.dispose();
+  const ceiling = (2 * size ** 3) / best / 1e6;
+  note();
+
+  // 2. Training throughput.
+  report();
+  const mnistLike = randomDataset(opts.quick ? 4096 : 16384, [28, 28, 1], 1);
+  const mlp = await throughput(MLP(0, true), '784-512-512-10 MLP', 128, opts.quick ? 40 : 200, ceiling, mnistLike);
+  note();
+  const mlpDropout = await throughput(MLP(0.5, true), '784-512-512-10 MLP, dropout 0.5', 128, opts.quick ? 40 : 200, ceiling, mnistLike);
+  note();
+  const cnnSpec = resolveArchitecture((loadPreset('mnist-cnn-paper') as Recipe).architecture, [28, 28, 1], 10);
+  const cnn = await throughput(cnnSpec, "the paper's MNIST CNN (3×conv32 3×3, dense 10)", 64, opts.quick ? 4 : 30, ceiling, mnistLike);
+  note();
+
+  // 3. The 61-point straight line between two MLPs on 10,000 samples.
+  report();
+  const spec = MLP(0, false);
+  const A = initParams(spec, 11);
+  const B = initParams(spec, 12);
+  // 10,000 evaluation samples: 5,000 "train" and 5,000 "test".
+  const evalData = randomDataset(5000, [28, 28, 1], 3);
+  const evalTest = randomDataset(5000, [28, 28, 1], 4).train;
+  const splits = { train: new DeviceSplit(evalData.train, 784, 2500), test: new DeviceSplit(evalTest, 784, 2500) };
+  const checkX = tf.tensor2d(evalData.train.x.subarray(0, 256 * 784), [256, 784]);
+  const line = linearPath(A, B);
+  let s = performance.now();
+  const lineEv = await evaluatePathStructured(spec, line, tGrid(line, { points: 61 }), splits, checkX);
+  const lineEval = { points: 61, samples: 10000, seconds: (performance.now() - s) / 1000, fullPassEquivalents: lineEv.cost.fullPassEquivalents };
+  note();
+
+  // 4. Theorem 1: structure-aware against naive.
+  report();
+  const rng = new Rng(5);
+  const K = () => hiddenWidths(spec).map((h) => rng.sample(h, h / 2));
+  const path = theorem1Path(spec, A, K(), B, K(), [2, 2]);
+  const ts = tGrid(path, { perSegment: 4 });
+  s = performance.now();
+  const structured = await evaluatePathStructured(spec, path, ts, splits, checkX);
+  const structuredSec = (performance.now() - s) / 1000;
+  const sample = opts.quick ? ts.filter((_, k) => k % 20 === 0) : ts;
+  s = performance.now();
+  await evaluatePathPoints(spec, path, sample, splits);
+  const naivePerPoint = (performance.now() - s) / 1000 / sample.length;
+  splits.train.dispose();
+  splits.test.dispose();
+  checkX.dispose();
+  note();
+
+  // 5. The mnist-mlp preset's wall time (estimated from the measured rates in --quick mode).
+  report();
+  const recipe = loadPreset('mnist-mlp') as Recipe;
+  let preset: BenchResult['preset'];
+  if (opts.quick) {
+    // Training both endpoints, evaluating them (4 passes over 10,000 samples) and the 61-point line on 20,000 samples.
+    const samples = 60000 * (recipe.training.epochs ?? 1) * recipe.endpoints.length;
+    const perPass = lineEval.seconds / lineEval.fullPassEquivalents;
+    const seconds = samples / mlp.samplesPerSec + 4 * perPass + 2 * lineEval.seconds;
+    preset = { name: 'mnist-mlp', seconds, estimated: true, note: 'estimated from the measured training rate and line evaluation (run without --quick to time the preset)' };
+  } else {
+    s = performance.now();
+    await runRecipe(recipe, { backend, preset: 'mnist-mlp' });
+    preset = { name: 'mnist-mlp', seconds: (performance.now() - s) / 1000, estimated: false, note: 'timed end to end in this process' };
+  }
+  note();
+  report();
+  return {
+    schema: BENCH_SCHEMA,
+    modelab: VERSION,
+    startedAt,
+    quick: opts.quick,
+    backend: backend.backend,
+    device: backend.device,
+    tfjsVersion: backend.tfjsVersion,
+    matmul: { size, ms: best, gflops: ceiling },
+    training: { mlp, mlpDropout, cnn },
+    lineEval,
+    theorem1Eval: {
+      segments: path.segments.length,
+      points: ts.length,
+      samples: 10000,
+      structured: { seconds: structuredSec, fullPassEquivalents: structured.cost.fullPassEquivalents, distinctFunctions: structured.cost.distinctFunctions },
+      naive: { seconds: naivePerPoint * ts.length, passes: ts.length, measuredPoints: sample.length, extrapolated: sample.length < ts.length },
+    },
+    preset,
+    memory: { peakRssMB: process.resourceUsage().maxRSS / 1024, tensorsAtStart, tensorsAtEnd: tf.memory().numTensors, maxTensors },
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
