@@ -11,6 +11,9 @@ import type { HostParams } from '../engine/nn/params';
 import type { ParamPath } from '../engine/paths/path';
 import type { Split } from '../engine/data/dataset';
 import { InputError } from '../engine/util/errors';
+import { createApi, openHistory, checkBackend } from '../api/handlers';
+import { exportBundles } from '../store/bundle';
+import { CancelledError } from '../engine/util/errors';
 import { intOption, parse } from './args';
 import { ProgressRenderer } from './progress';
 import { runSummary } from './summary';
@@ -29,10 +32,19 @@ Options:
   --exact            evaluate on the full training and test sets
   --json             print exactly one JSON document on stdout (progress stays on stderr)
   --out DIR          also write DIR/run.json, endpoint weights, the evaluation data and every
-                     path's vertices (DIR/paths/<name>.safetensors + .json): docs/export-format.md
+                     path's vertices (DIR/paths/<name>.safetensors + .json): docs/run-json.md, "Files written by --out DIR"
+                     (with the history: a full bundle, importable with 'modelab import DIR')
+  --name NAME        the run's name in the history (default: the recipe's name)
+  --tag TAG          tag the run (repeatable)
+  --db FILE          the history database (default: $MODELAB_HOME/history.sqlite, else the user
+                     data folder; docs/history.md)
+  --no-store         do not keep the run in the history (and run it in this process)
   -h, --help         this help
 
-Exit codes: 0 done, 2 bad input, 130 cancelled (Ctrl-C).`;
+The run is stored in the history as it progresses (its id is printed first, on stderr) and runs in its own
+process; 'modelab list' and 'modelab show ID' browse the history.
+
+Exit codes: 0 done, 1 the run failed or crashed, 2 bad input, 130 cancelled (Ctrl-C).`;
 
 export async function runCommand(argv: string[], signal: AbortSignal): Promise<number> {
   const { values } = parse(argv, {
@@ -44,6 +56,10 @@ export async function runCommand(argv: string[], signal: AbortSignal): Promise<n
     exact: { type: 'boolean' },
     json: { type: 'boolean' },
     out: { type: 'string' },
+    name: { type: 'string' },
+    tag: { type: 'string', multiple: true },
+    db: { type: 'string' },
+    'no-store': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values['help']) {
@@ -58,8 +74,22 @@ export async function runCommand(argv: string[], signal: AbortSignal): Promise<n
   if (seed !== undefined) recipe.seed = seed;
   if (values['exact'] && !isCounterexample(recipe)) recipe.evaluation = { ...recipe.evaluation, trainSamples: null, testSamples: null };
   const outDir = values['out'] as string | undefined;
+  const backendName = (values['backend'] as string | undefined) ?? process.env['MODELAB_BACKEND'];
+  if (!values['no-store']) {
+    return runStored(recipe, {
+      preset: preset ?? null,
+      backend: backendName,
+      dataDir: values['data'] as string | undefined,
+      name: values['name'] as string | undefined,
+      tags: (values as Record<string, unknown>)['tag'] as string[] | undefined,
+      db: values['db'] as string | undefined,
+      json: Boolean(values['json']),
+      outDir,
+      signal,
+    });
+  }
 
-  const backend = await selectBackend((values['backend'] as string | undefined) ?? process.env['MODELAB_BACKEND']);
+  const backend = await selectBackend(backendName);
   const progress = new ProgressRenderer();
   const artifacts: RunArtifacts = { endpoints: {}, paths: [] };
   const hooks = {
@@ -89,4 +119,59 @@ export async function runCommand(argv: string[], signal: AbortSignal): Promise<n
   if (values['json']) process.stdout.write(`${JSON.stringify(result)}\n`);
   else process.stdout.write(`${runSummary(result)}\n${outDir ? `\nwrote ${outDir}: run.json, endpoints.safetensors, eval-data.safetensors, paths/\n` : ''}`);
   return 0;
+}
+
+/** A run that failed or crashed in its job process (exit code 1, one line). */
+export class RunFailedError extends Error {
+  override name = 'RunFailedError';
+}
+
+interface StoredRunOptions {
+  preset: string | null;
+  backend?: string;
+  dataDir?: string;
+  name?: string;
+  tags?: string[];
+  db?: string;
+  json: boolean;
+  outDir?: string;
+  signal: AbortSignal;
+}
+
+/** Runs the recipe as a job (its own process), stored in the history as it progresses. */
+async function runStored(recipe: AnyRecipe, o: StoredRunOptions): Promise<number> {
+  await checkBackend(o.backend);
+  const store = await openHistory({ db: o.db });
+  const api = createApi({ store, runnerOptions: { maxConcurrent: 1 } });
+  try {
+    const progress = new ProgressRenderer();
+    api.subscribe((e) => {
+      if (e.type === 'progress') progress.update(e.event);
+    });
+    const { id } = await api.startRun({ recipe, preset: o.preset ?? undefined, name: o.name, tags: o.tags, backend: o.backend, dataDir: o.dataDir });
+    process.stderr.write(`run ${id} (history: ${store.location.dbPath})\n`);
+    const onAbort = (): void => void api.cancelRun(id);
+    if (o.signal.aborted) onAbort();
+    o.signal.addEventListener('abort', onAbort);
+    const outcome = await api.waitForRun(id);
+    o.signal.removeEventListener('abort', onAbort);
+    progress.finishLine();
+    if (outcome.status === 'cancelled') throw new CancelledError(`run ${id} cancelled`);
+    if (outcome.status !== 'finished') {
+      const why = `run ${id} ${outcome.status}: ${outcome.error ?? 'no reason recorded'}`;
+      if (outcome.errorKind === 'input') throw new InputError(why);
+      throw new RunFailedError(`${why} (what it computed is kept: modelab show ${id})`);
+    }
+    const doc = await api.getRunDocument(id);
+    if (o.outDir) await exportBundles(store, [id], o.outDir, { overwrite: true });
+    if (o.json) process.stdout.write(`${JSON.stringify(doc)}\n`);
+    else {
+      process.stdout.write(`${runSummary(doc)}\n`);
+      if (o.outDir) process.stdout.write(`\nwrote ${o.outDir}: run.json, history.json, endpoints.safetensors, eval-data.safetensors, paths/\n`);
+      process.stdout.write(`\nstored as run ${id} (modelab show ${id})\n`);
+    }
+    return 0;
+  } finally {
+    await api.close();
+  }
 }

@@ -24,7 +24,7 @@ export interface IdxArray {
 
 /** Parses an IDX buffer. `what` names the file in errors; `expectDims` (e.g. 3 for images) is checked. */
 export function parseIdx(buf: Uint8Array, what: string, expectDims?: number): IdxArray {
-  if (buf.length < 4) throw new InputError(`${what} is truncated: ${buf.length} bytes, not even an IDX header`);
+  if (buf.length < 4) throw new InputError(`${what} is truncated: ${buf.length} bytes, not even an IDX header (expected at least 4)`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const typeCode = buf[2]!;
   const ndim = buf[3]!;
@@ -38,7 +38,9 @@ export function parseIdx(buf: Uint8Array, what: string, expectDims?: number): Id
     throw new InputError(`${what} has ${ndim} dimensions (magic 0x0000${typeCode.toString(16).padStart(2, '0')}${ndim.toString(16).padStart(2, '0')}), expected ${expectDims}`);
   }
   const header = 4 + 4 * ndim;
-  if (buf.length < header) throw new InputError(`${what} is truncated inside its header`);
+  if (buf.length < header) {
+    throw new InputError(`${what} is truncated inside its header: ${buf.length} bytes, expected at least ${header} (4 + 4 per dimension for ${ndim} dimensions)`);
+  }
   const dims: number[] = [];
   for (let i = 0; i < ndim; i++) dims.push(view.getUint32(4 + 4 * i));
   const expected = dims.reduce((a, b) => a * b, 1) * type.bytes;

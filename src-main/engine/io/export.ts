@@ -1,5 +1,5 @@
 /**
- * Writing a run's artifacts for outside checking (docs/export-format.md):
+ * Writing a run's artifacts for outside checking (docs/run-json.md, "Files written by --out DIR"):
  *   run.json                       the run document
  *   endpoints.safetensors          every endpoint's weights, named `<endpoint>.<param>`
  *   eval-data.safetensors          the exact evaluation inputs and labels: train.x, train.y, test.x, test.y
@@ -67,15 +67,14 @@ export interface RunArtifacts {
   evalData?: { train: Split; test: Split };
 }
 
+/** eval-data.safetensors: the exact evaluation inputs and labels (train.x, train.y, test.x, test.y). */
+export function evalDataSafetensors(inputShape: [number, number, number], sets: { train: Split; test: Split }): Buffer {
+  return encodeSafetensors({ ...splitTensors('train', sets.train, inputShape), ...splitTensors('test', sets.test, inputShape) }, { labels: 'float32 class indices' });
+}
+
 export function writeRunDir(dir: string, run: RunResult, a: RunArtifacts): void {
   writeFileAtomic(path.join(dir, 'endpoints.safetensors'), endpointsSafetensors(a.endpoints));
-  if (a.evalData) {
-    const shape = run.dataset.inputShape;
-    writeFileAtomic(
-      path.join(dir, 'eval-data.safetensors'),
-      encodeSafetensors({ ...splitTensors('train', a.evalData.train, shape), ...splitTensors('test', a.evalData.test, shape) }, { labels: 'float32 class indices' }),
-    );
-  }
+  if (a.evalData) writeFileAtomic(path.join(dir, 'eval-data.safetensors'), evalDataSafetensors(run.dataset.inputShape, a.evalData));
   for (const { path: p, result } of a.paths) {
     writeFileAtomic(path.join(dir, 'paths', `${p.name}.safetensors`), pathSafetensors(p));
     writeFileAtomic(path.join(dir, 'paths', `${p.name}.json`), `${JSON.stringify(pathDescription(run, p, result), null, 2)}\n`);

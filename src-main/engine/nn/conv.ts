@@ -45,7 +45,19 @@ function kernelGrad(x: tf.Tensor4D, dy: tf.Tensor4D, k: number, stride: number, 
 type Grad = Parameters<typeof tf.customGrad>[0];
 const custom = new Map<string, (x: tf.Tensor, w: tf.Tensor) => tf.Tensor>();
 
+/** Whether TensorFlow's 'same' total padding (out − 1)·s + k − in is negative on an axis (the stride skips past the kernel). */
+function sameOvershoots(x: tf.Tensor4D, w: tf.Tensor4D, stride: number): boolean {
+  const neg = (n: number, k: number): boolean => (Math.ceil(n / stride) - 1) * stride + k - n < 0;
+  return neg(x.shape[1], w.shape[0]) || neg(x.shape[2], w.shape[1]);
+}
+
 export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, padding: 'same' | 'valid'): tf.Tensor4D {
+  // tfjs-backend-wasm 4.22 returns wrong values (zeros) for 'same' when the total padding is negative on an axis, e.g.
+  // a 6×5 input, 2×2 kernel, stride 3. Explicit padding (none, here) and 'valid' is the same function on every backend.
+  if (padding === 'same' && sameOvershoots(x, w, stride)) {
+    const pads: [number, number][] = [[0, 0], samePads(x.shape[1], w.shape[0], stride), samePads(x.shape[2], w.shape[1], stride), [0, 0]];
+    return tf.tidy(() => conv2d(tf.pad(x, pads), w, stride, 'valid'));
+  }
   if (!useCustomConvGrad()) return tf.conv2d(x, w, stride, padding);
   const key = `${stride}/${padding}`;
   let f = custom.get(key);

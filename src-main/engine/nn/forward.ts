@@ -96,7 +96,7 @@ export function linearPart(spec: ArchSpec, i: number, params: DeviceParams, a: t
   const layer = spec.layers[i - 1]!;
   const w = params[`A${i}.w`]!;
   if (layer.type === 'dense') return tf.matMul(tf.reshape(a, [a.shape[0]!, -1]) as tf.Tensor2D, w as tf.Tensor2D);
-  return tf.conv2d(a as tf.Tensor4D, w as tf.Tensor4D, layer.stride, layer.padding);
+  return conv2d(a as tf.Tensor4D, w as tf.Tensor4D, layer.stride, layer.padding);
 }
 
 /** φ of hidden layer i applied to its pre-activation: ReLU, then the layer's max-pool if any. */

@@ -17,10 +17,12 @@ export function listPresets(): { name: string; description: string }[] {
   if (!existsSync(presetsDir)) return [];
   return readdirSync(presetsDir)
     .filter((f) => f.endsWith('.json'))
+    .map((f) => f.replace(/\.json$/, ''))
     .sort()
-    .map((f) => {
+    .map((name) => {
+      const f = `${name}.json`;
       const doc = JSON.parse(readFileSync(path.join(presetsDir, f), 'utf8')) as { name: string; description?: string };
-      return { name: f.replace(/\.json$/, ''), description: doc.description ?? '' };
+      return { name, description: doc.description ?? '' };
     });
 }
 

@@ -16,7 +16,14 @@ export interface Optimizer {
 }
 
 export function createOptimizer(cfg: OptimizerConfig, vars: tf.Variable[]): Optimizer {
-  const slots = (): tf.Variable[] => vars.map((v) => tf.variable(tf.zerosLike(v), false));
+  // tf.variable keeps its initial tensor registered; dispose it, or every training run leaks one tensor per slot.
+  const slots = (): tf.Variable[] =>
+    vars.map((v) => {
+      const zeros = tf.zerosLike(v);
+      const slot = tf.variable(zeros, false);
+      zeros.dispose();
+      return slot;
+    });
   if (cfg.type === 'sgd') {
     const vel = cfg.momentum > 0 ? slots() : [];
     return {
