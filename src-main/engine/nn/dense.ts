@@ -18,23 +18,32 @@ export function slowTransposedMatMul(): boolean {
 
 type Grad = Parameters<typeof tf.customGrad>[0];
 
-function makeDense(relu: boolean, withBias: boolean): (...args: tf.Tensor[]) => tf.Tensor {
+/**
+ * The custom op: y = φ(x·W + b), times a dropout mask m (entries 0 or 1/(1−p)) when given. The backward pass needs
+ * only dz = dy ⊙ 1[y > 0] (⊙ m): the mask never gets a gradient of its own.
+ */
+function makeDense(relu: boolean, withBias: boolean, withMask: boolean): (...args: tf.Tensor[]) => tf.Tensor {
   return tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const x = args[0] as tf.Tensor2D;
     const w = args[1] as tf.Tensor2D;
     const b = withBias ? (args[2] as tf.Tensor1D) : null;
+    const m = withMask ? (args[withBias ? 3 : 2] as tf.Tensor2D) : null;
     let y: tf.Tensor2D = tf.matMul(x, w);
     if (b) y = tf.add(y, b);
     if (relu) y = tf.relu(y);
-    save([x, w, y]);
+    if (m) y = tf.mul(y, m);
+    save(m ? [x, w, y, m] : [x, w, y]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, ws, ys] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-        const dz = (relu ? tf.mul(dy, tf.step(ys)) : dy) as tf.Tensor2D;
+        const [xs, ws, ys, ms] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D | undefined];
+        let dz = dy as tf.Tensor2D;
+        if (relu) dz = tf.mul(dz, tf.step(ys));
+        if (ms) dz = tf.mul(dz, ms);
         const grads: tf.Tensor[] = [tf.matMul(dz, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dz)];
         if (withBias) grads.push(tf.sum(dz, 0));
+        if (ms) grads.push(tf.zerosLike(ms)); // the mask is a constant
         return grads;
       },
     };
@@ -43,13 +52,18 @@ function makeDense(relu: boolean, withBias: boolean): (...args: tf.Tensor[]) => 
 
 const variants = new Map<string, (...args: tf.Tensor[]) => tf.Tensor>();
 
-export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor | undefined, relu: boolean): tf.Tensor2D {
-  if (!slowTransposedMatMul()) return tf.fused.matMul({ a: x, b: w, bias: b, activation: relu ? 'relu' : 'linear' }) as tf.Tensor2D;
-  const key = `${relu}/${b !== undefined}`;
+/** φ(x·W + b), φ = ReLU or identity, times an optional dropout mask (applied after φ). */
+export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor | undefined, relu: boolean, mask?: tf.Tensor): tf.Tensor2D {
+  if (!slowTransposedMatMul()) {
+    const y = tf.fused.matMul({ a: x, b: w, bias: b, activation: relu ? 'relu' : 'linear' }) as tf.Tensor2D;
+    return mask ? (tf.mul(y, mask) as tf.Tensor2D) : y;
+  }
+  const key = `${relu}/${b !== undefined}/${mask !== undefined}`;
   let f = variants.get(key);
   if (!f) {
-    f = makeDense(relu, b !== undefined);
+    f = makeDense(relu, b !== undefined, mask !== undefined);
     variants.set(key, f);
   }
-  return (b ? f(x, w, b) : f(x, w)) as tf.Tensor2D;
+  const args = [x, w, ...(b ? [b] : []), ...(mask ? [mask] : [])];
+  return f(...args) as tf.Tensor2D;
 }
