@@ -7,7 +7,19 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
-      rollupOptions: { input: { index: resolve(__dirname, 'src-main/electron/main.ts') } },
+      // `dependencies` stay external (electron-vite's default): sqlite3, webgpu and the tfjs packages load from
+      // node_modules (outside the asar archive for the native ones, electron-builder.yml), never bundled.
+      externalizeDeps: { include: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'] },
+      rollupOptions: {
+        input: {
+          index: resolve(__dirname, 'src-main/electron/main.ts'),
+          // The job processes the app starts with utilityProcess.fork (and the endpoint trainers), built beside
+          // index.js: the runner finds them as `./worker.js` and `./train-worker.js`.
+          worker: resolve(__dirname, 'src-main/jobs/worker.ts'),
+          'train-worker': resolve(__dirname, 'src-main/jobs/train-worker.ts'),
+        },
+        output: { entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
+      },
     },
   },
   preload: {

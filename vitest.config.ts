@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // A temporary MODELAB_HOME for every test run: tests never touch the real history.
+    globalSetup: ['test/setup/modelab-home.ts'],
   },
 });

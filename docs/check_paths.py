@@ -7,6 +7,10 @@ the ones ModeLab reported (docs/export-format.md).
     python3 docs/check_paths.py DIR [--tolerance 1e-4]
 
 Exit status 0 when every vertex agrees within the tolerance, 1 otherwise.
+
+BatchNorm networks: at every point strictly inside the path the BN statistics are recomputed layer by layer from the
+first `evaluation.batchNorm.samples` training evaluation samples (run.json's config), as ModeLab does. Paths evaluated
+with REPAIR, and Theorem 1 paths built between BN-folded endpoints, are reported and skipped.
 """
 import json
 import math
@@ -50,21 +54,43 @@ def max_pool(x, size, stride):
     return win.max(axis=(-2, -1))
 
 
-def forward(spec, params, x):
+BN_EPSILON = 1e-5
+
+
+def forward(spec, params, x, bn_samples=None):
+    """Logits. With bn_samples, every BN layer's statistics are first set to those of its input on these samples
+    (population mean and variance, layer by layer), and `params` is updated in place."""
     layers = spec["layers"]
     y = x if layers[0]["type"] == "conv" else x.reshape(len(x), -1)
+    z = None
+    if bn_samples is not None:
+        z = bn_samples if layers[0]["type"] == "conv" else bn_samples.reshape(len(bn_samples), -1)
     for i, layer in enumerate(layers, start=1):
         w = params[f"A{i}.w"]
         b = params.get(f"A{i}.b")
         last = i == len(layers)
-        if layer["type"] == "conv":
-            y = conv2d(y, w, layer["stride"], layer["padding"])
-        else:
-            y = y.reshape(len(y), -1) @ w
+        affine = (lambda a: conv2d(a, w, layer["stride"], layer["padding"])) if layer["type"] == "conv" else (lambda a: a.reshape(len(a), -1) @ w)
+        y = affine(y)
         if b is not None:
             y = y + b
+        if z is not None:
+            z = affine(z) + (b if b is not None else 0)
+        if not last and layer.get("batchNorm"):
+            if z is not None:
+                axes = tuple(range(z.ndim - 1))
+                params[f"A{i}.bn.mean"] = z.mean(axis=axes)
+                params[f"A{i}.bn.var"] = ((z - params[f"A{i}.bn.mean"]) ** 2).mean(axis=axes)
+            scale = params[f"A{i}.bn.gamma"] / np.sqrt(params[f"A{i}.bn.var"] + BN_EPSILON)
+            bn = lambda a: (a - params[f"A{i}.bn.mean"]) * scale + params[f"A{i}.bn.beta"]
+            y = bn(y)
+            if z is not None:
+                z = bn(z)
         if not last:
             y = np.maximum(y, 0)
+            if z is not None:
+                z = np.maximum(z, 0)
+                if layer["type"] == "conv" and layer.get("pool"):
+                    z = max_pool(z, layer["pool"]["size"], layer["pool"]["stride"])
             if layer["type"] == "conv" and layer.get("pool"):
                 y = max_pool(y, layer["pool"]["size"], layer["pool"]["stride"])
     return y
@@ -93,8 +119,19 @@ def main():
     data = load_safetensors(run_dir / "eval-data.safetensors")
     sets = {s: (data[f"{s}.x"].astype(np.float64), data[f"{s}.y"].astype(np.int64)) for s in ("train", "test")}
     worst = 0.0
+    run_file = run_dir / "run.json"
+    config = json.loads(run_file.read_text()).get("config", {}) if run_file.exists() else {}
+    bn_cfg = (config.get("evaluation") or {}).get("batchNorm") or {}
+    bn_recompute = bn_cfg.get("recompute", True)
+    bn_samples = sets["train"][0][: bn_cfg.get("samples", 2000)]
     for desc_file in sorted((run_dir / "paths").glob("*.json")):
         desc = json.loads(desc_file.read_text())
+        construction = desc.get("construction") or {}
+        if construction.get("renormalize") == "repair" or construction.get("foldedBatchNorm"):
+            why = "REPAIR at every point" if construction.get("renormalize") == "repair" else "built between BN-folded endpoints"
+            print(f"path {desc['name']} ({desc['method']}): skipped ({why})")
+            continue
+        has_bn = any(l.get("batchNorm") for l in desc["architecture"]["layers"][:-1])
         tensors = load_safetensors(desc_file.with_suffix(".safetensors"))
         n_seg = len(desc["segments"])
         vertices = [
@@ -116,6 +153,9 @@ def main():
                 a, b = vertices[seg["from"]], vertices[seg["to"]]
                 params = {name: (1 - u) * a[name] + u * b[name] for name in a}
             row = [f"  t={t:.4f} ({seg['kind']})"]
+            recompute = bn_samples if has_bn and bn_recompute and 0 < t < 1 else None
+            if recompute is not None:
+                forward(desc["architecture"], params, recompute[:1], recompute)
             for split, (x, y) in sets.items():
                 loss, acc = metrics(forward(desc["architecture"], params, x), y)
                 ref = point[split]

@@ -1,10 +1,21 @@
 /** The `modelab` command. Everything the app does is reachable from here, without a window. */
-import { probeAll } from '../engine/backend/backends';
-import { listPresets } from '../engine/recipe/presets';
+// tfjs and the recipe schema load only for the commands that need them: history commands start in a fraction of
+// the time.
 import { CancelledError, InputError } from '../engine/util/errors';
 import { VERSION } from '../engine/version';
-import { BENCH_HELP, benchCommand } from './bench-command';
-import { RUN_HELP, runCommand } from './run-command';
+import {
+  HISTORY_HELP,
+  cancelCommand,
+  colourCommand,
+  deleteCommand,
+  exportCommand,
+  importCommand,
+  listCommand,
+  noteCommand,
+  renameCommand,
+  showCommand,
+  tagCommand,
+} from './history-commands';
 import { table } from './table';
 
 const HELP = `ModeLab ${VERSION}: a laboratory for mode connectivity.
@@ -16,18 +27,31 @@ Commands:
   presets    list the built-in experiment presets
   backends   list the compute backends and which are available here
   bench      measure this machine's backend (modelab bench --help)
+  serve      the app in a browser: UI and api over HTTP + WebSocket (modelab serve --help)
+
+History (docs/history.md; --db FILE or MODELAB_HOME picks the database):
+  list       the runs, newest first; filter by --status, --tag, --preset, --search
+  show       a run's summary: environment, endpoints, paths and barriers
+  tag        add (or --remove) tags          note     set a run's notes
+  rename     rename a run                    colour   set a run's chart colour
+  delete     delete runs and their artifact files
+  export     runs as json, csv (one row per path point) or bundles (folder or .zip)
+  import     bundles back into the history
+  cancel     stop a queued or running run
   help       this help; 'modelab help run' for a command's options
 
 Quick start: modelab run --preset smoke     (seconds, synthetic data)
              modelab run --preset mnist-mlp (minutes, MNIST)`;
 
 async function backendsCommand(): Promise<number> {
+  const { probeAll } = await import('../engine/backend/backends');
   const probes = await probeAll();
   process.stdout.write(`${table(['backend', 'available', 'note'], probes.map((p) => [p.name, p.available ? 'yes' : 'no', p.reason ?? '']))}\n`);
   return 0;
 }
 
-function presetsCommand(): number {
+async function presetsCommand(): Promise<number> {
+  const { listPresets } = await import('../engine/recipe/presets');
   for (const p of listPresets()) process.stdout.write(`${p.name}\n    ${p.description}\n`);
   return 0;
 }
@@ -47,22 +71,53 @@ async function main(argv: string[]): Promise<number> {
     case 'help':
     case '--help':
     case '-h':
-      process.stdout.write(`${rest[0] === 'run' ? RUN_HELP : rest[0] === 'bench' ? BENCH_HELP : HELP}\n`);
+      process.stdout.write(
+        `${rest[0] === 'run' ? (await import('./run-command')).RUN_HELP : rest[0] === 'bench' ? (await import('./bench-command')).BENCH_HELP : rest[0] === 'serve' ? (await import('./serve-command')).SERVE_HELP : (HISTORY_HELP[rest[0] ?? ''] ?? HELP)}\n`,
+      );
       return 0;
     case '--version':
     case '-v':
       process.stdout.write(`${VERSION}\n`);
       return 0;
     case 'run':
-      return runCommand(rest, controller.signal);
+      return (await import('./run-command')).runCommand(rest, controller.signal);
     case 'presets':
       return presetsCommand();
     case 'backends':
       return backendsCommand();
     case 'bench':
-      return benchCommand(rest);
+      return (await import('./bench-command')).benchCommand(rest);
+    case 'serve':
+      if (rest.includes('--help') || rest.includes('-h')) {
+        process.stdout.write(`${(await import('./serve-command')).SERVE_HELP}\n`);
+        return 0;
+      }
+      return (await import('./serve-command')).serveCommand(rest, controller.signal);
+    case 'list':
+      return listCommand(rest);
+    case 'show':
+      return showCommand(rest);
+    case 'tag':
+      return tagCommand(rest);
+    case 'note':
+      return noteCommand(rest);
+    case 'rename':
+      return renameCommand(rest);
+    case 'colour':
+    case 'color':
+      return colourCommand(rest);
+    case 'delete':
+      return deleteCommand(rest);
+    case 'export':
+      return exportCommand(rest);
+    case 'import':
+      return importCommand(rest);
+    case 'cancel':
+      return cancelCommand(rest);
     default:
-      throw new InputError(`unknown command '${cmd}' (commands: run, presets, backends, bench, help)`);
+      throw new InputError(
+        `unknown command '${cmd}' (commands: run, presets, backends, bench, serve, list, show, tag, note, rename, colour, delete, export, import, cancel, help)`,
+      );
   }
 }
 
@@ -75,8 +130,14 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`modelab: ${e.message}\n`);
       process.exitCode = 2;
     } else if (e instanceof CancelledError) {
-      process.stderr.write('modelab: cancelled\n');
+      process.stderr.write(`modelab: ${e.message}\n`);
       process.exitCode = 130;
+    } else if ((e as Error).name === 'RunFailedError') {
+      process.stderr.write(`modelab: ${(e as Error).message}\n`);
+      process.exitCode = 1;
+    } else if (['SQLITE_CORRUPT', 'SQLITE_NOTADB'].includes((e as { code?: string }).code ?? '')) {
+      process.stderr.write(`modelab: the history database is damaged (${(e as Error).message}); restore a backup or use --db\n`);
+      process.exitCode = 2;
     } else {
       process.stderr.write(`modelab: ${(e as Error).stack ?? String(e)}\n`);
       process.exitCode = 1;

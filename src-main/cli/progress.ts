@@ -21,43 +21,74 @@ function metricText(m: Record<string, number> | undefined): string {
   return parts.join('  ');
 }
 
+/**
+ * Progress on stderr. Stages may run at the same time (the two endpoint trainings of a job): on a terminal the live
+ * line shows every active stage, and a stage's final line stays when it completes; otherwise each stage prints a line
+ * per 10%.
+ */
 export class ProgressRenderer {
-  private current: string | null = null;
-  private lastDecile = -1;
+  private readonly active = new Map<string, ProgressEvent>();
+  private readonly deciles = new Map<string, number>();
+  private live = false;
   private lastDraw = 0;
 
   constructor(private readonly out: NodeJS.WriteStream = process.stderr, private readonly tty = Boolean(process.stderr.isTTY)) {}
 
-  update(e: ProgressEvent): void {
+  private line(e: ProgressEvent, withBar: boolean): string {
     const frac = e.total > 0 ? Math.min(1, e.done / e.total) : 0;
-    const fresh = e.stage !== this.current;
-    if (fresh) {
-      this.finishLine();
-      this.current = e.stage;
-      this.lastDecile = -1;
-    }
     const head = `${e.label.padEnd(16)} ${String(Math.round(frac * 100)).padStart(3)}%  ${e.done}/${e.total} ${e.unit}`;
     const tail = `${metricText(e.metrics)}  ${e.done >= e.total ? `done in ${formatDuration(e.elapsedSec)}` : `ETA ${formatDuration(e.etaSec)}`}`;
+    if (!withBar) return `${head}  ${tail}`;
+    const width = 24;
+    const filled = Math.round(frac * width);
+    return `${e.label.padEnd(16)} [${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${head.slice(17)}  ${tail}`;
+  }
+
+  private compact(e: ProgressEvent): string {
+    const frac = e.total > 0 ? Math.min(1, e.done / e.total) : 0;
+    const m = e.metrics?.['loss'] !== undefined ? ` loss ${e.metrics['loss'].toFixed(3)}` : '';
+    return `${e.label} ${String(Math.round(frac * 100)).padStart(3)}%${m} ETA ${formatDuration(e.etaSec)}`;
+  }
+
+  private draw(): void {
+    const cols = this.out.columns ?? 120;
+    const events = [...this.active.values()];
+    const text = events.length === 1 ? this.line(events[0]!, true) : events.map((e) => this.compact(e)).join('  │  ');
+    this.out.write(`\r\x1b[2K${text.slice(0, cols - 1)}`);
+    this.live = events.length > 0;
+  }
+
+  update(e: ProgressEvent): void {
+    const fresh = !this.active.has(e.stage);
+    const done = e.done >= e.total;
     if (this.tty) {
+      this.active.set(e.stage, e);
       const now = performance.now();
-      if (!fresh && e.done < e.total && now - this.lastDraw < 100) return;
+      if (done) {
+        this.active.delete(e.stage);
+        this.out.write(`\r\x1b[2K${this.line(e, true).slice(0, (this.out.columns ?? 120) - 1)}\n`);
+        this.live = false;
+        if (this.active.size) this.draw();
+        return;
+      }
+      if (!fresh && now - this.lastDraw < 100) return;
       this.lastDraw = now;
-      const width = 24;
-      const filled = Math.round(frac * width);
-      const bar = `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}]`;
-      const cols = this.out.columns ?? 120;
-      this.out.write(`\r\x1b[2K${`${e.label.padEnd(16)} ${bar} ${head.slice(17)}  ${tail}`.slice(0, cols - 1)}`);
+      this.draw();
     } else {
+      const frac = e.total > 0 ? Math.min(1, e.done / e.total) : 0;
       const decile = Math.floor(frac * 10);
-      if (decile === this.lastDecile) return;
-      this.lastDecile = decile;
-      this.out.write(`${head}  ${tail}\n`);
+      if (decile === this.deciles.get(e.stage)) return;
+      if (done) this.deciles.delete(e.stage);
+      else this.deciles.set(e.stage, decile);
+      this.out.write(`${this.line(e, false)}\n`);
     }
   }
 
   /** Ends the live line (before printing anything else). */
   finishLine(): void {
-    if (this.tty && this.current !== null) this.out.write('\n');
-    this.current = null;
+    if (this.tty && this.live) this.out.write('\n');
+    this.live = false;
+    this.active.clear();
+    this.deciles.clear();
   }
 }

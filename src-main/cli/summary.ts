@@ -1,5 +1,5 @@
 /** The end-of-run summary printed on a terminal. */
-import type { PathResult, RunResult } from '../engine/recipe/result';
+import type { PathResult, PlaneResult, RunResult } from '../engine/recipe/result';
 import { formatDuration } from './progress';
 import { num, pct, table } from './table';
 
@@ -12,8 +12,31 @@ function constructionLine(p: PathResult): string {
     const narrow = c['narrow'] as { widths: number[]; train: { loss: number; acc: number } } | undefined;
     return `Algorithm 1 p = ${num(c['p'] as number, 3)}; ${parts.join('; ')}${narrow ? `; θ* widths ${narrow.widths.join('-')}, L(θ*) = ${num(narrow.train.loss)}` : ''}`;
   }
+  const curve = curveLine(c);
+  if (p.kind.startsWith('aligned-')) return [alignmentLine(c), curve].filter(Boolean).join('; ');
+  if (p.kind === 'bezier' || p.kind === 'polychain') return curve;
   if (p.kind === 'dropout-line') return `p = ${c['p']}, ${c['scale']} scaling, kept ${String(c["keptSizes"])}, ${c["tries"]} ${c["tries"] === 1 ? "try" : "tries"}${c['accepted'] ? '' : ' (accuracy target not met)'}`;
   return '';
+}
+
+/** Trained curves (bezier, polychain, aligned curves): shape and training. */
+function curveLine(c: Record<string, unknown>): string {
+  const shape = c['curve'] as { type: string; order?: number; bends?: number } | undefined;
+  const tr = c['training'] as { steps: number; samples: number; seconds: number; samplesPerSec: number; log: { loss: number }[] } | undefined;
+  if (!shape || !tr) return '';
+  const what = shape.type === 'bezier' ? `Bézier order ${shape.order}` : `polygonal chain, ${shape.bends} bend${shape.bends === 1 ? '' : 's'}`;
+  const last = tr.log[tr.log.length - 1];
+  return `${what}, trained ${tr.steps} steps (${tr.samples} samples, ${formatDuration(tr.seconds)}, ${Math.round(tr.samplesPerSec)} samples/s)${last ? `, final minibatch loss at random t ${num(last.loss)}` : ''}`;
+}
+
+/** Aligned paths: the matching and the naive line's barrier it is compared with. */
+function alignmentLine(c: Record<string, unknown>): string {
+  const a = c['alignment'] as
+    | { method: string; iterations: number; converged: boolean; moved: number[]; seconds: number; barrierBefore: { source: string; barrier: PathResult['barrier'] } }
+    | undefined;
+  if (!a) return '';
+  const how = a.method.startsWith('weight') ? `weight matching, ${a.iterations} sweep${a.iterations === 1 ? '' : 's'}${a.converged ? '' : ' (not converged)'}` : 'activation matching';
+  return `${how} in ${formatDuration(a.seconds)}, units moved ${a.moved.map((m) => pct(m)).join(' / ')}; naive line (${a.barrierBefore.source}): train loss − interp. ${num(a.barrierBefore.barrier.train.lossOverInterpolation.value)}`;
 }
 
 function checkLine(c: PathResult['check']): string {
@@ -24,6 +47,7 @@ function checkLine(c: PathResult['check']): string {
   ];
   if (c.functionPreserving.segments) parts.push(`(b)/(c) max |Δout| ${c.functionPreserving.maxAbsDiff.toExponential(1)}`);
   if (c.topLayerOnly.segments) parts.push(`(a) top layer only ${c.topLayerOnly.violations.length === 0 ? 'yes' : 'NO'}`);
+  if (c.endFunction) parts.push(`${c.endFunction.vertex} = θ_B's function: max |Δout| ${c.endFunction.maxAbsDiff.toExponential(1)} ${c.endFunction.pass ? 'yes' : 'NO'}`);
   if (c.lossBound) parts.push(`max train loss ${num(c.lossBound.maxTrainLoss)} ≤ bound ${num(c.lossBound.bound)} (ε ${num(c.lossBound.epsilon)}): ${c.lossBound.pass ? 'yes' : 'NO'}`);
   return parts.join(', ');
 }
@@ -116,5 +140,75 @@ export function runSummary(r: RunResult): string {
     }
     out.push(table(['barrier', 'loss − interp.', 'loss − mean(ends)', 'error − interp.', 'error − mean(ends)', 'max loss'], rows));
   }
+  if (r.paths.length > 1) {
+    out.push('');
+    out.push(comparison(r.paths));
+  }
+  if (r.plane) {
+    out.push('');
+    out.push(planeSummary(r.plane));
+  }
+  return out.join('\n');
+}
+
+/** Every path's barriers side by side (the same evaluation sets for all). */
+export function comparison(paths: PathResult[]): string {
+  const at = (v: { value: number; t: number }, f: (x: number) => string): string => `${f(v.value)} @${v.t.toFixed(2)}`;
+  const rows = paths.map((p) => {
+    const [tr, te] = [p.barrier.train, p.barrier.test];
+    const before = (p.construction['alignment'] as { barrierBefore?: { barrier: PathResult['barrier'] } } | undefined)?.barrierBefore?.barrier;
+    return [
+      p.name,
+      p.kind,
+      String(p.segments.length),
+      at(tr.lossOverInterpolation, num),
+      at(te.lossOverInterpolation, num),
+      at(tr.errorOverInterpolation, pct),
+      at(te.errorOverInterpolation, pct),
+      num(tr.maxLoss.value),
+      pct(te.maxError.value),
+      before ? `${num(before.train.lossOverInterpolation.value)} → ${num(tr.lossOverInterpolation.value)}` : '',
+      p.check.pass ? 'PASS' : 'FAIL',
+    ];
+  });
+  return [
+    'all paths side by side (barrier = max over t of the value minus the chord between the ends; @t = where)',
+    table(['path', 'kind', 'segs', 'train loss', 'test loss', 'train error', 'test error', 'max train loss', 'max test error', 'aligned: naive → after', 'check'], rows),
+  ].join('\n');
+}
+
+/** A few lines on the loss plane, and a coarse character map of its training loss with the three networks marked. */
+export function planeSummary(pl: PlaneResult): string {
+  const out: string[] = [];
+  const [nx, ny] = [pl.grid.xs.length, pl.grid.ys.length];
+  const flat = pl.train.loss.flat().filter((v) => Number.isFinite(v));
+  let best = { v: Infinity, x: 0, y: 0 };
+  pl.train.loss.forEach((row, iy) => row.forEach((v, ix) => v < best.v && (best = { v, x: pl.grid.xs[ix]!, y: pl.grid.ys[iy]! })));
+  out.push(
+    `loss plane through ${pl.points.map((p) => p.label).join(', ')}: ${nx}×${ny} grid (margin ${pl.grid.margin}), ${pl.samples.train} train / ${pl.samples.test} test samples per point, ${formatDuration(pl.seconds)}${pl.batchNorm === 'recomputed' ? ', BN statistics recomputed at every point' : ''}`,
+  );
+  out.push(
+    table(
+      ['point', 'x', 'y', 'train loss', 'train acc', 'test loss', 'test acc'],
+      pl.points.map((p) => [p.label, num(p.x, 2), num(p.y, 2), num(p.train.loss), pct(p.train.acc), num(p.test.loss), pct(p.test.acc)]),
+    ),
+  );
+  out.push(`grid train loss: min ${num(best.v)} at (${num(best.x, 2)}, ${num(best.y, 2)}), max ${num(Math.max(...flat))}`);
+  out.push(`paths projected (largest distance from the plane): ${pl.paths.map((p) => `${p.name} ${num(Math.max(...p.offPlane), 2)}`).join(', ')}`);
+  // Character map, top row = largest y; darker = higher log-loss; A, B, C mark the three networks, * the path points.
+  const shades = ' .:-=+*#%@';
+  const logs = flat.map((v) => Math.log(Math.max(v, 1e-8)));
+  const [lo, hi] = [Math.min(...logs), Math.max(...logs)];
+  const cell = (v: number): string => shades[Math.min(shades.length - 1, Math.max(0, Math.floor(((Math.log(Math.max(v, 1e-8)) - lo) / (hi - lo || 1)) * shades.length)))]!;
+  const grid = pl.train.loss.map((row) => row.map(cell));
+  const mark = (x: number, y: number, ch: string): void => {
+    const [x0, x1, y0, y1] = [pl.grid.xs[0]!, pl.grid.xs[nx - 1]!, pl.grid.ys[0]!, pl.grid.ys[ny - 1]!];
+    const ix = Math.round(((x - x0) / (x1 - x0)) * (nx - 1));
+    const iy = Math.round(((y - y0) / (y1 - y0)) * (ny - 1));
+    if (ix >= 0 && ix < nx && iy >= 0 && iy < ny) grid[iy]![ix] = ch;
+  };
+  pl.points.forEach((p, k) => mark(p.x, p.y, 'ABC'[k]!));
+  out.push(`train loss map (log scale '${shades}' from ${num(Math.exp(lo))} to ${num(Math.exp(hi))}; A = ${pl.points[0]?.label}, B = ${pl.points[1]?.label}, C = third point):`);
+  for (let iy = ny - 1; iy >= 0; iy--) out.push(`  ${grid[iy]!.map((c) => `${c} `).join('')}`);
   return out.join('\n');
 }

@@ -1,24 +1,160 @@
-import { app, BrowserWindow } from 'electron';
+/**
+ * The desktop app's main process: one secure window (window.ts), the wire api over IPC (ipc.ts), experiments in
+ * Electron utility processes through the job runner, native menus, a single instance, and the window's size and
+ * position remembered. The science runs in the job processes; this process only orchestrates, reads and writes the
+ * history, and bridges events to the window.
+ */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { BrowserWindow, Menu, app, dialog, ipcMain, nativeTheme, screen, session, shell, utilityProcess } from 'electron';
+import { throttleEvents } from '../api/events';
+import { createApi, openHistory } from '../api/handlers';
+import { createWireApi } from '../api/wire';
+import { IPC_EVENT_CHANNEL } from '../api/wire-types';
+import type { ModeLabApi } from '../api/contract';
+import { setPresetsDir } from '../engine/recipe/presets';
+import { VERSION } from '../engine/version';
+import { utilityProcessLauncher } from '../jobs/process';
+import { registerIpc } from './ipc';
+import { menuTemplate } from './menu';
+import { IPC_MENU_CHANNEL, type MenuCommand } from './shell-types';
+import { appUrlMatcher, hardenSession, hardenWebContents, windowOptions } from './window';
+import { loadWindowState, saveWindowState } from './window-state';
 
-// Minimal secure window; the full shell (menus, IPC contract, jobs) is built on top of this.
-function createWindow(): void {
-  const win = new BrowserWindow({
-    width: 1280,
-    height: 800,
-    show: false,
-    webPreferences: {
-      preload: join(__dirname, '../preload/index.cjs'),
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-    },
+const devUrl = process.env['ELECTRON_RENDERER_URL'];
+const isDev = !app.isPackaged && !!devUrl;
+const indexHtml = join(__dirname, '../renderer/index.html');
+const isAppUrl = appUrlMatcher({ indexHtml, devUrl: isDev ? devUrl : undefined });
+
+let win: BrowserWindow | null = null;
+let api: ModeLabApi | null = null;
+let importBundle: () => void = () => undefined;
+
+if (!app.requestSingleInstanceLock()) {
+  // Another ModeLab is running (it owns the history's jobs): bring it forward instead.
+  app.quit();
+} else {
+  app.on('second-instance', () => {
+    if (!win) return;
+    if (win.isMinimized()) win.restore();
+    win.focus();
   });
-  win.once('ready-to-show', () => win.show());
-  const devUrl = process.env['ELECTRON_RENDERER_URL'];
-  if (devUrl) void win.loadURL(devUrl);
-  else void win.loadFile(join(__dirname, '../renderer/index.html'));
+  // Any web contents created later (there should be none) gets the same rules.
+  app.on('web-contents-created', (_e, contents) => hardenWebContents(contents, isAppUrl));
+  void app.whenReady().then(start);
 }
 
-void app.whenReady().then(createWindow);
+function send(channel: string, ...args: unknown[]): void {
+  if (win && !win.isDestroyed()) win.webContents.send(channel, ...args);
+}
+
+async function start(): Promise<void> {
+  hardenSession(session.defaultSession);
+  setPresetsDir(join(app.getAppPath(), 'resources', 'presets'));
+
+  const store = await openHistory({ db: process.env['MODELAB_DB'] });
+  api = createApi({
+    store,
+    runnerOptions: {
+      launcher: utilityProcessLauncher(utilityProcess),
+      // The job worker is built beside this file (electron.vite.config.ts: main's extra entries).
+      workerEntry: join(__dirname, 'worker.js'),
+      // A utility process cannot start further utility processes: endpoints train one after the other in the job.
+      env: { ...process.env, MODELAB_PARALLEL_ENDPOINTS: '0' },
+    },
+  });
+  const wire = createWireApi({ api, store, mode: 'electron' });
+  const events = throttleEvents((e) => send(IPC_EVENT_CHANNEL, e));
+  api.subscribe((e) => events.push(e));
+
+  const { shell: appShell } = registerIpc({
+    ipcMain,
+    wire,
+    api,
+    isAppUrl,
+    defaultDir: () => app.getPath('documents'),
+    onImported: (ids) => send(IPC_MENU_CHANNEL, 'imported' satisfies MenuCommand, ids),
+    dialogs: {
+      async save(opts) {
+        const r = win ? await dialog.showSaveDialog(win, opts) : await dialog.showSaveDialog(opts);
+        return r.canceled || !r.filePath ? null : r.filePath;
+      },
+      async open(opts) {
+        const properties: ('openDirectory' | 'openFile' | 'createDirectory')[] = opts.directory ? ['openDirectory', 'createDirectory'] : ['openFile'];
+        const o = { properties, ...(opts.filters ? { filters: opts.filters } : {}) };
+        const r = win ? await dialog.showOpenDialog(win, o) : await dialog.showOpenDialog(o);
+        return r.canceled ? null : (r.filePaths[0] ?? null);
+      },
+    },
+  });
+
+  importBundle = () =>
+    void appShell.importBundle().catch((e: unknown) => dialog.showErrorBox('Import failed', (e as Error).message));
+  buildMenu();
+  nativeTheme.on('updated', buildMenu);
+  createWindow();
+}
+
+function buildMenu(): void {
+  const template = menuTemplate(
+    {
+      command: (c) => send(IPC_MENU_CHANNEL, c),
+      importBundle: () => importBundle(),
+      setTheme: (t) => {
+        nativeTheme.themeSource = t;
+        buildMenu();
+      },
+      openDocs: () => {
+        const readme = join(app.getAppPath(), 'README.md');
+        if (existsSync(readme)) void shell.openPath(readme);
+      },
+      about: () =>
+        void dialog.showMessageBox({
+          type: 'info',
+          title: 'About ModeLab',
+          message: `ModeLab ${VERSION}`,
+          detail: `A laboratory for mode connectivity.\nElectron ${process.versions.electron}, Node ${process.versions.node}, Chromium ${process.versions.chrome}.`,
+        }),
+      quit: () => app.quit(),
+    },
+    { isDev, platform: process.platform, theme: nativeTheme.themeSource },
+  );
+  Menu.setApplicationMenu(Menu.buildFromTemplate(template));
+}
+
+function createWindow(): void {
+  const stateFile = join(app.getPath('userData'), 'window-state.json');
+  const state = loadWindowState(
+    stateFile,
+    screen.getAllDisplays().map((d) => d.workArea),
+  );
+  win = new BrowserWindow(windowOptions(join(__dirname, '../preload/index.cjs'), state, nativeTheme.shouldUseDarkColors));
+  if (state.maximized) win.maximize();
+  win.once('ready-to-show', () => win?.show());
+  win.webContents.on('render-process-gone', () => {
+    // The renderer crashed: start it again (the history and jobs live here, nothing is lost).
+    if (win && !win.isDestroyed()) void load(win);
+  });
+  win.on('close', () => {
+    if (!win) return;
+    saveWindowState(stateFile, { ...win.getNormalBounds(), maximized: win.isMaximized() });
+  });
+  win.on('closed', () => {
+    win = null;
+  });
+  void load(win);
+}
+
+function load(w: BrowserWindow): Promise<void> {
+  return isDev && devUrl ? w.loadURL(devUrl) : w.loadFile(indexHtml);
+}
+
 app.on('window-all-closed', () => app.quit());
+let closing = false;
+app.on('before-quit', (event) => {
+  if (closing || !api) return;
+  // Cancel running experiments (their runs are marked cancelled) and close the history before leaving.
+  event.preventDefault();
+  closing = true;
+  void api.close().finally(() => app.quit());
+});

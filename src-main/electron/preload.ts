@@ -1,3 +1,6 @@
-import { contextBridge } from 'electron';
+// Sandboxed preload (bundled whole: it cannot require packages). Exposes `window.modelab`: one function per api
+// operation, never ipcRenderer itself.
+import { contextBridge, ipcRenderer } from 'electron';
+import { buildBridge } from './bridge';
 
-contextBridge.exposeInMainWorld('modelab', { platform: process.platform });
+contextBridge.exposeInMainWorld('modelab', buildBridge(ipcRenderer, process.platform));

@@ -1,9 +1,10 @@
 /**
- * The pure forward pass f_θ(x) of an ArchSpec (see spec.ts for layouts). Hidden layers: affine map, ReLU, optional
- * max-pool, optional dropout (training only). The last layer is affine and returns logits.
+ * The pure forward pass f_θ(x) of an ArchSpec (see spec.ts for layouts). Hidden layers: affine map, optional
+ * BatchNorm, ReLU, optional max-pool, optional dropout (training only). The last layer is affine and returns logits.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../util/rng';
+import { applyBatchNorm } from './batchnorm';
 import { conv2d } from './conv';
 import { dense } from './dense';
 import type { DeviceParams } from './params';
@@ -12,6 +13,8 @@ import type { ArchSpec, LayerSpec } from './spec';
 export interface ForwardOptions {
   /** Apply each layer's training dropout, masks drawn from this generator (inverted dropout: kept × 1/(1−p)). */
   dropoutRng?: Rng;
+  /** Training mode for BatchNorm: normalise with the batch's own statistics instead of the stored ones. */
+  batchStats?: boolean;
 }
 
 function dropoutMask(shape: number[], p: number, rng: Rng): tf.Tensor {
@@ -32,19 +35,28 @@ function asInput(spec: ArchSpec, x: tf.Tensor): tf.Tensor {
 function applyLayer(layer: LayerSpec, i: number, params: DeviceParams, x: tf.Tensor, last: boolean, opts: ForwardOptions): tf.Tensor {
   const w = params[`A${i}.w`]!;
   const b = layer.bias ? params[`A${i}.b`] : undefined;
+  const bn = !last && layer.batchNorm === true;
   let y: tf.Tensor;
+  const dropping = !last && layer.dropout > 0 && opts.dropoutRng !== undefined;
   if (layer.type === 'dense') {
     const x2 = x.rank === 2 ? (x as tf.Tensor2D) : (tf.reshape(x, [x.shape[0]!, -1]) as tf.Tensor2D);
-    y = dense(x2, w as tf.Tensor2D, b, !last);
+    if (bn) {
+      y = tf.relu(applyBatchNorm(dense(x2, w as tf.Tensor2D, b, false), params, i, opts.batchStats === true));
+    } else {
+      // Unit-wise dropout is fused into the dense op (one multiply each way).
+      const mask = dropping ? dropoutMask([x2.shape[0], layer.units], layer.dropout, opts.dropoutRng!) : undefined;
+      return dense(x2, w as tf.Tensor2D, b, !last, mask);
+    }
   } else {
     y = conv2d(x as tf.Tensor4D, w as tf.Tensor4D, layer.stride, layer.padding);
     if (b) y = tf.add(y, b);
+    if (bn) y = applyBatchNorm(y, params, i, opts.batchStats === true);
     y = tf.relu(y);
     if (layer.pool) y = tf.maxPool(y as tf.Tensor4D, layer.pool.size, layer.pool.stride, 'valid');
   }
-  if (!last && layer.dropout > 0 && opts.dropoutRng) {
+  if (dropping) {
     const shape = layer.type === 'dense' ? y.shape : [y.shape[0]!, 1, 1, y.shape[3]!];
-    y = tf.mul(y, dropoutMask(shape, layer.dropout, opts.dropoutRng));
+    y = tf.mul(y, dropoutMask(shape, layer.dropout, opts.dropoutRng!));
   }
   return y;
 }
@@ -131,11 +143,15 @@ export function preActivations(spec: ArchSpec, params: DeviceParams, x: tf.Tenso
   });
 }
 
-/** Continues a forward pass from the pre-activation x^i of layer i to the logits (layers i+1 … d). */
+/** Continues a forward pass from the pre-activation x^i of layer i to the logits (layers i+1 … d). With BatchNorm,
+ *  x^i is the affine output before BN, and BN (stored statistics) is applied before the activation. */
 export function forwardFromPre(spec: ArchSpec, params: DeviceParams, i: number, pre: tf.Tensor): tf.Tensor2D {
   return tf.tidy(() => {
     let y = pre;
-    for (let l = i + 1; l <= spec.layers.length; l++) y = preActivation(spec, l, params, activation(spec, l - 1, y));
+    for (let l = i + 1; l <= spec.layers.length; l++) {
+      const bn = spec.layers[l - 2]!.batchNorm === true ? applyBatchNorm(y, params, l - 1, false) : y;
+      y = preActivation(spec, l, params, activation(spec, l - 1, bn));
+    }
     return y as tf.Tensor2D;
   });
 }

@@ -21,6 +21,7 @@ export function sizeOf(shape: readonly number[]): number {
 
 /**
  * He-normal initialisation (std √(2/fan_in), suited to ReLU), biases zero. fan_in is in·kh·kw for conv kernels.
+ * BatchNorm: γ = 1, β = 0, statistics mean 0 and variance 1.
  */
 export function initParams(spec: ArchSpec, seed: number): HostParams {
   const rng = new Rng(seed);
@@ -31,6 +32,8 @@ export function initParams(spec: ArchSpec, seed: number): HostParams {
       const fanIn = sizeOf(p.shape.slice(0, -1));
       const std = Math.sqrt(2 / fanIn);
       for (let k = 0; k < data.length; k++) data[k] = rng.normal() * std;
+    } else if (p.role === 'bnGamma' || p.role === 'bnVar') {
+      data.fill(1);
     }
     out[p.name] = { shape: [...p.shape], data };
   }

@@ -8,8 +8,11 @@
  * - Conv kernel: `[kh, kw, in, out]` (tfjs HWIO). Unit j of a conv layer is output channel j.
  * - Inputs are NHWC. The flatten from the last conv layer to the first dense layer is row-major over (h, w, c), so
  *   channel j of a conv layer with output H×W owns dense rows {s·C + j : s < H·W}.
- * - Every layer but the last is a hidden layer: ReLU, then (conv only) optional max-pool, then optional dropout
- *   (unit-wise for dense, channel-wise for conv). The last layer is dense and outputs logits.
+ * - Every layer but the last is a hidden layer: optional BatchNorm (`batchNorm: true`, after the affine map, before the
+ *   activation), ReLU, then (conv only) optional max-pool, then optional dropout (unit-wise for dense, channel-wise
+ *   for conv). The last layer is dense and outputs logits.
+ * - A BatchNorm layer i has parameters `A{i}.bn.gamma`, `A{i}.bn.beta` (trained) and statistics `A{i}.bn.mean`,
+ *   `A{i}.bn.var` (role 'bnMean'/'bnVar': never trained, set by a pass over training data; see batchnorm.ts).
  */
 
 export interface DenseLayerSpec {
@@ -18,6 +21,8 @@ export interface DenseLayerSpec {
   bias: boolean;
   /** Dropout probability applied to this layer's output during training (hidden layers only). */
   dropout: number;
+  /** BatchNorm after the affine map (hidden layers only); absent means none. */
+  batchNorm?: boolean;
 }
 
 export interface ConvLayerSpec {
@@ -31,6 +36,8 @@ export interface ConvLayerSpec {
   pool: { size: number; stride: number } | null;
   /** Channel-wise dropout probability applied to this layer's output during training. */
   dropout: number;
+  /** BatchNorm (per channel) after the convolution, before the ReLU; absent means none. */
+  batchNorm?: boolean;
 }
 
 export type LayerSpec = DenseLayerSpec | ConvLayerSpec;
@@ -76,7 +83,35 @@ export interface ParamShape {
   shape: number[];
   /** Layer number, 1-based (A_i). */
   layer: number;
-  role: 'kernel' | 'bias';
+  /** bnGamma/bnBeta are trained BatchNorm parameters; bnMean/bnVar are its statistics (not trained). */
+  role: 'kernel' | 'bias' | 'bnGamma' | 'bnBeta' | 'bnMean' | 'bnVar';
+}
+
+/** BatchNorm parameters of layer i with width n, in their order. */
+function bnShapes(i: number, n: number): ParamShape[] {
+  return (
+    [
+      ['gamma', 'bnGamma'],
+      ['beta', 'bnBeta'],
+      ['mean', 'bnMean'],
+      ['var', 'bnVar'],
+    ] as const
+  ).map(([k, role]) => ({ name: `A${i}.bn.${k}`, shape: [n], layer: i, role }));
+}
+
+/** Whether hidden layer i (1-based) has BatchNorm (the output layer never has). */
+export function layerHasBatchNorm(spec: ArchSpec, i: number): boolean {
+  return i < spec.layers.length && spec.layers[i - 1]?.batchNorm === true;
+}
+
+/** Whether any hidden layer has BatchNorm. */
+export function hasBatchNorm(spec: ArchSpec): boolean {
+  return spec.layers.some((_, k) => layerHasBatchNorm(spec, k + 1));
+}
+
+/** Whether a parameter name is a BatchNorm statistic (running mean or variance): not trained, not a coordinate. */
+export function isBatchNormStat(name: string): boolean {
+  return name.endsWith('.bn.mean') || name.endsWith('.bn.var');
 }
 
 /** The ordered parameter list of a spec. */
@@ -90,12 +125,14 @@ export function paramShapes(spec: ArchSpec): ParamShape[] {
     if (layer.type === 'conv') {
       out.push({ name: `A${i}.w`, shape: [layer.kernel, layer.kernel, inC, layer.filters], layer: i, role: 'kernel' });
       if (layer.bias) out.push({ name: `A${i}.b`, shape: [layer.filters], layer: i, role: 'bias' });
+      if (layer.batchNorm && k < spec.layers.length - 1) out.push(...bnShapes(i, layer.filters));
       inC = layer.filters;
       const s = outShapes[k]!;
       inFlat = s[0]! * s[1]! * s[2]!;
     } else {
       out.push({ name: `A${i}.w`, shape: [inFlat, layer.units], layer: i, role: 'kernel' });
       if (layer.bias) out.push({ name: `A${i}.b`, shape: [layer.units], layer: i, role: 'bias' });
+      if (layer.batchNorm && k < spec.layers.length - 1) out.push(...bnShapes(i, layer.units));
       inFlat = layer.units;
     }
   });
@@ -147,7 +184,7 @@ export function layerMacs(spec: ArchSpec): number[] {
 
 /** A short human description, e.g. "MLP 784-512-512-10, no bias" or "CNN 28x28x1 → conv32×3 → … → 10". */
 export function describeArch(spec: ArchSpec): string {
-  const bias = spec.layers.some((l) => l.bias) ? 'bias' : 'no bias';
+  const bias = (spec.layers.some((l) => l.bias) ? 'bias' : 'no bias') + (hasBatchNorm(spec) ? ', BatchNorm' : '');
   if (spec.layers.every((l) => l.type === 'dense')) {
     const widths = [spec.input[0] * spec.input[1] * spec.input[2], ...spec.layers.map((l) => (l as DenseLayerSpec).units)];
     return `MLP ${widths.join('-')}, ${bias}`;

@@ -14,6 +14,9 @@ import type { EvalSplits } from './evaluate-path';
 import { type ParamPath, bernstein } from './path';
 import { metricsFrom } from './metrics';
 
+/** A per-point rewrite of θ(t) before evaluation, given the global t (BatchNorm recomputation, REPAIR). */
+export type PointTransform = (theta: HostParams, t: number) => Promise<HostParams>;
+
 /** Largest first-layer cache per control point (bytes). */
 const CACHE_BUDGET = 256 * 1024 * 1024;
 
@@ -28,6 +31,8 @@ export class SegmentPointEvaluator {
   constructor(
     private readonly spec: ArchSpec,
     private readonly splits: EvalSplits,
+    /** Applied to θ(t) before it is evaluated (BN statistics recomputation, REPAIR; see PointTransform). */
+    private readonly transform?: PointTransform,
   ) {
     this.macs = layerMacs(spec);
     this.full = this.macs.reduce((a, b) => a + b, 0);
@@ -55,8 +60,10 @@ export class SegmentPointEvaluator {
     const s = path.segments[seg]!;
     const ctrl = Array.from({ length: s.to - s.from + 1 }, (_, k) => s.from + k);
     const weights = s.kind === 'curve' ? bernstein(ctrl.length - 1, u) : [1 - u, u];
-    const theta: HostParams = combineParams(ctrl.map((v) => path.vertices[v]!), weights);
-    if (!this.factored) {
+    const combined: HostParams = combineParams(ctrl.map((v) => path.vertices[v]!), weights);
+    const theta = this.transform ? await this.transform(combined, (seg + u) / path.segments.length) : combined;
+    // A transform that rewrites A_1 (REPAIR) breaks the factored first layer: that point takes a full pass.
+    if (!this.factored || theta['A1.w'] !== combined['A1.w']) {
       const dev = toDevice(theta);
       const r = {
         train: await metricsFrom(this.splits.train, (k) => forward(this.spec, dev, this.splits.train.batches[k]!.x)),

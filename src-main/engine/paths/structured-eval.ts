@@ -21,7 +21,7 @@ import { type ProgressFn, StageTimer, yieldToEventLoop } from '../util/progress'
 import type { EvalSplits } from './evaluate-path';
 import { metricsFrom } from './metrics';
 import { type ParamPath, locate } from './path';
-import { SegmentPointEvaluator } from './pointwise';
+import { type PointTransform, SegmentPointEvaluator } from './pointwise';
 
 export interface PathVerification {
   functionPreserving: { segments: number; maxAbsDiff: number; maxRelDiff: number; tolerance: number; pass: boolean };
@@ -94,7 +94,16 @@ export async function evaluatePathStructured(
   ts: number[],
   splits: EvalSplits,
   checkX: tf.Tensor2D,
-  opts: { onProgress?: ProgressFn; signal?: AbortSignal; stage?: string; label?: string } = {},
+  opts: {
+    onProgress?: ProgressFn;
+    signal?: AbortSignal;
+    stage?: string;
+    label?: string;
+    /** Rewrites θ(t) at every point of a 'line'/'curve' segment strictly inside the path, inner vertices (polygonal
+     *  bends) included, before it is evaluated: BatchNorm recomputation or REPAIR (nn/renormalize.ts). The points at
+     *  t = 0 and t = 1 keep the endpoints' own logits, so the transform must leave the endpoints unchanged. */
+    pointParams?: PointTransform;
+  } = {},
 ): Promise<StructuredEvaluation> {
   const d = spec.layers.length;
   const nV = path.vertices.length;
@@ -126,7 +135,7 @@ export async function evaluatePathStructured(
 
   // 2. Evaluate each function once, at the cheapest compact width among its vertices.
   let cost = 0;
-  const pointwiseEval = new SegmentPointEvaluator(spec, splits);
+  const pointwiseEval = new SegmentPointEvaluator(spec, splits, opts.pointParams);
   const logits = new Map<number, { train: tf.Tensor2D[]; test: tf.Tensor2D[]; check: Float32Array }>();
   const groupOf = (v: number) => logits.get(uf.find(v))!;
   try {
@@ -186,7 +195,7 @@ export async function evaluatePathStructured(
       const { segment, local } = locate(path, t);
       const s = path.segments[segment]!;
       let point: PathPoint;
-      if ((s.kind === 'line' || s.kind === 'curve') && local > 0 && local < 1) {
+      if ((s.kind === 'line' || s.kind === 'curve') && ((local > 0 && local < 1) || (opts.pointParams && t > 0 && t < 1))) {
         point = { t, ...(await pointwiseEval.evaluate(path, segment, local)) };
         pointwise++;
       } else {

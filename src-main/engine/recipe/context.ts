@@ -2,12 +2,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type Dataset, type Split, featureCount, subset } from '../data/dataset';
 import { DeviceSplit, type Metrics } from '../eval/evaluate';
+import { type MatchingResult, activationMatching, weightMatching } from '../align/matching';
 import type { HostParams } from '../nn/params';
-import type { ArchSpec } from '../nn/spec';
+import { type UnitStats, preActivationStats, recomputeBatchNorm, repair } from '../nn/renormalize';
+import { type ArchSpec, hasBatchNorm } from '../nn/spec';
 import type { EvalSplits } from '../paths/evaluate-path';
+import type { PointTransform } from '../paths/pointwise';
 import { type DropoutStability, measureDropoutStability } from '../theory/dropout-stability';
 import type { ProgressFn } from '../util/progress';
 import { deriveSeed } from '../util/rng';
+import type { PathResult } from './result';
 import type { DropoutSearchConfig, Recipe } from './schema';
 
 /** Size of the batch on which path segments are verified at interior points. */
@@ -23,6 +27,9 @@ export class ExperimentContext {
   private readonly features: number;
   readonly evalTrain: Split;
   readonly evalTest: Split;
+  /** Paths evaluated so far in this run (the aligned paths look up the naive line's barrier here). */
+  readonly evaluated: PathResult[] = [];
+  private readonly alignments = new Map<string, Promise<MatchingResult>>();
 
   constructor(
     readonly recipe: Recipe,
@@ -58,14 +65,63 @@ export class ExperimentContext {
     return s;
   }
 
-  /** Definition 1 for one endpoint under one search setting (computed once per run). */
-  dropoutStability(endpoint: string, cfg: DropoutSearchConfig): Promise<DropoutStability> {
-    const key = `${endpoint}:${JSON.stringify(cfg)}`;
+  /** BatchNorm settings: recompute statistics at every point (default yes) with this many training samples. */
+  get batchNorm(): { active: boolean; samples: number } {
+    const bn = this.recipe.evaluation.batchNorm;
+    return { active: hasBatchNorm(this.spec) && (bn?.recompute ?? true), samples: bn?.samples ?? 2000 };
+  }
+
+  /** The training samples BatchNorm statistics (and REPAIR statistics) are computed on: the first `samples` training
+   *  evaluation samples, as device batches (owned by the context). */
+  normalizationBatches(): tf.Tensor2D[] {
+    return this.searchSplit(this.batchNorm.samples).batches.map((b) => b.x);
+  }
+
+  /** Sets every endpoint's BN statistics with the same pass that every path point gets, so that t = 0 and t = 1 of
+   *  every path reproduce the endpoints' metrics exactly. No-op without BatchNorm or with recomputation off. */
+  async finalizeEndpointBatchNorm(): Promise<void> {
+    if (!this.batchNorm.active) return;
+    for (const [name, theta] of this.weights) this.weights.set(name, await recomputeBatchNorm(this.spec, theta, this.normalizationBatches()));
+  }
+
+  /** The per-point rewrite of a path from `first` to `last` (its end vertices): BN recomputation for BN networks,
+   *  REPAIR when asked for (for BN networks the two are the same). Undefined when points are evaluated as they are. */
+  async pointTransform(renormalize: 'none' | 'repair', first: HostParams, last: HostParams, spec: ArchSpec = this.spec): Promise<PointTransform | undefined> {
+    const xs = this.normalizationBatches();
+    if (hasBatchNorm(spec)) {
+      if (!this.batchNorm.active && renormalize !== 'repair') return undefined;
+      return (theta) => recomputeBatchNorm(spec, theta, xs);
+    }
+    if (renormalize !== 'repair') return undefined;
+    const ends: [UnitStats[], UnitStats[]] = [await preActivationStats(spec, first, xs), await preActivationStats(spec, last, xs)];
+    return (theta, t) => repair(spec, theta, t, ends, xs);
+  }
+
+  /** θ_to aligned to θ_from (memoised per endpoints and settings). */
+  alignment(from: string, to: string, cfg: { method: 'weight' | 'activation'; maxIterations: number; samples: number }): Promise<MatchingResult> {
+    const key = `${from}>${to}:${JSON.stringify(cfg)}`;
+    let p = this.alignments.get(key);
+    if (!p) {
+      const [A, B] = [this.weights.get(from)!, this.weights.get(to)!];
+      const o = { onProgress: this.onProgress, signal: this.signal, stage: `align:${from}:${to}`, label: `${cfg.method} matching ${to} → ${from}` };
+      p =
+        cfg.method === 'weight'
+          ? weightMatching(this.spec, A, B, { maxIterations: cfg.maxIterations, seed: deriveSeed(this.recipe.seed, `weight-matching:${from}:${to}`) }, o)
+          : activationMatching(this.spec, A, B, this.searchSplit(cfg.samples).batches.map((b) => b.x), o);
+      this.alignments.set(key, p);
+    }
+    return p;
+  }
+
+  /** Definition 1 for one endpoint under one search setting (computed once per run). `net` replaces the endpoint's
+   *  network (e.g. its BN-folded form), under its own memo key. */
+  dropoutStability(endpoint: string, cfg: DropoutSearchConfig, net?: { key: string; spec: ArchSpec; theta: HostParams }): Promise<DropoutStability> {
+    const key = `${endpoint}:${net?.key ?? ''}:${JSON.stringify(cfg)}`;
     let p = this.stability.get(key);
     if (!p) {
       p = measureDropoutStability(
-        this.spec,
-        this.weights.get(endpoint)!,
+        net?.spec ?? this.spec,
+        net?.theta ?? this.weights.get(endpoint)!,
         { keepFraction: cfg.keepFraction, r: cfg.r, masks: cfg.masks, heuristic: cfg.heuristic, seed: deriveSeed(this.recipe.seed, `kept:${endpoint}`) },
         {
           train: this.splits.train,

@@ -1,11 +1,17 @@
 /** Builds the paths a recipe asks for, evaluates them structure-aware, and verifies each construction. */
-import { type PathPoint, barrierOf } from '../eval/barrier';
+import * as tf from '@tensorflow/tfjs-core';
+import { applyPermutation } from '../align/permutation';
+import { type CurveShape, curvePath, straightControls } from '../curves/curve';
+import { trainCurve } from '../curves/train';
+import { type Barrier, type PathPoint, barrierOf } from '../eval/barrier';
 import type { Metrics } from '../eval/evaluate';
 import { evaluateHost } from '../eval/host';
-import { type HostParams, paramsEqual } from '../nn/params';
-import type { ArchSpec } from '../nn/spec';
+import { assertNoBatchNorm, foldBatchNorm } from '../nn/batchnorm';
+import { forward } from '../nn/forward';
+import { type HostParams, disposeParams, paramsEqual, toDevice } from '../nn/params';
+import { type ArchSpec, hasBatchNorm } from '../nn/spec';
 import { type ParamPath, linearPath, tGrid } from '../paths/path';
-import { type PathVerification, evaluatePathStructured } from '../paths/structured-eval';
+import { FUNCTION_TOLERANCE, type PathVerification, evaluatePathStructured } from '../paths/structured-eval';
 import { embedNarrow, withHiddenWidths } from '../theory/embed';
 import type { Kept } from '../theory/kept';
 import { narrowSlots, theorem2Path, theorem3Path } from '../theory/noise-stable-paths';
@@ -17,7 +23,7 @@ import { deriveSeed } from '../util/rng';
 import type { ExperimentContext } from './context';
 import { type RetriedDropout, algorithm1WithRetries, droppedVersion } from './dropout-search';
 import type { PathCheck, PathResult } from './result';
-import { pathEnds, pathName, trainingWith } from './resolve';
+import { curveTrainConfig, pathEnds, pathName, trainingWith } from './resolve';
 import type { PathConfig } from './schema';
 
 /** Slack for comparing a measured loss with a bound computed from the same float32 numbers. */
@@ -35,6 +41,94 @@ interface Construction {
   /** L ≤ bound along the path, when the construction proves one (some bounds use the evaluated points). */
   bound?: (points: PathPoint[]) => Bound;
   details: Record<string, unknown>;
+  /** The architecture the path lives in, when not the run's (a BN-folded path). */
+  spec?: ArchSpec;
+  /** What the first and last vertex must equal bit for bit (default θ_from, θ_to). */
+  start?: HostParams;
+  end?: HostParams;
+  /** The last vertex is a stand-in for θ_to (π(θ_B)): it must compute θ_to's function (checked on the check batch). */
+  endStandsFor?: { label: string; original: HostParams };
+  /** Evenly spaced evaluation points (curves); otherwise the path's own grid. */
+  points?: number;
+  renormalize?: 'none' | 'repair';
+}
+
+/** Largest |Δ| and relative |Δ| between two networks' logits on a batch (the same-function check). */
+async function outputDiff(spec: ArchSpec, a: HostParams, b: HostParams, x: tf.Tensor2D, specB: ArchSpec = spec): Promise<{ maxAbsDiff: number; maxRelDiff: number }> {
+  const [da, db] = [toDevice(a), toDevice(b)];
+  const [ya, yb] = [forward(spec, da, x), forward(specB, db, x)];
+  const [va, vb] = [await ya.data(), await yb.data()];
+  [ya, yb].forEach((t) => t.dispose());
+  disposeParams(da);
+  disposeParams(db);
+  let abs = 0;
+  let scale = 0;
+  for (let i = 0; i < va.length; i++) {
+    abs = Math.max(abs, Math.abs(va[i]! - vb[i]!));
+    scale = Math.max(scale, Math.abs(va[i]!));
+  }
+  return { maxAbsDiff: abs, maxRelDiff: abs / Math.max(scale, 1e-12) };
+}
+
+function curveShape(type: 'bezier' | 'polychain', c: { order: number } | { bends: number }): CurveShape {
+  return type === 'bezier' ? { kind: 'bezier', free: (c as { order: number }).order - 1 } : { kind: 'polychain', free: (c as { bends: number }).bends };
+}
+
+/** Trains a curve's free control points between A and B (bends start on the straight line). */
+async function trainedCurve(
+  ctx: ExperimentContext,
+  shape: CurveShape,
+  A: HostParams,
+  B: HostParams,
+  cfg: Parameters<typeof curveTrainConfig>[0],
+  name: string,
+  method: string,
+): Promise<{ path: ParamPath; details: Record<string, unknown> }> {
+  const training = curveTrainConfig(cfg);
+  const r = await trainCurve(ctx.spec, ctx.data, shape, A, B, straightControls(shape, A, B), training, {
+    seed: deriveSeed(ctx.recipe.seed, `curve:${name}`),
+    stage: `curve:${name}`,
+    label: name === shape.kind ? `train ${name}` : `train ${name} (${shape.kind})`,
+    onProgress: ctx.onProgress,
+    signal: ctx.signal,
+  });
+  const details = {
+    curve: shape.kind === 'bezier' ? { type: 'bezier', order: shape.free + 1, freeControlPoints: shape.free } : { type: 'polychain', bends: shape.free },
+    training: {
+      optimizer: training.optimizer,
+      weightDecayOnCurvePoint: training.weightDecay,
+      schedule: training.schedule,
+      batchSize: training.batchSize,
+      epochs: training.epochs ?? null,
+      trainSamples: training.trainSamples ?? null,
+      steps: r.steps,
+      samples: r.samples,
+      seconds: r.seconds,
+      samplesPerSec: r.samplesPerSec,
+      log: r.curve,
+      init: 'free control points on the straight line θ_A → θ_B',
+    },
+  };
+  return { path: curvePath(shape, A, r.controls, B, name, method), details };
+}
+
+/** The naive straight line's barrier between two endpoints: from a 'linear' path already evaluated in this run with
+ *  the same ends and renormalisation, else evaluated here at the same points. */
+async function naiveBarrier(ctx: ExperimentContext, from: string, to: string, points: number, renormalize: 'none' | 'repair', name: string): Promise<{ source: string; barrier: Barrier }> {
+  const done = ctx.evaluated.find(
+    (r) => r.kind === 'linear' && r.from === from && r.to === to && ((r.construction['renormalize'] as string | undefined) ?? 'none') === renormalize,
+  );
+  if (done) return { source: `path ${done.name}`, barrier: done.barrier };
+  const [A, B] = [ctx.weights.get(from)!, ctx.weights.get(to)!];
+  const line = linearPath(A, B, `${name}:naive`);
+  const ev = await evaluatePathStructured(ctx.spec, line, tGrid(line, { points }), ctx.splits, ctx.checkX, {
+    onProgress: ctx.onProgress,
+    signal: ctx.signal,
+    stage: `path:${name}:naive`,
+    label: `naive line for ${name}`,
+    pointParams: await ctx.pointTransform(renormalize, A, B),
+  });
+  return { source: 'evaluated for this path', barrier: barrierOf(ev.points) };
 }
 
 /** max over the points on segment s of L(t), train. */
@@ -49,21 +143,73 @@ async function construct(ctx: ExperimentContext, p: PathConfig, name: string, fr
   const A = ctx.weights.get(from)!;
   const B = ctx.weights.get(to)!;
   const d = ctx.spec.layers.length;
+  if (hasBatchNorm(ctx.spec) && p.type !== 'linear' && p.type !== 'bezier' && p.type !== 'polychain' && p.type !== 'aligned-linear') {
+    if (p.type !== 'theorem1' || !p.foldBatchNorm) assertNoBatchNorm(ctx.spec, `path ${name} (${p.type})`);
+  }
   switch (p.type) {
     case 'linear':
-      return { path: linearPath(A, B, name), expectedSegments: 1, details: {} };
+      return { path: linearPath(A, B, name), expectedSegments: 1, details: p.renormalize === 'repair' ? { renormalize: 'repair' } : {}, renormalize: p.renormalize ?? 'none' };
+    case 'bezier':
+    case 'polychain': {
+      const shape = curveShape(p.type, p);
+      const c = await trainedCurve(ctx, shape, A, B, p, name, p.type);
+      return { path: c.path, expectedSegments: p.type === 'bezier' ? 1 : shape.free + 1, details: { ...c.details, renormalize: p.renormalize }, points: p.points, renormalize: p.renormalize };
+    }
+    case 'aligned-linear': {
+      const m = await ctx.alignment(from, to, { method: p.method, maxIterations: p.maxIterations, samples: p.samples });
+      const piB = applyPermutation(ctx.spec, B, m.perm);
+      const same = await outputDiff(ctx.spec, B, piB, ctx.checkX);
+      const before = await naiveBarrier(ctx, from, to, p.points, p.renormalize, name);
+      const alignment = {
+        method: p.method === 'weight' ? 'weight matching (Git Re-Basin, coordinate descent over per-layer assignments)' : 'activation matching (correlations, one assignment per layer)',
+        iterations: m.iterations,
+        converged: m.converged,
+        objective: m.objective,
+        moved: m.moved,
+        seconds: m.seconds,
+        lapSeconds: m.lapSeconds,
+        ...(p.method === 'activation' ? { samples: Math.min(p.samples, ctx.evalTrain.n) } : {}),
+        permutation: m.perm.map((q) => Array.from(q)),
+        permutedEndFunction: { ...same, tolerance: FUNCTION_TOLERANCE, pass: same.maxRelDiff <= FUNCTION_TOLERANCE },
+        barrierBefore: before,
+      };
+      if (p.curve) {
+        const shape = curveShape(p.curve.type, p.curve);
+        const c = await trainedCurve(ctx, shape, A, piB, p.curve, name, `aligned-${p.curve.type}`);
+        return {
+          path: c.path,
+          expectedSegments: p.curve.type === 'bezier' ? 1 : shape.free + 1,
+          details: { alignment, ...c.details, renormalize: p.curve.renormalize },
+          end: piB,
+          endStandsFor: { label: 'π(θ_B)', original: B },
+          points: p.curve.points,
+          renormalize: p.curve.renormalize,
+        };
+      }
+      const path = linearPath(A, piB, name);
+      path.method = 'aligned-linear';
+      return { path, expectedSegments: 1, details: { alignment, renormalize: p.renormalize }, end: piB, endStandsFor: { label: 'π(θ_B)', original: B }, points: p.points, renormalize: p.renormalize };
+    }
     case 'theorem1': {
-      const [sA, sB] = [await ctx.dropoutStability(from, p.dropout), await ctx.dropoutStability(to, p.dropout)];
+      // A BN network's path is built between its BN-folded endpoints (same functions, no BN); see nn/batchnorm.ts.
+      const folded = hasBatchNorm(ctx.spec) ? { A: foldBatchNorm(ctx.spec, A), B: foldBatchNorm(ctx.spec, B) } : null;
+      const spec = folded?.A.spec ?? ctx.spec;
+      const [tA, tB] = folded ? [folded.A.params, folded.B.params] : [A, B];
+      const net = (theta: HostParams) => (folded ? { key: 'bn-folded', spec, theta } : undefined);
+      const [sA, sB] = [await ctx.dropoutStability(from, p.dropout, net(tA)), await ctx.dropoutStability(to, p.dropout, net(tB))];
       if (p.dropout.keepFraction > 0.5) throw new Error('Theorem 1 needs kept sets of at most half of each layer (keepFraction ≤ 0.5)');
-      const r = hiddenWidths(ctx.spec).map(() => sA.r);
+      const r = hiddenWidths(spec).map(() => sA.r);
       const epsilon = Math.max(sA.epsilon, sB.epsilon);
       const LA = ctx.endpointMetrics.get(from)!.train.loss;
       const LB = ctx.endpointMetrics.get(to)!.train.loss;
+      const foldCheck = folded ? { [from]: await outputDiff(ctx.spec, A, tA, ctx.checkX, spec), [to]: await outputDiff(ctx.spec, B, tB, ctx.checkX, spec) } : null;
       return {
-        path: theorem1Path(ctx.spec, A, sA.kept, B, sB.kept, r, name),
+        path: theorem1Path(spec, tA, sA.kept, tB, sB.kept, r, name),
         expectedSegments: 8 * d - 4,
         bound: () => ({ value: Math.max(LA, LB) + epsilon, epsilon, formula: 'max(L_A, L_B) + ε, ε = max over both networks and i of L(θ_i) − L(θ)' }),
+        ...(folded ? { spec, start: tA, end: tB } : {}),
         details: {
+          ...(foldCheck ? { foldedBatchNorm: { note: 'built between the BN-folded endpoints (BN affine folded into the preceding weights and bias)', outputDiff: foldCheck } } : {}),
           keepFraction: sA.keepFraction,
           r: sA.r,
           epsilon: { [from]: sA.epsilon, [to]: sB.epsilon },
@@ -183,7 +329,15 @@ async function construct(ctx: ExperimentContext, p: PathConfig, name: string, fr
   }
 }
 
-function buildCheck(c: Construction, A: HostParams, B: HostParams, v: PathVerification, points: PathPoint[], maxTrain: { value: number; t: number }): PathCheck {
+function buildCheck(
+  c: Construction,
+  A: HostParams,
+  B: HostParams,
+  v: PathVerification,
+  points: PathPoint[],
+  maxTrain: { value: number; t: number },
+  endFunction?: PathCheck['endFunction'],
+): PathCheck {
   const path = c.path;
   const endpoints = {
     startsAtA: paramsEqual(path.vertices[0]!, A),
@@ -195,26 +349,48 @@ function buildCheck(c: Construction, A: HostParams, B: HostParams, v: PathVerifi
     ? { maxTrainLoss: maxTrain.value, t: maxTrain.t, bound: bound.value, epsilon: bound.epsilon, formula: bound.formula, pass: maxTrain.value <= bound.value + BOUND_SLACK }
     : undefined;
   const pass =
-    endpoints.startsAtA && endpoints.endsAtB && segmentCount.pass && v.functionPreserving.pass && v.topLayerOnly.pass && (lossBound?.pass ?? true);
-  return { pass, endpoints, segmentCount, ...v, ...(lossBound ? { lossBound } : {}) };
+    endpoints.startsAtA &&
+    endpoints.endsAtB &&
+    segmentCount.pass &&
+    v.functionPreserving.pass &&
+    v.topLayerOnly.pass &&
+    (lossBound?.pass ?? true) &&
+    (endFunction?.pass ?? true);
+  return { pass, endpoints, segmentCount, ...v, ...(lossBound ? { lossBound } : {}), ...(endFunction ? { endFunction } : {}) };
+}
+
+/** n evenly spaced values of t in [0, 1]. */
+function evenTs(n: number): number[] {
+  return Array.from({ length: n }, (_, k) => k / (n - 1));
 }
 
 export async function buildAndEvaluatePath(ctx: ExperimentContext, p: PathConfig, index: number): Promise<{ result: PathResult; path: ParamPath }> {
   const name = pathName(ctx.recipe, index);
   const { from, to } = pathEnds(ctx.recipe, p);
   const c = await construct(ctx, p, name, from, to);
-  const ts = tGrid(c.path, p.type === 'linear' || p.type === 'dropout-line' ? { points: p.points } : { perSegment: p.perSegment });
-  const ev = await evaluatePathStructured(ctx.spec, c.path, ts, ctx.splits, ctx.checkX, {
+  const spec = c.spec ?? ctx.spec;
+  const ts =
+    c.points !== undefined
+      ? evenTs(c.points)
+      : tGrid(c.path, p.type === 'linear' || p.type === 'dropout-line' ? { points: p.points } : { perSegment: (p as { perSegment: number }).perSegment });
+  const first = c.path.vertices[0]!;
+  const last = c.path.vertices[c.path.vertices.length - 1]!;
+  const ev = await evaluatePathStructured(spec, c.path, ts, ctx.splits, ctx.checkX, {
     onProgress: ctx.onProgress,
     signal: ctx.signal,
     stage: `path:${name}`,
     label: `path ${name}`,
+    pointParams: await ctx.pointTransform(c.renormalize ?? 'none', first, last, spec),
   });
   const barrier = barrierOf(ev.points);
-  const end = p.type === 'dropout-line' ? c.path.vertices[1]! : ctx.weights.get(to)!;
-  const check = buildCheck(c, ctx.weights.get(from)!, end, ev.verification, ev.points, barrier.train.maxLoss);
-  return {
-    path: c.path,
-    result: { name, kind: c.path.method, from, to, segments: c.path.segments, points: ev.points, barrier, cost: ev.cost, check, construction: c.details },
-  };
+  const end = c.end ?? (p.type === 'dropout-line' ? c.path.vertices[1]! : ctx.weights.get(to)!);
+  let endFunction: PathCheck['endFunction'];
+  if (c.endStandsFor) {
+    const diff = await outputDiff(spec, c.endStandsFor.original, last, ctx.checkX);
+    endFunction = { vertex: c.endStandsFor.label, ...diff, tolerance: FUNCTION_TOLERANCE, pass: diff.maxRelDiff <= FUNCTION_TOLERANCE };
+  }
+  const check = buildCheck(c, c.start ?? ctx.weights.get(from)!, end, ev.verification, ev.points, barrier.train.maxLoss, endFunction);
+  const result: PathResult = { name, kind: c.path.method, from, to, segments: c.path.segments, points: ev.points, barrier, cost: ev.cost, check, construction: c.details };
+  ctx.evaluated.push(result);
+  return { path: c.path, result };
 }

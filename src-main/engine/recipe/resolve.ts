@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { ArchSpec, LayerSpec } from '../nn/spec';
 import { layerOutputShapes } from '../nn/spec';
+import type { CurveTrainConfig } from '../curves/train';
 import type { TrainConfig } from '../train/loop';
 import { InputError } from '../util/errors';
 import { deriveSeed } from '../util/rng';
@@ -55,7 +56,24 @@ export function parseRecipe(doc: unknown, source = 'recipe'): Recipe {
     const name = pathName(recipe, i);
     if (pathNames.has(name)) throw new InputError(`${source}: paths.${i}.name: '${name}' is used twice`);
     pathNames.add(name);
+    if (a.batchNorm && (p.type === 'theorem2' || p.type === 'theorem3' || p.type === 'dropout-line' || (p.type === 'theorem1' && !p.foldBatchNorm))) {
+      throw new InputError(
+        `${source}: paths.${i}: the ${p.type} construction does not support BatchNorm${p.type === 'theorem1' ? ' (set "foldBatchNorm": true to build it between the BN-folded endpoints)' : ''}`,
+      );
+    }
   });
+  if (a.batchNorm && recipe.stability) throw new InputError(`${source}: stability: dropout and noise stability (Definitions 1–4) do not support BatchNorm`);
+  const plane = recipe.plane;
+  if (plane) {
+    if (recipe.endpoints.length < 2) throw new InputError(`${source}: plane: a plane needs two endpoints`);
+    for (const [field, v] of [['from', plane.from], ['to', plane.to]] as const) {
+      if (v !== undefined && !names.includes(v)) throw new InputError(`${source}: plane.${field}: no endpoint named '${v}' (endpoints: ${names.join(', ')})`);
+    }
+    if (plane.third && !pathNames.has(plane.third.path)) throw new InputError(`${source}: plane.third.path: no path named '${plane.third.path}' (paths: ${[...pathNames].join(', ') || 'none'})`);
+    if (!plane.third && !recipe.paths.some((p) => p.type === 'aligned-linear' || p.type === 'bezier' || p.type === 'polychain')) {
+      throw new InputError(`${source}: plane: give plane.third ({ "path": NAME, "vertex": K }) or add an aligned-linear, bezier or polychain path`);
+    }
+  }
   return recipe;
 }
 
@@ -107,6 +125,34 @@ export function trainingWith(recipe: Recipe, overrides: Record<string, unknown> 
   };
 }
 
+/** The curve-training fields of a bezier/polychain path (or an aligned path's curve) as curves/train.ts takes them;
+ *  without epochs or steps, 1 epoch. Weight decay acts on θ(t), so the optimiser's own decay is 0. */
+export function curveTrainConfig(c: {
+  epochs?: number;
+  steps?: number;
+  optimizer: 'sgd' | 'adam';
+  lr?: number;
+  momentum: number;
+  nesterov: boolean;
+  weightDecay: number;
+  schedule: TrainConfig['schedule'];
+  batchSize: number;
+  trainSamples: number | null;
+}): CurveTrainConfig {
+  const optimizer =
+    c.optimizer === 'sgd'
+      ? { type: 'sgd' as const, lr: c.lr ?? 0.05, momentum: c.momentum, nesterov: c.nesterov, weightDecay: 0 }
+      : { type: 'adam' as const, lr: c.lr ?? 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
+  return {
+    optimizer,
+    weightDecay: c.weightDecay,
+    schedule: c.schedule,
+    batchSize: c.batchSize,
+    ...(c.steps !== undefined ? { steps: c.steps } : { epochs: c.epochs ?? 1 }),
+    trainSamples: c.trainSamples,
+  };
+}
+
 function stripDefaults<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
@@ -134,6 +180,7 @@ export function resolveArchitecture(a: ArchitectureConfig, input: [number, numbe
     }
     for (const d of a.dense) layers.push({ type: 'dense', units: d.units, bias: a.bias, dropout: d.dropout });
   }
+  if (a.batchNorm) layers.forEach((l) => (l.batchNorm = true));
   layers.push({ type: 'dense', units: classes, bias: a.bias, dropout: 0 });
   const spec: ArchSpec = { input, layers };
   try {

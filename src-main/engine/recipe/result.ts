@@ -33,6 +33,9 @@ export interface PathCheck {
   topLayerOnly: PathVerification['topLayerOnly'];
   /** The proven bound, where the construction has one: measured max train loss against it. */
   lossBound?: { maxTrainLoss: number; t: number; bound: number; epsilon: number; formula: string; pass: boolean };
+  /** Aligned paths end at π(θ_B), not θ_B (`endpoints.endsAtB` then compares with π(θ_B)): π(θ_B) must compute
+   *  θ_B's function — its logits against θ_B's on the check batch. */
+  endFunction?: { vertex: string; maxAbsDiff: number; maxRelDiff: number; tolerance: number; pass: boolean };
 }
 
 export interface PathResult {
@@ -77,6 +80,35 @@ export interface StabilityReport {
   narrow?: { trials: number; points: NarrowPoint[] };
 }
 
+/** One plane metric over the grid: value[iy][ix] at (xs[ix], ys[iy]) (number*: null where non-finite). */
+export interface PlaneSurface {
+  loss: number[][];
+  acc: number[][];
+}
+
+/** The 2D loss plane through three networks (plane/plane.ts; docs/run-json.md "plane"). */
+export interface PlaneResult {
+  /** The three networks spanning the plane, with their plane coordinates and metrics on the plane's samples:
+   *  `origin` = θ_from at (0, 0), `axis` = θ_to at (‖θ_to − θ_from‖, 0), `third` at (p, q), q > 0. */
+  points: { role: 'origin' | 'axis' | 'third'; label: string; x: number; y: number; train: Metrics; test: Metrics }[];
+  /** Where the third point came from: a path and its vertex index. */
+  third: { path: string; vertex: number };
+  /** Orthonormal basis by Gram–Schmidt over all coordinates (BN statistics excluded): u along θ_to − θ_from, v the
+   *  rest of θ_third − θ_from; coordinates are Euclidean distances in parameter space. */
+  basis: { lengthAB: number; thirdAlong: number; thirdAcross: number };
+  grid: { size: number; margin: number; xs: number[]; ys: number[] };
+  train: PlaneSurface;
+  test: PlaneSurface;
+  /** Every path's points projected onto the plane: (x, y) and the distance from the plane, per point t. */
+  paths: { name: string; t: number[]; x: number[]; y: number[]; offPlane: number[] }[];
+  /** Evaluation samples at every grid point (the first n of the evaluation sets). */
+  samples: { train: number; test: number };
+  /** 'recomputed': BN statistics recomputed at every grid point; 'none': no BatchNorm. */
+  batchNorm: 'recomputed' | 'interpolated' | 'none';
+  cost: { points: number; fullPassEquivalents: number; factored: boolean };
+  seconds: number;
+}
+
 export interface RunResult {
   schema: typeof RUN_SCHEMA;
   modelab: string;
@@ -105,6 +137,8 @@ export interface RunResult {
   endpoints: EndpointResult[];
   stability?: StabilityReport;
   paths: PathResult[];
+  /** The 2D loss plane, when the recipe asks for one. */
+  plane?: PlaneResult;
   /** Wall-clock seconds per stage. */
   timings: Record<string, number>;
 }

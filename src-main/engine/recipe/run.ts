@@ -9,12 +9,13 @@ import { evaluateHost } from '../eval/host';
 import type { HostParams } from '../nn/params';
 import { type ArchSpec, describeArch, parameterCount } from '../nn/spec';
 import type { ParamPath } from '../paths/path';
-import { train } from '../train/loop';
+import { type TrainConfig, type TrainResult, train } from '../train/loop';
 import { throwIfCancelled } from '../util/errors';
 import type { ProgressFn } from '../util/progress';
 import { ExperimentContext } from './context';
 import { buildAndEvaluatePath } from './paths';
-import { type EndpointResult, type PathResult, RUN_SCHEMA, type RunResult, type StabilityReport } from './result';
+import { buildPlane } from './plane';
+import { type EndpointResult, type PathResult, type PlaneResult, RUN_SCHEMA, type RunResult, type StabilityReport } from './result';
 import { endpointSeed, pathName, resolveArchitecture, trainingFor } from './resolve';
 import { stabilityReport } from './stability';
 import type { Recipe } from './schema';
@@ -34,6 +35,20 @@ export interface RunOptions {
   onSetup?: (info: { spec: ArchSpec; data: Dataset }) => void | Promise<void>;
   /** Called with the exact evaluation sets once they are chosen. */
   onEvaluationData?: (sets: { train: Split; test: Split }) => void | Promise<void>;
+  /** Called with the stability report as soon as it is computed (persistence). */
+  onStability?: (report: StabilityReport) => void | Promise<void>;
+  /** Trains the endpoints (e.g. in parallel processes, src-main/jobs/); must give what `train` gives for each job.
+   *  Default: one after the other in this process. */
+  trainEndpoints?: (jobs: EndpointTrainJob[], ctx: { spec: ArchSpec; data: Dataset; signal?: AbortSignal; onProgress?: ProgressFn }) => Promise<TrainResult[]>;
+}
+
+/** One endpoint's training, as `trainEndpoints` receives it. */
+export interface EndpointTrainJob {
+  name: string;
+  seed: number;
+  config: TrainConfig;
+  stage: string;
+  label: string;
 }
 
 async function timed<T>(timings: Record<string, number>, key: string, f: () => Promise<T> | T): Promise<T> {
@@ -55,13 +70,23 @@ export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunRe
 
   const endpoints: EndpointResult[] = [];
   const weights = new Map<string, HostParams>();
+  const jobs: EndpointTrainJob[] = recipe.endpoints.map((e, i) => ({
+    name: e.name,
+    seed: endpointSeed(recipe, i),
+    config: trainingFor(recipe, i),
+    stage: `train:${e.name}`,
+    label: `train ${e.name}`,
+  }));
+  throwIfCancelled(opts.signal);
+  const trained = opts.trainEndpoints ? await opts.trainEndpoints(jobs, { spec, data, signal: opts.signal, onProgress: opts.onProgress }) : null;
   for (let i = 0; i < recipe.endpoints.length; i++) {
     throwIfCancelled(opts.signal);
     const e = recipe.endpoints[i]!;
-    const seed = endpointSeed(recipe, i);
-    const r = await timed(timings, `train:${e.name}`, () =>
-      train(spec, data, trainingFor(recipe, i), { seed, stage: `train:${e.name}`, label: `train ${e.name}`, onProgress: opts.onProgress, signal: opts.signal }),
-    );
+    const { seed, config, stage, label } = jobs[i]!;
+    const r = trained
+      ? trained[i]!
+      : await timed(timings, stage, () => train(spec, data, config, { seed, stage, label, onProgress: opts.onProgress, signal: opts.signal }));
+    if (trained) timings[stage] = r.seconds;
     weights.set(e.name, r.params);
     endpoints.push({
       name: e.name,
@@ -74,10 +99,14 @@ export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunRe
 
   const ctx = new ExperimentContext(recipe, spec, data, weights, opts.onProgress, opts.signal);
   const paths: PathResult[] = [];
+  const built: { result: PathResult; path: ParamPath }[] = [];
   let stability: StabilityReport | undefined;
+  let plane: PlaneResult | undefined;
   try {
     await opts.onEvaluationData?.({ train: ctx.evalTrain, test: ctx.evalTest });
     await timed(timings, 'eval:endpoints', async () => {
+      // BatchNorm networks: statistics from the same training pass every path point gets (no-op without BN).
+      await ctx.finalizeEndpointBatchNorm();
       for (const e of endpoints) {
         const theta = weights.get(e.name)!;
         e.train = await evaluateHost(spec, theta, ctx.splits.train);
@@ -87,12 +116,18 @@ export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunRe
       }
     });
     stability = await timed(timings, 'stability', () => stabilityReport(ctx));
+    if (stability) await opts.onStability?.(stability);
     for (let i = 0; i < recipe.paths.length; i++) {
       throwIfCancelled(opts.signal);
       const p = recipe.paths[i]!;
       const { result, path } = await timed(timings, `path:${pathName(recipe, i)}`, () => buildAndEvaluatePath(ctx, p, i));
       paths.push(result);
+      built.push({ result, path });
       await opts.onPath?.(result, path);
+    }
+    if (recipe.plane) {
+      const cfg = recipe.plane;
+      plane = await timed(timings, 'plane', () => buildPlane(ctx, cfg, built));
     }
   } finally {
     ctx.dispose();
@@ -126,6 +161,7 @@ export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunRe
     endpoints,
     ...(stability ? { stability } : {}),
     paths,
+    ...(plane ? { plane } : {}),
     timings,
   };
 }

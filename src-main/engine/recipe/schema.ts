@@ -83,6 +83,8 @@ export const architectureSchema = z.discriminatedUnion('type', [
       bias: z.boolean().default(false),
       /** One probability for every hidden layer, or one per hidden layer. */
       dropout: dropoutSpec,
+      /** BatchNorm in every hidden layer, after the affine map and before the ReLU (nn/batchnorm.ts). */
+      batchNorm: z.boolean().optional(),
     })
     .strict(),
   z
@@ -92,6 +94,8 @@ export const architectureSchema = z.discriminatedUnion('type', [
       /** Hidden dense layers between the convolutions and the output layer. */
       dense: z.array(denseLayer).default([]),
       bias: z.boolean().default(false),
+      /** BatchNorm in every hidden layer (per channel after each convolution, per unit in hidden dense layers). */
+      batchNorm: z.boolean().optional(),
     })
     .strict(),
 ]);
@@ -165,12 +169,85 @@ const algorithm1Fields = {
   perSegment: z.number().int().min(1).default(4),
 };
 
+/** Per-point renormalisation along a path: none, or REPAIR (Jordan et al. 2022; nn/renormalize.ts). A BatchNorm
+ *  network's statistics are recomputed at every point anyway (evaluation.batchNorm), which is REPAIR for BN. */
+const renormalize = z.enum(['none', 'repair']);
+
+/** Training of a curve's free control points (Garipov et al. 2018; curves/train.ts). */
+export const curveTrainingFields = {
+  /** Epochs over the training set (or its `trainSamples` subset); fractional allowed. Or `steps`. */
+  epochs: z.number().positive().optional(),
+  steps: posInt.optional(),
+  optimizer: z.enum(['sgd', 'adam']).default('sgd'),
+  /** Base learning rate (default 0.05 for SGD, 0.001 for Adam). */
+  lr: z.number().positive().optional(),
+  momentum: z.number().min(0).lt(1).default(0.9),
+  nesterov: z.boolean().default(false),
+  /** L2 on the curve point θ(t): ½·wd·‖θ(t)‖² is added to each minibatch loss. */
+  weightDecay: z.number().nonnegative().default(1e-4),
+  schedule: schedule.default({ type: 'cosine', minLr: 0 }),
+  batchSize: posInt.default(128),
+  /** Train on a random subset of this many training samples (null: all). */
+  trainSamples: posInt.nullable().default(null),
+  /** Points evaluated along the curve, evenly spaced in t (polygonal bends fall on the grid when points − 1 is a
+   *  multiple of bends + 1). */
+  points: z.number().int().min(2).default(61),
+  renormalize: renormalize.default('none'),
+};
+
+const bezierOrder = z.number().int().min(1).default(2);
+const bends = z.number().int().min(1).default(1);
+
 export const pathSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('linear'), ...pathEnds, points: z.number().int().min(2).default(61) }).strict(),
+  z.object({ type: z.literal('linear'), ...pathEnds, points: z.number().int().min(2).default(61), renormalize: renormalize.optional() }).strict(),
+  z
+    .object({
+      type: z.literal('bezier'),
+      ...pathEnds,
+      /** Degree n: n − 1 free control points (2 = quadratic, Garipov's 3 bends). */
+      order: bezierOrder,
+      ...curveTrainingFields,
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('polychain'),
+      ...pathEnds,
+      /** Free bends between the endpoints (1 = Garipov's PolyChain with 3 bends). */
+      bends,
+      ...curveTrainingFields,
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('aligned-linear'),
+      ...pathEnds,
+      /** Git Re-Basin weight matching, or activation matching (correlations on training samples). */
+      method: z.enum(['weight', 'activation']).default('weight'),
+      /** Weight matching: coordinate-descent sweeps at most. */
+      maxIterations: posInt.default(100),
+      /** Activation matching: training evaluation samples whose activations are correlated. */
+      samples: posInt.default(2000),
+      points: z.number().int().min(2).default(61),
+      renormalize: renormalize.default('none'),
+      /** Instead of the straight line, a trained curve between θ_A and π(θ_B) (Tatro et al. 2020). */
+      curve: z
+        .object({
+          type: z.enum(['bezier', 'polychain']),
+          order: bezierOrder,
+          bends,
+          ...curveTrainingFields,
+        })
+        .strict()
+        .optional(),
+    })
+    .strict(),
   z
     .object({
       type: z.literal('theorem1'),
       ...pathEnds,
+      /** For a BatchNorm network: build the path between the BN-folded endpoints (nn/batchnorm.ts foldBatchNorm). */
+      foldBatchNorm: z.boolean().optional(),
       /** Evaluated points per segment (vertices included); any number costs the same with structure-aware evaluation. */
       perSegment: z.number().int().min(1).default(4),
       dropout: dropoutSearchSchema.default({ keepFraction: 0.5, masks: 20, heuristic: true, searchSamples: 2000 }),
@@ -269,6 +346,27 @@ export const evaluationSchema = z
     testSamples: posInt.nullable().default(null),
     batchSize: posInt.default(1000),
     seed: z.number().int().nonnegative().default(0),
+    /** BatchNorm networks: recompute BN statistics at every evaluated point (and for the endpoints) with a pass over
+     *  the first `samples` training evaluation samples (Garipov et al.). Absent: { recompute: true, samples: 2000 }. */
+    batchNorm: z.object({ recompute: z.boolean().default(true), samples: posInt.default(2000) }).strict().optional(),
+  })
+  .strict();
+
+/** The 2D loss plane through θ_from, θ_to and a third network (plane/plane.ts). */
+export const planeSchema = z
+  .object({
+    from: z.string().optional(),
+    to: z.string().optional(),
+    /** The third point: vertex `vertex` of path `path` (negative counts from the end, −1 = last). Default: the last
+     *  vertex π(θ_B) of the first aligned path, else the first free control point of the first curve. */
+    third: z.object({ path: pathName, vertex: z.number().int().default(-1) }).strict().optional(),
+    /** Grid points per axis. */
+    size: z.number().int().min(2).default(21),
+    /** Margin around the three points, as a fraction of their extent on each axis. */
+    margin: z.number().nonnegative().default(0.2),
+    /** The first this many training / test evaluation samples are used at every grid point. */
+    trainSamples: posInt.default(2000),
+    testSamples: posInt.default(2000),
   })
   .strict();
 
@@ -284,6 +382,7 @@ export const recipeSchema = z
     paths: z.array(pathSchema).default([]),
     stability: stabilitySchema.optional(),
     evaluation: evaluationSchema.default({ trainSamples: 10000, testSamples: null, batchSize: 1000, seed: 0 }),
+    plane: planeSchema.optional(),
   })
   .strict();
 
@@ -295,6 +394,7 @@ export type TrainingConfig = z.infer<typeof trainingSchema>;
 export type PathConfig = z.infer<typeof pathSchema>;
 export type DropoutSearchConfig = z.infer<typeof dropoutSearchSchema>;
 export type StabilityConfig = z.infer<typeof stabilitySchema>;
+export type PlaneConfig = z.infer<typeof planeSchema>;
 
 /** The Theorem 4 counterexample: a generated dataset and two analytic global minimizers, no training. */
 export const counterexampleRecipeSchema = z

@@ -5,7 +5,7 @@
  * fraction of the cost: the dropped networks θ_k of Definition 1 shrink to their kept units.
  */
 import type { HostParams } from '../nn/params';
-import { type ArchSpec, forwardMacs } from '../nn/spec';
+import { type ArchSpec, forwardMacs, hasBatchNorm } from '../nn/spec';
 import { type LayerGeometry, UnitView, geometry } from './units';
 
 /** Live units of each hidden layer (sorted). */
@@ -34,6 +34,8 @@ export interface Compacted {
 /** The compact network: hidden layer i keeps `live[i−1]` (at least one unit, so shapes stay valid). */
 export function compact(spec: ArchSpec, theta: HostParams, live?: number[][]): Compacted {
   const geo = geometry(spec);
+  // A BN unit with a zero row still outputs β: no unit is provably dead, so a BN network is its own compact form.
+  if (hasBatchNorm(spec)) return { spec, params: theta, live: geo.slice(0, -1).map((g) => Array.from({ length: g.rows }, (_, u) => u)) };
   const keep = (live ?? liveUnits(spec, theta, geo)).map((l) => (l.length ? l : [0]));
   const d = geo.length;
   const layers = spec.layers.map((l, k) =>

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DeviceSplit, Metrics } from '../eval/evaluate';
 import { evaluateHost } from '../eval/host';
 import { hiddenOutputs } from '../nn/forward';
+import { assertNoBatchNorm } from '../nn/batchnorm';
 import { type HostParams, disposeParams, toDevice } from '../nn/params';
 import type { ArchSpec } from '../nn/spec';
 import { throwIfCancelled } from '../util/errors';
@@ -109,6 +110,7 @@ export async function measureDropoutStability(
   opts: DropoutStabilityOptions,
   ctx: StabilityContext,
 ): Promise<DropoutStability> {
+  assertNoBatchNorm(spec, 'Dropout stability (Definition 1)');
   const widths = hiddenWidths(spec);
   const f = opts.keepFraction;
   const r = opts.r ?? 1 / f;

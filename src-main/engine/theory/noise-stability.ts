@@ -14,6 +14,7 @@
  * stated grid; the samples are the first `samples` training evaluation points.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { assertNoBatchNorm } from '../nn/batchnorm';
 import { activation, linearPart, networkInput, preActivation, preActivations } from '../nn/forward';
 import { type DeviceParams, type HostParams, disposeParams, toDevice } from '../nn/params';
 import { type ArchSpec, layerOutputShapes } from '../nn/spec';
@@ -200,6 +201,7 @@ export async function measureNoiseStability(
   o: NoiseStabilityOptions,
   ctx: { onProgress?: ProgressFn; signal?: AbortSignal; stage?: string; label?: string } = {},
 ): Promise<NoiseStability> {
+  assertNoBatchNorm(spec, 'Noise stability (Definitions 2–4)');
   const d = spec.layers.length;
   const S = Math.min(o.samples, x.shape[0]);
   const xs = tf.slice(x, [0, 0], [S, x.shape[1]]);

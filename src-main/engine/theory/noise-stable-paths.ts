@@ -6,6 +6,7 @@
  * where θ* is a trained narrow network embedded in units that θ^B_1 dropped (so θ^B_1 can be written in place).
  */
 import type { HostParams } from '../nn/params';
+import { assertNoBatchNorm } from '../nn/batchnorm';
 import { paramsEqual } from '../nn/params';
 import type { ArchSpec } from '../nn/spec';
 import { PathBuilder } from '../paths/builder';
@@ -20,6 +21,7 @@ export interface DroppedOut {
 }
 
 export function theorem2Path(spec: ArchSpec, thetaA: HostParams, A1: DroppedOut, thetaB: HostParams, B1: DroppedOut, name = 'theorem2'): ParamPath {
+  assertNoBatchNorm(spec, 'The Theorem 2 path');
   const b = new PathBuilder(spec, thetaA);
   b.lineTo(A1.theta1, 'Lemma 3 (A): straight segment to the Algorithm 1 dropout');
   lemma2Steps(b, A1.kept, B1.theta1, B1.kept, 'Lemma 2');
@@ -46,6 +48,7 @@ export function theorem3Path(
   E: number[][],
   name = 'theorem3',
 ): ParamPath {
+  assertNoBatchNorm(spec, 'The Theorem 3 path');
   const b = new PathBuilder(spec, thetaA);
   b.lineTo(A1.theta1, 'Lemma 3 (A): straight segment to the Algorithm 1 dropout');
   lemma2Steps(b, A1.kept, narrowEmbedded, E, 'Lemma 2 (θ^A_1 → θ*)');

@@ -5,6 +5,7 @@
  * L(θ_i) − L(θ) for the kept sets the path uses.
  */
 import type { HostParams } from '../nn/params';
+import { assertNoBatchNorm } from '../nn/batchnorm';
 import type { ArchSpec } from '../nn/spec';
 import { PathBuilder, reversePath } from '../paths/builder';
 import type { ParamPath } from '../paths/path';
@@ -22,6 +23,7 @@ export function theorem1Path(
   r: number[],
   name = 'theorem1',
 ): ParamPath {
+  assertNoBatchNorm(spec, 'The Theorem 1 path');
   const pA = lemma1Path(spec, thetaA, KA, r, 'Lemma 1 (A)');
   const pB = lemma1Path(spec, thetaB, KB, r, 'Lemma 1 (B)');
   const b = new PathBuilder(spec, thetaA);

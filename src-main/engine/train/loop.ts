@@ -8,7 +8,8 @@ import type { Dataset } from '../data/dataset';
 import { featureCount } from '../data/dataset';
 import { forward } from '../nn/forward';
 import { type HostParams, initParams, toDevice, toHost, checkParams } from '../nn/params';
-import type { ArchSpec } from '../nn/spec';
+import { batchNormStatsOnTraining } from '../nn/renormalize';
+import { type ArchSpec, isBatchNormStat } from '../nn/spec';
 import { Rng, deriveSeed } from '../util/rng';
 import { throwIfCancelled } from '../util/errors';
 import { type ProgressFn, StageTimer, yieldToEventLoop } from '../util/progress';
@@ -82,11 +83,12 @@ export async function train(spec: ArchSpec, data: Dataset, cfg: TrainConfig, opt
   const timer = new StageTimer(opts.onProgress, opts.stage ?? 'train', opts.label ?? 'train', total, 'steps');
 
   const device = toDevice(init);
-  const names = Object.keys(device);
+  // BatchNorm statistics are not trained (nn/batchnorm.ts): they stay constants here and are set after training.
+  const names = Object.keys(device).filter((k) => !isBatchNormStat(k));
   const run = ++trainingRuns;
   const vars = names.map((k) => tf.variable(device[k]!, true, `train${run}/${k}`));
-  Object.values(device).forEach((t) => t.dispose());
-  const params: Record<string, tf.Variable> = Object.fromEntries(names.map((k, i) => [k, vars[i]!]));
+  Object.entries(device).forEach(([k, t]) => !isBatchNormStat(k) && t.dispose());
+  const params: Record<string, tf.Tensor> = { ...device, ...Object.fromEntries(names.map((k, i) => [k, vars[i]!])) };
   const optimizer = createOptimizer(cfg.optimizer, vars);
   const logEvery = Math.max(1, Math.round(total / (opts.logPoints ?? 100)));
   const curve: CurvePoint[] = [];
@@ -113,7 +115,7 @@ export async function train(spec: ArchSpec, data: Dataset, cfg: TrainConfig, opt
       const y = tf.tensor1d(batch.y, 'int32');
       let correct: tf.Scalar | null = null;
       const { value, grads } = tf.variableGrads(() => {
-        const logits = forward(spec, params, x, { dropoutRng: dropRng });
+        const logits = forward(spec, params, x, { dropoutRng: dropRng, batchStats: true });
         correct = tf.keep(correctCount(logits, y));
         return crossEntropy(logits, y);
       }, vars);
@@ -142,16 +144,18 @@ export async function train(spec: ArchSpec, data: Dataset, cfg: TrainConfig, opt
         timer.report(done, { loss: point.loss, acc: point.acc, lr, epoch: point.epoch, samplesPerSec: samples / secs });
       }
       if (cfg.checkpointEvery && opts.onCheckpoint && done % Math.max(1, Math.round(cfg.checkpointEvery * perEpoch)) === 0 && done < total) {
-        await opts.onCheckpoint(await toHost(params), done / perEpoch);
+        await opts.onCheckpoint(await batchNormStatsOnTraining(spec, await toHost(params), data, deriveSeed(opts.seed, 'batchnorm')), done / perEpoch);
       }
       await yieldToEventLoop();
     }
+    const final = await batchNormStatsOnTraining(spec, await toHost(params), data, deriveSeed(opts.seed, 'batchnorm'));
     const seconds = (performance.now() - t0) / 1000;
-    return { params: await toHost(params), curve, steps: total, samples, seconds, samplesPerSec: samples / seconds };
+    return { params: final, curve, steps: total, samples, seconds, samplesPerSec: samples / seconds };
   } finally {
     lossAcc.dispose();
     correctAcc.dispose();
     optimizer.dispose();
     vars.forEach((v) => v.dispose());
+    Object.entries(device).forEach(([k, t]) => isBatchNormStat(k) && t.dispose());
   }
 }

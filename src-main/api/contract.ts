@@ -1,0 +1,70 @@
+/**
+ * The one typed contract between ModeLab's front ends (CLI, desktop app over IPC, browser over HTTP/WebSocket) and
+ * its core (store + jobs). Plain TypeScript: every argument, result and event is JSON-serialisable, so the desktop
+ * bridge and the server can carry them unchanged. No Electron, no HTTP here.
+ */
+import type { RunResult } from '../engine/recipe/result';
+import type { JobEvent, JobOutcome } from '../jobs/runner';
+import type { ListQuery, ListResult, RunDetail, RunSummary } from '../store/types';
+
+export type { ArtifactRef, HistoryRecord, ListQuery, ListResult, RunDetail, RunEnvironment, RunStatus, RunSummary, SortKey } from '../store/types';
+export { RUN_STATUSES } from '../store/types';
+export type { JobEvent, JobOutcome } from '../jobs/runner';
+export type { StoredRunDocument } from '../store/bundle';
+
+export interface StartRunRequest {
+  /** A built-in preset to run (with `recipe`: only recorded as the recipe's origin). */
+  preset?: string;
+  /** A recipe document (validated). */
+  recipe?: unknown;
+  /** History name (default: the recipe's name). */
+  name?: string;
+  tags?: string[];
+  notes?: string;
+  colour?: string;
+  /** Backend name (default: fastest available). */
+  backend?: string;
+  dataDir?: string;
+  /** Overrides the recipe's base seed. */
+  seed?: number;
+  /** Evaluate on the full training and test sets. */
+  exact?: boolean;
+}
+
+export type ExportFormat = 'json' | 'csv' | 'bundle';
+
+export interface ExportRequest {
+  ids: string[];
+  format: ExportFormat;
+  /** File or folder (bundle: a folder, or a .zip file); '-' for stdout (json, csv). */
+  out: string;
+  /** Overwrite an existing bundle destination. */
+  overwrite?: boolean;
+}
+
+/** Events pushed to subscribers: job events (status, progress, curve points, endpoints, stability, paths). */
+export type ApiEvent = JobEvent;
+
+export interface ModeLabApi {
+  presets(): Promise<{ name: string; description: string }[]>;
+  listRuns(query?: ListQuery): Promise<ListResult>;
+  getRun(id: string): Promise<RunDetail>;
+  /** The run document (complete once the run is finished). */
+  getRunDocument(id: string): Promise<RunResult & { runId: string }>;
+  /** Creates the run (status queued) and starts its job; returns at once with the id. */
+  startRun(req: StartRunRequest): Promise<{ id: string }>;
+  /** Resolves when a job this process started ends. */
+  waitForRun(id: string): Promise<JobOutcome>;
+  cancelRun(id: string): Promise<{ id: string; outcome: 'cancelled' | 'stopping' | 'requested' | 'not-running' }>;
+  tagRun(id: string, change: { add?: string[]; remove?: string[] }): Promise<RunSummary>;
+  setNotes(id: string, notes: string): Promise<RunSummary>;
+  renameRun(id: string, name: string): Promise<RunSummary>;
+  setColour(id: string, colour: string | null): Promise<RunSummary>;
+  deleteRuns(ids: string[]): Promise<{ ids: string[]; runs: number; artifactsRemoved: number }>;
+  exportRuns(req: ExportRequest): Promise<{ ids: string[]; out: string }>;
+  importBundle(path: string): Promise<{ ids: string[] }>;
+  /** Receives every event; returns the unsubscribe function. */
+  subscribe(listener: (e: ApiEvent) => void): () => void;
+  /** Cancels running jobs started here, and closes the history. */
+  close(): Promise<void>;
+}

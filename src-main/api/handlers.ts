@@ -1,0 +1,152 @@
+/** The api contract over the history store and the job runner. */
+// tfjs (backends) and zod (recipes) load on first use: listing and reading the history does not need them.
+import type { AnyRecipe } from '../engine/recipe/schema';
+import { InputError } from '../engine/util/errors';
+import { JobRunner, type RunnerOptions } from '../jobs/runner';
+import { exportBundles, importBundles, storedDocument } from '../store/bundle';
+import { HistoryStore } from '../store/history';
+import type { HistoryLocation } from '../store/location';
+import { openOutput, writeCsv, writeJson } from '../store/tables';
+import type { ApiEvent, ExportRequest, ModeLabApi, StartRunRequest } from './contract';
+
+const COLOUR = /^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|[a-z]+)$/;
+
+/** Checks a requested backend exists and is available here, without initialising it in this process. */
+export async function checkBackend(requested: string | undefined): Promise<void> {
+  if (requested === undefined || requested === 'auto') return;
+  const { BACKEND_NAMES, probeBackend, selectBackend } = await import('../engine/backend/backends');
+  if ((BACKEND_NAMES as readonly string[]).includes(requested) && (await probeBackend(requested as (typeof BACKEND_NAMES)[number])).available) return;
+  await selectBackend(requested); // throws the InputError naming what is available
+}
+
+/** Resolves a start request into the recipe the job runs (validated, overrides applied). */
+export async function resolveRecipe(req: StartRunRequest): Promise<{ recipe: AnyRecipe; preset: string | null }> {
+  if (!req.preset && req.recipe === undefined) throw new InputError('give a preset or a recipe');
+  const [{ loadPreset }, { parseAnyRecipe }, { isCounterexample }] = await Promise.all([
+    import('../engine/recipe/presets'),
+    import('../engine/recipe/resolve'),
+    import('../engine/recipe/schema'),
+  ]);
+  const recipe = req.recipe !== undefined ? parseAnyRecipe(req.recipe, 'recipe') : loadPreset(req.preset!);
+  if (req.seed !== undefined) recipe.seed = req.seed;
+  if (req.exact && !isCounterexample(recipe)) recipe.evaluation = { ...recipe.evaluation, trainSamples: null, testSamples: null };
+  return { recipe, preset: req.preset ?? null };
+}
+
+export interface ApiOptions {
+  store: HistoryStore;
+  runner?: JobRunner;
+  runnerOptions?: Omit<RunnerOptions, 'store'>;
+}
+
+export function createApi(opts: ApiOptions): ModeLabApi {
+  const store = opts.store;
+  const listeners = new Set<(e: ApiEvent) => void>();
+  const attach = (r: JobRunner): JobRunner => {
+    r.on((e) => listeners.forEach((l) => l(e)));
+    return r;
+  };
+  let runner: JobRunner | null = opts.runner ? attach(opts.runner) : null;
+  const jobs = (): JobRunner => (runner ??= attach(new JobRunner({ ...opts.runnerOptions, store })));
+
+  return {
+    presets: async () => (await import('../engine/recipe/presets')).listPresets(),
+    listRuns: (q) => store.list(q),
+    getRun: (id) => store.get(id),
+    getRunDocument: async (id) => storedDocument(await store.get(id)),
+
+    async startRun(req) {
+      const { recipe, preset } = await resolveRecipe(req);
+      await checkBackend(req.backend);
+      if (req.colour && !COLOUR.test(req.colour)) throw new InputError(`colour '${req.colour}' is not a #rgb/#rrggbb value or a colour name`);
+      const id = await store.createRun({ name: req.name ?? recipe.name, preset, config: recipe, tags: req.tags, notes: req.notes, colour: req.colour ?? null });
+      void jobs().submit(id, { recipe, preset, backend: req.backend, dataDir: req.dataDir });
+      return { id };
+    },
+
+    async waitForRun(id) {
+      const full = await store.resolveId(id);
+      const p = runner?.wait(full);
+      if (p) return p;
+      const s = await store.summary(full);
+      return { runId: full, status: s.status, error: s.error };
+    },
+
+    async cancelRun(id) {
+      const full = await store.resolveId(id);
+      return { id: full, outcome: await jobs().cancel(full) };
+    },
+
+    async tagRun(id, change) {
+      let full = await store.resolveId(id);
+      if (change.add?.length) full = await store.addTags(full, change.add);
+      if (change.remove?.length) full = await store.removeTags(full, change.remove);
+      return store.summary(full);
+    },
+    setNotes: async (id, notes) => store.summary(await store.setNotes(id, notes)),
+    renameRun: async (id, name) => {
+      if (!name.trim()) throw new InputError('a run name cannot be empty');
+      return store.summary(await store.rename(id, name));
+    },
+    setColour: async (id, colour) => {
+      if (colour !== null && !COLOUR.test(colour)) throw new InputError(`colour '${colour}' is not a #rgb/#rrggbb value or a colour name`);
+      return store.summary(await store.setColour(id, colour));
+    },
+
+    async deleteRuns(ids) {
+      const full: string[] = [];
+      for (const i of ids) full.push(await store.resolveId(i));
+      for (const id of full) {
+        const s = await store.summary(id);
+        if (s.status === 'running' || s.status === 'queued') {
+          throw new InputError(`run ${id} is ${s.status}; cancel it before deleting it (modelab cancel ${id})`);
+        }
+      }
+      const r = await store.delete(full);
+      return { ids: full, ...r };
+    },
+
+    async exportRuns(req: ExportRequest) {
+      if (!req.ids.length) throw new InputError('no runs to export');
+      if (req.format === 'bundle') {
+        if (req.out === '-') throw new InputError('a bundle needs a folder or .zip path for --out, not stdout');
+        return { ids: await exportBundles(store, req.ids, req.out, { overwrite: req.overwrite }), out: req.out };
+      }
+      const ids: string[] = [];
+      for (const i of req.ids) ids.push(await store.resolveId(i));
+      const out = openOutput(req.out);
+      if (req.format === 'csv') await writeCsv(store, ids, out);
+      else if (req.format === 'json') await writeJson(store, ids, out);
+      else throw new InputError(`unknown export format '${String(req.format)}' (json, csv, bundle)`);
+      return { ids, out: req.out };
+    },
+
+    importBundle: async (p) => ({ ids: await importBundles(store, p) }),
+
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    async close() {
+      if (runner) await runner.shutdown();
+      await store.close();
+    },
+  };
+}
+
+/**
+ * Opens the history for a front end: migrations, then the start-up checks — runs whose job process died are marked
+ * crashed (heartbeat older than 3 × the interval and pid gone), and unreferenced artifacts are removed.
+ */
+export async function openHistory(location: HistoryLocation | { db?: string } = {}, opts: { staleMs?: number } = {}): Promise<HistoryStore> {
+  const store = await HistoryStore.open(location);
+  try {
+    await store.detectCrashed({ staleMs: opts.staleMs });
+    await store.gc();
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  return store;
+}

@@ -1,0 +1,166 @@
+/**
+ * The operations a front end (the desktop window over IPC, a browser over WebSocket) may call. The renderer imports
+ * this file with `import type` only; keep it to types and plain constants (no imports with effects). The schemas that validate
+ * every call's arguments are in wire.ts; the implementation is createWireApi (wire.ts) over the api contract.
+ *
+ * Compared with ModeLabApi (contract.ts), the wire surface never takes a path to WRITE to: exports come back as text
+ * (csv, json), bundles are saved by the shell (a native save dialog in the app, an HTTP download in the browser), and
+ * imports are chosen by the shell (open dialog, upload).
+ */
+import type { ApiEvent, ListQuery, ListResult, RunDetail, RunStatus, RunSummary, StartRunRequest, StoredRunDocument } from './contract';
+
+export type { ApiEvent, ListQuery, ListResult, RunDetail, RunStatus, RunSummary, StartRunRequest, StoredRunDocument } from './contract';
+
+export interface AppInfo {
+  version: string;
+  /** 'electron': the desktop app; 'server': `modelab serve` in a browser. */
+  mode: 'electron' | 'server';
+  /** The history database file. */
+  historyPath: string;
+  /** Server platform (where jobs run). */
+  platform: string;
+  cores: number;
+}
+
+export interface PresetInfo {
+  name: string;
+  description: string;
+}
+
+export interface BackendInfo {
+  name: string;
+  available: boolean;
+  reason?: string;
+}
+
+export interface RecipeIssue {
+  /** Where in the recipe, e.g. ['training', 'lr'] or ['paths', 1, 'type']; [] for the whole recipe. */
+  path: (string | number)[];
+  message: string;
+}
+
+export interface RecipeValidation {
+  ok: boolean;
+  issues: RecipeIssue[];
+  /** The recipe with every default filled in (when ok). */
+  recipe?: unknown;
+  /** A one-line summary of what it will do (architecture, data, paths), when ok. */
+  summary?: string;
+}
+
+export interface DataDirCheck {
+  ok: boolean;
+  /** What was found, or why the folder cannot be used. */
+  message: string;
+  files: string[];
+}
+
+/** One path of a run, as the history table shows it. */
+export interface PathBrief {
+  name: string;
+  kind: string;
+  pass: boolean | null;
+  /** Loss over the linear interpolation of the ends (train, test): `barrier.*.lossOverInterpolation.value`. */
+  trainBarrier: number | null;
+  testBarrier: number | null;
+}
+
+export interface RunRow extends RunSummary {
+  architecture: string | null;
+  /** finishedAt − startedAt in seconds (null while running or never started). */
+  durationSec: number | null;
+  paths: PathBrief[];
+}
+
+export interface RunRowsResult extends Omit<ListResult, 'runs'> {
+  runs: RunRow[];
+}
+
+export interface TagCount {
+  tag: string;
+  runs: number;
+}
+
+/** Every operation of the wire contract. Each takes JSON arguments and resolves to JSON. */
+export interface WireApi {
+  appInfo(): Promise<AppInfo>;
+  presets(): Promise<PresetInfo[]>;
+  /** A preset's recipe with every default filled in (to edit and start). */
+  presetRecipe(name: string): Promise<unknown>;
+  backends(): Promise<BackendInfo[]>;
+  validateRecipe(recipe: unknown): Promise<RecipeValidation>;
+  /** Checks a CIFAR-10 folder (the binary batches) on the machine that runs the jobs. */
+  inspectDataDir(dir: string): Promise<DataDirCheck>;
+  listRuns(query?: ListQuery): Promise<ListResult>;
+  /** listRuns plus what the history table shows: architecture, duration, each path's barrier and check. */
+  listRunRows(query?: ListQuery): Promise<RunRowsResult>;
+  listTags(): Promise<TagCount[]>;
+  getRun(id: string): Promise<RunDetail>;
+  getRunDocument(id: string): Promise<StoredRunDocument>;
+  startRun(req: StartRunRequest): Promise<{ id: string }>;
+  cancelRun(id: string): Promise<{ id: string; outcome: 'cancelled' | 'stopping' | 'requested' | 'not-running' }>;
+  tagRun(id: string, change: { add?: string[]; remove?: string[] }): Promise<RunSummary>;
+  setNotes(id: string, notes: string): Promise<RunSummary>;
+  renameRun(id: string, name: string): Promise<RunSummary>;
+  setColour(id: string, colour: string | null): Promise<RunSummary>;
+  deleteRuns(ids: string[]): Promise<{ ids: string[]; runs: number; artifactsRemoved: number }>;
+  /** Path points of many runs as tidy CSV (`run,path,t,split,loss,acc`) or the JSON export, as text. */
+  exportText(ids: string[], format: 'csv' | 'json'): Promise<string>;
+}
+
+export type WireOp = keyof WireApi;
+export type WireArgs<K extends WireOp> = Parameters<WireApi[K]>;
+export type WireResult<K extends WireOp> = Awaited<ReturnType<WireApi[K]>>;
+
+export interface WireError {
+  /** 'ArgumentError' (the call's arguments are invalid), 'InputError' (a bad request), 'NotFound', 'Error'. */
+  name: string;
+  message: string;
+  code?: string;
+}
+
+/** What every call returns over IPC and WebSocket: errors travel as data (Electron keeps only `message` of a throw). */
+export type Envelope<T> = { ok: true; value: T } | { ok: false; error: WireError };
+
+/** WebSocket messages. Client → server: a call. Server → client: its reply, or a pushed event. */
+export interface WsCall {
+  id: number;
+  op: string;
+  args: unknown[];
+}
+export type WsReply = { id: number } & Envelope<unknown>;
+export interface WsPush {
+  event: ApiEvent;
+}
+export type WsServerMessage = WsReply | WsPush | { hello: AppInfo };
+
+/** IPC channel names: `modelab:<op>` for calls, one channel for pushed events. */
+export const IPC_PREFIX = 'modelab:';
+export const IPC_EVENT_CHANNEL = 'modelab:event';
+
+/** Every operation, in one list (the preload exposes one function per name; a test checks it matches WireApi). */
+export const WIRE_OPS = [
+  'appInfo',
+  'presets',
+  'presetRecipe',
+  'backends',
+  'validateRecipe',
+  'inspectDataDir',
+  'listRuns',
+  'listRunRows',
+  'listTags',
+  'getRun',
+  'getRunDocument',
+  'startRun',
+  'cancelRun',
+  'tagRun',
+  'setNotes',
+  'renameRun',
+  'setColour',
+  'deleteRuns',
+  'exportText',
+] as const satisfies readonly WireOp[];
+
+/** Compile-time check: WIRE_OPS names every operation of WireApi. */
+type Missing = Exclude<WireOp, (typeof WIRE_OPS)[number]>;
+export const WIRE_OPS_COMPLETE: Missing extends never ? true : Missing = true;

@@ -1,0 +1,272 @@
+/**
+ * The wire contract: what the desktop window (IPC) and a browser (WebSocket) may call, with a zod schema for every
+ * operation's arguments, and `dispatch`, which validates a call, runs it and wraps the outcome in an envelope. The
+ * Electron bridge (electron/ipc.ts) and the server (server/server.ts) both go through `dispatch`, so a call is
+ * validated the same way whichever way it came.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { z } from 'zod';
+import { InputError } from '../engine/util/errors';
+import { VERSION } from '../engine/version';
+import type { HistoryStore } from '../store/history';
+import { writeCsv, writeJson } from '../store/tables';
+import type { ModeLabApi } from './contract';
+import type {
+  BackendInfo,
+  DataDirCheck,
+  Envelope,
+  PathBrief,
+  RecipeIssue,
+  RecipeValidation,
+  RunRow,
+  WireApi,
+  WireError,
+  WireOp,
+} from './wire-types';
+import { WIRE_OPS } from './wire-types';
+
+// ------------------------------------------------------------------------------------------------------ schemas
+
+const RUN_STATUS = z.enum(['queued', 'running', 'finished', 'failed', 'cancelled', 'crashed']);
+const BACKEND = z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu']);
+/** A run id or a unique prefix of one (4+ characters). */
+export const runId = z.string().regex(/^[0-9a-z]{4,40}$/, 'a run id (4 to 40 lowercase letters and digits)');
+const runIds = z.array(runId).min(1).max(10_000);
+const tag = z.string().trim().min(1).max(100).regex(/^[^\s,]+$/, 'a tag has no spaces or commas');
+const colour = z.string().regex(/^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|[a-z]{3,20})$/, 'a #rgb/#rrggbb value or a colour name');
+const presetName = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'a preset name (letters, digits, _ and -)');
+const absolutePath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => path.isAbsolute(p) && !p.includes('\0'), 'an absolute path');
+/** A recipe document: any JSON object (the engine's schema validates it), bounded in size. */
+const recipeDoc = z
+  .record(z.string(), z.unknown())
+  .refine((r) => JSON.stringify(r).length <= 1_000_000, 'a recipe under 1 MB');
+
+export const listQuerySchema = z
+  .object({
+    status: z.array(RUN_STATUS).max(6).optional(),
+    tags: z.array(tag).max(20).optional(),
+    preset: presetName.optional(),
+    search: z.string().max(200).optional(),
+    sort: z.enum(['created', 'started', 'finished', 'name', 'status']).optional(),
+    order: z.enum(['asc', 'desc']).optional(),
+    limit: z.number().int().min(1).max(1000).optional(),
+    offset: z.number().int().min(0).max(1e9).optional(),
+  })
+  .strict();
+
+export const startRunSchema = z
+  .object({
+    preset: presetName.optional(),
+    recipe: recipeDoc.optional(),
+    name: z.string().trim().min(1).max(200).optional(),
+    tags: z.array(tag).max(50).optional(),
+    notes: z.string().max(100_000).optional(),
+    colour: colour.optional(),
+    backend: BACKEND.optional(),
+    dataDir: absolutePath.optional(),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+    exact: z.boolean().optional(),
+  })
+  .strict()
+  .refine((r) => r.preset !== undefined || r.recipe !== undefined, 'give a preset or a recipe');
+
+/** The arguments of every operation, as a tuple schema. */
+export const WIRE_SCHEMAS = {
+  appInfo: z.tuple([]),
+  presets: z.tuple([]),
+  presetRecipe: z.tuple([presetName]),
+  backends: z.tuple([]),
+  validateRecipe: z.tuple([recipeDoc]),
+  inspectDataDir: z.tuple([absolutePath]),
+  listRuns: z.tuple([listQuerySchema.optional()]),
+  listRunRows: z.tuple([listQuerySchema.optional()]),
+  listTags: z.tuple([]),
+  getRun: z.tuple([runId]),
+  getRunDocument: z.tuple([runId]),
+  startRun: z.tuple([startRunSchema]),
+  cancelRun: z.tuple([runId]),
+  tagRun: z.tuple([runId, z.object({ add: z.array(tag).max(50).optional(), remove: z.array(tag).max(50).optional() }).strict()]),
+  setNotes: z.tuple([runId, z.string().max(100_000)]),
+  renameRun: z.tuple([runId, z.string().trim().min(1, 'a run name cannot be empty').max(200)]),
+  setColour: z.tuple([runId, colour.nullable()]),
+  deleteRuns: z.tuple([runIds]),
+  exportText: z.tuple([runIds.max(1000), z.enum(['csv', 'json'])]),
+} satisfies Record<WireOp, z.ZodType>;
+
+// ------------------------------------------------------------------------------------------------------ implementation
+
+export interface WireOptions {
+  api: ModeLabApi;
+  store: HistoryStore;
+  mode: 'electron' | 'server';
+}
+
+class TextSink extends Writable {
+  readonly chunks: string[] = [];
+  override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    this.chunks.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
+    cb();
+  }
+}
+
+const CIFAR_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin'];
+const CIFAR_BATCH_BYTES = 10_000 * 3073;
+
+export function inspectCifarDir(dir: string): DataDirCheck {
+  if (!existsSync(dir)) return { ok: false, message: `no such folder: ${dir}`, files: [] };
+  if (!statSync(dir).isDirectory()) return { ok: false, message: `${dir} is a file, not a folder`, files: [] };
+  const nested = path.join(dir, 'cifar-10-batches-bin');
+  const where = !existsSync(path.join(dir, 'test_batch.bin')) && existsSync(path.join(nested, 'test_batch.bin')) ? nested : dir;
+  const present = new Set(readdirSync(where));
+  const missing = CIFAR_FILES.filter((f) => !present.has(f));
+  if (missing.length) return { ok: false, message: `not a CIFAR-10 binary folder: missing ${missing.join(', ')}`, files: CIFAR_FILES.filter((f) => present.has(f)) };
+  const wrong = CIFAR_FILES.filter((f) => statSync(path.join(where, f)).size !== CIFAR_BATCH_BYTES);
+  if (wrong.length) return { ok: false, message: `${wrong.join(', ')}: not ${CIFAR_BATCH_BYTES} bytes (10,000 records of 3,073 bytes)`, files: CIFAR_FILES };
+  return { ok: true, message: `CIFAR-10 binary batches found${where === nested ? ' in cifar-10-batches-bin/' : ''}: 50,000 training and 10,000 test images`, files: CIFAR_FILES };
+}
+
+function describeRecipe(r: Record<string, unknown>): string {
+  if (r['experiment'] === 'counterexample') return `Theorem 4 counterexample, width ${String(r['width'])}, ${String(r['points'])} points`;
+  const ds = r['dataset'] as { name: string } | undefined;
+  const arch = r['architecture'] as { type: string; hidden?: number[]; conv?: unknown[]; dense?: unknown[] } | undefined;
+  const archText = arch?.type === 'mlp' ? `MLP, hidden ${arch.hidden?.join('-')}` : arch ? `CNN, ${arch.conv?.length ?? 0} conv + ${arch.dense?.length ?? 0} dense` : '?';
+  const eps = (r['endpoints'] as { name: string }[] | undefined)?.map((e) => e.name) ?? [];
+  const paths = (r['paths'] as { type: string; name?: string }[] | undefined)?.map((p) => p.name ?? p.type) ?? [];
+  return `${ds?.name ?? '?'} · ${archText} · endpoints ${eps.join(', ')} · paths: ${paths.length ? paths.join(', ') : 'none'}`;
+}
+
+export function createWireApi(o: WireOptions): WireApi {
+  const { api, store } = o;
+  let backends: Promise<BackendInfo[]> | null = null;
+  return {
+    appInfo: async () => ({ version: VERSION, mode: o.mode, historyPath: store.location.dbPath, platform: process.platform, cores: os.availableParallelism() }),
+    presets: () => api.presets(),
+    presetRecipe: async (name) => (await import('../engine/recipe/presets')).loadPreset(name),
+    backends: () =>
+      (backends ??= import('../engine/backend/backends').then(async ({ probeAll }) =>
+        (await probeAll()).map((p) => ({ name: p.name, available: p.available, ...(p.reason ? { reason: p.reason } : {}) })),
+      )),
+
+    async validateRecipe(recipe) {
+      const [{ recipeSchema, counterexampleRecipeSchema }, { parseAnyRecipe }] = await Promise.all([import('../engine/recipe/schema'), import('../engine/recipe/resolve')]);
+      const schema = (recipe as Record<string, unknown>)['experiment'] !== undefined ? counterexampleRecipeSchema : recipeSchema;
+      const r = schema.safeParse(recipe);
+      if (!r.success) {
+        const issues: RecipeIssue[] = r.error.issues.map((i) => ({ path: i.path.map((k) => (typeof k === 'number' ? k : String(k))), message: i.message }));
+        return { ok: false, issues } satisfies RecipeValidation;
+      }
+      try {
+        const parsed = parseAnyRecipe(recipe, 'recipe');
+        return { ok: true, issues: [], recipe: parsed, summary: describeRecipe(parsed as unknown as Record<string, unknown>) };
+      } catch (e) {
+        // Checks beyond the schema (duplicate endpoint names, per-endpoint training): "recipe: paths.1.x: why".
+        const msg = (e as Error).message.replace(/^recipe: /, '');
+        const m = /^([A-Za-z0-9_.]+): (.*)$/.exec(msg);
+        const p = m ? m[1]!.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k)) : [];
+        return { ok: false, issues: [{ path: p, message: m ? m[2]! : msg }] };
+      }
+    },
+
+    inspectDataDir: async (dir) => inspectCifarDir(dir),
+    listRuns: (q) => api.listRuns(q),
+
+    async listRunRows(q) {
+      const page = await api.listRuns(q);
+      const ids = page.runs.map((r) => r.id);
+      const briefs = new Map<string, PathBrief[]>();
+      const arch = new Map<string, string | null>();
+      if (ids.length) {
+        const marks = ids.map(() => '?').join(', ');
+        const rows = await store.db.all<{ run_id: string; name: string; kind: string; check_pass: number | null; train_barrier: number | null; test_barrier: number | null }>(
+          `SELECT run_id, name, kind, check_pass, train_barrier, test_barrier FROM paths WHERE run_id IN (${marks}) ORDER BY run_id, idx`,
+          ids,
+        );
+        for (const r of rows) {
+          const list = briefs.get(r.run_id) ?? [];
+          list.push({ name: r.name, kind: r.kind, pass: r.check_pass === null ? null : r.check_pass === 1, trainBarrier: r.train_barrier, testBarrier: r.test_barrier });
+          briefs.set(r.run_id, list);
+        }
+        const envs = await store.db.all<{ id: string; arch: string | null; config_arch: string | null }>(
+          `SELECT id, json_extract(environment_json, '$.architecture.description') AS arch, json_extract(config_json, '$.architecture.type') AS config_arch FROM runs WHERE id IN (${marks})`,
+          ids,
+        );
+        for (const e of envs) arch.set(e.id, e.arch ?? (e.config_arch ? e.config_arch.toUpperCase() : null));
+      }
+      const runs: RunRow[] = page.runs.map((r) => ({
+        ...r,
+        architecture: arch.get(r.id) ?? null,
+        durationSec: r.startedAt && r.finishedAt ? Math.max(0, (Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000) : null,
+        paths: briefs.get(r.id) ?? [],
+      }));
+      return { ...page, runs };
+    },
+
+    listTags: async () => store.db.all<{ tag: string; runs: number }>('SELECT tag, count(*) AS runs FROM run_tags GROUP BY tag ORDER BY tag'),
+    getRun: (id) => api.getRun(id),
+    getRunDocument: (id) => api.getRunDocument(id),
+    startRun: (req) => api.startRun(req),
+    cancelRun: (id) => api.cancelRun(id),
+    tagRun: (id, change) => api.tagRun(id, change),
+    setNotes: (id, notes) => api.setNotes(id, notes),
+    renameRun: (id, name) => api.renameRun(id, name),
+    setColour: (id, c) => api.setColour(id, c),
+    deleteRuns: (ids) => api.deleteRuns(ids),
+
+    async exportText(ids, format) {
+      const full: string[] = [];
+      for (const i of ids) full.push(await store.resolveId(i));
+      const sink = new TextSink();
+      if (format === 'csv') await writeCsv(store, full, sink);
+      else await writeJson(store, full, sink);
+      return sink.chunks.join('');
+    },
+  };
+}
+
+// ------------------------------------------------------------------------------------------------------ dispatch
+
+export function isWireOp(op: unknown): op is WireOp {
+  return typeof op === 'string' && (WIRE_OPS as readonly string[]).includes(op);
+}
+
+function formatZod(e: z.ZodError): string {
+  return e.issues
+    .slice(0, 4)
+    .map((i) => `${i.path.length ? i.path.join('.') : 'arguments'}: ${i.message}`)
+    .join('; ');
+}
+
+/** Errors as data: the name and message survive, the stack stays here. */
+export function toWireError(e: unknown): WireError {
+  const err = e as Error & { code?: unknown };
+  const name = err instanceof InputError ? (err.name === 'RunNotFoundError' ? 'NotFound' : 'InputError') : 'Error';
+  return { name, message: err?.message ?? String(e), ...(typeof err?.code === 'string' ? { code: err.code } : {}) };
+}
+
+/** Validates a call's arguments against its schema (ArgumentError envelope when they do not fit). */
+export function checkArgs(op: unknown, args: unknown): Envelope<unknown[]> {
+  if (!isWireOp(op)) return { ok: false, error: { name: 'ArgumentError', message: `unknown operation '${String(op).slice(0, 60)}'` } };
+  if (!Array.isArray(args)) return { ok: false, error: { name: 'ArgumentError', message: `${op}: arguments must be an array` } };
+  const parsed = WIRE_SCHEMAS[op].safeParse(args);
+  if (!parsed.success) return { ok: false, error: { name: 'ArgumentError', message: `${op}: ${formatZod(parsed.error)}` } };
+  return { ok: true, value: parsed.data as unknown[] };
+}
+
+/** Runs one call: validate, invoke, wrap. Never throws. */
+export async function dispatch(wire: WireApi, op: unknown, args: unknown): Promise<Envelope<unknown>> {
+  const checked = checkArgs(op, args);
+  if (!checked.ok) return checked;
+  try {
+    const fn = wire[op as WireOp] as (...a: unknown[]) => Promise<unknown>;
+    return { ok: true, value: await fn(...checked.value) };
+  } catch (e) {
+    return { ok: false, error: toWireError(e) };
+  }
+}

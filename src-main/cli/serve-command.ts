@@ -1,0 +1,69 @@
+/** `modelab serve`: the app's UI and api for a browser (server/server.ts). */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createApi, openHistory } from '../api/handlers';
+import { InputError } from '../engine/util/errors';
+import { DEFAULT_PORT, isLoopbackHost, startServer } from '../server/server';
+import { intOption, parse } from './args';
+
+export const SERVE_HELP = `Usage: modelab serve [--port N] [--host ADDR] [--db FILE] [--token T]
+
+Serves the ModeLab app (the same UI as the desktop window) and its api over HTTP + WebSocket, for a browser: start
+experiments, watch them live, browse, compare and export the history. Jobs run on this machine.
+
+Options:
+  --port N        port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)
+  --host ADDR     address to bind (default 127.0.0.1, this machine only). Any other address requires a token:
+                  a random one is printed at start (open the printed URL once; the browser keeps a cookie)
+  --token T       use this token (also on loopback)
+  --db FILE       the history database (default: $MODELAB_HOME/history.sqlite, else the user data folder)
+  --jobs N        experiments running at once (default: one per core)
+  --static DIR    the built renderer to serve (default: out/renderer of this installation)
+
+On a remote GPU server, keep the default host and tunnel the port:
+  ssh -L ${DEFAULT_PORT}:localhost:${DEFAULT_PORT} gpu-box 'cd modelab && npx modelab serve'
+then open http://localhost:${DEFAULT_PORT}/ here. Ctrl-C stops the server (running experiments are cancelled).`;
+
+export async function serveCommand(argv: string[], signal: AbortSignal): Promise<number> {
+  const { values } = parse(argv, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    db: { type: 'string' },
+    token: { type: 'string' },
+    jobs: { type: 'string' },
+    static: { type: 'string' },
+  });
+  const port = intOption(values['port'], 'port') ?? DEFAULT_PORT;
+  if (port > 65535) throw new InputError(`--port must be at most 65535, got ${port}`);
+  const host = (values['host'] as string | undefined) ?? '127.0.0.1';
+  const token = values['token'] as string | undefined;
+  if (token !== undefined && !/^[A-Za-z0-9_-]{16,200}$/.test(token)) throw new InputError('--token needs 16 or more letters, digits, _ or -');
+  const jobs = intOption(values['jobs'], 'jobs');
+  const staticDir = path.resolve((values['static'] as string | undefined) ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../out/renderer'));
+
+  const store = await openHistory({ db: values['db'] as string | undefined });
+  const api = createApi({ store, runnerOptions: jobs ? { maxConcurrent: jobs } : {} });
+  let server;
+  try {
+    server = await startServer({ api, store, staticDir, host, port, token });
+  } catch (e) {
+    await api.close();
+    const err = e as Error & { code?: string };
+    if (err.code === 'EADDRINUSE') throw new InputError(`port ${port} on ${host} is in use (pick another with --port, or --port 0)`);
+    if (err.code === 'EADDRNOTAVAIL') throw new InputError(`cannot bind ${host}: no such address here`);
+    if (/no built renderer/.test(err.message)) throw new InputError(err.message);
+    throw e;
+  }
+  process.stdout.write(`ModeLab ${isLoopbackHost(host) ? '' : '(reachable from other machines) '}is serving on ${server.openUrl}\n`);
+  if (server.token) process.stdout.write(`access token: ${server.token}\n`);
+  process.stdout.write(`history: ${store.location.dbPath}\nCtrl-C stops.\n`);
+
+  await new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    signal.addEventListener('abort', () => resolve(), { once: true });
+    process.once('SIGTERM', () => resolve());
+  });
+  await server.close();
+  await api.close();
+  return 0;
+}

@@ -1,0 +1,93 @@
+/**
+ * The message protocol between a job's owner (CLI, app, server) and its processes. Plain JSON objects with a `type`,
+ * identical over `child_process.fork` (process.send) and Electron's `utilityProcess` (process.parentPort):
+ *
+ *   owner → experiment worker:  start, cancel
+ *   experiment worker → owner:  ready, heartbeat, progress, environment, curve, endpoint, eval-data, stability, path,
+ *                               result, error, cancelled
+ *   experiment worker → training worker: train, cancel
+ *   training worker → experiment worker: ready, heartbeat, progress, curve, trained, error, cancelled
+ *
+ * Weights never travel in messages: the worker stages them as files in the artifact folder (StagedArtifact) and the
+ * owner places them in the same transaction that records them.
+ */
+import type { EndpointResult, PathResult, RunResult, StabilityReport } from '../engine/recipe/result';
+import type { TrainConfig, CurvePoint } from '../engine/train/loop';
+import type { ArchSpec } from '../engine/nn/spec';
+import type { ProgressEvent } from '../engine/util/progress';
+import type { StagedArtifact } from '../store/artifacts';
+import type { RunEnvironment } from '../store/types';
+
+/** Everything a worker needs to run one experiment. */
+export interface JobSpec {
+  runId: string;
+  /** The resolved recipe (validated again by the worker). */
+  recipe: unknown;
+  preset: string | null;
+  /** Backend name, or undefined for the fastest available. */
+  backend?: string;
+  dataDir?: string;
+  /** The artifact folder: the worker stages files in its tmp/ subfolder. */
+  artifactsDir: string;
+  /** Train the endpoints in parallel processes: 'auto' when more than one core is available. */
+  parallelEndpoints: 'auto' | 'on' | 'off';
+  heartbeatMs: number;
+}
+
+export type ToWorker = { type: 'start'; job: JobSpec } | { type: 'cancel' };
+
+/** Why a job stopped: bad input (exit 2 in the CLI), the file system, or anything else. */
+export type ErrorKind = 'input' | 'io' | 'internal';
+
+export type FromWorker =
+  | { type: 'ready'; pid: number }
+  | { type: 'heartbeat'; at: number }
+  | { type: 'progress'; event: ProgressEvent }
+  | { type: 'environment'; environment: RunEnvironment }
+  | { type: 'curve'; endpoint: string; points: CurvePoint[] }
+  | { type: 'endpoint'; index: number; endpoint: EndpointResult; weights: StagedArtifact }
+  | { type: 'eval-data'; data: StagedArtifact }
+  | { type: 'stability'; stability: StabilityReport }
+  | { type: 'path'; index: number; path: PathResult; vertices: StagedArtifact }
+  | { type: 'result'; result: RunResult }
+  | { type: 'error'; kind: ErrorKind; message: string; code?: string; stack?: string }
+  | { type: 'cancelled' };
+
+/** One endpoint's training, as a training worker receives it. */
+export interface TrainJobSpec {
+  name: string;
+  seed: number;
+  config: TrainConfig;
+  spec: ArchSpec;
+  stage: string;
+  label: string;
+  /** The recipe's dataset section, loaded again in the training process. */
+  dataset: unknown;
+  dataDir?: string;
+  /** The dataset checksum the experiment process computed (the training process must load the same data). */
+  checksum: string;
+  backend: string;
+  /** Where to write the trained weights (safetensors). */
+  outFile: string;
+  heartbeatMs: number;
+}
+
+export type ToTrainer = { type: 'train'; job: TrainJobSpec } | { type: 'cancel' };
+
+export type FromTrainer =
+  | { type: 'ready'; pid: number }
+  | { type: 'heartbeat'; at: number }
+  | { type: 'progress'; event: ProgressEvent }
+  | { type: 'curve'; point: CurvePoint }
+  | { type: 'trained'; file: string; steps: number; samples: number; seconds: number; samplesPerSec: number; curve: CurvePoint[] }
+  | { type: 'error'; kind: ErrorKind; message: string; code?: string; stack?: string }
+  | { type: 'cancelled' };
+
+/** Classifies an error for the error message (InputError → input, file system codes → io). */
+export function describeError(e: unknown): { kind: ErrorKind; message: string; code?: string; stack?: string } {
+  const err = e as Error & { code?: string };
+  const code = typeof err?.code === 'string' ? err.code : undefined;
+  const io = code !== undefined && /^E[A-Z]+$/.test(code);
+  const kind: ErrorKind = err?.name === 'InputError' || err?.name === 'DatabaseFileError' ? 'input' : io ? 'io' : 'internal';
+  return { kind, message: err?.message ?? String(e), ...(code ? { code } : {}), ...(err?.stack ? { stack: err.stack } : {}) };
+}

@@ -1,0 +1,13 @@
+/** Every schema step, in order. Add a migration as the next numbered module, and a fixture of the previous version
+ *  under test/fixtures/store/ (the migration tests require one per earlier version). */
+import { migration001 } from './001-initial';
+import { migration002 } from './002-annotations';
+import { migration003 } from './003-jobs';
+import type { Migration } from './types';
+
+export type { Migration } from './types';
+
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003];
+
+/** The schema version this build of ModeLab writes. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,0 +1,115 @@
+/** What the history keeps about a run, as plain JSON-friendly types (the api contract re-exports them). */
+import type { BackendName } from '../engine/backend/backends';
+import type { EndpointResult, PathResult, RunResult, StabilityReport } from '../engine/recipe/result';
+import type { CurvePoint } from '../engine/train/loop';
+
+export const RUN_STATUSES = ['queued', 'running', 'finished', 'failed', 'cancelled', 'crashed'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+/** Statuses a run never leaves on its own. */
+export const FINAL_STATUSES: readonly RunStatus[] = ['finished', 'failed', 'cancelled', 'crashed'];
+
+/** Where and with what a run computed. Known from the job's setup on; completed from the run document at the end. */
+export interface RunEnvironment {
+  modelab: string;
+  backend: BackendName | string;
+  device: string;
+  tfjsVersion: string;
+  backendDetails: Record<string, string | number | boolean>;
+  architecture?: RunResult['architecture'];
+  /** The run document's dataset record (name, source, checksum, normalisation, sizes). */
+  dataset?: Partial<RunResult['dataset']> & { name: string; checksum: string };
+  seeds: { recipe?: number; endpoints: Record<string, number>; evaluation?: number };
+}
+
+/** One row of the history list (no curves, points or weights). */
+export interface RunSummary {
+  id: string;
+  name: string;
+  preset: string | null;
+  status: RunStatus;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** Last heartbeat of the process running the job (ISO time), while it runs. */
+  heartbeatAt: string | null;
+  error: string | null;
+  tags: string[];
+  notes: string;
+  colour: string | null;
+  appVersion: string | null;
+  backend: string | null;
+  device: string | null;
+  dataset: string | null;
+  datasetChecksum: string | null;
+  seed: number | null;
+  pid: number | null;
+  host: string | null;
+}
+
+export interface ArtifactRef {
+  /** 'endpoint:<name>', 'path:<name>', 'eval-data'. */
+  role: string;
+  hash: string;
+  size: number;
+}
+
+/** Everything the history holds about one run. */
+export interface RunDetail extends RunSummary {
+  config: unknown;
+  environment: RunEnvironment | null;
+  /** Endpoints trained and evaluated so far, with their full training curves. */
+  endpoints: EndpointResult[];
+  /** Training curves by endpoint, including those of endpoints still (or never finished) training. */
+  curves: Record<string, CurvePoint[]>;
+  stability: StabilityReport | null;
+  /** Paths evaluated so far, in recipe order. */
+  paths: PathResult[];
+  timings: Record<string, number> | null;
+  artifacts: ArtifactRef[];
+}
+
+export type SortKey = 'created' | 'started' | 'finished' | 'name' | 'status';
+
+export interface ListQuery {
+  status?: RunStatus[];
+  /** Runs carrying every one of these tags. */
+  tags?: string[];
+  preset?: string;
+  /** Case-insensitive substring of the id, name, notes or a tag. */
+  search?: string;
+  sort?: SortKey;
+  order?: 'asc' | 'desc';
+  /** Page size (default 50, at most 1000). */
+  limit?: number;
+  offset?: number;
+}
+
+export interface ListResult {
+  runs: RunSummary[];
+  /** Runs matching the filters, over all pages. */
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+/** History metadata carried by a bundle beside run.json (history.json). */
+export interface HistoryRecord {
+  format: 'modelab.history/1';
+  id: string;
+  name: string;
+  preset: string | null;
+  status: RunStatus;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  error: string | null;
+  tags: string[];
+  notes: string;
+  colour: string | null;
+  config: unknown;
+  environment: RunEnvironment | null;
+  /** Curves of endpoints that never finished (a crashed or cancelled run); finished endpoints carry theirs in run.json. */
+  partialCurves: Record<string, CurvePoint[]>;
+  stability: StabilityReport | null;
+  timings: Record<string, number> | null;
+}

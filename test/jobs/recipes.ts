@@ -1,0 +1,32 @@
+/** Small recipes for job tests: one that finishes in seconds, one that trains long enough to be interrupted. */
+import { parseRecipe } from '../../src-main/engine/recipe/resolve';
+import type { Recipe } from '../../src-main/engine/recipe/schema';
+
+export function tinyRecipe(name = 'tiny', seed = 1): Recipe {
+  return parseRecipe({
+    name,
+    seed,
+    dataset: { name: 'gaussian-mixture', classes: 3, dim: 8, train: 300, test: 150, seed: 0 },
+    architecture: { type: 'mlp', hidden: [16, 16], dropout: 0.2 },
+    training: { optimizer: 'sgd', lr: 0.05, batchSize: 50, epochs: 2 },
+    paths: [
+      { type: 'linear', points: 7 },
+      { type: 'theorem1', perSegment: 2, dropout: { masks: 2, searchSamples: 100 } },
+    ],
+    stability: { dropout: { masks: 2, searchSamples: 100 } },
+    evaluation: { trainSamples: null, testSamples: null, batchSize: 500 },
+  });
+}
+
+/** ~6000 steps of a small MLP: a curve point every 60 steps, about a minute of training in all. */
+export function longRecipe(name = 'long'): Recipe {
+  return parseRecipe({
+    name,
+    dataset: { name: 'gaussian-mixture', classes: 4, dim: 16, train: 2000, test: 500, seed: 0 },
+    architecture: { type: 'mlp', hidden: [64, 64] },
+    training: { optimizer: 'sgd', lr: 0.05, batchSize: 64, steps: 6000 },
+    endpoints: [{ name: 'A' }],
+    paths: [],
+    evaluation: { trainSamples: null, testSamples: null },
+  });
+}
