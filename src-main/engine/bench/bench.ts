@@ -13,6 +13,7 @@ import { type ArchSpec, forwardMacs } from '../nn/spec';
 import { evaluatePathPoints } from '../paths/evaluate-path';
 import { linearPath, tGrid } from '../paths/path';
 import { evaluatePathStructured } from '../paths/structured-eval';
+import { CHECK_BATCH } from '../recipe/context';
 import { loadPreset } from '../recipe/presets';
 import { resolveArchitecture } from '../recipe/resolve';
 import { runRecipe } from '../recipe/run';
@@ -97,12 +98,17 @@ export async function runBench(backend: BackendRecord, opts: { quick: boolean; o
   const size = 1024;
   const a = tf.randomNormal([size, size]);
   const b = tf.randomNormal([size, size]);
-  tf.tidy(() => tf.matMul(a, b).dataSync());
+  // Nothing returned from tidy: it would walk a returned 1M-element array looking for tensors (≈1 s).
+  tf.tidy(() => {
+    tf.matMul(a, b).dataSync();
+  });
   const reps = opts.quick ? 3 : 10;
   let best = Infinity;
   for (let k = 0; k < reps; k++) {
     const s = performance.now();
-    tf.tidy(() => tf.matMul(a, b).dataSync());
+    tf.tidy(() => {
+      tf.matMul(a, b).dataSync();
+    });
     best = Math.min(best, performance.now() - s);
   }
   a.dispose();
@@ -130,7 +136,7 @@ export async function runBench(backend: BackendRecord, opts: { quick: boolean; o
   const evalData = randomDataset(5000, [28, 28, 1], 3);
   const evalTest = randomDataset(5000, [28, 28, 1], 4).train;
   const splits = { train: new DeviceSplit(evalData.train, 784, 2500), test: new DeviceSplit(evalTest, 784, 2500) };
-  const checkX = tf.tensor2d(evalData.train.x.subarray(0, 256 * 784), [256, 784]);
+  const checkX = tf.tensor2d(evalData.train.x.subarray(0, CHECK_BATCH * 784), [CHECK_BATCH, 784]);
   const line = linearPath(A, B);
   let s = performance.now();
   const lineEv = await evaluatePathStructured(spec, line, tGrid(line, { points: 61 }), splits, checkX);

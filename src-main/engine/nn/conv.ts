@@ -23,7 +23,7 @@ export function useCustomConvGrad(): boolean {
 }
 
 /** dL/dx of a convolution. */
-function inputGrad(dy: tf.Tensor4D, w: tf.Tensor4D, xShape: [number, number, number, number], stride: number, padding: 'same' | 'valid'): tf.Tensor4D {
+function inputGradient(dy: tf.Tensor4D, w: tf.Tensor4D, xShape: [number, number, number, number], stride: number, padding: 'same' | 'valid'): tf.Tensor4D {
   const k = w.shape[0];
   if (stride !== 1 || (padding === 'same' && k % 2 === 0)) return tf.conv2dTranspose(dy, w, xShape, stride, padding);
   const flipped = tf.transpose(tf.reverse(w, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
@@ -51,15 +51,16 @@ function sameOvershoots(x: tf.Tensor4D, w: tf.Tensor4D, stride: number): boolean
   return neg(x.shape[1], w.shape[0]) || neg(x.shape[2], w.shape[1]);
 }
 
-export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, padding: 'same' | 'valid'): tf.Tensor4D {
+/** A convolution; with `inputGrad` false (x is the network's input data) the gradient with respect to x is zero. */
+export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, padding: 'same' | 'valid', inputGrad = true): tf.Tensor4D {
   // tfjs-backend-wasm 4.22 returns wrong values (zeros) for 'same' when the total padding is negative on an axis, e.g.
   // a 6×5 input, 2×2 kernel, stride 3. Explicit padding (none, here) and 'valid' is the same function on every backend.
   if (padding === 'same' && sameOvershoots(x, w, stride)) {
     const pads: [number, number][] = [[0, 0], samePads(x.shape[1], w.shape[0], stride), samePads(x.shape[2], w.shape[1], stride), [0, 0]];
-    return tf.tidy(() => conv2d(tf.pad(x, pads), w, stride, 'valid'));
+    return tf.tidy(() => conv2d(tf.pad(x, pads), w, stride, 'valid', inputGrad));
   }
   if (!useCustomConvGrad()) return tf.conv2d(x, w, stride, padding);
-  const key = `${stride}/${padding}`;
+  const key = `${stride}/${padding}/${inputGrad}`;
   let f = custom.get(key);
   if (!f) {
     f = tf.customGrad(((xi: tf.Tensor, wi: tf.Tensor, save: tf.GradSaveFunc) => {
@@ -69,7 +70,8 @@ export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, stride: number, padding: 
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
           const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
           const dy4 = dy as tf.Tensor4D;
-          return [inputGrad(dy4, ws, xs.shape, stride, padding), kernelGrad(xs, dy4, ws.shape[0], stride, padding)];
+          const dx = inputGrad ? inputGradient(dy4, ws, xs.shape, stride, padding) : tf.zerosLike(xs);
+          return [dx, kernelGrad(xs, dy4, ws.shape[0], stride, padding)];
         },
       };
     }) as unknown as Grad) as unknown as (x: tf.Tensor, w: tf.Tensor) => tf.Tensor;

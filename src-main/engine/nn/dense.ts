@@ -22,7 +22,7 @@ type Grad = Parameters<typeof tf.customGrad>[0];
  * The custom op: y = φ(x·W + b), times a dropout mask m (entries 0 or 1/(1−p)) when given. The backward pass needs
  * only dz = dy ⊙ 1[y > 0] (⊙ m): the mask never gets a gradient of its own.
  */
-function makeDense(relu: boolean, withBias: boolean, withMask: boolean): (...args: tf.Tensor[]) => tf.Tensor {
+function makeDense(relu: boolean, withBias: boolean, withMask: boolean, inputGrad: boolean): (...args: tf.Tensor[]) => tf.Tensor {
   return tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const x = args[0] as tf.Tensor2D;
@@ -41,7 +41,9 @@ function makeDense(relu: boolean, withBias: boolean, withMask: boolean): (...arg
         let dz = dy as tf.Tensor2D;
         if (relu) dz = tf.mul(dz, tf.step(ys));
         if (ms) dz = tf.mul(dz, ms);
-        const grads: tf.Tensor[] = [tf.matMul(dz, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dz)];
+        // The network's input is data: its gradient (a third of the first layer's backward work) is never used.
+        const dx = inputGrad ? tf.matMul(dz, tf.transpose(ws)) : tf.zerosLike(xs);
+        const grads: tf.Tensor[] = [dx, tf.matMul(tf.transpose(xs), dz)];
         if (withBias) grads.push(tf.sum(dz, 0));
         if (ms) grads.push(tf.zerosLike(ms)); // the mask is a constant
         return grads;
@@ -52,16 +54,19 @@ function makeDense(relu: boolean, withBias: boolean, withMask: boolean): (...arg
 
 const variants = new Map<string, (...args: tf.Tensor[]) => tf.Tensor>();
 
-/** φ(x·W + b), φ = ReLU or identity, times an optional dropout mask (applied after φ). */
-export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor | undefined, relu: boolean, mask?: tf.Tensor): tf.Tensor2D {
+/**
+ * φ(x·W + b), φ = ReLU or identity, times an optional dropout mask (applied after φ). With `inputGrad` false, the
+ * gradient with respect to x is reported as zero (x is the network's input data).
+ */
+export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor | undefined, relu: boolean, mask?: tf.Tensor, inputGrad = true): tf.Tensor2D {
   if (!slowTransposedMatMul()) {
     const y = tf.fused.matMul({ a: x, b: w, bias: b, activation: relu ? 'relu' : 'linear' }) as tf.Tensor2D;
     return mask ? (tf.mul(y, mask) as tf.Tensor2D) : y;
   }
-  const key = `${relu}/${b !== undefined}/${mask !== undefined}`;
+  const key = `${relu}/${b !== undefined}/${mask !== undefined}/${inputGrad}`;
   let f = variants.get(key);
   if (!f) {
-    f = makeDense(relu, b !== undefined, mask !== undefined);
+    f = makeDense(relu, b !== undefined, mask !== undefined, inputGrad);
     variants.set(key, f);
   }
   const args = [x, w, ...(b ? [b] : []), ...(mask ? [mask] : [])];

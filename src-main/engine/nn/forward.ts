@@ -38,17 +38,19 @@ function applyLayer(layer: LayerSpec, i: number, params: DeviceParams, x: tf.Ten
   const bn = !last && layer.batchNorm === true;
   let y: tf.Tensor;
   const dropping = !last && layer.dropout > 0 && opts.dropoutRng !== undefined;
+  // Layer 1 reads the data: no gradient flows to it (forward differentiates with respect to parameters only).
+  const inputGrad = i > 1;
   if (layer.type === 'dense') {
     const x2 = x.rank === 2 ? (x as tf.Tensor2D) : (tf.reshape(x, [x.shape[0]!, -1]) as tf.Tensor2D);
     if (bn) {
-      y = tf.relu(applyBatchNorm(dense(x2, w as tf.Tensor2D, b, false), params, i, opts.batchStats === true));
+      y = tf.relu(applyBatchNorm(dense(x2, w as tf.Tensor2D, b, false, undefined, inputGrad), params, i, opts.batchStats === true));
     } else {
       // Unit-wise dropout is fused into the dense op (one multiply each way).
       const mask = dropping ? dropoutMask([x2.shape[0], layer.units], layer.dropout, opts.dropoutRng!) : undefined;
-      return dense(x2, w as tf.Tensor2D, b, !last, mask);
+      return dense(x2, w as tf.Tensor2D, b, !last, mask, inputGrad);
     }
   } else {
-    y = conv2d(x as tf.Tensor4D, w as tf.Tensor4D, layer.stride, layer.padding);
+    y = conv2d(x as tf.Tensor4D, w as tf.Tensor4D, layer.stride, layer.padding, inputGrad);
     if (b) y = tf.add(y, b);
     if (bn) y = applyBatchNorm(y, params, i, opts.batchStats === true);
     y = tf.relu(y);
@@ -61,7 +63,7 @@ function applyLayer(layer: LayerSpec, i: number, params: DeviceParams, x: tf.Ten
   return y;
 }
 
-/** Logits f_θ(x). x is [N, H, W, C] or [N, H·W·C]. */
+/** Logits f_θ(x). x is [N, H, W, C] or [N, H·W·C]. Differentiable with respect to the parameters (not x). */
 export function forward(spec: ArchSpec, params: DeviceParams, x: tf.Tensor, opts: ForwardOptions = {}): tf.Tensor2D {
   return tf.tidy(() => {
     let y = asInput(spec, x);

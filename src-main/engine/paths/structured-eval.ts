@@ -161,10 +161,12 @@ export async function evaluatePathStructured(
       const from = path.vertices[s.from]!;
       const to = path.vertices[s.to]!;
       if (s.kind !== 'line' && s.kind !== 'curve') {
-        const mid = toDevice(lerpParams(from, to, 0.5));
-        const y = await logitsOn(spec, mid, checkX);
-        disposeParams(mid);
-        cost += checkN / evalN;
+        // The midpoint at its compact width: units dead at both ends are dead in between.
+        const mid = compact(spec, lerpParams(from, to, 0.5));
+        const dev = toDevice(mid.params);
+        const y = await logitsOn(mid.spec, dev, checkX);
+        disposeParams(dev);
+        cost += relativeCost(spec, mid.spec) * (checkN / evalN);
         if (s.kind === 'a') {
           top.segments++;
           for (const k of Object.keys(from)) {

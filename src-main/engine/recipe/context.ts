@@ -15,7 +15,7 @@ import type { PathResult } from './result';
 import type { DropoutSearchConfig, Recipe } from './schema';
 
 /** Size of the batch on which path segments are verified at interior points. */
-export const CHECK_BATCH = 256;
+export const CHECK_BATCH = 128;
 
 export class ExperimentContext {
   readonly splits: EvalSplits;
