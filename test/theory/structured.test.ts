@@ -128,6 +128,48 @@ describe('structure-aware path evaluation', () => {
     checkX.dispose();
   });
 
+  it('batches the points of a segment over stacked weights (MLP) with the same numbers as one by one', async () => {
+    const a = randomMlp(4, true, 21, 12);
+    const b = randomMlp(4, true, 22, 12);
+    const c = randomMlp(4, true, 23, 12);
+    const spec = a.spec;
+    const splits = { train: randomSplit(spec, 130, 9), test: randomSplit(spec, 70, 10) };
+    const checkX = randomInputs(spec, 8, 11);
+    const before = process.env['MODELAB_BATCH_POINTS'];
+    try {
+      for (const path of [
+        { name: 'l', method: 'linear', vertices: [a.theta, b.theta], segments: [{ from: 0, to: 1, kind: 'line' as const }] },
+        { name: 'q', method: 'bezier', vertices: [a.theta, c.theta, b.theta], segments: [{ from: 0, to: 2, kind: 'curve' as const }] },
+        {
+          name: 'p',
+          method: 'polychain',
+          vertices: [a.theta, c.theta, b.theta],
+          segments: [{ from: 0, to: 1, kind: 'line' as const }, { from: 1, to: 2, kind: 'line' as const }],
+        },
+      ]) {
+        const ts = tGrid(path, { points: 13, perSegment: 6 });
+        process.env['MODELAB_BATCH_POINTS'] = '1';
+        const tensors = tf.memory().numTensors;
+        const batched = await evaluatePathStructured(spec, path, ts, splits, checkX);
+        expect(tf.memory().numTensors).toBe(tensors);
+        process.env['MODELAB_BATCH_POINTS'] = '0';
+        const single = await evaluatePathStructured(spec, path, ts, splits, checkX);
+        batched.points.forEach((p, k) => {
+          expect(p.t).toBe(single.points[k]!.t);
+          expect(p.train.loss).toBeCloseTo(single.points[k]!.train.loss, 5);
+          expect(p.test.acc).toBeCloseTo(single.points[k]!.test.acc, 6);
+        });
+        expect(batched.cost.fullPassEquivalents).toBeCloseTo(single.cost.fullPassEquivalents, 9);
+      }
+    } finally {
+      if (before === undefined) delete process.env['MODELAB_BATCH_POINTS'];
+      else process.env['MODELAB_BATCH_POINTS'] = before;
+    }
+    splits.train.dispose();
+    splits.test.dispose();
+    checkX.dispose();
+  });
+
   it('flags a segment mislabelled as function-preserving', async () => {
     const { spec, theta } = randomMlp(3, false, 8, 8);
     const other = initParams(spec, 99);
