@@ -63,8 +63,10 @@ ${DB_HELP}`,
 
   json     one document: {format, exportedAt, runs: [{history, run}]}
   csv      tidy long format, one row per path point and split: run,path,t,split,loss,acc
-  bundle   a folder (or PATH.zip) with run.json, history.json, endpoints.safetensors, eval-data.safetensors and
-           paths/<name>.safetensors + .json; several runs: one subfolder per run. 'modelab import' reads it back.
+  bundle   a folder (or PATH.zip) with run.json, history.json, endpoints.safetensors, eval-data.safetensors,
+           paths/<name>.safetensors + .json and the latest checkpoint of each endpoint,
+           checkpoints/<endpoint>-epoch<e>.safetensors; several runs: one subfolder per run. 'modelab import' reads
+           it back.
 --out - writes json or csv to stdout. --force overwrites an existing bundle destination.
 ${DB_HELP}`,
   import: `Usage: modelab import BUNDLE…
@@ -202,6 +204,9 @@ export function showText(d: RunDetail): string {
   if (d.environment?.dataset) head.push(`dataset ${d.environment.dataset.name} (sha256 ${d.environment.dataset.checksum.slice(0, 16)}…), seeds ${JSON.stringify(d.environment.seeds.endpoints)}`);
   const artifacts = d.artifacts.reduce((a, r) => a + r.size, 0);
   head.push(`artifacts: ${d.artifacts.length} files, ${(artifacts / 1024 / 1024).toFixed(2)} MiB`);
+  if (d.checkpoints.length) {
+    head.push(`checkpoints (latest of each endpoint): ${d.checkpoints.map((c) => `${c.endpoint} epoch ${+c.epoch.toFixed(4)} (step ${c.step})`).join(', ')}`);
+  }
   const body = d.status === 'finished' ? runSummary(storedDocument(d)) : partialSummary(d);
   return `${head.join('\n')}\n\n${body}`;
 }

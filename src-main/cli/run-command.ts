@@ -1,7 +1,9 @@
 /** `modelab run`: run a preset or a recipe file, with progress on stderr and a summary or one JSON document on stdout. */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { selectBackend } from '../engine/backend/backends';
-import { type RunArtifacts, writeRunDir } from '../engine/io/export';
+import { writeFileAtomic } from '../engine/io/atomic';
+import { type RunArtifacts, checkpointFileName, checkpointSafetensors, writeRunDir } from '../engine/io/export';
 import { loadPreset, loadRecipeFile } from '../engine/recipe/presets';
 import { runRecipe } from '../engine/recipe/run';
 import { type AnyRecipe, isCounterexample } from '../engine/recipe/schema';
@@ -33,7 +35,8 @@ Options:
   --json             print exactly one JSON document on stdout (progress stays on stderr)
   --out DIR          also write DIR/run.json, endpoint weights, the evaluation data and every
                      path's vertices (DIR/paths/<name>.safetensors + .json): docs/run-json.md, "Files written by --out DIR"
-                     (with the history: a full bundle, importable with 'modelab import DIR')
+                     (with the history: a full bundle, importable with 'modelab import DIR'); with
+                     training.checkpointEvery, every checkpoint as it is made: DIR/checkpoints/<endpoint>-epoch<e>.safetensors
   --name NAME        the run's name in the history (default: the recipe's name)
   --tag TAG          tag the run (repeatable)
   --db FILE          the history database (default: $MODELAB_HOME/history.sqlite, else the user
@@ -92,6 +95,7 @@ export async function runCommand(argv: string[], signal: AbortSignal): Promise<n
   const backend = await selectBackend(backendName);
   const progress = new ProgressRenderer();
   const artifacts: RunArtifacts = { endpoints: {}, paths: [] };
+  let checkpoints = 0;
   const hooks = {
     onEndpoint: (e: EndpointResult, params: HostParams) => {
       artifacts.endpoints[e.name] = params;
@@ -112,12 +116,23 @@ export async function runCommand(argv: string[], signal: AbortSignal): Promise<n
     signal,
     onProgress: (e) => progress.update(e),
     ...hooks,
+    // Written at once, so that a run that dies keeps the checkpoints made until then.
+    onCheckpoint: outDir
+      ? (endpoint, params, at) => {
+          const c = { endpoint, ...at };
+          writeFileAtomic(path.join(outDir, 'checkpoints', checkpointFileName(endpoint, at.epoch)), checkpointSafetensors(c, params));
+          checkpoints++;
+        }
+      : undefined,
   });
   progress.finishLine();
 
   if (outDir) writeRunDir(outDir, result, artifacts);
   if (values['json']) process.stdout.write(`${JSON.stringify(result)}\n`);
-  else process.stdout.write(`${runSummary(result)}\n${outDir ? `\nwrote ${outDir}: run.json, endpoints.safetensors, eval-data.safetensors, paths/\n` : ''}`);
+  else {
+    const wrote = `run.json, endpoints.safetensors, eval-data.safetensors, paths/${checkpoints ? ', checkpoints/' : ''}`;
+    process.stdout.write(`${runSummary(result)}\n${outDir ? `\nwrote ${outDir}: ${wrote}\n` : ''}`);
+  }
   return 0;
 }
 
@@ -145,8 +160,22 @@ async function runStored(recipe: AnyRecipe, o: StoredRunOptions): Promise<number
   const api = createApi({ store, runnerOptions: { maxConcurrent: 1 } });
   try {
     const progress = new ProgressRenderer();
+    // Every checkpoint goes to DIR/checkpoints as it is stored (the history and the bundle keep only the latest of
+    // each endpoint). Copied inside the event: the file stays in the store at least until the next one is saved.
+    const checkpointDir = o.outDir && !o.outDir.toLowerCase().endsWith('.zip') ? path.join(o.outDir, 'checkpoints') : null;
+    let checkpoints = 0;
+    let checkpointError: string | null = null;
     api.subscribe((e) => {
       if (e.type === 'progress') progress.update(e.event);
+      if (e.type === 'checkpoint' && checkpointDir && !checkpointError) {
+        try {
+          // Atomically (temp file, fsync, rename): a run killed meanwhile leaves whole files only.
+          writeFileAtomic(path.join(checkpointDir, checkpointFileName(e.endpoint, e.epoch)), readFileSync(store.artifacts.pathOf(e.hash)));
+          checkpoints++;
+        } catch (err) {
+          checkpointError = (err as Error).message;
+        }
+      }
     });
     const { id } = await api.startRun({ recipe, preset: o.preset ?? undefined, name: o.name, tags: o.tags, backend: o.backend, dataDir: o.dataDir });
     process.stderr.write(`run ${id} (history: ${store.location.dbPath})\n`);
@@ -156,6 +185,7 @@ async function runStored(recipe: AnyRecipe, o: StoredRunOptions): Promise<number
     const outcome = await api.waitForRun(id);
     o.signal.removeEventListener('abort', onAbort);
     progress.finishLine();
+    if (checkpointError) process.stderr.write(`modelab: could not write the checkpoints to ${checkpointDir}: ${checkpointError}\n`);
     if (outcome.status === 'cancelled') throw new CancelledError(`run ${id} cancelled`);
     if (outcome.status !== 'finished') {
       const why = `run ${id} ${outcome.status}: ${outcome.error ?? 'no reason recorded'}`;
@@ -167,7 +197,10 @@ async function runStored(recipe: AnyRecipe, o: StoredRunOptions): Promise<number
     if (o.json) process.stdout.write(`${JSON.stringify(doc)}\n`);
     else {
       process.stdout.write(`${runSummary(doc)}\n`);
-      if (o.outDir) process.stdout.write(`\nwrote ${o.outDir}: run.json, history.json, endpoints.safetensors, eval-data.safetensors, paths/\n`);
+      if (o.outDir) {
+        const ck = (checkpoints || (await api.getRun(id)).checkpoints.length) ? ', checkpoints/' : '';
+        process.stdout.write(`\nwrote ${o.outDir}: run.json, history.json, endpoints.safetensors, eval-data.safetensors, paths/${ck}\n`);
+      }
       process.stdout.write(`\nstored as run ${id} (modelab show ${id})\n`);
     }
     return 0;

@@ -3,15 +3,16 @@
  * identical over `child_process.fork` (process.send) and Electron's `utilityProcess` (process.parentPort):
  *
  *   owner → experiment worker:  start, cancel
- *   experiment worker → owner:  ready, heartbeat, progress, environment, curve, endpoint, eval-data, stability, path,
- *                               result, error, cancelled
+ *   experiment worker → owner:  ready, heartbeat, progress, environment, curve, checkpoint, endpoint, eval-data,
+ *                               stability, path, plane, result, error, cancelled
  *   experiment worker → training worker: train, cancel
- *   training worker → experiment worker: ready, heartbeat, progress, curve, trained, error, cancelled
+ *   training worker → experiment worker: ready, heartbeat, progress, curve, checkpoint, trained, error, cancelled
  *
  * Weights never travel in messages: the worker stages them as files in the artifact folder (StagedArtifact) and the
- * owner places them in the same transaction that records them.
+ * owner places them in the same transaction that records them. Checkpoints (training.checkpointEvery) are staged the
+ * same way by whichever process trains the endpoint; the owner keeps the latest of each endpoint.
  */
-import type { EndpointResult, PathResult, RunResult, StabilityReport } from '../engine/recipe/result';
+import type { EndpointResult, PathResult, PlaneResult, RunResult, StabilityReport } from '../engine/recipe/result';
 import type { TrainConfig, CurvePoint } from '../engine/train/loop';
 import type { ArchSpec } from '../engine/nn/spec';
 import type { ProgressEvent } from '../engine/util/progress';
@@ -45,10 +46,13 @@ export type FromWorker =
   | { type: 'progress'; event: ProgressEvent }
   | { type: 'environment'; environment: RunEnvironment }
   | { type: 'curve'; endpoint: string; points: CurvePoint[] }
+  /** A training checkpoint (checkpointSafetensors), sent after the curve points up to it. */
+  | { type: 'checkpoint'; endpoint: string; epoch: number; step: number; weights: StagedArtifact }
   | { type: 'endpoint'; index: number; endpoint: EndpointResult; weights: StagedArtifact }
   | { type: 'eval-data'; data: StagedArtifact }
   | { type: 'stability'; stability: StabilityReport }
   | { type: 'path'; index: number; path: PathResult; vertices: StagedArtifact }
+  | { type: 'plane'; plane: PlaneResult }
   | { type: 'result'; result: RunResult }
   | { type: 'error'; kind: ErrorKind; message: string; code?: string; stack?: string }
   | { type: 'cancelled' };
@@ -69,6 +73,8 @@ export interface TrainJobSpec {
   backend: string;
   /** Where to write the trained weights (safetensors). */
   outFile: string;
+  /** The artifact folder to stage checkpoints in (training.checkpointEvery); absent: checkpoints are not kept. */
+  checkpointsDir?: string;
   heartbeatMs: number;
 }
 
@@ -79,6 +85,7 @@ export type FromTrainer =
   | { type: 'heartbeat'; at: number }
   | { type: 'progress'; event: ProgressEvent }
   | { type: 'curve'; point: CurvePoint }
+  | { type: 'checkpoint'; epoch: number; step: number; weights: StagedArtifact }
   | { type: 'trained'; file: string; steps: number; samples: number; seconds: number; samplesPerSec: number; curve: CurvePoint[] }
   | { type: 'error'; kind: ErrorKind; message: string; code?: string; stack?: string }
   | { type: 'cancelled' };

@@ -4,7 +4,7 @@
  * run's final status: finished, failed (with the reason), cancelled, or crashed (its process died).
  */
 import os from 'node:os';
-import type { EndpointResult, PathResult, StabilityReport } from '../engine/recipe/result';
+import type { EndpointResult, PathResult, PlaneResult, StabilityReport } from '../engine/recipe/result';
 import type { CurvePoint } from '../engine/train/loop';
 import type { ProgressEvent } from '../engine/util/progress';
 import type { StagedArtifact } from '../store/artifacts';
@@ -40,9 +40,12 @@ export type JobEvent =
   | { type: 'status'; runId: string; status: RunStatus; error: string | null; errorKind?: ErrorKind }
   | { type: 'progress'; runId: string; event: ProgressEvent }
   | { type: 'curve'; runId: string; endpoint: string; points: CurvePoint[] }
+  /** A training checkpoint is stored (artifact `checkpoint:<endpoint>`, `hash`), replacing the endpoint's previous one. */
+  | { type: 'checkpoint'; runId: string; endpoint: string; epoch: number; step: number; hash: string; size: number }
   | { type: 'endpoint'; runId: string; endpoint: EndpointResult }
   | { type: 'stability'; runId: string; stability: StabilityReport }
-  | { type: 'path'; runId: string; path: PathResult };
+  | { type: 'path'; runId: string; path: PathResult }
+  | { type: 'plane'; runId: string; plane: PlaneResult };
 
 export interface JobOutcome {
   runId: string;
@@ -277,7 +280,7 @@ export class JobRunner {
     const id = job.runId;
     if (job.persistError) {
       // Nothing more is saved once saving failed; drop staged files.
-      if (m.type === 'endpoint') this.discard(m.weights);
+      if (m.type === 'endpoint' || m.type === 'checkpoint') this.discard(m.weights);
       if (m.type === 'path') this.discard(m.vertices);
       if (m.type === 'eval-data') this.discard(m.data);
       return;
@@ -300,6 +303,11 @@ export class JobRunner {
         await this.store.appendCurve(id, m.endpoint, m.points);
         this.emit({ type: 'curve', runId: id, endpoint: m.endpoint, points: m.points });
         break;
+      case 'checkpoint':
+        await this.store.saveCheckpoint(id, { endpoint: m.endpoint, epoch: m.epoch, step: m.step }, m.weights);
+        // Listeners may copy the file now (modelab run --out): it stays until the endpoint's next checkpoint is saved.
+        this.emit({ type: 'checkpoint', runId: id, endpoint: m.endpoint, epoch: m.epoch, step: m.step, hash: m.weights.hash, size: m.weights.size });
+        break;
       case 'endpoint':
         await this.store.saveEndpoint(id, m.index, m.endpoint, m.weights);
         this.emit({ type: 'endpoint', runId: id, endpoint: m.endpoint });
@@ -314,6 +322,10 @@ export class JobRunner {
       case 'path':
         await this.store.savePath(id, m.index, m.path, m.vertices);
         this.emit({ type: 'path', runId: id, path: m.path });
+        break;
+      case 'plane':
+        await this.store.savePlane(id, m.plane);
+        this.emit({ type: 'plane', runId: id, plane: m.plane });
         break;
       case 'result':
         await this.store.finish(id, m.result);

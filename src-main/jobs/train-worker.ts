@@ -1,6 +1,7 @@
 /**
  * A training process: trains one endpoint for an experiment process (trainers.ts) and hands back its weights as a
- * safetensors file, streaming progress and curve points meanwhile. Exits when done, cancelled, or orphaned.
+ * safetensors file, streaming progress, curve points and checkpoints (staged in the artifact folder) meanwhile. Exits
+ * when done, cancelled, or orphaned.
  */
 import { writeFileSync } from 'node:fs';
 import { selectBackend } from '../engine/backend/backends';
@@ -11,6 +12,7 @@ import { train } from '../engine/train/loop';
 import { CancelledError } from '../engine/util/errors';
 import { type FromTrainer, type ToTrainer, type TrainJobSpec, describeError } from './protocol';
 import { parentPort } from './process';
+import { stageCheckpoint } from './trainers';
 
 const port = parentPort();
 const send = (m: FromTrainer, sent?: () => void): void => port.send(m, sent);
@@ -50,6 +52,10 @@ async function go(job: TrainJobSpec): Promise<FromTrainer> {
     signal: controller.signal,
     onProgress: (event) => send({ type: 'progress', event }),
     onCurvePoint: (point) => send({ type: 'curve', point }),
+    onCheckpoint: job.checkpointsDir
+      ? (params, epoch, step) =>
+          send({ type: 'checkpoint', epoch, step, weights: stageCheckpoint(job.checkpointsDir!, { endpoint: job.name, epoch, step }, params) })
+      : undefined,
   });
   // A hand-over file in the staging folder (the experiment process reads and deletes it).
   writeFileSync(job.outFile, encodeSafetensors(r.params));

@@ -2,21 +2,34 @@
  * Endpoint training for `runRecipe`'s `trainEndpoints` hook: one after the other in this process, or — when more
  * than one core is available — one training process per endpoint (train-worker.ts), all at once. Each training
  * process selects the same backend, loads the same dataset from the recipe (checked by checksum) and runs the same
- * `train`, so a seed gives the same weights either way.
+ * `train`, so a seed gives the same weights either way. Checkpoints (training.checkpointEvery) are staged in the
+ * artifact folder by whichever process trains, and reported through `checkpoints.onCheckpoint`.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { type CheckpointInfo, checkpointSafetensors } from '../engine/io/export';
+import { makeDirs } from '../engine/io/mkdirs';
 import { readSafetensors } from '../engine/io/safetensors';
 import type { EndpointTrainJob, RunOptions } from '../engine/recipe/run';
 import { type CurvePoint, type TrainResult, totalSteps, train } from '../engine/train/loop';
+import type { HostParams } from '../engine/nn/params';
 import { parameterCount } from '../engine/nn/spec';
 import { CancelledError, InputError } from '../engine/util/errors';
+import { ArtifactStore, type StagedArtifact } from '../store/artifacts';
 import type { FromTrainer, ToTrainer, TrainJobSpec } from './protocol';
 import { type Launcher, forkLauncher, workerEntry } from './process';
 
 export type TrainEndpoints = NonNullable<RunOptions['trainEndpoints']>;
+
+/** A training checkpoint staged in the artifact folder. */
+export type StagedCheckpoint = CheckpointInfo & { weights: StagedArtifact };
+
+/** Writes a checkpoint file to the staging folder of the artifact folder `artifactsDir`. */
+export function stageCheckpoint(artifactsDir: string, c: CheckpointInfo, params: HostParams): StagedArtifact {
+  return new ArtifactStore(artifactsDir).stage(checkpointSafetensors(c, params));
+}
 
 /**
  * Training work (samples × parameters) below which a training process is not worth starting: a process needs a second
@@ -57,6 +70,8 @@ export interface TrainerOptions {
   entry?: string;
   /** Most training processes at once (default: available cores). */
   maxProcesses?: number;
+  /** Keep training checkpoints: each is staged in `artifactsDir` and reported (absent: none are made). */
+  checkpoints?: { artifactsDir: string; onCheckpoint: (c: StagedCheckpoint) => void };
 }
 
 export function endpointTrainer(o: TrainerOptions): TrainEndpoints {
@@ -73,6 +88,12 @@ export function endpointTrainer(o: TrainerOptions): TrainEndpoints {
             onProgress: ctx.onProgress,
             signal: ctx.signal,
             onCurvePoint: (p) => o.onCurve?.(j.name, p),
+            onCheckpoint: o.checkpoints
+              ? (params, epoch, step) => {
+                  const c = { endpoint: j.name, epoch, step };
+                  o.checkpoints!.onCheckpoint({ ...c, weights: stageCheckpoint(o.checkpoints!.artifactsDir, c, params) });
+                }
+              : undefined,
           }),
         );
       }
@@ -93,7 +114,7 @@ async function trainInProcesses(jobs: EndpointTrainJob[], ctx: Parameters<TrainE
   const launcher = o.launcher ?? forkLauncher;
   const entry = o.entry ?? workerEntry('train-worker');
   const limit = Math.max(1, o.maxProcesses ?? os.availableParallelism());
-  mkdirSync(o.tmpDir, { recursive: true });
+  makeDirs(o.tmpDir);
   const live = new Set<{ kill: () => void }>();
   let failed: Error | null = null;
   const killAll = (): void => {
@@ -131,6 +152,7 @@ async function trainInProcesses(jobs: EndpointTrainJob[], ctx: Parameters<TrainE
               backend: o.backend,
               outFile,
               heartbeatMs: o.heartbeatMs ?? 2000,
+              ...(o.checkpoints ? { checkpointsDir: o.checkpoints.artifactsDir } : {}),
             };
             child.send({ type: 'train', job: spec } satisfies ToTrainer);
             break;
@@ -140,6 +162,9 @@ async function trainInProcesses(jobs: EndpointTrainJob[], ctx: Parameters<TrainE
             break;
           case 'curve':
             o.onCurve?.(j.name, m.point);
+            break;
+          case 'checkpoint':
+            o.checkpoints?.onCheckpoint({ endpoint: j.name, epoch: m.epoch, step: m.step, weights: m.weights });
             break;
           case 'trained':
             try {

@@ -1,6 +1,6 @@
 /**
  * The experiment job process: runs one recipe and streams what it computes to its owner (protocol.ts), staging
- * weights and path vertices in the artifact folder as each stage completes. Started by the JobRunner; exits when the
+ * weights, checkpoints and path vertices in the artifact folder as each stage completes. Started by the JobRunner; exits when the
  * run ends, when it is cancelled, or when its owner goes away.
  */
 import { selectBackend } from '../engine/backend/backends';
@@ -159,6 +159,7 @@ async function run(job: JobSpec): Promise<RunResult> {
             send({ type: 'eval-data', data: artifacts.stage(evalDataSafetensors(inputShape!, sets)) });
           },
           onStability: (stability) => send({ type: 'stability', stability }),
+          onPlane: (plane) => send({ type: 'plane', plane }),
           trainEndpoints: endpointTrainer({
             parallel: job.parallelEndpoints === 'auto' ? 'auto' : useParallelEndpoints(job.parallelEndpoints, recipe.endpoints.length),
             backend: backend.backend,
@@ -167,6 +168,13 @@ async function run(job: JobSpec): Promise<RunResult> {
             tmpDir: artifacts.tmpDir,
             heartbeatMs: job.heartbeatMs,
             onCurve,
+            checkpoints: {
+              artifactsDir: job.artifactsDir,
+              onCheckpoint: (c) => {
+                flush(); // the curve up to the checkpoint first
+                send({ type: 'checkpoint', endpoint: c.endpoint, epoch: c.epoch, step: c.step, weights: c.weights });
+              },
+            },
           }),
         });
   }

@@ -10,7 +10,6 @@ import {
   closeSync,
   existsSync,
   fsyncSync,
-  mkdirSync,
   openSync,
   readFileSync,
   readdirSync,
@@ -22,6 +21,7 @@ import {
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
+import { makeDirs } from '../engine/io/mkdirs';
 
 /** Bytes written to the staging folder, not yet part of the store. */
 export interface StagedArtifact {
@@ -92,7 +92,7 @@ export class ArtifactStore {
 
   /** Writes bytes to the staging folder (fsynced). Any process may stage. */
   stage(data: Uint8Array): StagedArtifact {
-    mkdirSync(this.tmpDir, { recursive: true });
+    makeDirs(this.tmpDir);
     const hash = sha256Hex(data);
     const file = path.join(this.tmpDir, `${hash.slice(0, 16)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
     try {
@@ -117,7 +117,7 @@ export class ArtifactStore {
     if (!existsSync(staged.file)) throw new Error(`staged artifact ${staged.file} is missing`);
     const actual = sha256Hex(readFileSync(staged.file));
     if (actual !== staged.hash) throw new Error(`staged artifact ${staged.file} does not match its hash`);
-    mkdirSync(path.dirname(target), { recursive: true });
+    makeDirs(path.dirname(target));
     renameSync(staged.file, target);
     fsyncDir(path.dirname(target));
   }

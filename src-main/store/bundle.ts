@@ -9,17 +9,19 @@
  *   eval-data.safetensors     the exact evaluation inputs and labels
  *   paths/<name>.safetensors  every vertex of each path, `v<k>.<param>`
  *   paths/<name>.json         the path's description
+ *   checkpoints/<endpoint>-epoch<e>.safetensors   the latest training checkpoint of each endpoint that made one
  *
  * Importing a bundle restores an identical run: same id (unless that id is taken: then a new one), same documents,
  * same artifact bytes. A zip (or folder) may hold several bundles, one per subfolder.
  */
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import yauzl from 'yauzl';
 import yazl from 'yazl';
 import type { Split } from '../engine/data/dataset';
-import { type RunArtifacts, endpointsSafetensors, writeRunDir } from '../engine/io/export';
+import { type RunArtifacts, endpointsSafetensors, readCheckpointInfo, writeRunDir } from '../engine/io/export';
 import { writeFileAtomic } from '../engine/io/atomic';
+import { makeDirs } from '../engine/io/mkdirs';
 import { decodeSafetensors } from '../engine/io/safetensors';
 import type { HostParams } from '../engine/nn/params';
 import type { ParamPath } from '../engine/paths/path';
@@ -77,6 +79,12 @@ export function runArtifacts(store: HistoryStore, d: RunDetail): RunArtifacts {
       return { x: x.data, y: Int32Array.from(y.data), n: x.shape[0]! };
     };
     a.evalData = { train: split('train'), test: split('test') };
+  }
+  a.checkpoints = [];
+  for (const c of d.checkpoints) {
+    const data = readArtifact(store, d, `checkpoint:${c.endpoint}`);
+    if (!data) throw new Error(`run ${d.id}: no file stored for the checkpoint of ${c.endpoint}`);
+    a.checkpoints.push({ ...c, data });
   }
   return a;
 }
@@ -147,7 +155,7 @@ export async function exportBundles(store: HistoryStore, ids: string[], out: str
     else for (const id of full) await writeBundleDir(store, id, path.join(out, id));
     return full;
   }
-  mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+  makeDirs(path.dirname(path.resolve(out)));
   const tmp = mkdtempSync(path.join(path.dirname(path.resolve(out)), '.modelab-bundle-'));
   try {
     for (const id of full) await writeBundleDir(store, id, path.join(tmp, id));
@@ -174,10 +182,10 @@ function unzip(file: string, dest: string): Promise<void> {
         }
         const target = path.join(dest, ...name.split('/'));
         if (name.endsWith('/')) {
-          mkdirSync(target, { recursive: true });
+          makeDirs(target);
           return zip.readEntry();
         }
-        mkdirSync(path.dirname(target), { recursive: true });
+        makeDirs(path.dirname(target));
         zip.openReadStream(entry, (e2, stream) => {
           if (e2 || !stream) return reject(new InputError(`${file}: cannot read ${entry.fileName}: ${e2?.message}`));
           const w = createWriteStream(target);
@@ -289,7 +297,28 @@ export function readBundleDir(dir: string): BundleContent {
     decodeSafetensors(data, ev);
     artifacts.push({ role: 'eval-data', data });
   }
+  artifacts.push(...readCheckpoints(path.join(dir, 'checkpoints')));
   return { record, doc: result, artifacts };
+}
+
+/**
+ * The checkpoints of a bundle: the latest of each endpoint (a `modelab run --out` folder holds every one; an exported
+ * bundle only the latest). Their endpoint, epoch and step come from the files' metadata.
+ */
+function readCheckpoints(dir: string): ImportedArtifact[] {
+  if (!existsSync(dir)) return [];
+  const latest = new Map<string, ImportedArtifact & { checkpoint: { epoch: number; step: number } }>();
+  for (const f of readdirSync(dir).sort()) {
+    if (!f.endsWith('.safetensors')) continue;
+    const file = path.join(dir, f);
+    const data = readFileSync(file);
+    const c = readCheckpointInfo(data, file);
+    if (!c) throw new InputError(`${file} is not a ModeLab checkpoint (no modelab-checkpoint metadata with endpoint, epoch and step)`);
+    if (!/^[A-Za-z0-9_-]+$/.test(c.endpoint)) throw new InputError(`${file}: '${c.endpoint}' is not an endpoint name`);
+    const prev = latest.get(c.endpoint);
+    if (!prev || c.step > prev.checkpoint.step) latest.set(c.endpoint, { role: `checkpoint:${c.endpoint}`, data, checkpoint: { epoch: c.epoch, step: c.step } });
+  }
+  return [...latest.values()];
 }
 
 /** Imports every bundle in `src` (a bundle folder, a folder of bundles, or a .zip of either). Returns the new ids. */
@@ -300,7 +329,7 @@ export async function importBundles(store: HistoryStore, src: string): Promise<s
   try {
     if (statSync(src).isFile()) {
       // Unpack beside the artifact folder (same file system as the files it becomes; /tmp may be small).
-      mkdirSync(store.artifacts.dir, { recursive: true });
+      makeDirs(store.artifacts.dir);
       tmp = mkdtempSync(path.join(store.artifacts.dir, '.import-'));
       await unzip(src, tmp);
       dir = tmp;

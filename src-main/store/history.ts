@@ -3,7 +3,7 @@
  * Results are saved as each stage of a job completes, so a run that crashes keeps everything computed so far.
  */
 import os from 'node:os';
-import type { EndpointResult, PathResult, RunResult, StabilityReport } from '../engine/recipe/result';
+import type { EndpointResult, PathResult, PlaneResult, RunResult, StabilityReport } from '../engine/recipe/result';
 import { RUN_SCHEMA } from '../engine/recipe/result';
 import type { CurvePoint } from '../engine/train/loop';
 import { ArtifactStore, type StagedArtifact } from './artifacts';
@@ -14,6 +14,7 @@ import { type OpenDatabaseOptions, openDatabase } from './open';
 import type { Database, Sql, SqlValue } from './sqlite';
 import {
   type ArtifactRef,
+  type CheckpointRecord,
   FINAL_STATUSES,
   type HistoryRecord,
   type ListQuery,
@@ -138,6 +139,7 @@ export function runDocument(d: RunDetail): RunResult {
     endpoints: d.endpoints,
     ...(d.stability ? { stability: d.stability } : {}),
     paths: d.paths,
+    ...(d.plane ? { plane: d.plane } : {}),
     timings: d.timings ?? {},
   };
   return doc as unknown as RunResult;
@@ -200,6 +202,8 @@ export function pidAlive(pid: number): boolean {
 export interface ImportedArtifact {
   role: string;
   data: Uint8Array;
+  /** For a checkpoint (role `checkpoint:<endpoint>`): where in training it was taken. */
+  checkpoint?: { epoch: number; step: number };
 }
 
 export class HistoryStore {
@@ -353,6 +357,32 @@ export class HistoryStore {
     }
   }
 
+  private async writePlane(sql: Sql, id: string, plane: PlaneResult): Promise<void> {
+    await sql.run('INSERT OR REPLACE INTO run_planes (run_id, plane_json) VALUES (?, ?)', [id, JSON.stringify(plane)]);
+  }
+
+  private async writeCheckpoint(sql: Sql, id: string, c: CheckpointRecord): Promise<void> {
+    await sql.run('INSERT OR REPLACE INTO checkpoints (run_id, endpoint, epoch, step) VALUES (?, ?, ?, ?)', [id, c.endpoint, c.epoch, c.step]);
+  }
+
+  /**
+   * A training checkpoint: the endpoint's weights at `c.epoch`, replacing its previous checkpoint (whose file goes
+   * when no other run refers to it). Kept after the run ends, whatever its status.
+   */
+  async saveCheckpoint(id: string, c: CheckpointRecord, weights: StagedArtifact): Promise<void> {
+    const replaced = await this.db.transaction(async (sql) => {
+      const old = await this.addRef(sql, id, `checkpoint:${c.endpoint}`, weights);
+      await this.writeCheckpoint(sql, id, c);
+      return old;
+    });
+    if (replaced) await this.dropOrphans([replaced]);
+  }
+
+  /** The loss plane is computed. */
+  async savePlane(id: string, plane: PlaneResult): Promise<void> {
+    await this.db.transaction((sql) => this.writePlane(sql, id, plane));
+  }
+
   /** An endpoint is trained and evaluated: its metrics, its full curve, and its weights. */
   async saveEndpoint(id: string, index: number, e: EndpointResult, weights?: StagedArtifact): Promise<void> {
     const replaced = await this.db.transaction(async (sql) => {
@@ -409,6 +439,7 @@ export class HistoryStore {
         ],
       );
       if (changed.changes === 0) throw new RunNotFoundError(`run ${id} is no longer in the history`);
+      if (result.plane) await this.writePlane(sql, id, result.plane);
     });
   }
 
@@ -558,6 +589,8 @@ export class HistoryStore {
         'SELECT ar.role, ar.hash, a.size FROM artifact_refs ar JOIN artifacts a ON a.hash = ar.hash WHERE ar.run_id = ? ORDER BY ar.role',
         [id],
       );
+      const plane = await sql.get<{ plane_json: string }>('SELECT plane_json FROM run_planes WHERE run_id = ?', [id]);
+      const checkpoints = await sql.all<CheckpointRecord>('SELECT endpoint, epoch, step FROM checkpoints WHERE run_id = ? ORDER BY endpoint', [id]);
       return {
         ...toSummary(row),
         config: JSON.parse(row.config_json) as unknown,
@@ -566,6 +599,8 @@ export class HistoryStore {
         curves,
         stability: parse<StabilityReport>(row.stability_json),
         paths,
+        plane: plane ? (JSON.parse(plane.plane_json) as PlaneResult) : null,
+        checkpoints,
         timings: parse<Record<string, number>>(row.timings_json),
         artifacts,
       };
@@ -675,11 +710,11 @@ export class HistoryStore {
   // ------------------------------------------------------------------------------------------------------- import
 
   /**
-   * Inserts a whole run (from a bundle): the history record, the run document's endpoints, curves and paths, and its
-   * artifacts. Keeps the record's id unless a run with that id exists (then a new id). Returns the id used.
+   * Inserts a whole run (from a bundle): the history record, the run document's endpoints, curves, paths and plane,
+   * and its artifacts (with the checkpoint records of checkpoint artifacts). Keeps the record's id unless a run with that id exists (then a new id). Returns the id used.
    */
   async insertRun(record: HistoryRecord, doc: RunResult, artifacts: ImportedArtifact[]): Promise<string> {
-    const staged = artifacts.map((a) => ({ role: a.role, staged: this.artifacts.stage(a.data) }));
+    const staged = artifacts.map((a) => ({ role: a.role, checkpoint: a.checkpoint, staged: this.artifacts.stage(a.data) }));
     try {
       return await this.db.transaction(async (sql) => {
         const taken = await sql.get('SELECT 1 FROM runs WHERE id = ?', [record.id]);
@@ -718,7 +753,11 @@ export class HistoryStore {
         for (const [i, e] of doc.endpoints.entries()) await this.writeEndpoint(sql, id, i, e);
         for (const [ep, pts] of Object.entries(record.partialCurves ?? {})) await this.insertCurve(sql, id, ep, pts);
         for (const [i, p] of doc.paths.entries()) await this.writePath(sql, id, i, p);
-        for (const s of staged) await this.addRef(sql, id, s.role, s.staged);
+        if (doc.plane) await this.writePlane(sql, id, doc.plane);
+        for (const s of staged) {
+          await this.addRef(sql, id, s.role, s.staged);
+          if (s.checkpoint && s.role.startsWith('checkpoint:')) await this.writeCheckpoint(sql, id, { endpoint: s.role.slice('checkpoint:'.length), ...s.checkpoint });
+        }
         return id;
       });
     } finally {

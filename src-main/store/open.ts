@@ -3,8 +3,9 @@
  * without writing a byte to them, then set WAL, foreign keys and the busy timeout, and migrate by PRAGMA user_version —
  * each migration in its own transaction, after a backup copy of the file (VACUUM INTO).
  */
-import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { makeDirs } from '../engine/io/mkdirs';
 import { DatabaseFileError } from './errors';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations';
 import { Database, sqliteCode } from './sqlite';
@@ -55,7 +56,7 @@ export async function openDatabase(file: string, opts: OpenDatabaseOptions = {})
     }
   } else {
     try {
-      mkdirSync(path.dirname(file), { recursive: true });
+      makeDirs(path.dirname(file));
     } catch (e) {
       throw new DatabaseFileError(`cannot create the history database ${file}: ${(e as Error).message}`);
     }

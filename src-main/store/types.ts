@@ -1,6 +1,6 @@
 /** What the history keeps about a run, as plain JSON-friendly types (the api contract re-exports them). */
 import type { BackendName } from '../engine/backend/backends';
-import type { EndpointResult, PathResult, RunResult, StabilityReport } from '../engine/recipe/result';
+import type { EndpointResult, PathResult, PlaneResult, RunResult, StabilityReport } from '../engine/recipe/result';
 import type { CurvePoint } from '../engine/train/loop';
 
 export const RUN_STATUSES = ['queued', 'running', 'finished', 'failed', 'cancelled', 'crashed'] as const;
@@ -47,10 +47,19 @@ export interface RunSummary {
 }
 
 export interface ArtifactRef {
-  /** 'endpoint:<name>', 'path:<name>', 'eval-data'. */
+  /** 'endpoint:<name>', 'path:<name>', 'eval-data', 'checkpoint:<endpoint>'. */
   role: string;
   hash: string;
   size: number;
+}
+
+/** The latest training checkpoint of an endpoint (its weights: the artifact `checkpoint:<endpoint>`). */
+export interface CheckpointRecord {
+  endpoint: string;
+  /** step / steps per epoch. */
+  epoch: number;
+  /** Training steps done. */
+  step: number;
 }
 
 /** Everything the history holds about one run. */
@@ -64,6 +73,10 @@ export interface RunDetail extends RunSummary {
   stability: StabilityReport | null;
   /** Paths evaluated so far, in recipe order. */
   paths: PathResult[];
+  /** The loss plane (RunResult.plane), once computed; null when the recipe has none (or it was not reached). */
+  plane: PlaneResult | null;
+  /** The latest checkpoint of each endpoint that made one (training.checkpointEvery), by endpoint name. */
+  checkpoints: CheckpointRecord[];
   timings: Record<string, number> | null;
   artifacts: ArtifactRef[];
 }

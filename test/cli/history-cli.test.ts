@@ -230,6 +230,22 @@ describe('faults', () => {
     expect(readFileSync(t, 'utf8')).toBe('hello');
   });
 
+  // `list --db /proc/nope/h.sqlite` once spun at full CPU for minutes (Node's recursive mkdir loops when mkdir answers
+  // ENOENT under an existing folder, as /proc does). Each command gets 20 s before it is killed (exit -1 here).
+  it('an unusable database location fails at once: exit 2, one line naming it', { timeout: 60_000 }, async () => {
+    const where = ['/dev/null/h.sqlite', ...(process.platform === 'linux' ? ['/proc/nope/h.sqlite', '/proc/nope/deeper/h.sqlite'] : [])];
+    for (const db of where) {
+      const t0 = Date.now();
+      const r = await modelab(['list', '--db', db], { timeoutMs: 20_000 });
+      expectOneLineError(r, 2, new RegExp(`cannot create the history database ${db.replace(/\//g, '\\/')}`));
+      expect(Date.now() - t0, db).toBeLessThan(15_000);
+    }
+    if (process.platform === 'linux') {
+      const r = await modelab(['run', '--preset', 'smoke', '--db', '/proc/nope/h.sqlite'], { timeoutMs: 20_000 });
+      expectOneLineError(r, 2, /cannot create the history database/);
+    }
+  });
+
   it('two runs writing to one history at once: both succeed', async () => {
     const cfg = path.join(tmp, 'tiny2.json');
     writeFileSync(cfg, JSON.stringify(tinyRecipe('concurrent')));

@@ -40,7 +40,7 @@ describe('migrations', () => {
     expect((await db.get<{ journal_mode: string }>('PRAGMA journal_mode'))!.journal_mode).toBe('wal');
     expect((await db.get<{ foreign_keys: number }>('PRAGMA foreign_keys'))!.foreign_keys).toBe(1);
     const tables = (await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")).map((r) => r.name);
-    expect(tables).toEqual(['artifact_refs', 'artifacts', 'curve_points', 'endpoints', 'path_points', 'paths', 'run_tags', 'runs']);
+    expect(tables).toEqual(['artifact_refs', 'artifacts', 'checkpoints', 'curve_points', 'endpoints', 'path_points', 'paths', 'run_planes', 'run_tags', 'runs']);
     await db.close();
     // No backup for a new database.
     expect(readdirSync(path.dirname(file)).filter((f) => f.includes('backup'))).toEqual([]);
@@ -95,6 +95,20 @@ describe('migrations', () => {
       expect(d.artifacts.map((a) => a.role)).toEqual(['endpoint:A', 'endpoint:B', 'path:linear']);
       expect((await store.get('01fixture0000003')).curves['A']).toHaveLength(5);
       expect((await store.get('01fixture0000002')).error).toBe('loss became NaN');
+      if (v >= 3) {
+        const c = await store.get('01fixture0000003');
+        expect(c.error).toMatch(/pid 4242/);
+        expect(c.finishedAt).toBe('2026-03-01T10:05:00.000Z');
+      }
+      // Version 4: no plane and no checkpoints yet, and both can be saved.
+      expect(d.plane).toBeNull();
+      expect(d.checkpoints).toEqual([]);
+      await store.savePlane('01fixture0000001', { seconds: 1 } as never);
+      await store.saveCheckpoint('01fixture0000003', { endpoint: 'A', epoch: 1, step: 5 }, store.artifacts.stage(Buffer.from('weights')));
+      const c3 = await store.get('01fixture0000003');
+      expect(c3.checkpoints).toEqual([{ endpoint: 'A', epoch: 1, step: 5 }]);
+      expect(c3.artifacts.map((a) => a.role)).toEqual(['checkpoint:A']);
+      expect((await store.get('01fixture0000001')).plane).toEqual({ seconds: 1 });
       if (v >= 2) {
         expect(d.tags).toEqual(['baseline', 'paper']);
         expect(d.notes).toBe("baseline for the paper's Fig. 3");

@@ -5,6 +5,7 @@
  *   eval-data.safetensors          the exact evaluation inputs and labels: train.x, train.y, test.x, test.y
  *   paths/<name>.safetensors       every vertex of a path, named `v<k>.<param>`
  *   paths/<name>.json              architecture, parameter layouts, segments (kinds, t range), construction, points
+ *   checkpoints/<endpoint>-epoch<e>.safetensors   training checkpoints (training.checkpointEvery), `<param>` names
  */
 import path from 'node:path';
 import type { Split } from '../data/dataset';
@@ -13,7 +14,7 @@ import { paramShapes } from '../nn/spec';
 import type { ParamPath } from '../paths/path';
 import type { PathResult, RunResult } from '../recipe/result';
 import { writeFileAtomic } from './atomic';
-import { encodeSafetensors } from './safetensors';
+import { decodeSafetensors, encodeSafetensors } from './safetensors';
 
 export const LAYOUTS = {
   dense: 'kernel [in, out]: y = x·W + b',
@@ -25,6 +26,42 @@ export function endpointsSafetensors(endpoints: Record<string, HostParams>): Buf
   const tensors: HostParams = {};
   for (const [name, params] of Object.entries(endpoints)) for (const [k, v] of Object.entries(params)) tensors[`${name}.${k}`] = v;
   return encodeSafetensors(tensors, { format: 'modelab-endpoints', layout: JSON.stringify(LAYOUTS) });
+}
+
+/** Where a checkpoint is in a training run: `epoch` = step / steps per epoch. */
+export interface CheckpointInfo {
+  endpoint: string;
+  epoch: number;
+  step: number;
+}
+
+/**
+ * One endpoint's training checkpoint: the tensors of endpoints.safetensors without the `<endpoint>.` prefix, and
+ * metadata {format: 'modelab-checkpoint', endpoint, epoch, step, layout}.
+ */
+export function checkpointSafetensors(c: CheckpointInfo, params: HostParams): Buffer {
+  return encodeSafetensors(params, {
+    format: 'modelab-checkpoint',
+    endpoint: c.endpoint,
+    epoch: String(c.epoch),
+    step: String(c.step),
+    layout: JSON.stringify(LAYOUTS),
+  });
+}
+
+/** The endpoint, epoch and step a checkpoint file says it is (its metadata); null when it is not a ModeLab checkpoint. */
+export function readCheckpointInfo(data: Uint8Array, what = 'checkpoint'): CheckpointInfo | null {
+  const m = decodeSafetensors(data, what).metadata;
+  const epoch = Number(m['epoch']);
+  const step = Number(m['step']);
+  if (m['format'] !== 'modelab-checkpoint' || !m['endpoint'] || !Number.isFinite(epoch) || !Number.isInteger(step)) return null;
+  return { endpoint: m['endpoint'], epoch, step };
+}
+
+/** `<endpoint>-epoch<e>.safetensors`; a fractional epoch (checkpointEvery < 1) with at most 4 decimals. */
+export function checkpointFileName(endpoint: string, epoch: number): string {
+  const e = Number.isInteger(epoch) ? String(epoch) : String(Number(epoch.toFixed(4)));
+  return `${endpoint}-epoch${e}.safetensors`;
 }
 
 export function pathSafetensors(p: ParamPath): Buffer {
@@ -65,6 +102,8 @@ export interface RunArtifacts {
   endpoints: Record<string, HostParams>;
   paths: { path: ParamPath; result: PathResult }[];
   evalData?: { train: Split; test: Split };
+  /** Checkpoint files as checkpointSafetensors made them (written as they are). */
+  checkpoints?: (CheckpointInfo & { data: Uint8Array })[];
 }
 
 /** eval-data.safetensors: the exact evaluation inputs and labels (train.x, train.y, test.x, test.y). */
@@ -79,5 +118,6 @@ export function writeRunDir(dir: string, run: RunResult, a: RunArtifacts): void 
     writeFileAtomic(path.join(dir, 'paths', `${p.name}.safetensors`), pathSafetensors(p));
     writeFileAtomic(path.join(dir, 'paths', `${p.name}.json`), `${JSON.stringify(pathDescription(run, p, result), null, 2)}\n`);
   }
+  for (const c of a.checkpoints ?? []) writeFileAtomic(path.join(dir, 'checkpoints', checkpointFileName(c.endpoint, c.epoch)), c.data);
   writeFileAtomic(path.join(dir, 'run.json'), `${JSON.stringify(run, null, 2)}\n`);
 }

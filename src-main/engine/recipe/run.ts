@@ -37,6 +37,11 @@ export interface RunOptions {
   onEvaluationData?: (sets: { train: Split; test: Split }) => void | Promise<void>;
   /** Called with the stability report as soon as it is computed (persistence). */
   onStability?: (report: StabilityReport) => void | Promise<void>;
+  /** Called with the loss plane as soon as it is computed (persistence). */
+  onPlane?: (plane: PlaneResult) => void | Promise<void>;
+  /** Called with each training checkpoint (`training.checkpointEvery`) when the endpoints train here; a
+   *  `trainEndpoints` hook reports its checkpoints itself. */
+  onCheckpoint?: (endpoint: string, params: HostParams, at: { epoch: number; step: number }) => void | Promise<void>;
   /** Trains the endpoints (e.g. in parallel processes, src-main/jobs/); must give what `train` gives for each job.
    *  Default: one after the other in this process. */
   trainEndpoints?: (jobs: EndpointTrainJob[], ctx: { spec: ArchSpec; data: Dataset; signal?: AbortSignal; onProgress?: ProgressFn }) => Promise<TrainResult[]>;
@@ -85,7 +90,16 @@ export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunRe
     const { seed, config, stage, label } = jobs[i]!;
     const r = trained
       ? trained[i]!
-      : await timed(timings, stage, () => train(spec, data, config, { seed, stage, label, onProgress: opts.onProgress, signal: opts.signal }));
+      : await timed(timings, stage, () =>
+          train(spec, data, config, {
+            seed,
+            stage,
+            label,
+            onProgress: opts.onProgress,
+            signal: opts.signal,
+            ...(opts.onCheckpoint ? { onCheckpoint: (params: HostParams, epoch: number, step: number) => opts.onCheckpoint!(e.name, params, { epoch, step }) } : {}),
+          }),
+        );
     if (trained) timings[stage] = r.seconds;
     weights.set(e.name, r.params);
     endpoints.push({
@@ -128,6 +142,7 @@ export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunRe
     if (recipe.plane) {
       const cfg = recipe.plane;
       plane = await timed(timings, 'plane', () => buildPlane(ctx, cfg, built));
+      await opts.onPlane?.(plane);
     }
   } finally {
     ctx.dispose();

@@ -57,7 +57,9 @@ export interface TrainOptions {
   onProgress?: ProgressFn;
   /** Called with each new curve point as it is logged (live charts, persistence). */
   onCurvePoint?: (p: CurvePoint) => void;
-  onCheckpoint?: (params: HostParams, epoch: number) => void | Promise<void>;
+  /** Every `checkpointEvery` epochs (not at the end: that is the result): the weights, with BatchNorm statistics of
+   *  that moment, the epoch (step / steps per epoch) and the steps done. */
+  onCheckpoint?: (params: HostParams, epoch: number, step: number) => void | Promise<void>;
   signal?: AbortSignal;
   /** Number of curve points to log over the run (default 100). */
   logPoints?: number;
@@ -144,7 +146,7 @@ export async function train(spec: ArchSpec, data: Dataset, cfg: TrainConfig, opt
         timer.report(done, { loss: point.loss, acc: point.acc, lr, epoch: point.epoch, samplesPerSec: samples / secs });
       }
       if (cfg.checkpointEvery && opts.onCheckpoint && done % Math.max(1, Math.round(cfg.checkpointEvery * perEpoch)) === 0 && done < total) {
-        await opts.onCheckpoint(await batchNormStatsOnTraining(spec, await toHost(params), data, deriveSeed(opts.seed, 'batchnorm')), done / perEpoch);
+        await opts.onCheckpoint(await batchNormStatsOnTraining(spec, await toHost(params), data, deriveSeed(opts.seed, 'batchnorm')), done / perEpoch, done);
       }
       await yieldToEventLoop();
     }
