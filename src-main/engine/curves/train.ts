@@ -15,13 +15,13 @@ import { type Dataset, featureCount, subset } from '../data/dataset';
 import { forward } from '../nn/forward';
 import { type HostParams, checkParams, toHost } from '../nn/params';
 import { type ArchSpec, isBatchNormStat } from '../nn/spec';
-import { augmentBatch, gatherBatch } from '../train/batches';
 import { correctCount, crossEntropy } from '../train/loss';
 import { type Optimizer, type OptimizerConfig, createOptimizer } from '../train/optimizers';
-import { type ScheduleConfig, learningRate } from '../train/schedule';
+import { totalSteps } from '../train/loop';
+import { type LogPoint, runMinibatches } from '../train/minibatches';
+import type { ScheduleConfig } from '../train/schedule';
 import type { AugmentConfig } from '../train/batches';
-import { throwIfCancelled } from '../util/errors';
-import { type ProgressFn, StageTimer, yieldToEventLoop } from '../util/progress';
+import { type ProgressFn, StageTimer } from '../util/progress';
 import { Rng, deriveSeed } from '../util/rng';
 import { type CurveShape, curveCoefficients } from './curve';
 
@@ -40,14 +40,8 @@ export interface CurveTrainConfig {
   augment?: AugmentConfig;
 }
 
-export interface CurveLogPoint {
-  step: number;
-  epoch: number;
-  lr: number;
-  /** Mean minibatch cross-entropy (without the L2 term) and accuracy at the sampled t since the previous point. */
-  loss: number;
-  acc: number;
-}
+/** Mean minibatch cross-entropy (without the L2 term) and accuracy at the sampled t since the previous point. */
+export type CurveLogPoint = LogPoint;
 
 export interface CurveTrainResult {
   controls: HostParams[];
@@ -81,11 +75,8 @@ export async function trainCurve(
 ): Promise<CurveTrainResult> {
   if (init.length !== shape.free) throw new Error(`expected ${shape.free} initial control points, got ${init.length}`);
   for (const p of [A, B, ...init]) checkParams(spec, p);
-  const features = featureCount(data);
-  const train = subset(data.train, cfg.trainSamples ?? null, deriveSeed(opts.seed, 'curve-subset'), features);
-  const n = train.n;
-  const perEpoch = Math.ceil(n / cfg.batchSize);
-  const total = cfg.steps ?? Math.max(1, Math.round((cfg.epochs ?? 1) * perEpoch));
+  const train = subset(data.train, cfg.trainSamples ?? null, deriveSeed(opts.seed, 'curve-subset'), featureCount(data));
+  const { total, perEpoch } = totalSteps(cfg, train.n);
   const names = Object.keys(A).filter((k) => !isBatchNormStat(k));
   const tRng = new Rng(deriveSeed(opts.seed, 't'));
   const dataRng = new Rng(deriveSeed(opts.seed, 'data'));
@@ -105,92 +96,74 @@ export async function trainCurve(
     }),
   );
   const optimizers: Optimizer[] = free.map((vars) => createOptimizer(cfg.optimizer, vars));
-  const logEvery = Math.max(1, Math.round(total / (opts.logPoints ?? 100)));
-  const curve: CurveLogPoint[] = [];
-  let lossAcc = tf.scalar(0);
-  let correctAcc = tf.scalar(0);
-  let seen = 0;
-  let samples = 0;
-  let order = dataRng.permutation(n);
-  let pos = 0;
-  const t0 = performance.now();
   try {
-    for (let step = 0; step < total; step++) {
-      throwIfCancelled(opts.signal);
-      if (pos >= n) {
-        order = dataRng.permutation(n);
-        pos = 0;
-      }
-      const idx = order.subarray(pos, Math.min(pos + cfg.batchSize, n));
-      pos += idx.length;
-      const batch = gatherBatch(train, idx, features);
-      if (cfg.augment && (cfg.augment.flip || cfg.augment.crop > 0)) augmentBatch(batch.x, data.inputShape, cfg.augment, augRng);
-      const lr = learningRate(cfg.optimizer.lr, cfg.schedule, step, total, perEpoch);
-      const t = tRng.next();
-      const coeff = curveCoefficients(shape, t);
-      // Vertices [A, free…, B]; the free control points are vertices 1 … free.
-      const used = free.map((_, c) => coeff[c + 1]! !== 0);
-      const x = tf.tensor2d(batch.x, [idx.length, features]);
-      const y = tf.tensor1d(batch.y, 'int32');
-      let correct: tf.Scalar | null = null;
-      let ce: tf.Scalar | null = null;
-      const vars = free.flatMap((vs, c) => (used[c] ? vs : []));
-      const { value, grads } = tf.variableGrads(() => {
-        const theta: Record<string, tf.Tensor> = {};
-        names.forEach((k, j) => {
-          const terms: tf.Tensor[] = [];
-          const add = (tensor: tf.Tensor, w: number): void => void (w !== 0 && terms.push(w === 1 ? tensor : tf.mul(tensor, w)));
-          add(ends[0]![k]!, coeff[0]!);
-          free.forEach((vs, c) => add(vs[j]!, coeff[c + 1]!));
-          add(ends[1]![k]!, coeff[coeff.length - 1]!);
-          theta[k] = terms.length === 1 ? terms[0]! : tf.addN(terms);
+    const loop = await runMinibatches(
+      {
+        data,
+        split: train,
+        batchSize: cfg.batchSize,
+        augment: cfg.augment,
+        lr: cfg.optimizer.lr,
+        schedule: cfg.schedule,
+        total,
+        perEpoch,
+        dataRng,
+        augRng,
+        timer,
+        logPoints: opts.logPoints,
+        signal: opts.signal,
+      },
+      ({ x, y }, lr) => {
+        const coeff = curveCoefficients(shape, tRng.next());
+        // Vertices [A, free…, B]; the free control points are vertices 1 … free.
+        const used = free.map((_, c) => coeff[c + 1]! !== 0);
+        let correct: tf.Scalar | null = null;
+        let ce: tf.Scalar | null = null;
+        const vars = free.flatMap((vs, c) => (used[c] ? vs : []));
+        const { value, grads } = tf.variableGrads(() => {
+          const theta: Record<string, tf.Tensor> = {};
+          names.forEach((k, j) => {
+            const terms: tf.Tensor[] = [];
+            const add = (tensor: tf.Tensor, w: number): void => void (w !== 0 && terms.push(w === 1 ? tensor : tf.mul(tensor, w)));
+            add(ends[0]![k]!, coeff[0]!);
+            free.forEach((vs, c) => add(vs[j]!, coeff[c + 1]!));
+            add(ends[1]![k]!, coeff[coeff.length - 1]!);
+            theta[k] = terms.length === 1 ? terms[0]! : tf.addN(terms);
+          });
+          const logits = forward(spec, theta, x, { dropoutRng: dropRng, batchStats: true });
+          correct = tf.keep(correctCount(logits, y));
+          const loss = crossEntropy(logits, y);
+          ce = tf.keep(loss);
+          if (cfg.weightDecay <= 0) return loss;
+          const l2 = tf.addN(names.map((k) => tf.sum(tf.square(theta[k]!))));
+          return tf.add(loss, tf.mul(l2, 0.5 * cfg.weightDecay)) as tf.Scalar;
+        }, vars);
+        free.forEach((vs, c) => {
+          if (!used[c]) return;
+          const gs = vs.map((v) => grads[v.name]);
+          if (gs.every((g) => g)) optimizers[c]!.step(vs, gs as tf.Tensor[], lr);
         });
-        const logits = forward(spec, theta, x, { dropoutRng: dropRng, batchStats: true });
-        correct = tf.keep(correctCount(logits, y));
-        const loss = crossEntropy(logits, y);
-        ce = tf.keep(loss);
-        if (cfg.weightDecay <= 0) return loss;
-        const l2 = tf.addN(names.map((k) => tf.sum(tf.square(theta[k]!))));
-        return tf.add(loss, tf.mul(l2, 0.5 * cfg.weightDecay)) as tf.Scalar;
-      }, vars);
-      free.forEach((vs, c) => {
-        if (!used[c]) return;
-        const gs = vs.map((v) => grads[v.name]);
-        if (gs.every((g) => g)) optimizers[c]!.step(vs, gs as tf.Tensor[], lr);
-      });
-      const nextLoss = tf.tidy(() => tf.add(lossAcc, tf.mul(ce!, idx.length))) as tf.Scalar;
-      const nextCorrect = tf.add(correctAcc, correct!) as tf.Scalar;
-      [lossAcc, correctAcc, value, x, y, correct!, ce!].forEach((tt) => tt.dispose());
-      Object.values(grads).forEach((g) => g.dispose());
-      lossAcc = nextLoss;
-      correctAcc = nextCorrect;
-      seen += idx.length;
-      samples += idx.length;
-      const done = step + 1;
-      if (done % logEvery === 0 || done === total) {
-        const [l, c] = await Promise.all([lossAcc.data(), correctAcc.data()]);
-        const point: CurveLogPoint = { step: done, epoch: done / perEpoch, lr, loss: l[0]! / seen, acc: c[0]! / seen };
-        curve.push(point);
-        lossAcc.dispose();
-        correctAcc.dispose();
-        lossAcc = tf.scalar(0);
-        correctAcc = tf.scalar(0);
-        seen = 0;
-        timer.report(done, { loss: point.loss, acc: point.acc, lr, epoch: point.epoch, samplesPerSec: samples / ((performance.now() - t0) / 1000) });
-      }
-      await yieldToEventLoop();
-    }
+        // The logged loss is the cross-entropy alone (the L2 term is not part of the loss landscape).
+        if (value !== ce) value.dispose();
+        Object.values(grads).forEach((g) => g.dispose());
+        return { loss: ce!, correct: correct! };
+      },
+    );
     const controls: HostParams[] = [];
     for (const [c, vs] of free.entries()) {
       const trained = await toHost(Object.fromEntries(names.map((k, j) => [k, vs[j]!])));
       // BatchNorm statistics are not coordinates: keep the initial ones (evaluation recomputes them).
       controls.push({ ...init[c]!, ...trained });
     }
-    const seconds = (performance.now() - t0) / 1000;
-    return { controls: controls.map((p) => Object.fromEntries(Object.keys(A).map((k) => [k, p[k]!]))), curve, steps: total, samples, seconds, samplesPerSec: samples / seconds };
+    return {
+      controls: controls.map((p) => Object.fromEntries(Object.keys(A).map((k) => [k, p[k]!]))),
+      curve: loop.curve,
+      steps: total,
+      samples: loop.samples,
+      seconds: loop.seconds,
+      samplesPerSec: loop.samples / loop.seconds,
+    };
   } finally {
-    lossAcc.dispose();
-    correctAcc.dispose();
     optimizers.forEach((o) => o.dispose());
     free.flat().forEach((v) => v.dispose());
     ends.forEach((e) => Object.values(e).forEach((tt) => tt.dispose()));

@@ -1,0 +1,107 @@
+/**
+ * The minibatch loop that every trainer shares (endpoint training, curve training): shuffled epochs from a seeded
+ * generator, gathering and augmenting batches on the host, the learning-rate schedule, cancellation within one step,
+ * loss and accuracy accumulated on the device and read only at log points, progress with samples/s, and a yield to
+ * the event loop after every step (signals, IPC). What a step does to the weights is the caller's `step`.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Dataset, Split } from '../data/dataset';
+import { featureCount } from '../data/dataset';
+import { throwIfCancelled } from '../util/errors';
+import { type StageTimer, yieldToEventLoop } from '../util/progress';
+import type { Rng } from '../util/rng';
+import { type AugmentConfig, augmentBatch, gatherBatch } from './batches';
+import { type ScheduleConfig, learningRate } from './schedule';
+
+export interface LogPoint {
+  step: number;
+  epoch: number;
+  lr: number;
+  /** Mean minibatch loss and accuracy since the previous point (training mode: dropout active). */
+  loss: number;
+  acc: number;
+}
+
+/** One step on a minibatch: update the weights and return the batch's mean loss and correct count (the loop disposes
+ *  both). */
+export type StepFn = (batch: { x: tf.Tensor2D; y: tf.Tensor1D }, lr: number, step: number) => { loss: tf.Scalar; correct: tf.Scalar };
+
+export interface MinibatchOptions {
+  data: Dataset;
+  /** The split to draw from (default: data.train). */
+  split?: Split;
+  batchSize: number;
+  augment?: AugmentConfig;
+  lr: number;
+  schedule: ScheduleConfig;
+  total: number;
+  perEpoch: number;
+  dataRng: Rng;
+  augRng: Rng;
+  timer: StageTimer;
+  /** Number of log points over the run (default 100). */
+  logPoints?: number;
+  signal?: AbortSignal;
+  onLog?: (p: LogPoint) => void;
+  /** After each step (e.g. checkpoints), with the number of steps done. */
+  afterStep?: (done: number) => Promise<void>;
+}
+
+export async function runMinibatches(o: MinibatchOptions, step: StepFn): Promise<{ curve: LogPoint[]; samples: number; seconds: number }> {
+  const split = o.split ?? o.data.train;
+  const features = featureCount(o.data);
+  const n = split.n;
+  const logEvery = Math.max(1, Math.round(o.total / (o.logPoints ?? 100)));
+  const curve: LogPoint[] = [];
+  let lossAcc = tf.scalar(0);
+  let correctAcc = tf.scalar(0);
+  let seen = 0;
+  let samples = 0;
+  let order = o.dataRng.permutation(n);
+  let pos = 0;
+  const t0 = performance.now();
+  try {
+    for (let s = 0; s < o.total; s++) {
+      throwIfCancelled(o.signal);
+      if (pos >= n) {
+        order = o.dataRng.permutation(n);
+        pos = 0;
+      }
+      const idx = order.subarray(pos, Math.min(pos + o.batchSize, n));
+      pos += idx.length;
+      const batch = gatherBatch(split, idx, features);
+      if (o.augment && (o.augment.flip || o.augment.crop > 0)) augmentBatch(batch.x, o.data.inputShape, o.augment, o.augRng);
+      const lr = learningRate(o.lr, o.schedule, s, o.total, o.perEpoch);
+      const x = tf.tensor2d(batch.x, [idx.length, features]);
+      const y = tf.tensor1d(batch.y, 'int32');
+      const { loss, correct } = step({ x, y }, lr, s);
+      const nextLoss = tf.tidy(() => tf.add(lossAcc, tf.mul(loss, idx.length))) as tf.Scalar;
+      const nextCorrect = tf.add(correctAcc, correct) as tf.Scalar;
+      [lossAcc, correctAcc, loss, correct, x, y].forEach((t) => t.dispose());
+      lossAcc = nextLoss;
+      correctAcc = nextCorrect;
+      seen += idx.length;
+      samples += idx.length;
+      const done = s + 1;
+      if (done % logEvery === 0 || done === o.total) {
+        const [l, c] = await Promise.all([lossAcc.data(), correctAcc.data()]);
+        const point: LogPoint = { step: done, epoch: done / o.perEpoch, lr, loss: l[0]! / seen, acc: c[0]! / seen };
+        curve.push(point);
+        o.onLog?.(point);
+        lossAcc.dispose();
+        correctAcc.dispose();
+        lossAcc = tf.scalar(0);
+        correctAcc = tf.scalar(0);
+        seen = 0;
+        const secs = (performance.now() - t0) / 1000;
+        o.timer.report(done, { loss: point.loss, acc: point.acc, lr, epoch: point.epoch, samplesPerSec: samples / secs });
+      }
+      await o.afterStep?.(done);
+      await yieldToEventLoop();
+    }
+    return { curve, samples, seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    lossAcc.dispose();
+    correctAcc.dispose();
+  }
+}
