@@ -1,5 +1,7 @@
 /** `modelab run`: run a preset or a recipe file, with progress on stderr and a summary or one JSON document on stdout. */
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { selectBackend } from '../engine/backend/backends';
 import { writeFileAtomic } from '../engine/io/atomic';
@@ -16,6 +18,7 @@ import { InputError } from '../engine/util/errors';
 import { createApi, openHistory, checkBackend } from '../api/handlers';
 import { exportBundles } from '../store/bundle';
 import { CancelledError } from '../engine/util/errors';
+import { pointWorkerPool } from '../jobs/points';
 import { intOption, parse } from './args';
 import { ProgressRenderer } from './progress';
 import { runSummary } from './summary';
@@ -107,6 +110,11 @@ export async function runCommand(argv: string[], signal: AbortSignal): Promise<n
       if (outDir) artifacts.evalData = sets;
     },
   };
+  // Path points shared with a helper process when there is a second core and enough work (jobs/points.ts).
+  const pointsDir = path.join(os.tmpdir(), `modelab-points-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const pointWorkers = isCounterexample(recipe)
+    ? undefined
+    : pointWorkerPool({ parallel: 'auto', backend: backend.backend, tmpDir: pointsDir, signal, onWarning: (m) => process.stderr.write(`\nmodelab: ${m}\n`) });
   const result = isCounterexample(recipe)
     ? await runCounterexample(recipe, { backend, preset, onProgress: (e) => progress.update(e), ...hooks })
     : await runRecipe(recipe, {
@@ -114,6 +122,7 @@ export async function runCommand(argv: string[], signal: AbortSignal): Promise<n
     preset,
     dataDir: values['data'] as string | undefined,
     signal,
+    pointWorkers,
     onProgress: (e) => progress.update(e),
     ...hooks,
     // Written at once, so that a run that dies keeps the checkpoints made until then.
@@ -124,6 +133,9 @@ export async function runCommand(argv: string[], signal: AbortSignal): Promise<n
           checkpoints++;
         }
       : undefined,
+  }).finally(async () => {
+    await pointWorkers?.close();
+    rmSync(pointsDir, { recursive: true, force: true });
   });
   progress.finishLine();
 

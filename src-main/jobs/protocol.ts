@@ -7,6 +7,8 @@
  *                               stability, path, plane, result, error, cancelled
  *   experiment worker → training worker: train, cancel
  *   training worker → experiment worker: ready, heartbeat, progress, curve, checkpoint, trained, error, cancelled
+ *   experiment worker → point worker:    init, data, open, vertices, point, withdraw, close
+ *   point worker → experiment worker:    ready, point, withdrawn, error
  *
  * Weights never travel in messages: the worker stages them as files in the artifact folder (StagedArtifact) and the
  * owner places them in the same transaction that records them. Checkpoints (training.checkpointEvery) are staged the
@@ -15,6 +17,8 @@
 import type { EndpointResult, PathResult, PlaneResult, RunResult, StabilityReport } from '../engine/recipe/result';
 import type { TrainConfig, CurvePoint } from '../engine/train/loop';
 import type { ArchSpec } from '../engine/nn/spec';
+import type { Metrics } from '../engine/eval/evaluate';
+import type { Segment } from '../engine/paths/path';
 import type { ProgressEvent } from '../engine/util/progress';
 import type { StagedArtifact } from '../store/artifacts';
 import type { RunEnvironment } from '../store/types';
@@ -32,6 +36,9 @@ export interface JobSpec {
   artifactsDir: string;
   /** Train the endpoints in parallel processes: 'auto' when more than one core is available. */
   parallelEndpoints: 'auto' | 'on' | 'off';
+  /** Evaluate path points in a helper process too (points.ts): 'auto' (default) with a second core, a one-core backend
+   *  and enough work. */
+  parallelPoints?: 'auto' | 'on' | 'off';
   heartbeatMs: number;
 }
 
@@ -89,6 +96,39 @@ export type FromTrainer =
   | { type: 'trained'; file: string; steps: number; samples: number; seconds: number; samplesPerSec: number; curve: CurvePoint[] }
   | { type: 'error'; kind: ErrorKind; message: string; code?: string; stack?: string }
   | { type: 'cancelled' };
+
+/**
+ * The point worker (point-worker.ts) evaluates points inside 'line'/'curve' segments for the process that runs the
+ * experiment (points.ts). Files carry the data: the evaluation sets once (`data`: evalDataSafetensors), and the
+ * vertices a session needs (`vertices`: tensors `v<k>.<param>`, k the path's vertex index); the worker deletes each
+ * file once read. Points are queued in order; `withdraw` takes back a session's points not yet started.
+ */
+export type ToPointWorker =
+  | { type: 'init'; backend: string }
+  | { type: 'data'; file: string; batchSize: number }
+  | { type: 'open'; session: number; spec: ArchSpec; segments: Segment[] }
+  | { type: 'vertices'; session: number; file: string }
+  | { type: 'point'; session: number; id: number; segment: number; u: number }
+  | { type: 'withdraw'; session: number }
+  | { type: 'close'; session: number };
+
+/** Metrics over JSON: NaN and ±Infinity (a diverged point) as strings. */
+export interface WireMetrics {
+  loss: number | string;
+  acc: number | string;
+}
+
+export type FromPointWorker =
+  | { type: 'ready'; pid: number }
+  | { type: 'point'; session: number; id: number; train: WireMetrics; test: WireMetrics; cost: number }
+  | { type: 'withdrawn'; session: number; ids: number[] }
+  /** A point failed (session and id), or the worker could not start or load its data (neither: it exits). */
+  | { type: 'error'; session?: number; id?: number; message: string; stack?: string };
+
+const wireNumber = (x: number): number | string => (Number.isFinite(x) ? x : String(x));
+const fromWire = (x: number | string): number => (typeof x === 'number' ? x : Number(x));
+export const toWireMetrics = (m: Metrics): WireMetrics => ({ loss: wireNumber(m.loss), acc: wireNumber(m.acc) });
+export const fromWireMetrics = (m: WireMetrics): Metrics => ({ loss: fromWire(m.loss), acc: fromWire(m.acc) });
 
 /** Classifies an error for the error message (InputError → input, file system codes → io). */
 export function describeError(e: unknown): { kind: ErrorKind; message: string; code?: string; stack?: string } {

@@ -24,6 +24,7 @@ export interface RunnerOptions {
   /** The experiment worker module (default: worker.ts beside this file). */
   workerEntry?: string;
   parallelEndpoints?: JobSpec['parallelEndpoints'];
+  parallelPoints?: JobSpec['parallelPoints'];
   /** After a cancel, how long the job process gets to stop before it is killed (default 10 s). */
   cancelGraceMs?: number;
   env?: NodeJS.ProcessEnv;
@@ -238,6 +239,7 @@ export class JobRunner {
       dataDir: job.req.dataDir,
       artifactsDir: this.store.location.artifactsDir,
       parallelEndpoints: this.opts.parallelEndpoints ?? 'auto',
+      parallelPoints: this.opts.parallelPoints ?? 'auto',
       heartbeatMs: this.heartbeatMs,
     };
   }

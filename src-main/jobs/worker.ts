@@ -21,6 +21,7 @@ import { ArtifactStore } from '../store/artifacts';
 import type { RunEnvironment } from '../store/types';
 import { type FromWorker, type JobSpec, type ToWorker, describeError } from './protocol';
 import { parentPort } from './process';
+import { pointWorkerPool } from './points';
 import { endpointTrainer, useParallelEndpoints } from './trainers';
 
 const port = parentPort();
@@ -105,6 +106,16 @@ async function run(job: JobSpec): Promise<RunResult> {
   };
 
   let inputShape: [number, number, number] | null = null;
+  // A helper process for path points, started while the endpoints train when the paths need it (points.ts).
+  const pointWorkers = isCounterexample(recipe)
+    ? undefined
+    : pointWorkerPool({
+        parallel: job.parallelPoints === 'on' ? true : job.parallelPoints === 'off' ? false : 'auto',
+        backend: backend.backend,
+        tmpDir: artifacts.tmpDir,
+        signal,
+        onWarning: (m) => process.stderr.write(`modelab: ${m}\n`),
+      });
   try {
     return await experiment();
   } finally {
@@ -112,6 +123,7 @@ async function run(job: JobSpec): Promise<RunResult> {
     flush();
     if (flushTimer) clearTimeout(flushTimer);
     clearInterval(beat);
+    await pointWorkers?.close();
   }
 
   function experiment(): Promise<RunResult> {
@@ -131,6 +143,7 @@ async function run(job: JobSpec): Promise<RunResult> {
           preset,
           dataDir: job.dataDir,
           signal,
+          pointWorkers,
           ...hooks,
           onSetup: ({ spec, data }) => {
             inputShape = data.inputShape;

@@ -63,6 +63,11 @@ export class SegmentPointEvaluator {
       this.factored && !transform && batchPointsByDefault() && spec.layers.every((l) => l.type === 'dense' && !l.batchNorm);
   }
 
+  /** Multiply-accumulates one point costs over the evaluation sets (layers 2 … d when the first is factored out). */
+  get pointMacs(): number {
+    return (this.factored ? this.full - this.macs[0]! : this.full) * (this.splits.train.n + this.splits.test.n);
+  }
+
   private firstLayer(path: ParamPath, v: number): { train: tf.Tensor[]; test: tf.Tensor[] } {
     let c = this.cache.get(v);
     if (!c) {

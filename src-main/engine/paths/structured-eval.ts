@@ -5,14 +5,13 @@
  * Vertices are grouped into distinct functions (joined by (b)/(c) segments, and by having bit-identical compact
  * networks), each function is evaluated once at its compact width, and every point of a (a)/(b)/(c) segment follows
  * from its vertices' logits. 'line' segments (plain straight segments) and Bézier 'curve' segments are evaluated
- * point by point.
+ * point by point, shared with a helper process when one is given (`pointWorkers`, point-workers.ts).
  * Nothing is trusted blindly: every (b)/(c) segment is checked at an interior point against its function, and every
  * (a) segment is checked to touch only the top layer and to be affine at an interior point (on a check batch).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { createHash } from 'node:crypto';
 import type { PathPoint } from '../eval/barrier';
-import type { Metrics } from '../eval/evaluate';
 import { forward } from '../nn/forward';
 import { type DeviceParams, type HostParams, disposeParams, lerpParams, toDevice } from '../nn/params';
 import { type ArchSpec, forwardMacs } from '../nn/spec';
@@ -22,6 +21,7 @@ import { type ProgressFn, StageTimer, yieldToEventLoop } from '../util/progress'
 import type { EvalSplits } from './evaluate-path';
 import { metricsFrom } from './metrics';
 import { type ParamPath, locate } from './path';
+import type { PointMetrics, PointSession, PointWorkerPool } from './point-workers';
 import { type PointTransform, SegmentPointEvaluator } from './pointwise';
 
 export interface PathVerification {
@@ -89,6 +89,105 @@ async function logitsOn(spec: ArchSpec, dev: DeviceParams, x: tf.Tensor2D): Prom
   return v;
 }
 
+interface PendingPoint {
+  /** Index into the path's t grid. */
+  k: number;
+  segment: number;
+  u: number;
+}
+
+/** Points the helper holds at once: the one it evaluates and one queued, so that it never waits for this process. */
+const HELPER_QUEUE = 2;
+
+/** Whether the pool evaluates on these evaluation sets (same sizes, same batches). */
+function holdsSplits(pool: PointWorkerPool, splits: EvalSplits): boolean {
+  const d = pool.evaluationData;
+  if (!d) return false;
+  const same = (s: EvalSplits['train'], n: number): boolean =>
+    s.n === n && s.batches.length === Math.ceil(n / d.batchSize) && (n === 0 || s.batches[0]!.x.shape[0] === Math.min(n, d.batchSize));
+  return same(splits.train, d.trainN) && same(splits.test, d.testN);
+}
+
+/**
+ * The points inside 'line'/'curve' segments. Without a session: here, segment by segment (batched where enabled).
+ * With one: this process takes points from the front, the helper from the back (HELPER_QUEUE at a time); when this
+ * process runs out it takes back what the helper has not started and waits for the rest. Points the helper fails on
+ * (it crashed, stopped) are evaluated here: the path still gets every point, only later.
+ */
+async function evaluatePointwise(
+  path: ParamPath,
+  todo: PendingPoint[],
+  ev: SegmentPointEvaluator,
+  session: PointSession | null,
+  o: { tick: () => Promise<void>; report: () => void; signal?: AbortSignal },
+): Promise<{ results: Map<number, PointMetrics>; helperCost: number; helperPoints: number }> {
+  const results = new Map<number, PointMetrics>();
+  if (!session) {
+    for (let seg = 0; seg < path.segments.length; seg++) {
+      const mine = todo.filter((p) => p.segment === seg);
+      if (!mine.length) continue;
+      const r = await ev.evaluateMany(path, seg, mine.map((p) => p.u));
+      for (const [j, p] of mine.entries()) {
+        results.set(p.k, r[j]!);
+        await o.tick();
+      }
+    }
+    return { results, helperCost: 0, helperPoints: 0 };
+  }
+  const queue = [...todo];
+  const flights = new Map<number, Promise<void>>();
+  let helperCost = 0;
+  let helperPoints = 0;
+  let failure: unknown = null;
+  let draining = false;
+  const send = (): void => {
+    while (!draining && failure === null && flights.size < HELPER_QUEUE && queue.length > 0) {
+      const p = queue.pop()!;
+      const flight = session.evaluate(p.segment, p.u).then(
+        (r) => {
+          flights.delete(p.k);
+          if (!r) return void queue.push(p); // taken back before it started: evaluated here
+          results.set(p.k, r.metrics);
+          helperCost += r.cost;
+          helperPoints++;
+          o.report();
+          send();
+        },
+        (e: unknown) => {
+          flights.delete(p.k);
+          queue.push(p);
+          failure ??= e;
+        },
+      );
+      flights.set(p.k, flight);
+    }
+  };
+  try {
+    send();
+    for (;;) {
+      const p = queue.shift();
+      if (p) {
+        const [r] = await ev.evaluateMany(path, p.segment, [p.u]);
+        results.set(p.k, r!);
+        await o.tick();
+        send();
+        continue;
+      }
+      if (!flights.size) break;
+      if (!draining) {
+        draining = true;
+        session.withdraw();
+      }
+      await Promise.race(flights.values());
+      throwIfCancelled(o.signal);
+    }
+  } finally {
+    session.close();
+  }
+  if (results.size !== todo.length) throw new Error(`internal: ${todo.length - results.size} path points were not evaluated`);
+  return { results, helperCost, helperPoints };
+}
+
 export async function evaluatePathStructured(
   spec: ArchSpec,
   path: ParamPath,
@@ -104,6 +203,9 @@ export async function evaluatePathStructured(
      *  bends) included, before it is evaluated: BatchNorm recomputation or REPAIR (nn/renormalize.ts). The points at
      *  t = 0 and t = 1 keep the endpoints' own logits, so the transform must leave the endpoints unchanged. */
     pointParams?: PointTransform;
+    /** A helper process that evaluates a share of the points inside 'line'/'curve' segments (point-workers.ts). It
+     *  must hold the same evaluation sets as `splits`; it is not used with `pointParams` or batched evaluation. */
+    pointWorkers?: PointWorkerPool;
   } = {},
 ): Promise<StructuredEvaluation> {
   const d = spec.layers.length;
@@ -112,9 +214,10 @@ export async function evaluatePathStructured(
   const checkN = checkX.shape[0];
   const timer = new StageTimer(opts.onProgress, opts.stage ?? `path:${path.name}`, opts.label ?? `path ${path.name}`, nV + path.segments.length + ts.length, 'steps');
   let progress = 0;
+  const report = (): void => timer.report(++progress);
   const tick = async (): Promise<void> => {
     throwIfCancelled(opts.signal);
-    timer.report(++progress);
+    report();
     await yieldToEventLoop();
   };
 
@@ -198,16 +301,18 @@ export async function evaluatePathStructured(
       const kind = path.segments[p.segment]!.kind;
       return (kind === 'line' || kind === 'curve') && ((p.local > 0 && p.local < 1) || (opts.pointParams !== undefined && p.t > 0 && p.t < 1));
     };
-    const evaluated = new Map<number, { train: Metrics; test: Metrics }>();
+    const todo: PendingPoint[] = [];
     for (let seg = 0; seg < path.segments.length; seg++) {
-      const idx = located.map((p, k) => (p.segment === seg && needsEval(p) ? k : -1)).filter((k) => k >= 0);
-      if (!idx.length) continue;
-      const results = await pointwiseEval.evaluateMany(path, seg, idx.map((k) => located[k]!.local));
-      for (const [j, k] of idx.entries()) {
-        evaluated.set(k, results[j]!);
-        await tick();
-      }
+      for (const [k, p] of located.entries()) if (p.segment === seg && needsEval(p)) todo.push({ k, segment: seg, u: p.local });
     }
+    const pool = opts.pointWorkers;
+    const session =
+      pool && !opts.pointParams && !pointwiseEval.batched && todo.length >= 2 && holdsSplits(pool, splits)
+        ? pool.session(spec, path, todo.length * pointwiseEval.pointMacs)
+        : null;
+    const shared = await evaluatePointwise(path, todo, pointwiseEval, session, { tick, report, signal: opts.signal });
+    const evaluated = shared.results;
+    cost += shared.helperCost;
     const points: PathPoint[] = [];
     for (const [k, { t, segment, local }] of located.entries()) {
       const known = evaluated.get(k);

@@ -7,6 +7,7 @@ import type { HostParams } from '../nn/params';
 import { type UnitStats, preActivationStats, recomputeBatchNorm, repair } from '../nn/renormalize';
 import { type ArchSpec, hasBatchNorm } from '../nn/spec';
 import type { EvalSplits } from '../paths/evaluate-path';
+import type { PointWorkerPool } from '../paths/point-workers';
 import type { PointTransform } from '../paths/pointwise';
 import { type DropoutStability, measureDropoutStability } from '../theory/dropout-stability';
 import type { ProgressFn } from '../util/progress';
@@ -38,6 +39,9 @@ export class ExperimentContext {
     readonly weights: Map<string, HostParams>,
     readonly onProgress: ProgressFn | undefined,
     readonly signal: AbortSignal | undefined,
+    /** Shares the points of 'line'/'curve' segments with a helper process (RunOptions.pointWorkers); it holds
+     *  evalTrain and evalTest, batched as `splits`. */
+    readonly pointWorkers?: PointWorkerPool,
   ) {
     this.features = featureCount(data);
     const ev = recipe.evaluation;

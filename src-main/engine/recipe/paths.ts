@@ -9,7 +9,7 @@ import { evaluateHost } from '../eval/host';
 import { assertNoBatchNorm, foldBatchNorm } from '../nn/batchnorm';
 import { forward } from '../nn/forward';
 import { type HostParams, disposeParams, paramsEqual, toDevice } from '../nn/params';
-import { type ArchSpec, hasBatchNorm } from '../nn/spec';
+import { type ArchSpec, hasBatchNorm, layerMacs } from '../nn/spec';
 import { type ParamPath, linearPath, tGrid } from '../paths/path';
 import { FUNCTION_TOLERANCE, type PathVerification, evaluatePathStructured } from '../paths/structured-eval';
 import { embedNarrow, withHiddenWidths } from '../theory/embed';
@@ -24,7 +24,7 @@ import type { ExperimentContext } from './context';
 import { type RetriedDropout, algorithm1WithRetries, droppedVersion } from './dropout-search';
 import type { PathCheck, PathResult } from './result';
 import { curveTrainConfig, pathEnds, pathName, trainingWith } from './resolve';
-import type { PathConfig } from './schema';
+import type { PathConfig, Recipe } from './schema';
 
 /** Slack for comparing a measured loss with a bound computed from the same float32 numbers. */
 const BOUND_SLACK = 1e-5;
@@ -112,6 +112,43 @@ async function trainedCurve(
   return { path: curvePath(shape, A, r.controls, B, name, method), details };
 }
 
+/**
+ * A rough estimate of the multiply-accumulates a recipe's paths spend on points evaluated one by one (inside 'line'
+ * and 'curve' segments, without per-point renormalisation), on `evalSamples` evaluation samples. Known before the
+ * endpoints train: it decides whether a helper process for points is worth starting then (RunOptions.pointWorkers).
+ */
+export function pointwiseWorkEstimate(recipe: Recipe, spec: ArchSpec, evalSamples: number): number {
+  const macs = layerMacs(spec);
+  const perPoint = (macs.length > 1 ? macs.slice(1) : macs).reduce((a, b) => a + b, 0) * evalSamples;
+  const bnPerPoint = hasBatchNorm(spec) && (recipe.evaluation.batchNorm?.recompute ?? true);
+  const plain = (renormalize: string | undefined): boolean => !bnPerPoint && (renormalize ?? 'none') === 'none';
+  let points = 0;
+  for (const p of recipe.paths) {
+    switch (p.type) {
+      case 'linear':
+      case 'bezier':
+      case 'polychain':
+        if (plain(p.renormalize)) points += p.points - 2;
+        break;
+      case 'aligned-linear':
+        if (plain(p.renormalize)) points += p.points - 2; // the naive line it is compared with
+        if (plain(p.curve ? p.curve.renormalize : p.renormalize)) points += (p.curve ? p.curve.points : p.points) - 2;
+        break;
+      case 'dropout-line':
+        if (!bnPerPoint) points += p.points - 2;
+        break;
+      case 'theorem2':
+      case 'theorem3':
+        // Two straight segments (θ_X ↔ θ^X_1) among 10 or 13.
+        points += 2 * Math.max(0, p.perSegment - 1);
+        break;
+      case 'theorem1':
+        break;
+    }
+  }
+  return points * perPoint;
+}
+
 /** The naive straight line's barrier between two endpoints: from a 'linear' path already evaluated in this run with
  *  the same ends and renormalisation, else evaluated here at the same points. */
 async function naiveBarrier(ctx: ExperimentContext, from: string, to: string, points: number, renormalize: 'none' | 'repair', name: string): Promise<{ source: string; barrier: Barrier }> {
@@ -127,6 +164,7 @@ async function naiveBarrier(ctx: ExperimentContext, from: string, to: string, po
     stage: `path:${name}:naive`,
     label: `naive line for ${name}`,
     pointParams: await ctx.pointTransform(renormalize, A, B),
+    pointWorkers: ctx.pointWorkers,
   });
   return { source: 'evaluated for this path', barrier: barrierOf(ev.points) };
 }
@@ -381,6 +419,7 @@ export async function buildAndEvaluatePath(ctx: ExperimentContext, p: PathConfig
     stage: `path:${name}`,
     label: `path ${name}`,
     pointParams: await ctx.pointTransform(c.renormalize ?? 'none', first, last, spec),
+    pointWorkers: ctx.pointWorkers,
   });
   const barrier = barrierOf(ev.points);
   const end = c.end ?? (p.type === 'dropout-line' ? c.path.vertices[1]! : ctx.weights.get(to)!);

@@ -9,11 +9,12 @@ import { evaluateHost } from '../eval/host';
 import type { HostParams } from '../nn/params';
 import { type ArchSpec, describeArch, parameterCount } from '../nn/spec';
 import type { ParamPath } from '../paths/path';
+import type { PointWorkerPool } from '../paths/point-workers';
 import { type TrainConfig, type TrainResult, train } from '../train/loop';
 import { throwIfCancelled } from '../util/errors';
 import type { ProgressFn } from '../util/progress';
 import { ExperimentContext } from './context';
-import { buildAndEvaluatePath } from './paths';
+import { buildAndEvaluatePath, pointwiseWorkEstimate } from './paths';
 import { buildPlane } from './plane';
 import { type EndpointResult, type PathResult, type PlaneResult, RUN_SCHEMA, type RunResult, type StabilityReport } from './result';
 import { endpointSeed, pathName, resolveArchitecture, trainingFor } from './resolve';
@@ -45,6 +46,10 @@ export interface RunOptions {
   /** Trains the endpoints (e.g. in parallel processes, src-main/jobs/); must give what `train` gives for each job.
    *  Default: one after the other in this process. */
   trainEndpoints?: (jobs: EndpointTrainJob[], ctx: { spec: ArchSpec; data: Dataset; signal?: AbortSignal; onProgress?: ProgressFn }) => Promise<TrainResult[]>;
+  /** Evaluates a share of the points inside 'line'/'curve' segments in a helper process (paths/point-workers.ts;
+   *  src-main/jobs/points.ts). Told the estimated work before training and the evaluation sets once chosen; the
+   *  caller owns it (closes it after the run). Default: every point in this process. */
+  pointWorkers?: PointWorkerPool;
 }
 
 /** One endpoint's training, as `trainEndpoints` receives it. */
@@ -72,6 +77,11 @@ export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunRe
   const data = await timed(timings, 'data', () => loadDataset(recipe.dataset, { dataDir: opts.dataDir }));
   const spec = resolveArchitecture(recipe.architecture, data.inputShape, data.classes);
   await opts.onSetup?.({ spec, data });
+  if (opts.pointWorkers?.prepare) {
+    const ev = recipe.evaluation;
+    const evalSamples = Math.min(ev.trainSamples ?? data.train.n, data.train.n) + Math.min(ev.testSamples ?? data.test.n, data.test.n);
+    opts.pointWorkers.prepare({ spec, pointwiseMacs: pointwiseWorkEstimate(recipe, spec, evalSamples) });
+  }
 
   const endpoints: EndpointResult[] = [];
   const weights = new Map<string, HostParams>();
@@ -111,13 +121,14 @@ export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunRe
     });
   }
 
-  const ctx = new ExperimentContext(recipe, spec, data, weights, opts.onProgress, opts.signal);
+  const ctx = new ExperimentContext(recipe, spec, data, weights, opts.onProgress, opts.signal, opts.pointWorkers);
   const paths: PathResult[] = [];
   const built: { result: PathResult; path: ParamPath }[] = [];
   let stability: StabilityReport | undefined;
   let plane: PlaneResult | undefined;
   try {
     await opts.onEvaluationData?.({ train: ctx.evalTrain, test: ctx.evalTest });
+    await opts.pointWorkers?.setEvaluationData({ train: ctx.evalTrain, test: ctx.evalTest, inputShape: data.inputShape, batchSize: recipe.evaluation.batchSize });
     await timed(timings, 'eval:endpoints', async () => {
       // BatchNorm networks: statistics from the same training pass every path point gets (no-op without BN).
       await ctx.finalizeEndpointBatchNorm();
