@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import vue from '@vitejs/plugin-vue';
@@ -14,11 +15,16 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'src-main/electron/main.ts'),
           // The job processes the app starts with utilityProcess.fork (and the endpoint trainers), built beside
-          // index.js: the runner finds them as `./worker.js` and `./train-worker.js`.
+          // index.cjs: the runner finds them as `./worker.cjs` and `./train-worker.cjs`.
           worker: resolve(__dirname, 'src-main/jobs/worker.ts'),
           'train-worker': resolve(__dirname, 'src-main/jobs/train-worker.ts'),
+          // The path-point helper a job starts beside itself (jobs/points.ts): `./point-worker.cjs`.
+          'point-worker': resolve(__dirname, 'src-main/jobs/point-worker.ts'),
         },
-        output: { entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
+        // CommonJS (.cjs: package.json says "type": "module"): electron-vite's ESM output adds a `const require`
+        // shim to every chunk that calls require(), which collides with the engine's own
+        // `const require = createRequire(import.meta.url)` — the built worker would not even load.
+        output: { format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: '[name]-[hash].cjs' },
       },
     },
   },
@@ -38,6 +44,9 @@ export default defineConfig({
     plugins: [vue()],
     build: {
       outDir: resolve(__dirname, 'out/renderer'),
+      // Served to browsers too (`modelab serve`): minified; ECharts is tree-shaken (charts/setup.ts).
+      minify: true,
+      chunkSizeWarningLimit: 1500,
       rollupOptions: { input: { index: resolve(__dirname, 'src-renderer/index.html') } },
     },
   },

@@ -41,6 +41,12 @@ export async function serveCommand(argv: string[], signal: AbortSignal): Promise
   const jobs = intOption(values['jobs'], 'jobs');
   const staticDir = path.resolve((values['static'] as string | undefined) ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../out/renderer'));
 
+  // Ctrl-C (the abort signal) or SIGTERM stops the server cleanly: listen before anything can be asked to stop.
+  const stopped = new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    signal.addEventListener('abort', () => resolve(), { once: true });
+    process.once('SIGTERM', () => resolve());
+  });
   const store = await openHistory({ db: values['db'] as string | undefined });
   const api = createApi({ store, runnerOptions: jobs ? { maxConcurrent: jobs } : {} });
   let server;
@@ -58,11 +64,7 @@ export async function serveCommand(argv: string[], signal: AbortSignal): Promise
   if (server.token) process.stdout.write(`access token: ${server.token}\n`);
   process.stdout.write(`history: ${store.location.dbPath}\nCtrl-C stops.\n`);
 
-  await new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    signal.addEventListener('abort', () => resolve(), { once: true });
-    process.once('SIGTERM', () => resolve());
-  });
+  await stopped;
   await server.close();
   await api.close();
   return 0;

@@ -23,7 +23,7 @@ import { loadWindowState, saveWindowState } from './window-state';
 
 const devUrl = process.env['ELECTRON_RENDERER_URL'];
 const isDev = !app.isPackaged && !!devUrl;
-const indexHtml = join(__dirname, '../renderer/index.html');
+const indexHtml = join(import.meta.dirname, '../renderer/index.html');
 const isAppUrl = appUrlMatcher({ indexHtml, devUrl: isDev ? devUrl : undefined });
 
 let win: BrowserWindow | null = null;
@@ -58,9 +58,11 @@ async function start(): Promise<void> {
     runnerOptions: {
       launcher: utilityProcessLauncher(utilityProcess),
       // The job worker is built beside this file (electron.vite.config.ts: main's extra entries).
-      workerEntry: join(__dirname, 'worker.js'),
-      // A utility process cannot start further utility processes: endpoints train one after the other in the job.
-      env: { ...process.env, MODELAB_PARALLEL_ENDPOINTS: '0' },
+      workerEntry: join(import.meta.dirname, 'worker.cjs'),
+      // A utility process cannot start further utility processes, and plain child processes of it would need
+      // Electron's run-as-node (a fuse the installers turn off): the job does its training and path points itself.
+      env: { ...process.env, MODELAB_PARALLEL_ENDPOINTS: '0', MODELAB_PARALLEL_POINTS: '0' },
+      parallelEndpoints: 'off',
     },
   });
   const wire = createWireApi({ api, store, mode: 'electron' });
@@ -105,7 +107,8 @@ function buildMenu(): void {
         buildMenu();
       },
       openDocs: () => {
-        const readme = join(app.getAppPath(), 'README.md');
+        // The README ships unpacked (electron-builder.yml), so the system's viewer can read it.
+        const readme = join(app.getAppPath().replace(/app\.asar$/, 'app.asar.unpacked'), 'README.md');
         if (existsSync(readme)) void shell.openPath(readme);
       },
       about: () =>
@@ -128,7 +131,7 @@ function createWindow(): void {
     stateFile,
     screen.getAllDisplays().map((d) => d.workArea),
   );
-  win = new BrowserWindow(windowOptions(join(__dirname, '../preload/index.cjs'), state, nativeTheme.shouldUseDarkColors));
+  win = new BrowserWindow(windowOptions(join(import.meta.dirname, '../preload/index.cjs'), state, nativeTheme.shouldUseDarkColors));
   if (state.maximized) win.maximize();
   win.once('ready-to-show', () => win?.show());
   win.webContents.on('render-process-gone', () => {

@@ -33,10 +33,11 @@ export function tsxExecArgv(entry: string): string[] {
   return ['--import', pathToFileURL(require.resolve('tsx')).href];
 }
 
-/** The path of a worker module beside this one (`name` without extension): .ts in the sources, .js when built. */
+/** The path of a worker module beside this one (`name` without extension), with this module's extension: .ts in
+ *  the sources, .cjs in the desktop app's build (electron.vite.config.ts), .js otherwise. */
 export function workerEntry(name: string): string {
   const here = fileURLToPath(import.meta.url);
-  const ext = here.endsWith('.ts') ? '.ts' : '.js';
+  const ext = /\.(c|m)?(t|j)s$/.exec(here)?.[0] ?? '.js';
   return fileURLToPath(new URL(`./${name}${ext}`, import.meta.url));
 }
 

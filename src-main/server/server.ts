@@ -110,7 +110,7 @@ function securityHeaders(req: http.IncomingMessage): Record<string, string> {
     'Referrer-Policy': 'no-referrer',
     'Cross-Origin-Opener-Policy': 'same-origin',
     'Cross-Origin-Resource-Policy': 'same-origin',
-    'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), usb=(), serial=(), bluetooth=()',
+    'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), usb=(), serial=()',
   };
 }
 
@@ -133,7 +133,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     throw new Error(`no built renderer in ${staticDir} (run \`npx electron-vite build\` first)`);
   }
   const wire = createWireApi({ api: o.api, store: o.store, mode: 'server' });
-  const indexHtml = readFileSync(path.join(staticDir, 'index.html'));
+  // Read per request: a rebuilt renderer (new asset hashes) is served without a restart.
+  const indexHtml = (): Buffer => readFileSync(path.join(staticDir, 'index.html'));
 
   /** Loopback: the Host header must be a loopback name (DNS rebinding). */
   const hostAllowed = (req: http.IncomingMessage): boolean => {
@@ -168,7 +169,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       // The app is one page: anything that is not an asset gets index.html (the app routes by #hash).
       if (!inside || (/\.[a-z0-9]+$/i.test(rel) && rel !== '/index.html')) return sendText(req, res, 404, 'not found');
       res.writeHead(200, { ...securityHeaders(req), 'Content-Type': TYPES['.html']!, 'Cache-Control': 'no-cache' });
-      res.end(req.method === 'HEAD' ? undefined : indexHtml);
+      res.end(req.method === 'HEAD' ? undefined : indexHtml());
       return;
     }
     const type = TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';

@@ -1,0 +1,222 @@
+/**
+ * The renderer's one api client. Under Electron it calls the preload's named functions (IPC); in a browser it talks
+ * to `modelab serve` over a WebSocket. Either way the views see the same interface: the wire operations (resolving
+ * to values, rejecting with ApiError), pushed events, and a few shell services (saving files, bundles, dialogs).
+ */
+import { ref, type Ref } from 'vue';
+import type { ApiEvent, AppInfo, Envelope, MenuCommand, ModelabBridge, SaveKind, WireApi, WireError, WireOp, WsServerMessage } from './types';
+
+export class ApiError extends Error {
+  readonly code?: string;
+  constructor(e: WireError) {
+    super(e.message);
+    this.name = e.name;
+    if (e.code) this.code = e.code;
+  }
+}
+
+export interface ModeLabClient extends WireApi {
+  readonly kind: 'electron' | 'browser';
+  /** 'open' once calls go through; a browser client reconnects by itself. */
+  readonly connection: Ref<'connecting' | 'open' | 'closed'>;
+  onEvent(cb: (e: ApiEvent) => void): () => void;
+  /** Native menu commands (desktop only). */
+  onMenu(cb: (c: MenuCommand, detail?: unknown) => void): () => void;
+  /** Runs after a reconnection (views reload what they show). */
+  onReconnect(cb: () => void): () => void;
+  /** Saves text or a PNG data URL: a native save dialog in the app, a download in the browser. */
+  saveFile(suggestedName: string, kind: SaveKind, data: string): Promise<boolean>;
+  saveBundle(ids: string[]): Promise<boolean>;
+  importBundle(): Promise<{ ids: string[] } | null>;
+  /** A native folder chooser (desktop); null in a browser, where the folder is typed (it is on the server). */
+  readonly chooseDirectory: (() => Promise<string | null>) | null;
+}
+
+function unwrap<T>(env: Envelope<T>): T {
+  if (env.ok) return env.value;
+  throw new ApiError(env.error);
+}
+
+const OPS: readonly WireOp[] = [
+  'appInfo',
+  'presets',
+  'presetRecipe',
+  'backends',
+  'validateRecipe',
+  'inspectDataDir',
+  'listRuns',
+  'listRunRows',
+  'listTags',
+  'getRun',
+  'getRunDocument',
+  'startRun',
+  'cancelRun',
+  'tagRun',
+  'setNotes',
+  'renameRun',
+  'setColour',
+  'deleteRuns',
+  'exportText',
+];
+
+const MIME: Record<SaveKind, string> = { png: 'image/png', svg: 'image/svg+xml', csv: 'text/csv', json: 'application/json' };
+
+/** Browser download of text or a data: URL. */
+export function download(name: string, kind: SaveKind, data: string): void {
+  let blob: Blob;
+  if (kind === 'png') {
+    const b64 = data.slice(data.indexOf(',') + 1);
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    blob = new Blob([bytes], { type: MIME.png });
+  } else blob = new Blob([data], { type: `${MIME[kind]};charset=utf-8` });
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.style.display = 'none';
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+// ------------------------------------------------------------------------------------------------------ Electron
+
+export function createIpcClient(bridge: ModelabBridge): ModeLabClient {
+  const ops = Object.fromEntries(
+    OPS.map((op) => [op, async (...args: unknown[]) => unwrap(await (bridge[op] as (...a: unknown[]) => Promise<Envelope<unknown>>)(...args))]),
+  ) as unknown as WireApi;
+  return {
+    ...ops,
+    kind: 'electron',
+    connection: ref('open'),
+    onEvent: (cb) => bridge.onEvent(cb),
+    onMenu: (cb) => bridge.onMenu(cb),
+    onReconnect: () => () => undefined,
+    saveFile: async (suggestedName, kind, data) => unwrap(await bridge.saveFile({ suggestedName, kind, data })),
+    saveBundle: async (ids) => unwrap(await bridge.saveBundle(ids)),
+    importBundle: async () => unwrap(await bridge.importBundle()),
+    chooseDirectory: async () => unwrap(await bridge.chooseDirectory()),
+  };
+}
+
+// ------------------------------------------------------------------------------------------------------ browser
+
+export function createWsClient(url: string): ModeLabClient {
+  const connection = ref<'connecting' | 'open' | 'closed'>('connecting');
+  const events = new Set<(e: ApiEvent) => void>();
+  const reconnects = new Set<() => void>();
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  const queue: string[] = [];
+  let nextId = 1;
+  let ws: WebSocket | null = null;
+  let retry = 0;
+  let everOpened = false;
+  const info = ref<AppInfo | null>(null);
+
+  const connect = (): void => {
+    connection.value = 'connecting';
+    const socket = new WebSocket(url);
+    ws = socket;
+    socket.onopen = () => {
+      retry = 0;
+      connection.value = 'open';
+      for (const m of queue.splice(0)) socket.send(m);
+      if (everOpened) reconnects.forEach((cb) => cb());
+      everOpened = true;
+    };
+    socket.onmessage = (ev) => {
+      const m = JSON.parse(String(ev.data)) as WsServerMessage;
+      if ('event' in m) events.forEach((cb) => cb(m.event));
+      else if ('hello' in m) info.value = m.hello;
+      else {
+        const p = pending.get(m.id);
+        if (!p) return;
+        pending.delete(m.id);
+        if (m.ok) p.resolve(m.value);
+        else p.reject(new ApiError(m.error));
+      }
+    };
+    socket.onclose = () => {
+      connection.value = 'closed';
+      for (const [, p] of pending) p.reject(new ApiError({ name: 'Disconnected', message: 'the connection to the ModeLab server was lost' }));
+      pending.clear();
+      const delay = Math.min(10_000, 500 * 2 ** retry++);
+      setTimeout(connect, delay);
+    };
+  };
+  connect();
+
+  const call = (op: WireOp, args: unknown[]): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      const msg = JSON.stringify({ id, op, args });
+      if (ws && ws.readyState === WebSocket.OPEN) ws.send(msg);
+      else queue.push(msg);
+    });
+  const ops = Object.fromEntries(OPS.map((op) => [op, (...args: unknown[]) => call(op, args)])) as unknown as WireApi;
+
+  return {
+    ...ops,
+    kind: 'browser',
+    connection,
+    onEvent(cb) {
+      events.add(cb);
+      return () => events.delete(cb);
+    },
+    onMenu: () => () => undefined,
+    onReconnect(cb) {
+      reconnects.add(cb);
+      return () => reconnects.delete(cb);
+    },
+    saveFile: async (name, kind, data) => {
+      download(name, kind, data);
+      return true;
+    },
+    saveBundle: async (ids) => {
+      // The server zips the runs and sends the file (same origin: the session cookie goes with it).
+      const a = document.createElement('a');
+      a.href = `/api/bundle?ids=${encodeURIComponent(ids.join(','))}`;
+      a.download = '';
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      return true;
+    },
+    importBundle: () =>
+      new Promise((resolve, reject) => {
+        const input = document.createElement('input');
+        input.type = 'file';
+        input.accept = '.zip,application/zip';
+        input.onchange = async () => {
+          const file = input.files?.[0];
+          if (!file) return resolve(null);
+          try {
+            const r = await fetch('/api/import', { method: 'POST', body: file, headers: { 'Content-Type': 'application/zip', 'X-ModeLab': '1' } });
+            resolve(unwrap((await r.json()) as Envelope<{ ids: string[] }>));
+          } catch (e) {
+            reject(e as Error);
+          }
+        };
+        input.click();
+      }),
+    chooseDirectory: null,
+  };
+}
+
+let client: ModeLabClient | null = null;
+
+/** The client for this page: IPC when the preload exposed `window.modelab`, else the server's WebSocket. */
+export function getClient(): ModeLabClient {
+  if (client) return client;
+  const bridge = (window as unknown as { modelab?: ModelabBridge }).modelab;
+  if (bridge) client = createIpcClient(bridge);
+  else client = createWsClient(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
+  return client;
+}
+
+/** For tests and previews: use this client. */
+export function setClient(c: ModeLabClient): void {
+  client = c;
+}

@@ -1,0 +1,46 @@
+/**
+ * Types shared with the main side — imported as TYPES only (`import type`): the renderer bundles nothing from
+ * src-main, and src-renderer has no Node imports.
+ */
+export type {
+  ApiEvent,
+  AppInfo,
+  BackendInfo,
+  DataDirCheck,
+  Envelope,
+  ListQuery,
+  ListResult,
+  PathBrief,
+  PresetInfo,
+  RecipeIssue,
+  RecipeValidation,
+  RunDetail,
+  RunRow,
+  RunRowsResult,
+  RunStatus,
+  RunSummary,
+  StartRunRequest,
+  StoredRunDocument,
+  TagCount,
+  WireApi,
+  WireError,
+  WireOp,
+  WsServerMessage,
+} from '../../../src-main/api/wire-types';
+export type { MenuCommand, ModelabBridge, SaveKind } from '../../../src-main/electron/shell-types';
+export type {
+  EndpointResult,
+  PathCheck,
+  PathResult,
+  PlaneResult,
+  RunResult,
+  StabilityReport,
+  SweepPoint,
+  NarrowPoint,
+} from '../../../src-main/engine/recipe/result';
+export type { Barrier, BarrierValue, PathPoint, SplitBarrier } from '../../../src-main/engine/eval/barrier';
+export type { Segment, SegmentKind } from '../../../src-main/engine/paths/path';
+export type { CurvePoint } from '../../../src-main/engine/train/loop';
+export type { ProgressEvent } from '../../../src-main/engine/util/progress';
+export type { Distribution, LayerNoiseStats, NoiseStability } from '../../../src-main/engine/theory/noise-stability';
+export type { DropoutStability } from '../../../src-main/engine/theory/dropout-stability';

@@ -1,0 +1,142 @@
+/**
+ * The recipe editor's knowledge of the recipe format (docs/recipes.md): which keys are choices, the templates a
+ * discriminated section switches to, and immutable updates by path. Validation itself is the engine's (the
+ * `validateRecipe` operation): this only helps the form offer sensible inputs.
+ */
+import type { InjectionKey } from 'vue';
+import type { RecipeIssue } from '../api/types';
+
+export type Path = (string | number)[];
+
+export const ENUMS: Record<string, readonly string[]> = {
+  optimizer: ['sgd', 'adam'],
+  normalize: ['scale', 'standardize', 'none'],
+  padding: ['same', 'valid'],
+  renormalize: ['none', 'repair'],
+  method: ['weight', 'activation'],
+  scale: ['columns', 'rows'],
+};
+
+/** Discriminated sections: where they are, their key, and a minimal template per choice. */
+export const DISCRIMINATED: { match: (p: Path) => boolean; key: string; templates: Record<string, Record<string, unknown>> }[] = [
+  {
+    match: (p) => p.length === 1 && p[0] === 'dataset',
+    key: 'name',
+    templates: {
+      'gaussian-mixture': { name: 'gaussian-mixture', classes: 4, dim: 16, train: 2000, test: 1000 },
+      spirals: { name: 'spirals', arms: 2, train: 2000, test: 1000 },
+      mnist: { name: 'mnist', train: null, test: null, normalize: 'scale' },
+      'fashion-mnist': { name: 'fashion-mnist', train: null, test: null, normalize: 'scale' },
+      cifar10: { name: 'cifar10', train: null, test: null, normalize: 'standardize' },
+      idx: { name: 'idx', trainImages: '', trainLabels: '', testImages: '', testLabels: '', normalize: 'scale' },
+    },
+  },
+  {
+    match: (p) => p.length === 1 && p[0] === 'architecture',
+    key: 'type',
+    templates: {
+      mlp: { type: 'mlp', hidden: [512, 512], bias: false, dropout: 0 },
+      cnn: { type: 'cnn', conv: [{ filters: 32, kernel: 3, pool: 2 }, { filters: 64, kernel: 3, pool: 2 }], dense: [128], bias: false },
+    },
+  },
+  {
+    match: (p) => p[p.length - 1] === 'schedule',
+    key: 'type',
+    templates: {
+      constant: { type: 'constant' },
+      step: { type: 'step', every: 10, factor: 0.1 },
+      cosine: { type: 'cosine', minLr: 0 },
+      'inverse-time': { type: 'inverse-time', decay: 0.001 },
+    },
+  },
+  {
+    match: (p) => p.length === 2 && p[0] === 'paths' && typeof p[1] === 'number',
+    key: 'type',
+    templates: {
+      linear: { type: 'linear', points: 61 },
+      theorem1: { type: 'theorem1', perSegment: 4 },
+      theorem2: { type: 'theorem2' },
+      theorem3: { type: 'theorem3', narrow: { width: 8 } },
+      'dropout-line': { type: 'dropout-line' },
+      'aligned-linear': { type: 'aligned-linear', method: 'weight' },
+      bezier: { type: 'bezier', order: 2, epochs: 10 },
+      polychain: { type: 'polychain', bends: 1, epochs: 10 },
+    },
+  },
+];
+
+export function discriminatorAt(objPath: Path): (typeof DISCRIMINATED)[number] | undefined {
+  return DISCRIMINATED.find((d) => d.match(objPath));
+}
+
+/** A template for a new array item (paths, endpoints, conv layers…): the last item, or a known default. */
+export function newItem(arrayPath: Path, items: unknown[]): unknown {
+  const last = items[items.length - 1];
+  const key = arrayPath[arrayPath.length - 1];
+  if (key === 'paths') return { type: 'linear', points: 61 };
+  if (key === 'endpoints') return { name: `E${items.length + 1}` };
+  if (last !== undefined) {
+    const copy = JSON.parse(JSON.stringify(last)) as unknown;
+    if (copy && typeof copy === 'object' && 'name' in (copy as Record<string, unknown>)) delete (copy as Record<string, unknown>)['name'];
+    return copy;
+  }
+  return 0;
+}
+
+export function getAt(root: unknown, path: Path): unknown {
+  let v = root;
+  for (const k of path) v = v && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined;
+  return v;
+}
+
+/** A copy of root with the value at path replaced (undefined removes an object key). */
+export function setAt(root: unknown, path: Path, value: unknown): unknown {
+  if (!path.length) return value;
+  const [k, ...rest] = path;
+  if (Array.isArray(root)) {
+    const copy = root.slice();
+    copy[k as number] = setAt(copy[k as number], rest, value);
+    return copy;
+  }
+  const obj = { ...((root && typeof root === 'object' ? root : {}) as Record<string, unknown>) };
+  const next = setAt(obj[k as string], rest, value);
+  if (next === undefined) delete obj[k as string];
+  else obj[k as string] = next;
+  return obj;
+}
+
+export function removeAt(root: unknown, path: Path): unknown {
+  const parent = getAt(root, path.slice(0, -1));
+  const k = path[path.length - 1]!;
+  if (Array.isArray(parent)) return setAt(root, path.slice(0, -1), parent.filter((_, i) => i !== k));
+  return setAt(root, path, undefined);
+}
+
+export const samePath = (a: Path, b: Path): boolean => a.length === b.length && a.every((x, i) => String(x) === String(b[i]));
+
+/** Issues whose path is exactly `path`. */
+export function issuesAt(issues: RecipeIssue[], path: Path): string[] {
+  return issues.filter((i) => samePath(i.path, path)).map((i) => i.message);
+}
+
+/** Issues about keys of an object that has no field for them (missing or unknown keys). */
+export function orphanIssues(issues: RecipeIssue[], objPath: Path, keys: string[]): RecipeIssue[] {
+  return issues.filter((i) => i.path.length === objPath.length + 1 && samePath(i.path.slice(0, -1), objPath) && !keys.includes(String(i.path[objPath.length])));
+}
+
+/** Numbers as "64, 64": parse back, or an error message. */
+export function parseNumberList(text: string): number[] | string {
+  const parts = text.split(/[\s,]+/).filter(Boolean);
+  const nums = parts.map(Number);
+  if (nums.some((n) => !Number.isFinite(n))) return 'numbers separated by commas';
+  return nums;
+}
+
+export interface FormContext {
+  set(path: Path, value: unknown): void;
+  remove(path: Path): void;
+  switchKind(objPath: Path, template: Record<string, unknown>): void;
+  issues(): RecipeIssue[];
+}
+
+export const FORM_KEY: InjectionKey<FormContext> = Symbol('recipe-form');

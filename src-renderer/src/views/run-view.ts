@@ -1,0 +1,83 @@
+/** What the run view derives from a run: its expected stages, which are finished, the checks in words. */
+import type { PathCheck, RunDetail } from '../api/types';
+import { num } from '../util/format';
+
+interface RecipeLike {
+  experiment?: string;
+  endpoints?: { name: string }[];
+  paths?: { type: string; name?: string }[];
+  stability?: Record<string, unknown>;
+  plane?: unknown;
+}
+
+/** Path i's name as the engine names it: its own, or its type numbered from the second of that type on. */
+export function recipePathNames(paths: { type: string; name?: string }[]): string[] {
+  return paths.map((p, i) => {
+    if (p.name) return p.name;
+    const nth = paths.slice(0, i + 1).filter((q) => !q.name && q.type === p.type).length;
+    return nth === 1 ? p.type : `${p.type}-${nth}`;
+  });
+}
+
+export function expectedStages(config: unknown): { stage: string; label: string }[] {
+  const r = (config ?? {}) as RecipeLike;
+  if (r.experiment === 'counterexample') {
+    return [
+      { stage: 'curves', label: 'trained curves' },
+      ...['linear', 'bezier', 'polychain'].map((n) => ({ stage: `path:${n}`, label: `path ${n}` })),
+    ];
+  }
+  const out: { stage: string; label: string }[] = [];
+  for (const e of r.endpoints ?? [{ name: 'A' }, { name: 'B' }]) out.push({ stage: `train:${e.name}`, label: `train ${e.name}` });
+  if (r.stability && Object.keys(r.stability).length) out.push({ stage: 'stability', label: 'stability' });
+  for (const n of recipePathNames(r.paths ?? [])) out.push({ stage: `path:${n}`, label: `path ${n}` });
+  if (r.plane) out.push({ stage: 'plane', label: 'loss plane' });
+  return out;
+}
+
+export function finishedStages(d: Pick<RunDetail, 'endpoints' | 'stability' | 'paths' | 'status'>): string[] {
+  const done = [...d.endpoints.map((e) => `train:${e.name}`), ...d.paths.map((p) => `path:${p.name}`)];
+  if (d.stability) done.push('stability');
+  if (d.status === 'finished') done.push('plane', 'curves');
+  return done;
+}
+
+export interface CheckLine {
+  label: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** A path's verification as plain lines (what holds, with the numbers). */
+export function checkLines(c: PathCheck | undefined): CheckLine[] {
+  if (!c) return [];
+  const lines: CheckLine[] = [
+    { label: 'ends exact', ok: c.endpoints.startsAtA && c.endpoints.endsAtB, detail: `starts at θ_from: ${c.endpoints.startsAtA ? 'yes' : 'no'}, ends at θ_to: ${c.endpoints.endsAtB ? 'yes' : 'no'} (bit for bit)` },
+    { label: 'segments', ok: c.segmentCount.pass, detail: `${c.segmentCount.actual} of ${c.segmentCount.expected} expected` },
+  ];
+  if (c.functionPreserving.segments > 0) {
+    lines.push({
+      label: '(b)/(c) function preserved',
+      ok: c.functionPreserving.pass,
+      detail: `${c.functionPreserving.segments} segments, max |Δout| ${num(c.functionPreserving.maxAbsDiff, 2)}, relative ${num(c.functionPreserving.maxRelDiff, 2)} ≤ ${num(c.functionPreserving.tolerance, 2)}`,
+    });
+  }
+  if (c.topLayerOnly.segments > 0) {
+    lines.push({
+      label: '(a) top layer only',
+      ok: c.topLayerOnly.pass,
+      detail: `${c.topLayerOnly.segments} segments, ${c.topLayerOnly.violations.length ? `violations: ${c.topLayerOnly.violations.join(', ')}` : 'no other parameter moves'}, affine in t to ${num(c.topLayerOnly.affineMaxRelDiff, 2)}`,
+    });
+  }
+  if (c.lossBound) {
+    lines.push({
+      label: 'loss bound',
+      ok: c.lossBound.pass,
+      detail: `max train loss ${num(c.lossBound.maxTrainLoss)} at t=${c.lossBound.t.toFixed(3)} ≤ ${num(c.lossBound.bound)} (${c.lossBound.formula}, ε ${num(c.lossBound.epsilon)})`,
+    });
+  }
+  if (c.endFunction) {
+    lines.push({ label: 'π(θ_B) computes θ_B', ok: c.endFunction.pass, detail: `max |Δlogits| ${num(c.endFunction.maxAbsDiff, 2)}, relative ${num(c.endFunction.maxRelDiff, 2)} ≤ ${num(c.endFunction.tolerance, 2)}` });
+  }
+  return lines;
+}

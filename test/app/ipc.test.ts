@@ -1,0 +1,138 @@
+/**
+ * The main-side IPC handlers: one per operation, each checking the sender and the arguments before it runs, and
+ * answering with an {ok, value|error} envelope.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { ModeLabApi } from '../../src-main/api/contract';
+import { createApi } from '../../src-main/api/handlers';
+import { createWireApi } from '../../src-main/api/wire';
+import { IPC_PREFIX, WIRE_OPS, type Envelope, type WireApi } from '../../src-main/api/wire-types';
+import { registerIpc, trustedSender } from '../../src-main/electron/ipc';
+import { SHELL_OPS, SHELL_PREFIX } from '../../src-main/electron/shell-types';
+import { HistoryStore } from '../../src-main/store/history';
+import { tempDir } from '../store/helpers';
+
+type Handler = (event: unknown, ...args: unknown[]) => Promise<Envelope<unknown>> | Envelope<unknown>;
+
+const APP = 'file:///opt/modelab/out/renderer/index.html';
+const isAppUrl = (u: string): boolean => u.split('#')[0] === APP;
+const good = { senderFrame: { url: `${APP}#/history`, parent: null } };
+
+let t: ReturnType<typeof tempDir>;
+let store: HistoryStore;
+let api: ModeLabApi;
+let wire: WireApi;
+const handlers = new Map<string, Handler>();
+const ipcMain = { handle: vi.fn((ch: string, h: Handler) => handlers.set(ch, h)), removeHandler: vi.fn((ch: string) => handlers.delete(ch)) };
+const dialogs = { save: vi.fn(async (_o: unknown): Promise<string | null> => null), open: vi.fn(async (_o: unknown): Promise<string | null> => null) };
+let dispose: () => void;
+
+const call = (ch: string, event: unknown, ...args: unknown[]): Promise<Envelope<unknown>> => Promise.resolve(handlers.get(ch)!(event, ...args));
+
+beforeAll(async () => {
+  t = tempDir('modelab-ipc-');
+  store = await HistoryStore.open({ db: path.join(t.dir, 'history.sqlite') });
+  api = createApi({ store });
+  wire = createWireApi({ api, store, mode: 'electron' });
+  ({ dispose } = registerIpc({ ipcMain, wire, api, dialogs, isAppUrl, defaultDir: () => t.dir }));
+});
+afterAll(async () => {
+  await api.close();
+  t.cleanup();
+});
+
+describe('IPC handlers', () => {
+  it('registers exactly one handler per operation of the wire contract and of the shell', () => {
+    expect([...handlers.keys()].sort()).toEqual([...WIRE_OPS.map((o) => `${IPC_PREFIX}${o}`), ...SHELL_OPS.map((o) => `${SHELL_PREFIX}${o}`)].sort());
+  });
+
+  it('answers the app page with envelopes', async () => {
+    expect(await call(`${IPC_PREFIX}listRuns`, good, { limit: 5 })).toMatchObject({ ok: true, value: { runs: [], total: 0, limit: 5 } });
+    const info = await call(`${IPC_PREFIX}appInfo`, good);
+    expect(info).toMatchObject({ ok: true, value: { mode: 'electron', historyPath: store.location.dbPath } });
+    // Errors are data: a name and a message.
+    expect(await call(`${IPC_PREFIX}getRun`, good, 'abcdef012345')).toMatchObject({ ok: false, error: { name: 'NotFound', message: expect.stringMatching(/no run/) } });
+  });
+
+  it('refuses other senders: another page, a subframe, no frame', async () => {
+    for (const event of [
+      { senderFrame: { url: 'https://evil.example/', parent: null } },
+      { senderFrame: { url: 'file:///tmp/other.html', parent: null } },
+      { senderFrame: { url: APP, parent: {} } },
+      { senderFrame: null },
+      {},
+    ]) {
+      expect(trustedSender(event as never, isAppUrl)).toBe(false);
+      expect(await call(`${IPC_PREFIX}listRuns`, event)).toEqual({ ok: false, error: { name: 'Forbidden', message: expect.any(String) } });
+      expect(await call(`${SHELL_PREFIX}saveFile`, event, { suggestedName: 'x.csv', kind: 'csv', data: 'a' })).toMatchObject({ ok: false, error: { name: 'Forbidden' } });
+    }
+    expect(dialogs.save).not.toHaveBeenCalled();
+  });
+
+  it('rejects invalid arguments with an ArgumentError envelope, before anything runs', async () => {
+    const spy = vi.spyOn(api, 'deleteRuns');
+    const bad: [string, unknown[]][] = [
+      ['getRun', []],
+      ['getRun', [42]],
+      ['getRun', ['../../etc/passwd']],
+      ['deleteRuns', ['abcd1234']],
+      ['deleteRuns', [[]]],
+      ['listRuns', [{ limit: 10_000 }]],
+      ['listRuns', [{ status: ['exploded'] }]],
+      ['listRuns', [{ sql: 'DROP TABLE runs' }]],
+      ['startRun', [{}]],
+      ['startRun', [{ preset: 'smoke', backend: 'quantum' }]],
+      ['startRun', [{ preset: '../../secret' }]],
+      ['startRun', [{ preset: 'smoke', dataDir: 'relative/path' }]],
+      ['setColour', ['abcd1234', 'javascript:alert(1)']],
+      ['renameRun', ['abcd1234', '   ']],
+      ['tagRun', ['abcd1234', { add: ['has space'] }]],
+      ['exportText', [['abcd1234'], 'bundle']],
+      ['inspectDataDir', ['relative']],
+      ['listRuns', [undefined, 'extra']],
+    ];
+    for (const [op, args] of bad) {
+      const r = await call(`${IPC_PREFIX}${op}`, good, ...args);
+      expect(r, `${op} ${JSON.stringify(args)}`).toMatchObject({ ok: false, error: { name: 'ArgumentError', message: expect.stringContaining(op) } });
+    }
+    expect(spy).not.toHaveBeenCalled();
+    for (const [op, args] of [
+      ['saveFile', [{ suggestedName: '../../.bashrc', kind: 'csv', data: 'x' }]],
+      ['saveFile', [{ suggestedName: 'a.png', kind: 'png', data: 'not a data url' }]],
+      ['saveFile', [{ suggestedName: 'a.exe', kind: 'exe', data: 'x' }]],
+      ['saveBundle', [['ok1234', 'NOT-AN-ID!']]],
+      ['chooseDirectory', ['/etc']],
+    ] as [string, unknown[]][]) {
+      expect(await call(`${SHELL_PREFIX}${op}`, good, ...args), op).toMatchObject({ ok: false, error: { name: 'ArgumentError' } });
+    }
+    expect(dialogs.save).not.toHaveBeenCalled();
+  });
+
+  it('saves files where the user chooses in the native dialog (text, and PNG from a data URL)', async () => {
+    const target = path.join(t.dir, 'chosen.csv');
+    dialogs.save.mockResolvedValueOnce(target);
+    expect(await call(`${SHELL_PREFIX}saveFile`, good, { suggestedName: 'paths.csv', kind: 'csv', data: 'run,path\n' })).toEqual({ ok: true, value: true });
+    expect(dialogs.save.mock.calls[0]![0]).toMatchObject({ defaultPath: path.join(t.dir, 'paths.csv'), filters: [{ extensions: ['csv'] }] });
+    expect(readFileSync(target, 'utf8')).toBe('run,path\n');
+    const png = path.join(t.dir, 'chart.png');
+    dialogs.save.mockResolvedValueOnce(png);
+    const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]);
+    await call(`${SHELL_PREFIX}saveFile`, good, { suggestedName: 'chart.png', kind: 'png', data: `data:image/png;base64,${bytes.toString('base64')}` });
+    expect(readFileSync(png)).toEqual(bytes);
+    // Cancelled: nothing written.
+    dialogs.save.mockResolvedValueOnce(null);
+    expect(await call(`${SHELL_PREFIX}saveFile`, good, { suggestedName: 'x.svg', kind: 'svg', data: '<svg/>' })).toEqual({ ok: true, value: false });
+    expect(existsSync(path.join(t.dir, 'x.svg'))).toBe(false);
+    dialogs.open.mockResolvedValueOnce('/data/cifar');
+    expect(await call(`${SHELL_PREFIX}chooseDirectory`, good)).toEqual({ ok: true, value: '/data/cifar' });
+    expect(dialogs.open).toHaveBeenLastCalledWith({ directory: true });
+  });
+
+  it('removes every handler on dispose', () => {
+    dispose();
+    expect(handlers.size).toBe(0);
+    expect(ipcMain.removeHandler).toHaveBeenCalledTimes(WIRE_OPS.length + SHELL_OPS.length);
+  });
+});

@@ -1,0 +1,196 @@
+/**
+ * The desktop main process with Electron mocked: single-instance lock, the secure window, hardened session, native
+ * menu, IPC handlers that check the sender, remembered window size, and an experiment run through the job runner in
+ * a "utility process" — here the fake utilityProcess.fork starts the BUILT job worker (out/main/worker.cjs, what the
+ * app ships) with child_process.fork, so the launcher, the bundled worker and the event bridge are all exercised.
+ */
+import { EventEmitter } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { IPC_EVENT_CHANNEL, IPC_PREFIX, WIRE_OPS } from '../../src-main/api/wire-types';
+import { IPC_MENU_CHANNEL } from '../../src-main/electron/shell-types';
+import { tempDir } from '../store/helpers';
+import { tinyRecipe } from '../jobs/recipes';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const BUILT_WORKER = path.join(ROOT, 'out/main/worker.cjs');
+const t = tempDir('modelab-electron-main-');
+process.env['MODELAB_DB'] = path.join(t.dir, 'history.sqlite');
+
+const m = vi.hoisted(() => {
+  const windows: unknown[] = [];
+  const handlers = new Map<string, (event: unknown, ...a: unknown[]) => unknown>();
+  const appEvents = new Map<string, (...a: unknown[]) => unknown>();
+  const sent: unknown[][] = [];
+  const forks: { modulePath: string; options: { env?: NodeJS.ProcessEnv; serviceName?: string } }[] = [];
+  return { windows, handlers, appEvents, sent, forks, menu: null as unknown, permissionHandler: null as unknown, userData: '' };
+});
+
+vi.mock('electron', async () => {
+  const { EventEmitter } = await import('node:events');
+  const { fork } = await import('node:child_process');
+  const path = await import('node:path');
+  class BrowserWindow extends EventEmitter {
+    options: unknown;
+    webContents = Object.assign(new EventEmitter(), {
+      send: (...a: unknown[]) => m.sent.push(a),
+      setWindowOpenHandler: vi.fn(),
+    });
+    loadFile = vi.fn(async () => undefined);
+    loadURL = vi.fn(async () => undefined);
+    constructor(options: unknown) {
+      super();
+      this.options = options;
+      m.windows.push(this);
+    }
+    isDestroyed = () => false;
+    isMinimized = () => false;
+    isMaximized = () => false;
+    maximize = vi.fn();
+    show = vi.fn();
+    focus = vi.fn();
+    restore = vi.fn();
+    getNormalBounds = () => ({ x: 40, y: 30, width: 1333, height: 777 });
+  }
+  return {
+    app: {
+      isPackaged: false,
+      requestSingleInstanceLock: vi.fn(() => true),
+      on: vi.fn((e: string, f: (...a: unknown[]) => unknown) => m.appEvents.set(e, f)),
+      whenReady: () => Promise.resolve(),
+      getAppPath: () => ROOT,
+      getPath: (n: string) => (n === 'userData' ? m.userData : '/tmp'),
+      quit: vi.fn(),
+    },
+    BrowserWindow,
+    Menu: { buildFromTemplate: (tpl: unknown) => tpl, setApplicationMenu: (menu: unknown) => (m.menu = menu) },
+    dialog: { showSaveDialog: vi.fn(), showOpenDialog: vi.fn(), showMessageBox: vi.fn(), showErrorBox: vi.fn() },
+    ipcMain: { handle: (ch: string, h: (event: unknown, ...a: unknown[]) => unknown) => m.handlers.set(ch, h), removeHandler: (ch: string) => m.handlers.delete(ch) },
+    nativeTheme: { shouldUseDarkColors: false, themeSource: 'system', on: vi.fn() },
+    screen: { getAllDisplays: () => [{ workArea: { x: 0, y: 0, width: 1920, height: 1080 } }] },
+    session: {
+      defaultSession: {
+        setPermissionRequestHandler: (h: unknown) => (m.permissionHandler = h),
+        setPermissionCheckHandler: vi.fn(),
+        setDevicePermissionHandler: vi.fn(),
+      },
+    },
+    shell: { openPath: vi.fn(), openExternal: vi.fn() },
+    utilityProcess: {
+      fork: (modulePath: string, _args: string[], options: { env?: NodeJS.ProcessEnv; serviceName?: string }) => {
+        m.forks.push({ modulePath, options });
+        // What Electron would run: the bundled worker beside index.js.
+        const child = fork(path.resolve(import.meta.dirname, '../../out/main/worker.cjs'), [], { env: options.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+        return {
+          get pid() {
+            return child.pid;
+          },
+          postMessage: (msg: unknown) => child.connected && child.send(msg as object),
+          on: (event: string, cb: (x: unknown) => void) => (event === 'exit' ? child.on('exit', (code) => cb(code)) : child.on('message', cb)),
+          kill: () => child.kill(),
+        };
+      },
+    },
+  };
+});
+
+m.userData = t.dir;
+afterAll(() => t.cleanup());
+
+async function until<T>(f: () => T | undefined, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+type Win = EventEmitter & { options: Record<string, unknown>; loadFile: ReturnType<typeof vi.fn>; webContents: EventEmitter & { setWindowOpenHandler: ReturnType<typeof vi.fn> } };
+type MenuItem = { label?: string; role?: string; submenu?: MenuItem[]; click?: () => void };
+
+describe('Electron main process (mocked Electron)', () => {
+  let win: Win;
+  const indexHtml = path.resolve(ROOT, 'src-main/renderer/index.html');
+  const appEvent = { senderFrame: { url: `${pathToFileURL(indexHtml).href}#/history`, parent: null } };
+
+  it('takes the single-instance lock and opens one secure window on the built renderer', async () => {
+    await import('../../src-main/electron/main');
+    const { app } = await import('electron');
+    expect(app.requestSingleInstanceLock).toHaveBeenCalled();
+    win = (await until(() => m.windows[0])) as Win;
+    expect(win.options).toMatchObject({
+      width: 1280,
+      height: 800,
+      show: false,
+      webPreferences: { contextIsolation: true, sandbox: true, nodeIntegration: false, webviewTag: false, webSecurity: true },
+    });
+    expect((win.options['webPreferences'] as { preload: string }).preload).toMatch(/preload[\\/]index\.cjs$/);
+    expect(win.loadFile).toHaveBeenCalledWith(indexHtml);
+    const cb = vi.fn();
+    (m.permissionHandler as (w: unknown, p: string, c: (ok: boolean) => void) => void)({}, 'media', cb);
+    expect(cb).toHaveBeenCalledWith(false);
+    expect(m.appEvents.has('second-instance')).toBe(true);
+    expect(m.appEvents.has('web-contents-created')).toBe(true);
+  });
+
+  it('hardens every web contents the app creates', () => {
+    const contents = Object.assign(new EventEmitter(), { setWindowOpenHandler: vi.fn() });
+    m.appEvents.get('web-contents-created')!({}, contents);
+    const e = { preventDefault: vi.fn() };
+    contents.emit('will-navigate', e, 'https://example.com/');
+    expect(e.preventDefault).toHaveBeenCalled();
+    expect((contents.setWindowOpenHandler.mock.calls[0]![0] as () => unknown)()).toEqual({ action: 'deny' });
+  });
+
+  it('registers an IPC handler per operation that answers the app page and refuses any other', async () => {
+    for (const op of WIRE_OPS) expect(m.handlers.has(`${IPC_PREFIX}${op}`), op).toBe(true);
+    expect(await m.handlers.get(`${IPC_PREFIX}listRuns`)!(appEvent, {})).toMatchObject({ ok: true, value: { total: 0 } });
+    expect(await m.handlers.get(`${IPC_PREFIX}listRuns`)!({ senderFrame: { url: 'https://evil.example/', parent: null } }, {})).toMatchObject({ ok: false, error: { name: 'Forbidden' } });
+    expect(await m.handlers.get(`${IPC_PREFIX}getRun`)!(appEvent, { not: 'an id' })).toMatchObject({ ok: false, error: { name: 'ArgumentError' } });
+    const presets = (await m.handlers.get(`${IPC_PREFIX}presets`)!(appEvent)) as { ok: true; value: { name: string }[] };
+    expect(presets.value.map((p) => p.name)).toContain('smoke');
+  });
+
+  it('has native menus: File (new, import, export, quit), View without reload outside development, Help', async () => {
+    const menu = m.menu as MenuItem[];
+    const labels = menu.map((i) => i.label ?? i.role);
+    expect(labels).toEqual(expect.arrayContaining(['File', 'Edit', 'View', 'help']));
+    const file = menu.find((i) => i.label === 'File')!.submenu!.map((i) => i.label ?? i.role);
+    expect(file).toEqual(expect.arrayContaining(['New Experiment…', 'Import Bundle…', 'Export…']));
+    expect(file.some((l) => l === 'Quit' || l === 'close')).toBe(true);
+    const view = menu.find((i) => i.label === 'View')!.submenu!;
+    expect(view.some((i) => i.role === 'reload' || i.role === 'toggleDevTools')).toBe(false);
+    menu.find((i) => i.label === 'File')!.submenu!.find((i) => i.label === 'New Experiment…')!.click!();
+    expect(m.sent).toContainEqual([IPC_MENU_CHANNEL, 'new-experiment']);
+  });
+
+  it('runs an experiment in a utility process (the built job worker) and streams its events to the window', async () => {
+    expect(existsSync(BUILT_WORKER)).toBe(true);
+    const r = (await m.handlers.get(`${IPC_PREFIX}startRun`)!(appEvent, { recipe: tinyRecipe('from the app'), name: 'app run', backend: 'wasm' })) as { ok: true; value: { id: string } };
+    expect(r.ok).toBe(true);
+    const id = r.value.id;
+    const done = await until(() => m.sent.find((s) => s[0] === IPC_EVENT_CHANNEL && (s[1] as { type: string; runId: string; status?: string }).runId === id && (s[1] as { status?: string }).status === 'finished'), 90_000);
+    expect(done).toBeDefined();
+    expect(m.forks[0]!.modulePath).toMatch(/[\\/]worker\.cjs$/);
+    expect(m.forks[0]!.options).toMatchObject({ serviceName: 'ModeLab job', env: { MODELAB_PARALLEL_ENDPOINTS: '0' } });
+    const kinds = new Set(m.sent.filter((s) => s[0] === IPC_EVENT_CHANNEL).map((s) => (s[1] as { type: string }).type));
+    expect([...kinds]).toEqual(expect.arrayContaining(['status', 'progress', 'curve', 'endpoint', 'path']));
+    const detail = (await m.handlers.get(`${IPC_PREFIX}getRun`)!(appEvent, id)) as { ok: true; value: { status: string; paths: { name: string }[] } };
+    expect(detail.value.status).toBe('finished');
+    expect(detail.value.paths.map((p) => p.name)).toEqual(['linear', 'theorem1']);
+  });
+
+  it('remembers the window size and position, and closes the history before quitting', async () => {
+    win.emit('close');
+    expect(JSON.parse(readFileSync(path.join(t.dir, 'window-state.json'), 'utf8'))).toEqual({ x: 40, y: 30, width: 1333, height: 777, maximized: false });
+    const { app } = await import('electron');
+    const e = { preventDefault: vi.fn() };
+    m.appEvents.get('before-quit')!(e);
+    expect(e.preventDefault).toHaveBeenCalled();
+    await until(() => (app.quit as ReturnType<typeof vi.fn>).mock.calls.length > 0);
+  });
+});

@@ -1,0 +1,140 @@
+/** The wire contract: schemas, dispatch, the app's additions to the api, and event throttling. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { ApiEvent, ModeLabApi } from '../../src-main/api/contract';
+import { throttleEvents } from '../../src-main/api/events';
+import { createApi } from '../../src-main/api/handlers';
+import { contentSecurityPolicy, isAllowedExternalUrl } from '../../src-main/api/policy';
+import { WIRE_SCHEMAS, checkArgs, createWireApi, dispatch, inspectCifarDir } from '../../src-main/api/wire';
+import { WIRE_OPS, type WireApi } from '../../src-main/api/wire-types';
+import { HistoryStore } from '../../src-main/store/history';
+import { tempDir } from '../store/helpers';
+import { tinyRecipe } from '../jobs/recipes';
+
+let t: ReturnType<typeof tempDir>;
+let store: HistoryStore;
+let api: ModeLabApi;
+let wire: WireApi;
+let runId = '';
+
+beforeAll(async () => {
+  t = tempDir('modelab-wire-');
+  store = await HistoryStore.open({ db: path.join(t.dir, 'history.sqlite') });
+  api = createApi({ store, runnerOptions: { heartbeatMs: 250 } });
+  wire = createWireApi({ api, store, mode: 'server' });
+  runId = (await api.startRun({ recipe: tinyRecipe('wire'), tags: ['paper', 'wire'], backend: 'wasm' })).id;
+  await api.waitForRun(runId);
+});
+afterAll(async () => {
+  await api.close();
+  t.cleanup();
+});
+
+describe('wire contract', () => {
+  it('has a schema for every operation, and the implementation has every operation', () => {
+    expect(Object.keys(WIRE_SCHEMAS).sort()).toEqual([...WIRE_OPS].sort());
+    for (const op of WIRE_OPS) expect(typeof wire[op], op).toBe('function');
+  });
+
+  it('dispatch validates, runs and wraps; never throws', async () => {
+    expect(await dispatch(wire, 'listRuns', [{ limit: 1 }])).toMatchObject({ ok: true, value: { total: 1, limit: 1 } });
+    expect(await dispatch(wire, 'listRuns', [])).toMatchObject({ ok: true });
+    expect(await dispatch(wire, 'nope', [])).toMatchObject({ ok: false, error: { name: 'ArgumentError', message: "unknown operation 'nope'" } });
+    expect(await dispatch(wire, 'toString', [])).toMatchObject({ ok: false, error: { name: 'ArgumentError' } });
+    expect(await dispatch(wire, 'listRuns', 'not an array')).toMatchObject({ ok: false, error: { name: 'ArgumentError' } });
+    expect(await dispatch(wire, 'renameRun', [runId])).toMatchObject({ ok: false, error: { name: 'ArgumentError', message: /renameRun: 1/ } });
+    expect(await dispatch(wire, 'startRun', [{ preset: 'nope' }])).toMatchObject({ ok: false, error: { name: 'InputError', message: /unknown preset 'nope'/ } });
+    expect(checkArgs('startRun', [{ recipe: { a: 'x'.repeat(1_100_000) } }])).toMatchObject({ ok: false });
+  });
+
+  it('lists runs with what the history table shows: architecture, duration, each path with its barrier and check', async () => {
+    const r = await wire.listRunRows({ tags: ['paper'] });
+    expect(r.total).toBe(1);
+    const row = r.runs[0]!;
+    expect(row.architecture).toMatch(/^MLP 8-16-16-3/);
+    expect(row.durationSec).toBeGreaterThan(0);
+    expect(row.paths.map((p) => p.name)).toEqual(['linear', 'theorem1']);
+    const d = await api.getRun(runId);
+    expect(row.paths[0]!.trainBarrier).toBeCloseTo(d.paths[0]!.barrier.train.lossOverInterpolation.value, 6);
+    expect(row.paths[1]!.pass).toBe(d.paths[1]!.check.pass);
+    expect(await wire.listTags()).toEqual([
+      { tag: 'paper', runs: 1 },
+      { tag: 'wire', runs: 1 },
+    ]);
+  });
+
+  it('exports path points as tidy CSV and JSON text', async () => {
+    const csv = await wire.exportText([runId], 'csv');
+    const lines = csv.trim().split('\n');
+    expect(lines[0]).toBe('run,path,t,split,loss,acc');
+    const d = await api.getRun(runId);
+    expect(lines).toHaveLength(1 + 2 * d.paths.reduce((s, p) => s + p.points.length, 0));
+    const json = JSON.parse(await wire.exportText([runId], 'json')) as { format: string; runs: { run: { runId: string } }[] };
+    expect(json.format).toBe('modelab.history-export/1');
+    expect(json.runs[0]!.run.runId).toBe(runId);
+  });
+
+  it('validates recipes with the engine schema: issues with their paths, defaults filled in when valid', async () => {
+    const preset = (await wire.presetRecipe('smoke')) as Record<string, unknown>;
+    const ok = await wire.validateRecipe(preset);
+    expect(ok.ok).toBe(true);
+    expect(ok.summary).toContain('paths: linear, theorem1');
+    const bad = await wire.validateRecipe({ ...preset, training: { ...(preset['training'] as object), lr: -1, epochs: 'many' } });
+    expect(bad.ok).toBe(false);
+    expect(bad.issues.map((i) => i.path.join('.'))).toEqual(expect.arrayContaining(['training.lr', 'training.epochs']));
+    const dup = await wire.validateRecipe({ ...preset, endpoints: [{ name: 'A' }, { name: 'A' }] });
+    expect(dup).toMatchObject({ ok: false, issues: [{ path: ['endpoints'], message: expect.stringMatching(/used twice/) }] });
+    const filled = await wire.validateRecipe({ name: 'x', dataset: { name: 'spirals' }, architecture: { type: 'mlp', hidden: [8] }, training: { epochs: 1 } });
+    expect(filled.ok).toBe(true);
+    expect(filled.recipe).toMatchObject({ training: { optimizer: 'sgd', momentum: 0.9 }, endpoints: [{ name: 'A' }, { name: 'B' }] });
+  });
+
+  it('lists backends with availability, and checks a CIFAR-10 folder', async () => {
+    const b = await wire.backends();
+    expect(b.find((x) => x.name === 'cpu')).toEqual({ name: 'cpu', available: true });
+    expect(b.map((x) => x.name)).toEqual(['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu']);
+    expect(inspectCifarDir(path.join(t.dir, 'missing'))).toMatchObject({ ok: false, message: /no such folder/ });
+    const dir = path.join(t.dir, 'cifar', 'cifar-10-batches-bin');
+    mkdirSync(dir, { recursive: true });
+    expect(inspectCifarDir(dir)).toMatchObject({ ok: false, message: /missing data_batch_1\.bin/ });
+    for (const f of ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin']) writeFileSync(path.join(dir, f), '');
+    expect(inspectCifarDir(dir)).toMatchObject({ ok: false, message: /not 30730000 bytes/ });
+    for (const f of ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin']) writeFileSync(path.join(dir, f), Buffer.alloc(30_730_000));
+    expect(inspectCifarDir(path.dirname(dir))).toMatchObject({ ok: true, message: /in cifar-10-batches-bin/ });
+  });
+
+  it('has one strict CSP for the app and opens no web pages', () => {
+    const csp = contentSecurityPolicy({ websocketHost: '127.0.0.1:7420' });
+    expect(csp).toContain("connect-src 'self' ws://127.0.0.1:7420 wss://127.0.0.1:7420");
+    expect(contentSecurityPolicy({ websocketHost: 'evil; script-src *' })).toContain("connect-src 'self';");
+    expect(isAllowedExternalUrl('https://example.com/')).toBe(false);
+    expect(isAllowedExternalUrl('javascript:alert(1)')).toBe(false);
+  });
+});
+
+describe('event throttling', () => {
+  it('coalesces progress per run and stage, passes other events at once and in order', () => {
+    vi.useFakeTimers();
+    try {
+      const out: ApiEvent[] = [];
+      const th = throttleEvents((e) => out.push(e), 200);
+      const p = (done: number, stage = 'train:A'): ApiEvent => ({ type: 'progress', runId: 'r', event: { stage, label: stage, done, total: 100, unit: 'steps', elapsedSec: done } });
+      th.push(p(1));
+      for (let k = 2; k <= 50; k++) th.push(p(k));
+      th.push(p(1, 'train:B'));
+      expect(out.map((e) => (e.type === 'progress' ? `${e.event.stage}:${e.event.done}` : e.type))).toEqual(['train:A:1', 'train:B:1']);
+      // A non-progress event of the run first flushes what is pending for it.
+      th.push({ type: 'curve', runId: 'r', endpoint: 'A', points: [] });
+      expect(out.map((e) => (e.type === 'progress' ? `${e.event.stage}:${e.event.done}` : e.type))).toEqual(['train:A:1', 'train:B:1', 'train:A:50', 'curve']);
+      th.push(p(60));
+      vi.advanceTimersByTime(250);
+      expect(out.at(-1)).toMatchObject({ event: { done: 60 } });
+      th.push(p(100)); // the end of a stage always goes out
+      expect(out.at(-1)).toMatchObject({ event: { done: 100 } });
+      th.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});

@@ -1,0 +1,76 @@
+/** The recipe editor's helpers, the run view's stages and checks, formatting. */
+import { describe, expect, it } from 'vitest';
+import { discriminatorAt, getAt, issuesAt, newItem, orphanIssues, parseNumberList, removeAt, setAt } from '../../src-renderer/src/components/recipe-form';
+import { checkLines, expectedStages, finishedStages, recipePathNames } from '../../src-renderer/src/views/run-view';
+import { duration, num, pct, slug } from '../../src-renderer/src/util/format';
+import { parseHash } from '../../src-renderer/src/state';
+import { theorem1 } from './fixtures';
+
+describe('recipe editor helpers', () => {
+  const r = { name: 'x', training: { lr: 0.1, schedule: { type: 'cosine', minLr: 0 } }, paths: [{ type: 'linear' }, { type: 'theorem1' }] };
+
+  it('updates by path without touching the original', () => {
+    const a = setAt(r, ['training', 'lr'], 0.2) as typeof r;
+    expect(a.training.lr).toBe(0.2);
+    expect(r.training.lr).toBe(0.1);
+    expect(a.paths).toBe(r.paths);
+    expect(getAt(setAt(r, ['paths', 1, 'perSegment'], 8), ['paths', 1])).toEqual({ type: 'theorem1', perSegment: 8 });
+    expect((removeAt(r, ['paths', 0]) as typeof r).paths).toEqual([{ type: 'theorem1' }]);
+    expect(removeAt(r, ['training', 'lr'])).toEqual({ ...r, training: { schedule: r.training.schedule } });
+  });
+
+  it('knows the discriminated sections and new list items', () => {
+    expect(discriminatorAt(['paths', 0])?.key).toBe('type');
+    expect(discriminatorAt(['dataset'])?.key).toBe('name');
+    expect(discriminatorAt(['training', 'schedule'])?.templates['step']).toEqual({ type: 'step', every: 10, factor: 0.1 });
+    expect(discriminatorAt(['training'])).toBeUndefined();
+    expect(newItem(['paths'], r.paths)).toEqual({ type: 'linear', points: 61 });
+    expect(newItem(['endpoints'], [{ name: 'A' }, { name: 'B' }])).toEqual({ name: 'E3' });
+    expect(newItem(['architecture', 'conv'], [{ filters: 32, name: 'x' }])).toEqual({ filters: 32 });
+    expect(parseNumberList('64, 64 32')).toEqual([64, 64, 32]);
+    expect(parseNumberList('64, x')).toMatch(/numbers/);
+  });
+
+  it('places validation messages at their fields, and keys without a field at their object', () => {
+    const issues = [
+      { path: ['training', 'lr'], message: 'too small' },
+      { path: ['training', 'epochs'], message: 'required' },
+      { path: [], message: 'whole' },
+    ];
+    expect(issuesAt(issues, ['training', 'lr'])).toEqual(['too small']);
+    expect(issuesAt(issues, [])).toEqual(['whole']);
+    expect(orphanIssues(issues, ['training'], ['lr', 'schedule']).map((i) => i.message)).toEqual(['required']);
+  });
+});
+
+describe('run view', () => {
+  it('expects a stage per endpoint, stability, each path (named as the engine names them) and the plane', () => {
+    const cfg = { endpoints: [{ name: 'A' }, { name: 'B' }], stability: { dropout: {} }, paths: [{ type: 'linear' }, { type: 'theorem1' }, { type: 'linear' }, { type: 'bezier', name: 'curved' }], plane: {} };
+    expect(recipePathNames(cfg.paths)).toEqual(['linear', 'theorem1', 'linear-2', 'curved']);
+    expect(expectedStages(cfg).map((s) => s.stage)).toEqual(['train:A', 'train:B', 'stability', 'path:linear', 'path:theorem1', 'path:linear-2', 'path:curved', 'plane']);
+    expect(expectedStages({ experiment: 'counterexample' }).map((s) => s.stage)).toEqual(['curves', 'path:linear', 'path:bezier', 'path:polychain']);
+    expect(finishedStages({ status: 'running', endpoints: [{ name: 'A' }] as never, stability: null, paths: [theorem1] })).toEqual(['train:A', 'path:theorem1']);
+  });
+
+  it('states each check plainly, with its numbers', () => {
+    const lines = checkLines({
+      ...theorem1.check,
+      functionPreserving: { segments: 2, maxAbsDiff: 1e-6, maxRelDiff: 2e-7, tolerance: 1e-4, pass: true },
+      lossBound: { maxTrainLoss: 0.15, t: 0.4, bound: 0.16, epsilon: 0.05, formula: 'max(L_A, L_B) + ε', pass: true },
+    });
+    expect(lines.map((l) => l.label)).toEqual(['ends exact', 'segments', '(b)/(c) function preserved', 'loss bound']);
+    expect(lines.every((l) => l.ok)).toBe(true);
+    expect(lines[3]!.detail).toContain('0.15 at t=0.400 ≤ 0.16');
+  });
+
+  it('formats numbers, times and routes', () => {
+    expect(num(0.123456)).toBe('0.1235');
+    expect(num(Number.NaN)).toBe('—');
+    expect(pct(0.98765)).toBe('98.77%');
+    expect(duration(75)).toBe('1 min 15 s');
+    expect(slug('smoke A (seed 1)')).toBe('smoke-A-seed-1');
+    expect(parseHash('#/run/abc?tab=x')).toEqual({ name: 'run', id: 'abc', query: { tab: 'x' } });
+    expect(parseHash('#/compare?ids=a,b').query['ids']).toBe('a,b');
+    expect(parseHash('').name).toBe('history');
+  });
+});
