@@ -1,9 +1,12 @@
 /** `modelab bench`: measures this machine's backend (docs/performance.md) and keeps every result for comparison. */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { selectBackend } from '../engine/backend/backends';
 import { type BenchResult, runBench } from '../engine/bench/bench';
 import { writeFileAtomic } from '../engine/io/atomic';
+import { pointWorkerPool } from '../jobs/points';
 import { modelabHome } from '../store/location';
 import { parse } from './args';
 import { ProgressRenderer } from './progress';
@@ -13,6 +16,7 @@ export const BENCH_HELP = `Usage: modelab bench [--quick] [--json] [--backend NA
 
 Measures the active backend: its 1024³ matmul ceiling, training throughput of the 784-512-512-10 MLP (batch 128,
 with and without dropout 0.5) and of the paper's MNIST CNN (batch 64), the 61-point straight line on 10,000 samples,
+also with a point worker beside this process where 'modelab run' uses one (one-core backends, two cores or more),
 the Theorem 1 path structure-aware against naive, the mnist-mlp preset's wall time (estimated with --quick), and peak
 memory. Results are kept in <MODELAB_HOME>/bench/ and compared with the previous run on the same backend and device.
 
@@ -51,6 +55,13 @@ function summary(r: BenchResult, prev: BenchResult | null): string {
       delta(t[k].samplesPerSec, pt?.[k].samplesPerSec),
     ]),
     ['straight line, 61 points × 10,000 samples', `${num(r.lineEval.seconds, 2)} s (${num(r.lineEval.fullPassEquivalents, 1)} full passes)`, delta(r.lineEval.seconds, prev?.lineEval.seconds, false)],
+    ...(r.lineEval.withPointWorker
+      ? [[
+          '  the same, with a point worker',
+          `${num(r.lineEval.withPointWorker.seconds, 2)} s (${r.lineEval.withPointWorker.workerPoints} of ${r.lineEval.points - 2} points in the worker)`,
+          delta(r.lineEval.withPointWorker.seconds, prev?.lineEval.withPointWorker?.seconds, false),
+        ]]
+      : []),
     [
       `Theorem 1 path, ${r.theorem1Eval.segments} segments, ${r.theorem1Eval.points} points`,
       `${num(r.theorem1Eval.structured.seconds, 2)} s, ${num(r.theorem1Eval.structured.fullPassEquivalents, 2)} full passes; naive ${num(r.theorem1Eval.naive.seconds, 1)} s, ${r.theorem1Eval.naive.passes} passes${r.theorem1Eval.naive.extrapolated ? ` (extrapolated from ${r.theorem1Eval.naive.measuredPoints} points)` : ''}`,
@@ -62,7 +73,7 @@ function summary(r: BenchResult, prev: BenchResult | null): string {
   return [
     `ModeLab bench${r.quick ? ' --quick' : ''}: backend ${r.backend} on ${r.device} (tfjs ${r.tfjsVersion}), ${num(r.seconds, 0)} s`,
     '',
-    table(['figure', 'value', prev ? `vs ${prev.startedAt.slice(0, 16)}` : ''], rows),
+    table(['figure', 'value', prev ? `vs ${prev.startedAt.slice(0, 16)}` : ''], rows, 2),
   ].join('\n');
 }
 
@@ -74,7 +85,12 @@ export async function benchCommand(argv: string[]): Promise<number> {
   }
   const backend = await selectBackend((values['backend'] as string | undefined) ?? process.env['MODELAB_BACKEND']);
   const progress = new ProgressRenderer();
-  const r = await runBench(backend, { quick: Boolean(values['quick']), onProgress: (e) => progress.update(e) });
+  const pointsDir = path.join(os.tmpdir(), `modelab-bench-points-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const pointWorkers = pointWorkerPool({ parallel: 'auto', backend: backend.backend, tmpDir: pointsDir });
+  const r = await runBench(backend, { quick: Boolean(values['quick']), onProgress: (e) => progress.update(e), pointWorkers }).finally(async () => {
+    await pointWorkers?.close();
+    rmSync(pointsDir, { recursive: true, force: true });
+  });
   progress.finishLine();
   const dir = path.join(modelabHome(), 'bench');
   const prev = previous(dir, r);

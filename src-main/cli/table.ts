@@ -1,7 +1,8 @@
-/** Plain-text tables for terminal summaries. */
-export function table(headers: string[], rows: string[][]): string {
+/** Plain-text tables for terminal summaries: the first `leftColumns` columns left-aligned, the rest (numbers)
+ *  right-aligned. */
+export function table(headers: string[], rows: string[][], leftColumns = 1): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const line = (cells: string[]): string => cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(headers), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 

@@ -12,6 +12,7 @@ import { initParams } from '../nn/params';
 import { type ArchSpec, forwardMacs } from '../nn/spec';
 import { evaluatePathPoints } from '../paths/evaluate-path';
 import { linearPath, tGrid } from '../paths/path';
+import type { PointWorkerPool } from '../paths/point-workers';
 import { evaluatePathStructured } from '../paths/structured-eval';
 import { CHECK_BATCH } from '../recipe/context';
 import { loadPreset } from '../recipe/presets';
@@ -31,6 +32,7 @@ export interface Throughput {
   architecture: string;
   batch: number;
   dropout: number;
+  /** Training steps of one timed round (the figures are the fastest round's). */
   steps: number;
   samplesPerSec: number;
   gflops: number;
@@ -46,9 +48,18 @@ export interface BenchResult {
   backend: string;
   device: string;
   tfjsVersion: string;
+  /** The fastest 1024³ matmul seen in the rounds (ms) and its GFLOP/s: the backend's ceiling. */
   matmul: { size: number; ms: number; gflops: number };
   training: { mlp: Throughput; mlpDropout: Throughput; cnn: Throughput };
-  lineEval: { points: number; samples: number; seconds: number; fullPassEquivalents: number };
+  lineEval: {
+    points: number;
+    samples: number;
+    seconds: number;
+    fullPassEquivalents: number;
+    /** The same line with a point worker beside this process (as `modelab run` evaluates it on one-core backends),
+     *  or null where none is used (GPU and TensorFlow backends, one core). */
+    withPointWorker: { seconds: number; workerPoints: number } | null;
+  };
   theorem1Eval: {
     segments: number;
     points: number;
@@ -70,16 +81,45 @@ function randomDataset(n: number, shape: [number, number, number], seed: number)
 
 const MLP = (dropout: number, bias: boolean): ArchSpec => resolveArchitecture({ type: 'mlp', hidden: [512, 512], bias, dropout }, [28, 28, 1], 10);
 
-async function throughput(spec: ArchSpec, label: string, batch: number, steps: number, ceiling: number, data: Dataset): Promise<Throughput> {
+/** The best of `reps` timings (ms) of one size³ matmul, after a warm-up. */
+function matmulMs(size: number, reps: number): number {
+  const a = tf.randomNormal([size, size]);
+  const b = tf.randomNormal([size, size]);
+  // Nothing returned from tidy: it would walk a returned 1M-element array looking for tensors (≈1 s).
+  const once = (): void =>
+    tf.tidy(() => {
+      tf.matMul(a, b).dataSync();
+    });
+  once();
+  let best = Infinity;
+  for (let k = 0; k < reps; k++) {
+    const s = performance.now();
+    once();
+    best = Math.min(best, performance.now() - s);
+  }
+  a.dispose();
+  b.dispose();
+  return best;
+}
+
+async function throughput(spec: ArchSpec, label: string, batch: number, steps: number, data: Dataset): Promise<Omit<Throughput, 'efficiency'>> {
   const cfg = { optimizer: { type: 'sgd' as const, lr: 0.01, momentum: 0.9, nesterov: false, weightDecay: 0 }, schedule: { type: 'constant' as const }, batchSize: batch };
   await train(spec, data, { ...cfg, steps: 2 }, { seed: 1 }); // warm-up: kernels compiled, buffers allocated
   const r = await train(spec, data, { ...cfg, steps }, { seed: 2 });
   const gflops = (r.samplesPerSec * 6 * forwardMacs(spec)) / 1e9;
   const dropout = spec.layers[0]!.dropout;
-  return { architecture: label, batch, dropout, steps, samplesPerSec: r.samplesPerSec, gflops, efficiency: gflops / ceiling };
+  return { architecture: label, batch, dropout, steps, samplesPerSec: r.samplesPerSec, gflops };
 }
 
-export async function runBench(backend: BackendRecord, opts: { quick: boolean; onProgress?: ProgressFn }): Promise<BenchResult> {
+const withEfficiency = (t: Omit<Throughput, 'efficiency'>, ceiling: number): Throughput => ({ ...t, efficiency: t.gflops / ceiling });
+
+/** A point worker pool that counts the points its worker evaluated (jobs/points.ts). */
+export type CountingPointPool = PointWorkerPool & { readonly served: number };
+
+export async function runBench(
+  backend: BackendRecord,
+  opts: { quick: boolean; onProgress?: ProgressFn; pointWorkers?: CountingPointPool },
+): Promise<BenchResult> {
   const t0 = performance.now();
   const startedAt = new Date().toISOString();
   const tensorsAtStart = tf.memory().numTensors;
@@ -93,39 +133,31 @@ export async function runBench(backend: BackendRecord, opts: { quick: boolean; o
     opts.onProgress?.({ stage: 'bench', label: 'bench', done: stage++, total: stages, unit: 'stages', elapsedSec: (performance.now() - t0) / 1000 });
   };
 
-  // 1. The matmul ceiling.
+  // 1-2. The matmul ceiling and the training throughputs, measured in alternating rounds, each figure the best of its
+  // rounds: on a shared machine the speed drifts by tens of percent within minutes, and a ceiling timed apart from
+  // the training would compare two different machines.
   report();
   const size = 1024;
-  const a = tf.randomNormal([size, size]);
-  const b = tf.randomNormal([size, size]);
-  // Nothing returned from tidy: it would walk a returned 1M-element array looking for tensors (≈1 s).
-  tf.tidy(() => {
-    tf.matMul(a, b).dataSync();
-  });
-  const reps = opts.quick ? 3 : 10;
-  let best = Infinity;
-  for (let k = 0; k < reps; k++) {
-    const s = performance.now();
-    tf.tidy(() => {
-      tf.matMul(a, b).dataSync();
-    });
-    best = Math.min(best, performance.now() - s);
-  }
-  a.dispose();
-  b.dispose();
-  const ceiling = (2 * size ** 3) / best / 1e6;
-  note();
-
-  // 2. Training throughput.
-  report();
+  const rounds = opts.quick ? 4 : 5;
+  const steps = opts.quick ? 20 : 40;
   const mnistLike = randomDataset(opts.quick ? 4096 : 16384, [28, 28, 1], 1);
-  const mlp = await throughput(MLP(0, true), '784-512-512-10 MLP', 128, opts.quick ? 40 : 200, ceiling, mnistLike);
-  note();
-  const mlpDropout = await throughput(MLP(0.5, true), '784-512-512-10 MLP, dropout 0.5', 128, opts.quick ? 40 : 200, ceiling, mnistLike);
-  note();
+  const faster = <T extends { samplesPerSec: number }>(a: T | null, b: T): T => (a && a.samplesPerSec >= b.samplesPerSec ? a : b);
+  let best = Infinity;
+  let mlp: Omit<Throughput, 'efficiency'> | null = null;
+  let mlpDropout: Omit<Throughput, 'efficiency'> | null = null;
+  for (let r = 0; r < rounds; r++) {
+    best = Math.min(best, matmulMs(size, 2));
+    mlp = faster(mlp, await throughput(MLP(0, true), '784-512-512-10 MLP', 128, steps, mnistLike));
+    mlpDropout = faster(mlpDropout, await throughput(MLP(0.5, true), '784-512-512-10 MLP, dropout 0.5', 128, steps, mnistLike));
+    note();
+  }
+  report();
   const cnnSpec = resolveArchitecture((loadPreset('mnist-cnn-paper') as Recipe).architecture, [28, 28, 1], 10);
-  const cnn = await throughput(cnnSpec, "the paper's MNIST CNN (3×conv32 3×3, dense 10)", 64, opts.quick ? 4 : 30, ceiling, mnistLike);
+  const cnn = await throughput(cnnSpec, "the paper's MNIST CNN (3×conv32 3×3, dense 10)", 64, opts.quick ? 4 : 30, mnistLike);
+  best = Math.min(best, matmulMs(size, 2));
   note();
+  const ceiling = (2 * size ** 3) / best / 1e6;
+  const training = { mlp: withEfficiency(mlp!, ceiling), mlpDropout: withEfficiency(mlpDropout!, ceiling), cnn: withEfficiency(cnn, ceiling) };
 
   // 3. The 61-point straight line between two MLPs on 10,000 samples.
   report();
@@ -138,9 +170,22 @@ export async function runBench(backend: BackendRecord, opts: { quick: boolean; o
   const splits = { train: new DeviceSplit(evalData.train, 784, 2500), test: new DeviceSplit(evalTest, 784, 2500) };
   const checkX = tf.tensor2d(evalData.train.x.subarray(0, CHECK_BATCH * 784), [CHECK_BATCH, 784]);
   const line = linearPath(A, B);
+  const lineTs = tGrid(line, { points: 61 });
+  const pool = opts.pointWorkers;
+  // Started now, so that it is ready (as in a run, where it starts while the endpoints train).
+  pool?.prepare?.({ spec, pointwiseMacs: (lineTs.length - 2) * forwardMacs(spec) * 10000 });
   let s = performance.now();
-  const lineEv = await evaluatePathStructured(spec, line, tGrid(line, { points: 61 }), splits, checkX);
-  const lineEval = { points: 61, samples: 10000, seconds: (performance.now() - s) / 1000, fullPassEquivalents: lineEv.cost.fullPassEquivalents };
+  const lineEv = await evaluatePathStructured(spec, line, lineTs, splits, checkX);
+  const lineSeconds = (performance.now() - s) / 1000;
+  let withPointWorker: BenchResult['lineEval']['withPointWorker'] = null;
+  if (pool) {
+    await pool.setEvaluationData({ train: evalData.train, test: evalTest, inputShape: [28, 28, 1], batchSize: 2500 });
+    const served = pool.served;
+    s = performance.now();
+    await evaluatePathStructured(spec, line, lineTs, splits, checkX, { pointWorkers: pool });
+    if (pool.served > served) withPointWorker = { seconds: (performance.now() - s) / 1000, workerPoints: pool.served - served };
+  }
+  const lineEval = { points: 61, samples: 10000, seconds: lineSeconds, fullPassEquivalents: lineEv.cost.fullPassEquivalents, withPointWorker };
   note();
 
   // 4. Theorem 1: structure-aware against naive.
@@ -169,12 +214,12 @@ export async function runBench(backend: BackendRecord, opts: { quick: boolean; o
     // Training both endpoints, evaluating them (4 passes over 10,000 samples) and the 61-point line on 20,000 samples.
     const samples = 60000 * (recipe.training.epochs ?? 1) * recipe.endpoints.length;
     const perPass = lineEval.seconds / lineEval.fullPassEquivalents;
-    const seconds = samples / mlp.samplesPerSec + 4 * perPass + 2 * lineEval.seconds;
-    preset = { name: 'mnist-mlp', seconds, estimated: true, note: 'estimated from the measured training rate and line evaluation (run without --quick to time the preset)' };
+    const seconds = samples / training.mlp.samplesPerSec + 4 * perPass + 2 * lineEval.seconds;
+    preset = { name: 'mnist-mlp', seconds, estimated: true, note: 'estimated for one process from the measured training rate and line evaluation (run without --quick to time the preset; modelab run also trains the endpoints in parallel processes)' };
   } else {
     s = performance.now();
     await runRecipe(recipe, { backend, preset: 'mnist-mlp' });
-    preset = { name: 'mnist-mlp', seconds: (performance.now() - s) / 1000, estimated: false, note: 'timed end to end in this process' };
+    preset = { name: 'mnist-mlp', seconds: (performance.now() - s) / 1000, estimated: false, note: 'timed end to end in this process (modelab run also trains the endpoints in parallel processes)' };
   }
   note();
   report();
@@ -187,7 +232,7 @@ export async function runBench(backend: BackendRecord, opts: { quick: boolean; o
     device: backend.device,
     tfjsVersion: backend.tfjsVersion,
     matmul: { size, ms: best, gflops: ceiling },
-    training: { mlp, mlpDropout, cnn },
+    training,
     lineEval,
     theorem1Eval: {
       segments: path.segments.length,

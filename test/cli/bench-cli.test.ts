@@ -1,0 +1,83 @@
+/**
+ * `modelab bench --quick --json` as a user runs it: every figure of issue 7 is reported and consistent with the
+ * others (GFLOP/s from samples/s and the MLP's multiply-accumulates, efficiency against the matmul ceiling), the
+ * Theorem 1 evaluation stays within 5 full-pass equivalents, no tensor is left, and the result is kept for comparison.
+ * It asserts no speed: speed is what the command measures (docs/performance.md).
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { BenchResult } from '../../src-main/engine/bench/bench';
+import { modelab } from './modelab';
+
+const home = mkdtempSync(path.join(os.tmpdir(), 'modelab-bench-'));
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+/** Multiply-accumulates of one 784-512-512-10 forward pass (with biases' adds not counted). */
+const MLP_MACS = 784 * 512 + 512 * 512 + 512 * 10;
+
+describe('modelab bench --quick --json', () => {
+  it('reports every figure, consistently, and keeps the result', async () => {
+    process.env['MODELAB_HOME'] = home;
+    const ran = await modelab(['bench', '--quick', '--json', '--backend', 'wasm'], { timeoutMs: 300_000 });
+    expect(ran.code, ran.stderr).toBe(0);
+    const r = JSON.parse(ran.stdout) as BenchResult;
+    expect(r.schema).toBe('modelab.bench/1');
+    expect(r.quick).toBe(true);
+    expect(r.backend).toBe('wasm');
+    expect(r.device).toMatch(/WebAssembly/);
+    expect(r.matmul.size).toBe(1024);
+    expect(r.matmul.gflops).toBeCloseTo((2 * 1024 ** 3) / r.matmul.ms / 1e6, 6);
+
+    for (const k of ['mlp', 'mlpDropout', 'cnn'] as const) {
+      const t = r.training[k];
+      expect(t.samplesPerSec).toBeGreaterThan(0);
+      expect(t.efficiency).toBeCloseTo(t.gflops / r.matmul.gflops, 9);
+    }
+    expect(r.training.mlp.batch).toBe(128);
+    expect(r.training.cnn.batch).toBe(64);
+    expect(r.training.mlpDropout.dropout).toBe(0.5);
+    expect(r.training.mlp.gflops).toBeCloseTo((r.training.mlp.samplesPerSec * 6 * MLP_MACS) / 1e9, 6);
+
+    // The line: 59 interior points one by one plus the two endpoints' logits (first layer factored once).
+    expect(r.lineEval).toMatchObject({ points: 61, samples: 10000 });
+    expect(r.lineEval.fullPassEquivalents).toBeGreaterThan(20);
+    expect(r.lineEval.fullPassEquivalents).toBeLessThan(61);
+    if (os.availableParallelism() > 1) {
+      expect(r.lineEval.withPointWorker?.workerPoints).toBeGreaterThan(0);
+      expect(r.lineEval.withPointWorker!.workerPoints).toBeLessThanOrEqual(59);
+    } else {
+      expect(r.lineEval.withPointWorker).toBeNull();
+    }
+
+    // Theorem 1 (bias-free MLP, d = 3: 8d − 4 = 20 segments, 4 points each): at most 5 full passes against 81.
+    expect(r.theorem1Eval).toMatchObject({ segments: 20, points: 81, samples: 10000 });
+    expect(r.theorem1Eval.structured.fullPassEquivalents).toBeLessThanOrEqual(5);
+    expect(r.theorem1Eval.naive.passes).toBe(81);
+    expect(r.theorem1Eval.naive.extrapolated).toBe(true);
+
+    expect(r.preset).toMatchObject({ name: 'mnist-mlp', estimated: true });
+    expect(r.preset.seconds).toBeGreaterThan(0);
+    expect(r.memory.peakRssMB).toBeGreaterThan(50);
+    expect(r.memory.tensorsAtEnd).toBe(r.memory.tensorsAtStart);
+    expect(r.memory.maxTensors).toBeGreaterThanOrEqual(r.memory.tensorsAtStart);
+
+    const kept = readdirSync(path.join(home, 'bench'));
+    expect(kept).toHaveLength(1);
+    expect(JSON.parse(readFileSync(path.join(home, 'bench', kept[0]!), 'utf8'))).toEqual(r);
+    expect(readdirSync(os.tmpdir()).filter((f) => f.startsWith(`modelab-bench-points-`))).toEqual([]);
+  }, 320_000);
+
+  it('--help tells what it measures; an unknown backend is a one-line error', async () => {
+    const help = await modelab(['bench', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/--quick/);
+    expect(help.stdout).toMatch(/matmul ceiling/);
+    const bad = await modelab(['bench', '--backend', 'nope']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/wasm/);
+    expect(existsSync(path.join(home, 'bench'))).toBe(true);
+  });
+});
