@@ -7,7 +7,7 @@ import { selectBackend } from '../engine/backend/backends';
 import { endpointsSafetensors, evalDataSafetensors, pathSafetensors } from '../engine/io/export';
 import { runCounterexample } from '../engine/recipe/counterexample-run';
 import { endpointSeed, parseAnyRecipe } from '../engine/recipe/resolve';
-import type { EndpointResult, PathResult, RunResult } from '../engine/recipe/result';
+import { type EndpointResult, type PathResult, type RunResult, describeDataset } from '../engine/recipe/result';
 import type { HostParams } from '../engine/nn/params';
 import type { ParamPath } from '../engine/paths/path';
 import type { ProgressEvent } from '../engine/util/progress';
@@ -148,16 +148,7 @@ async function run(job: JobSpec): Promise<RunResult> {
           onSetup: ({ spec, data }) => {
             inputShape = data.inputShape;
             env.architecture = { spec, description: describeArch(spec), parameters: parameterCount(spec) };
-            env.dataset = {
-              name: data.name,
-              source: data.source,
-              checksum: data.checksum,
-              normalization: data.normalization,
-              inputShape: data.inputShape,
-              classes: data.classes,
-              trainSize: data.train.n,
-              testSize: data.test.n,
-            };
+            env.dataset = describeDataset(data);
             recipe.endpoints.forEach((e, i) => {
               env.seeds.endpoints[e.name] = endpointSeed(recipe, i);
             });

@@ -3,7 +3,6 @@
  * JSON document that validates against docs/run-json.schema.json, the files written by --out, and the exit codes and
  * one-line messages of bad input.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,26 +17,7 @@ import { type HostParams, checkParams, disposeParams, toDevice } from '../../src
 import { paramShapes } from '../../src-main/engine/nn/spec';
 import { parseRecipe, resolveArchitecture } from '../../src-main/engine/recipe/resolve';
 import type { RunResult } from '../../src-main/engine/recipe/result';
-
-const root = path.resolve(__dirname, '../..');
-const bin = path.join(root, 'bin', 'modelab.mjs');
-
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function modelab(args: string[], timeoutMs = 90_000): Promise<Ran> {
-  return new Promise((resolve) => {
-    const env = { ...process.env };
-    delete env['MODELAB_BACKEND'];
-    execFile(process.execPath, [bin, ...args], { cwd: root, env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { type Ran, modelab, root } from './modelab';
 
 /** Exit code 2 and exactly one line on stderr, starting with "modelab: ". */
 function expectInputError(r: Ran, ...wants: RegExp[]): void {

@@ -4,7 +4,7 @@
  * databases exit 2 with one line; two runs at once both succeed; a run whose processes are killed hard is found
  * crashed (partial curves kept) when the CLI next starts.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,27 +13,7 @@ import type { RunDetail, ListResult } from '../../src-main/api/contract';
 import type { StoredRunDocument } from '../../src-main/store/bundle';
 import { HistoryStore, pidAlive } from '../../src-main/store/history';
 import { longRecipe, tinyRecipe } from '../jobs/recipes';
-
-const root = path.resolve(__dirname, '../..');
-const bin = path.join(root, 'bin', 'modelab.mjs');
-
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function modelab(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<Ran> {
-  return new Promise((resolve) => {
-    const env = { ...process.env };
-    delete env['MODELAB_BACKEND'];
-    const child = execFile(process.execPath, [bin, ...args], { cwd: root, env, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin?.end(opts.input ?? '');
-  });
-}
+import { type Ran, bin, modelab, root } from './modelab';
 
 function expectOneLineError(r: Ran, code: number, ...wants: RegExp[]): void {
   expect(r.code, `stderr: ${r.stderr}`).toBe(code);

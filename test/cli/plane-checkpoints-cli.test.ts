@@ -4,7 +4,7 @@
  * show --json and the bundle round trip (export → delete → import → export: identical files); a run killed with
  * kill -9 mid-training keeps its last checkpoint, which show lists and a bundle carries.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,26 +16,7 @@ import type { RunResult } from '../../src-main/engine/recipe/result';
 import type { StoredRunDocument } from '../../src-main/store/bundle';
 import { HistoryStore, pidAlive } from '../../src-main/store/history';
 import { longCheckpointRecipe, planeRecipe } from '../jobs/recipes';
-
-const root = path.resolve(__dirname, '../..');
-const bin = path.join(root, 'bin', 'modelab.mjs');
-
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function modelab(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<Ran> {
-  return new Promise((resolve) => {
-    const env = { ...process.env };
-    delete env['MODELAB_BACKEND'];
-    const child = execFile(process.execPath, [bin, ...args], { cwd: root, env, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-    child.stdin?.end(opts.input ?? '');
-  });
-}
+import { bin, modelab, root } from './modelab';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

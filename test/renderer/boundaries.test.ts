@@ -1,6 +1,7 @@
 /**
- * The renderer runs sandboxed, without Node: src-renderer imports no Node modules and nothing from src-main at
- * run time — only types (`import type`), which the bundler erases.
+ * The renderer runs sandboxed, without Node: src-renderer imports no Node modules, and from src-main only types
+ * (`import type`, which the bundler erases) or constants of a module that itself imports nothing at run time (the api's
+ * operation list, api/wire-types.ts).
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -13,14 +14,18 @@ function files(dir: string): string[] {
 }
 
 describe('renderer boundaries', () => {
-  it('has no Node imports and only type imports from src-main', () => {
+  it('has no Node imports, and from src-main only types or import-free modules', () => {
     const offences: string[] = [];
     for (const f of files(SRC)) {
       const text = readFileSync(f, 'utf8');
       for (const m of text.matchAll(/^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]/gm)) {
         const [, , isType, spec] = m;
         if (/^node:|^(fs|path|os|child_process|electron|sqlite3|ws)$/.test(spec!)) offences.push(`${path.relative(SRC, f)}: ${spec}`);
-        if (spec!.includes('src-main') && !isType) offences.push(`${path.relative(SRC, f)}: runtime import of ${spec}`);
+        if (spec!.includes('src-main') && !isType) {
+          const target = path.resolve(path.dirname(f), `${spec}.ts`);
+          const runtimeImports = [...readFileSync(target, 'utf8').matchAll(/^\s*import\s+(?!type\s)[^;]*?['"]([^'"]+)['"]/gm)];
+          if (runtimeImports.length) offences.push(`${path.relative(SRC, f)}: runtime import of ${spec}, which imports ${runtimeImports.map((x) => x[1]).join(', ')}`);
+        }
       }
       if (/\brequire\(|\bprocess\.|\bBuffer\b|__dirname/.test(text)) offences.push(`${path.relative(SRC, f)}: Node global`);
     }

@@ -120,7 +120,7 @@ async function evaluatePointwise(
   ev: SegmentPointEvaluator,
   session: PointSession | null,
   o: { tick: () => Promise<void>; report: () => void; signal?: AbortSignal },
-): Promise<{ results: Map<number, PointMetrics>; helperCost: number; helperPoints: number }> {
+): Promise<{ results: Map<number, PointMetrics>; helperCost: number }> {
   const results = new Map<number, PointMetrics>();
   if (!session) {
     for (let seg = 0; seg < path.segments.length; seg++) {
@@ -132,12 +132,11 @@ async function evaluatePointwise(
         await o.tick();
       }
     }
-    return { results, helperCost: 0, helperPoints: 0 };
+    return { results, helperCost: 0 };
   }
   const queue = [...todo];
   const flights = new Map<number, Promise<void>>();
   let helperCost = 0;
-  let helperPoints = 0;
   let failure: unknown = null;
   let draining = false;
   const send = (): void => {
@@ -149,7 +148,6 @@ async function evaluatePointwise(
           if (!r) return void queue.push(p); // taken back before it started: evaluated here
           results.set(p.k, r.metrics);
           helperCost += r.cost;
-          helperPoints++;
           o.report();
           send();
         },
@@ -185,7 +183,7 @@ async function evaluatePointwise(
     session.close();
   }
   if (results.size !== todo.length) throw new Error(`internal: ${todo.length - results.size} path points were not evaluated`);
-  return { results, helperCost, helperPoints };
+  return { results, helperCost };
 }
 
 export async function evaluatePathStructured(

@@ -26,9 +26,8 @@ import { type Split, sha256 } from '../data/dataset';
 import type { ProgressFn } from '../util/progress';
 import { StageTimer } from '../util/progress';
 import { deriveSeed } from '../util/rng';
-import { VERSION } from '../version';
 import type { EndpointResult, PathResult, RunResult } from './result';
-import { RUN_SCHEMA } from './result';
+import { runHeader } from './result';
 import type { CounterexampleRecipe } from './schema';
 
 function toHost(p: StudentParams): HostParams {
@@ -124,17 +123,7 @@ export async function runCounterexample(
   });
   timings['total'] = (performance.now() - t0) / 1000;
   return {
-    schema: RUN_SCHEMA,
-    modelab: VERSION,
-    name: recipe.name,
-    preset: opts.preset ?? null,
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    backend: opts.backend.backend,
-    device: 'host arithmetic (float64); no tensors',
-    tfjsVersion: opts.backend.tfjsVersion,
-    backendDetails: {},
-    config: recipe,
+    ...runHeader(recipe, opts, startedAt, 'host arithmetic (float64); no tensors'),
     architecture: { spec, description: `${describeArch(spec)}, one output, squared loss`, parameters: parameterCount(spec) },
     dataset: {
       name: 'counterexample',

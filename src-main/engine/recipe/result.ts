@@ -1,14 +1,15 @@
 /** The document a run produces (`--json` prints it; docs/run-json.md describes it). */
-import type { BackendName } from '../backend/backends';
+import type { BackendName, BackendRecord } from '../backend/backends';
 import type { Barrier, PathPoint } from '../eval/barrier';
 import type { Metrics } from '../eval/evaluate';
-import type { Normalization } from '../data/dataset';
+import type { Dataset, Normalization } from '../data/dataset';
 import type { ArchSpec } from '../nn/spec';
 import type { Segment } from '../paths/path';
 import type { PathCost, PathVerification } from '../paths/structured-eval';
 import type { DropoutStability } from '../theory/dropout-stability';
 import type { NoiseStability } from '../theory/noise-stability';
 import type { CurvePoint } from '../train/loop';
+import { VERSION } from '../version';
 import type { AnyRecipe } from './schema';
 
 export const RUN_SCHEMA = 'modelab.run/1';
@@ -141,4 +142,40 @@ export interface RunResult {
   plane?: PlaneResult;
   /** Wall-clock seconds per stage. */
   timings: Record<string, number>;
+}
+
+/** What a run records of its dataset (the evaluation subset sizes come later, once the subsets are drawn). */
+export function describeDataset(data: Dataset): Omit<RunResult['dataset'], 'evalTrainSize' | 'evalTestSize'> {
+  return {
+    name: data.name,
+    source: data.source,
+    checksum: data.checksum,
+    normalization: data.normalization,
+    inputShape: data.inputShape,
+    classes: data.classes,
+    trainSize: data.train.n,
+    testSize: data.test.n,
+  };
+}
+
+/** The fields every run document starts with: schema, versions, name, times, backend and recipe. */
+export function runHeader(
+  recipe: AnyRecipe,
+  opts: { preset?: string | null; backend: BackendRecord },
+  startedAt: string,
+  device: string = opts.backend.device,
+): Pick<RunResult, 'schema' | 'modelab' | 'name' | 'preset' | 'startedAt' | 'finishedAt' | 'backend' | 'device' | 'tfjsVersion' | 'backendDetails' | 'config'> {
+  return {
+    schema: RUN_SCHEMA,
+    modelab: VERSION,
+    name: recipe.name,
+    preset: opts.preset ?? null,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    backend: opts.backend.backend,
+    device,
+    tfjsVersion: opts.backend.tfjsVersion,
+    backendDetails: device === opts.backend.device ? opts.backend.details : {},
+    config: recipe,
+  };
 }

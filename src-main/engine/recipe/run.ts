@@ -16,11 +16,10 @@ import type { ProgressFn } from '../util/progress';
 import { ExperimentContext } from './context';
 import { buildAndEvaluatePath, pointwiseWorkEstimate } from './paths';
 import { buildPlane } from './plane';
-import { type EndpointResult, type PathResult, type PlaneResult, RUN_SCHEMA, type RunResult, type StabilityReport } from './result';
+import { type EndpointResult, type PathResult, type PlaneResult, type RunResult, type StabilityReport, describeDataset, runHeader } from './result';
 import { endpointSeed, pathName, resolveArchitecture, trainingFor } from './resolve';
 import { stabilityReport } from './stability';
 import type { Recipe } from './schema';
-import { VERSION } from '../version';
 
 export interface RunOptions {
   backend: BackendRecord;
@@ -160,27 +159,10 @@ export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunRe
   }
   timings['total'] = (performance.now() - t0) / 1000;
   return {
-    schema: RUN_SCHEMA,
-    modelab: VERSION,
-    name: recipe.name,
-    preset: opts.preset ?? null,
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    backend: opts.backend.backend,
-    device: opts.backend.device,
-    tfjsVersion: opts.backend.tfjsVersion,
-    backendDetails: opts.backend.details,
-    config: recipe,
+    ...runHeader(recipe, opts, startedAt),
     architecture: { spec, description: describeArch(spec), parameters: parameterCount(spec) },
     dataset: {
-      name: data.name,
-      source: data.source,
-      checksum: data.checksum,
-      normalization: data.normalization,
-      inputShape: data.inputShape,
-      classes: data.classes,
-      trainSize: data.train.n,
-      testSize: data.test.n,
+      ...describeDataset(data),
       evalTrainSize: ctx.splits.train.n,
       evalTestSize: ctx.splits.test.n,
     },

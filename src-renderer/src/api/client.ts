@@ -4,7 +4,7 @@
  * to values, rejecting with ApiError), pushed events, and a few shell services (saving files, bundles, dialogs).
  */
 import { ref, type Ref } from 'vue';
-import type { ApiEvent, AppInfo, Envelope, MenuCommand, ModelabBridge, SaveKind, WireApi, WireError, WireOp, WsServerMessage } from './types';
+import { type ApiEvent, type AppInfo, type Envelope, type MenuCommand, type ModelabBridge, type SaveKind, type WireApi, type WireError, type WireOp, type WsServerMessage, WIRE_OPS } from './types';
 
 export class ApiError extends Error {
   readonly code?: string;
@@ -37,28 +37,6 @@ function unwrap<T>(env: Envelope<T>): T {
   throw new ApiError(env.error);
 }
 
-const OPS: readonly WireOp[] = [
-  'appInfo',
-  'presets',
-  'presetRecipe',
-  'backends',
-  'validateRecipe',
-  'inspectDataDir',
-  'listRuns',
-  'listRunRows',
-  'listTags',
-  'getRun',
-  'getRunDocument',
-  'startRun',
-  'cancelRun',
-  'tagRun',
-  'setNotes',
-  'renameRun',
-  'setColour',
-  'deleteRuns',
-  'exportText',
-];
-
 const MIME: Record<SaveKind, string> = { png: 'image/png', svg: 'image/svg+xml', csv: 'text/csv', json: 'application/json' };
 
 /** Browser download of text or a data: URL. */
@@ -84,7 +62,7 @@ export function download(name: string, kind: SaveKind, data: string): void {
 
 export function createIpcClient(bridge: ModelabBridge): ModeLabClient {
   const ops = Object.fromEntries(
-    OPS.map((op) => [op, async (...args: unknown[]) => unwrap(await (bridge[op] as (...a: unknown[]) => Promise<Envelope<unknown>>)(...args))]),
+    WIRE_OPS.map((op) => [op, async (...args: unknown[]) => unwrap(await (bridge[op] as (...a: unknown[]) => Promise<Envelope<unknown>>)(...args))]),
   ) as unknown as WireApi;
   return {
     ...ops,
@@ -155,7 +133,7 @@ export function createWsClient(url: string): ModeLabClient {
       if (ws && ws.readyState === WebSocket.OPEN) ws.send(msg);
       else queue.push(msg);
     });
-  const ops = Object.fromEntries(OPS.map((op) => [op, (...args: unknown[]) => call(op, args)])) as unknown as WireApi;
+  const ops = Object.fromEntries(WIRE_OPS.map((op) => [op, (...args: unknown[]) => call(op, args)])) as unknown as WireApi;
 
   return {
     ...ops,

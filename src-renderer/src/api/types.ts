@@ -1,7 +1,9 @@
 /**
- * Types shared with the main side — imported as TYPES only (`import type`): the renderer bundles nothing from
+ * Types shared with the main side — imported as TYPES only (`import type`), plus one constant: the list of api
+ * operations (api/wire-types.ts, a module whose imports are all types). The renderer bundles nothing else from
  * src-main, and src-renderer has no Node imports.
  */
+export { WIRE_OPS } from '../../../src-main/api/wire-types';
 export type {
   ApiEvent,
   AppInfo,
