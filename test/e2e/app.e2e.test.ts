@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Download, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDetail } from '../../src-main/api/wire-types';
-import { ROOT, type Served, chromiumAvailable, launchChromium, serve, wsCall } from './helpers';
+import { ROOT, type Served, launchChromium, serve, wsCall } from './helpers';
 
 const SHOTS = path.join(ROOT, 'test-output', 'screenshots');
 const DOWNLOADS = path.join(ROOT, 'test-output', 'downloads');
@@ -68,7 +68,7 @@ async function startFromNewView(name: string, opts: { seed?: number; epochs?: nu
   return id;
 }
 
-describe.skipIf(!chromiumAvailable())('the app in a browser against `modelab serve`', () => {
+describe('the app in a browser against `modelab serve`', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     mkdirSync(DOWNLOADS, { recursive: true });

@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HistoryStore } from '../../src-main/store/history';
 import { newRunId } from '../../src-main/store/ids';
-import { ROOT, type Served, chromiumAvailable, launchChromium, serve } from './helpers';
+import { ROOT, type Served, launchChromium, serve } from './helpers';
 
 const N = 5000;
 const POLL = { timeout: 20_000, interval: 100 };
@@ -21,7 +21,7 @@ let home: string;
 
 const count = (): Promise<string> => page.getByTestId('run-count').innerText();
 
-describe.skipIf(!chromiumAvailable())(`the history view with ${N} runs`, () => {
+describe(`the history view with ${N} runs`, () => {
   beforeAll(async () => {
     home = mkdtempSync(path.join(os.tmpdir(), 'modelab-e2e-scale-'));
     const store = await HistoryStore.open({ db: path.join(home, 'history.sqlite') });
