@@ -51,7 +51,7 @@ function summary(r: BenchResult, prev: BenchResult | null): string {
     ['matmul 1024³', `${num(r.matmul.gflops, 2)} GFLOP/s`, delta(r.matmul.gflops, prev?.matmul.gflops)],
     ...(['mlp', 'mlpDropout', 'cnn'] as const).map((k) => [
       `train ${t[k].architecture}, batch ${t[k].batch}`,
-      `${Math.round(t[k].samplesPerSec)} samples/s, ${num(t[k].gflops, 2)} GFLOP/s (${(t[k].efficiency * 100).toFixed(0)}% of matmul)`,
+      `${Math.round(t[k].samplesPerSec)} samples/s, ${num(t[k].gflops, 2)} GFLOP/s; ${(t[k].efficiency * 100).toFixed(0)}% of the matmul${t[k].rounds.length > 1 ? ` (median of ${t[k].rounds.length} rounds)` : ''}`,
       delta(t[k].samplesPerSec, pt?.[k].samplesPerSec),
     ]),
     ['straight line, 61 points × 10,000 samples', `${num(r.lineEval.seconds, 2)} s (${num(r.lineEval.fullPassEquivalents, 1)} full passes)`, delta(r.lineEval.seconds, prev?.lineEval.seconds, false)],

@@ -28,16 +28,26 @@ import { VERSION } from '../version';
 
 export const BENCH_SCHEMA = 'modelab.bench/1';
 
+/** One timed round of training, and the 1024³ matmul GFLOP/s measured just before it. */
+export interface Round {
+  matmulGflops: number;
+  samplesPerSec: number;
+  gflops: number;
+}
+
 export interface Throughput {
   architecture: string;
   batch: number;
   dropout: number;
-  /** Training steps of one timed round (the figures are the fastest round's). */
+  /** Training steps of one timed round. */
   steps: number;
+  /** The fastest round's. */
   samplesPerSec: number;
   gflops: number;
-  /** GFLOP/s against the backend's own 1024³ matmul GFLOP/s. */
+  /** The median over the rounds of the round's training GFLOP/s over the matmul GFLOP/s measured just before it (the
+   *  two share the machine's speed of the moment). */
   efficiency: number;
+  rounds: Round[];
 }
 
 export interface BenchResult {
@@ -48,7 +58,7 @@ export interface BenchResult {
   backend: string;
   device: string;
   tfjsVersion: string;
-  /** The fastest 1024³ matmul seen in the rounds (ms) and its GFLOP/s: the backend's ceiling. */
+  /** The fastest 1024³ matmul of all rounds (ms) and its GFLOP/s: the backend's ceiling. */
   matmul: { size: number; ms: number; gflops: number };
   training: { mlp: Throughput; mlpDropout: Throughput; cnn: Throughput };
   lineEval: {
@@ -102,16 +112,37 @@ function matmulMs(size: number, reps: number): number {
   return best;
 }
 
-async function throughput(spec: ArchSpec, label: string, batch: number, steps: number, data: Dataset): Promise<Omit<Throughput, 'efficiency'>> {
+const gflopsOf = (ms: number, size: number): number => (2 * size ** 3) / ms / 1e6;
+
+const median = (xs: number[]): number => {
+  const v = [...xs].sort((a, b) => a - b);
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+};
+
+/** Times `steps` SGD steps of `spec` after a 2-step warm-up (kernels compiled, buffers allocated), with the matmul
+ *  ceiling of the moment measured just before. */
+async function timeRound(spec: ArchSpec, batch: number, steps: number, data: Dataset, size: number): Promise<Round & { matmulMs: number }> {
+  const matmul = matmulMs(size, 2);
   const cfg = { optimizer: { type: 'sgd' as const, lr: 0.01, momentum: 0.9, nesterov: false, weightDecay: 0 }, schedule: { type: 'constant' as const }, batchSize: batch };
-  await train(spec, data, { ...cfg, steps: 2 }, { seed: 1 }); // warm-up: kernels compiled, buffers allocated
+  await train(spec, data, { ...cfg, steps: 2 }, { seed: 1 });
   const r = await train(spec, data, { ...cfg, steps }, { seed: 2 });
-  const gflops = (r.samplesPerSec * 6 * forwardMacs(spec)) / 1e9;
-  const dropout = spec.layers[0]!.dropout;
-  return { architecture: label, batch, dropout, steps, samplesPerSec: r.samplesPerSec, gflops };
+  return { matmulMs: matmul, matmulGflops: gflopsOf(matmul, size), samplesPerSec: r.samplesPerSec, gflops: (r.samplesPerSec * 6 * forwardMacs(spec)) / 1e9 };
 }
 
-const withEfficiency = (t: Omit<Throughput, 'efficiency'>, ceiling: number): Throughput => ({ ...t, efficiency: t.gflops / ceiling });
+function summarise(spec: ArchSpec, label: string, batch: number, steps: number, rounds: Round[]): Throughput {
+  const fastest = rounds.reduce((a, b) => (b.samplesPerSec > a.samplesPerSec ? b : a));
+  return {
+    architecture: label,
+    batch,
+    dropout: spec.layers[0]!.dropout,
+    steps,
+    samplesPerSec: fastest.samplesPerSec,
+    gflops: fastest.gflops,
+    efficiency: median(rounds.map((r) => r.gflops / r.matmulGflops)),
+    rounds,
+  };
+}
 
 /** A point worker pool that counts the points its worker evaluated (jobs/points.ts). */
 export type CountingPointPool = PointWorkerPool & { readonly served: number };
@@ -133,31 +164,37 @@ export async function runBench(
     opts.onProgress?.({ stage: 'bench', label: 'bench', done: stage++, total: stages, unit: 'stages', elapsedSec: (performance.now() - t0) / 1000 });
   };
 
-  // 1-2. The matmul ceiling and the training throughputs, measured in alternating rounds, each figure the best of its
-  // rounds: on a shared machine the speed drifts by tens of percent within minutes, and a ceiling timed apart from
-  // the training would compare two different machines.
+  // 1-2. The matmul ceiling and the training throughputs, in alternating rounds: on a shared machine the speed
+  // drifts by tens of percent within minutes, so each training round is set against a matmul timed just before it.
   report();
   const size = 1024;
   const rounds = opts.quick ? 4 : 5;
   const steps = opts.quick ? 20 : 40;
   const mnistLike = randomDataset(opts.quick ? 4096 : 16384, [28, 28, 1], 1);
-  const faster = <T extends { samplesPerSec: number }>(a: T | null, b: T): T => (a && a.samplesPerSec >= b.samplesPerSec ? a : b);
+  const mlpSpec = MLP(0, true);
+  const dropoutSpec = MLP(0.5, true);
+  const mlpRounds: Round[] = [];
+  const dropoutRounds: Round[] = [];
   let best = Infinity;
-  let mlp: Omit<Throughput, 'efficiency'> | null = null;
-  let mlpDropout: Omit<Throughput, 'efficiency'> | null = null;
   for (let r = 0; r < rounds; r++) {
-    best = Math.min(best, matmulMs(size, 2));
-    mlp = faster(mlp, await throughput(MLP(0, true), '784-512-512-10 MLP', 128, steps, mnistLike));
-    mlpDropout = faster(mlpDropout, await throughput(MLP(0.5, true), '784-512-512-10 MLP, dropout 0.5', 128, steps, mnistLike));
+    for (const [spec, into] of [[mlpSpec, mlpRounds], [dropoutSpec, dropoutRounds]] as const) {
+      const { matmulMs: ms, ...round } = await timeRound(spec, 128, steps, mnistLike, size);
+      best = Math.min(best, ms);
+      into.push(round);
+    }
     note();
   }
   report();
   const cnnSpec = resolveArchitecture((loadPreset('mnist-cnn-paper') as Recipe).architecture, [28, 28, 1], 10);
-  const cnn = await throughput(cnnSpec, "the paper's MNIST CNN (3×conv32 3×3, dense 10)", 64, opts.quick ? 4 : 30, mnistLike);
-  best = Math.min(best, matmulMs(size, 2));
+  const { matmulMs: cnnMs, ...cnnRound } = await timeRound(cnnSpec, 64, opts.quick ? 4 : 30, mnistLike, size);
+  best = Math.min(best, cnnMs);
   note();
-  const ceiling = (2 * size ** 3) / best / 1e6;
-  const training = { mlp: withEfficiency(mlp!, ceiling), mlpDropout: withEfficiency(mlpDropout!, ceiling), cnn: withEfficiency(cnn, ceiling) };
+  const ceiling = gflopsOf(best, size);
+  const training = {
+    mlp: summarise(mlpSpec, '784-512-512-10 MLP', 128, steps, mlpRounds),
+    mlpDropout: summarise(dropoutSpec, '784-512-512-10 MLP, dropout 0.5', 128, steps, dropoutRounds),
+    cnn: summarise(cnnSpec, "the paper's MNIST CNN (3×conv32 3×3, dense 10)", 64, opts.quick ? 4 : 30, [cnnRound]),
+  };
 
   // 3. The 61-point straight line between two MLPs on 10,000 samples.
   report();
