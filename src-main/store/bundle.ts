@@ -27,7 +27,7 @@ import type { HostParams } from '../engine/nn/params';
 import type { ParamPath } from '../engine/paths/path';
 import { RUN_SCHEMA, type RunResult } from '../engine/recipe/result';
 import { InputError } from '../engine/util/errors';
-import { type HistoryStore, type ImportedArtifact, historyRecord, runDocument } from './history';
+import { type HistoryStore, type ImportedArtifact, environmentOf, historyRecord, runDocument } from './history';
 import type { HistoryRecord, RunDetail, RunStatus } from './types';
 import { FINAL_STATUSES } from './types';
 
@@ -257,19 +257,7 @@ export function readBundleDir(dir: string): BundleContent {
     stability: h.stability !== undefined ? h.stability : (result.stability ?? null),
     timings: h.timings !== undefined ? h.timings : (result.timings ?? null),
   };
-  if (!record.environment && result.backend && result.dataset) {
-    const cfg = result.config as { seed?: number; evaluation?: { seed?: number } };
-    record.environment = {
-      modelab: result.modelab,
-      backend: result.backend,
-      device: result.device,
-      tfjsVersion: result.tfjsVersion,
-      backendDetails: result.backendDetails,
-      architecture: result.architecture,
-      dataset: result.dataset,
-      seeds: { recipe: cfg.seed, endpoints: Object.fromEntries(result.endpoints.map((e) => [e.name, e.seed])), evaluation: cfg.evaluation?.seed },
-    };
-  }
+  if (!record.environment && result.backend && result.dataset) record.environment = environmentOf(result);
 
   const artifacts: ImportedArtifact[] = [];
   if (result.endpoints.length) {

@@ -36,7 +36,9 @@ describe('ids', () => {
     const ids = Array.from({ length: 1000 }, (_, i) => newRunId(1_700_000_000_000 + i));
     expect(ids.every(isRunId)).toBe(true);
     expect([...ids].sort()).toEqual(ids);
-    expect(new Set(Array.from({ length: 10000 }, () => newRunId(0))).size).toBe(10000);
+    // Ids made in the same millisecond differ by 30 random bits: 2,000 of them collide about 0.002 times on average
+    // (n²/2³¹), so 5 collisions would mean the random part is broken (10,000 ids would collide 5% of the time).
+    expect(new Set(Array.from({ length: 2000 }, () => newRunId(0))).size).toBeGreaterThanOrEqual(1995);
   });
 
   it('resolve from unique prefixes; unknown and ambiguous ids are errors naming the id', async () => {
