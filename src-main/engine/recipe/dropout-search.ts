@@ -100,11 +100,24 @@ export interface DroppedVersion {
 export async function droppedVersion(
   spec: ArchSpec,
   theta: HostParams,
-  o: { p: number; minAcc: number; maxTries: number; scale: 'columns' | 'rows'; seed: number; search: DeviceSplit; signal?: AbortSignal },
+  o: {
+    p: number;
+    minAcc: number;
+    maxTries: number;
+    scale: 'columns' | 'rows';
+    seed: number;
+    search: DeviceSplit;
+    signal?: AbortSignal;
+    onProgress?: ProgressFn;
+    stage: string;
+    label: string;
+  },
 ): Promise<DroppedVersion> {
   const rng = new Rng(o.seed);
   const widths = hiddenWidths(spec);
   const r = 1 / (1 - o.p);
+  // Each draw is a pass over the search set: minutes for a CNN when no draw reaches minAcc, so it reports.
+  const timer = new StageTimer(o.onProgress, o.stage, o.label, o.maxTries, 'tries');
   let best: DroppedVersion | null = null;
   for (let tries = 1; tries <= o.maxTries; tries++) {
     throwIfCancelled(o.signal);
@@ -114,7 +127,11 @@ export async function droppedVersion(
     const search = await evaluateHost(c.spec, c.params, o.search);
     const cand = { theta1, kept, tries, search, accepted: search.acc >= o.minAcc };
     if (!best || search.acc > best.search.acc) best = cand;
-    if (cand.accepted) return cand;
+    if (cand.accepted) {
+      timer.report(o.maxTries);
+      return cand;
+    }
+    timer.report(tries, { bestAcc: best.search.acc });
     await yieldToEventLoop();
   }
   return { ...best!, tries: o.maxTries };

@@ -355,6 +355,9 @@ async function construct(ctx: ExperimentContext, p: PathConfig, name: string, fr
         seed: deriveSeed(ctx.recipe.seed, `dropout-line:${name}`),
         search: ctx.searchSplit(p.searchSamples),
         signal: ctx.signal,
+        onProgress: ctx.onProgress,
+        stage: `dropout-search:${name}`,
+        label: `dropped version for ${name}`,
       });
       const path = linearPath(A, v.theta1, name);
       path.method = 'dropout-line';
