@@ -21,7 +21,7 @@ the Theorem 1 path structure-aware against naive, the mnist-mlp preset's wall ti
 memory. Results are kept in <MODELAB_HOME>/bench/ and compared with the previous run on the same backend and device.
 
 Options:
-  --quick          fewer steps; the preset's time is estimated (about a minute on a 2-core CPU)
+  --quick          fewer steps; the preset's time is estimated (about 1½ minutes on a 2-core CPU)
   --json           print exactly one JSON document on stdout
   --backend NAME   tensorflow-gpu | tensorflow | webgpu | wasm | cpu (default: fastest available)`;
 
