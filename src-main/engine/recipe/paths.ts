@@ -175,6 +175,12 @@ function maxOnSegment(path: ParamPath, points: PathPoint[], s: number): number {
   return Math.max(...points.filter((p) => p.t >= s / S - 1e-12 && p.t <= (s + 1) / S + 1e-12).map((p) => p.train.loss));
 }
 
+/** The segment count each theorem's path has (paper.md §3): Theorem 1 8d − 4 for a depth-d network, Theorem 2 10
+ *  (1 + 8 + 1), Theorem 3 13 (1 + 8 + 3 + 1). Preset descriptions quote these (test/engine/presets.test.ts). */
+export function theoremSegments(type: 'theorem1' | 'theorem2' | 'theorem3', d: number): number {
+  return type === 'theorem1' ? 8 * d - 4 : type === 'theorem2' ? 10 : 13;
+}
+
 const half = (widths: number[]) => (kept: Kept) => kept.every((k, idx) => k.length <= Math.floor(widths[idx]! / 2));
 
 async function construct(ctx: ExperimentContext, p: PathConfig, name: string, from: string, to: string): Promise<Construction> {
@@ -243,7 +249,7 @@ async function construct(ctx: ExperimentContext, p: PathConfig, name: string, fr
       const foldCheck = folded ? { [from]: await outputDiff(ctx.spec, A, tA, ctx.checkX, spec), [to]: await outputDiff(ctx.spec, B, tB, ctx.checkX, spec) } : null;
       return {
         path: theorem1Path(spec, tA, sA.kept, tB, sB.kept, r, name),
-        expectedSegments: 8 * d - 4,
+        expectedSegments: theoremSegments('theorem1', d),
         bound: () => ({ value: Math.max(LA, LB) + epsilon, epsilon, formula: 'max(L_A, L_B) + ε, ε = max over both networks and i of L(θ_i) − L(θ)' }),
         ...(folded ? { spec, start: tA, end: tB } : {}),
         details: {
@@ -330,7 +336,7 @@ async function construct(ctx: ExperimentContext, p: PathConfig, name: string, fr
       const Lstar = narrow?.train.loss;
       return {
         path,
-        expectedSegments: narrow ? 13 : 10,
+        expectedSegments: theoremSegments(p.type, d),
         details,
         bound: (points) => {
           const eA = maxOnSegment(path, points, 0) - LA;
