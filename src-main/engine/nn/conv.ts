@@ -10,7 +10,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-function samePads(inSize: number, k: number, s: number): [number, number] {
+/** TensorFlow's 'same' padding of one axis, [before, after]: the total (never negative), the smaller half before. */
+export function samePads(inSize: number, k: number, s: number): [number, number] {
   const out = Math.ceil(inSize / s);
   const total = Math.max((out - 1) * s + k - inSize, 0);
   const before = Math.floor(total / 2);

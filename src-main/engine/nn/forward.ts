@@ -17,12 +17,17 @@ export interface ForwardOptions {
   batchStats?: boolean;
 }
 
-function dropoutMask(shape: number[], p: number, rng: Rng): tf.Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
+/** n dropout-mask entries drawn from rng in order: 0 with probability p, else 1/(1−p). Every backend draws masks here,
+ *  so one seed drops the same units on all of them. */
+export function dropoutMaskValues(n: number, p: number, rng: Rng): Float32Array {
   const m = new Float32Array(n);
   const keep = 1 / (1 - p);
   for (let i = 0; i < n; i++) m[i] = rng.next() < p ? 0 : keep;
-  return tf.tensor(m, shape);
+  return m;
+}
+
+function dropoutMask(shape: number[], p: number, rng: Rng): tf.Tensor {
+  return tf.tensor(dropoutMaskValues(shape.reduce((a, b) => a * b, 1), p, rng), shape);
 }
 
 function asInput(spec: ArchSpec, x: tf.Tensor): tf.Tensor {

@@ -1,0 +1,147 @@
+/**
+ * The network's forward pass as ONNX nodes, compiled from an ArchSpec (nn/spec.ts) for one batch size.
+ *
+ * Layouts: the engine's data are NHWC rows ([N, H·W·C]) and its conv kernels HWIO; ONNX Conv and MaxPool are NCHW
+ * with OIHW kernels. The graph reshapes x to NHWC and transposes it to NCHW once, transposes each kernel inside the
+ * graph (the weights stay in the engine's layout, so host tensors feed in unchanged), and transposes back to NHWC
+ * before the flatten into the first dense layer, whose rows are ordered (h, w, c).
+ * Weights are graph inputs named as in paramShapes; dropout masks (training) are inputs `mask.A{i}` shaped as the
+ * engine draws them: [N, units] for dense layers, [N, 1, 1, C] for conv layers.
+ */
+import { BN_EPSILON } from '../nn/batchnorm';
+import { samePads } from '../nn/conv';
+import { type ArchSpec, layerHasBatchNorm, layerOutputShapes, paramShapes } from '../nn/spec';
+import { type GraphBuilder, float, int, ints } from './graph';
+import { ONNX_DTYPE } from './proto';
+
+export const X_INPUT = 'x';
+export const LABELS_INPUT = 'labels';
+
+export const maskInput = (i: number): string => `mask.A${i}`;
+
+/** Whether hidden layer i (1-based) has a dropout mask in training. */
+export function layerHasDropout(spec: ArchSpec, i: number): boolean {
+  return i < spec.layers.length && spec.layers[i - 1]!.dropout > 0;
+}
+
+/** The shape of layer i's dropout mask for a batch of n (the engine's shape: nn/forward.ts). */
+export function maskShape(spec: ArchSpec, i: number, n: number): number[] {
+  const layer = spec.layers[i - 1]!;
+  return layer.type === 'dense' ? [n, layer.units] : [n, 1, 1, layer.filters];
+}
+
+/** One dense layer's values, kept for the backward pass of a training graph. */
+export interface DenseTrace {
+  /** The layer's input [N, in]. */
+  input: string;
+  /** Its affine output x·W + b [N, out]. */
+  pre: string;
+  /** The dropout mask applied after the ReLU, if any. */
+  mask?: string;
+}
+
+/** Declares every parameter of the spec as a float input; returns name → graph value. */
+export function paramInputs(g: GraphBuilder, spec: ArchSpec): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of paramShapes(spec)) out[p.name] = g.input(p.name, 'float', p.shape);
+  return out;
+}
+
+/**
+ * Emits f_θ(x) for a batch of n rows. With `masks`, each hidden layer with dropout multiplies its output by the mask
+ * input (inverted dropout, as the engine). BatchNorm uses the stored statistics (evaluation mode).
+ */
+export function emitForward(
+  g: GraphBuilder,
+  spec: ArchSpec,
+  n: number,
+  params: Record<string, string>,
+  masks: boolean,
+): { logits: string; trace: DenseTrace[] } {
+  const [h0, w0, c0] = spec.input;
+  const shapes = layerOutputShapes(spec);
+  const d = spec.layers.length;
+  const trace: DenseTrace[] = [];
+  const x = g.input(X_INPUT, 'float', [n, h0 * w0 * c0]);
+  let cur = x;
+  let nchw = false;
+  let [h, w] = [h0, w0];
+  if (spec.layers[0]!.type === 'conv') {
+    cur = g.op('Transpose', [g.op('Reshape', [x, g.int64s([n, h0, w0, c0])])], { perm: ints([0, 3, 1, 2]) });
+    nchw = true;
+  }
+  spec.layers.forEach((layer, k) => {
+    const i = k + 1;
+    const last = i === d;
+    const bias = layer.bias ? params[`A${i}.b`]! : '';
+    const mask = masks && layerHasDropout(spec, i) ? g.input(maskInput(i), 'float', maskShape(spec, i, n)) : undefined;
+    let y: string;
+    if (layer.type === 'conv') {
+      const kernel = g.op('Transpose', [params[`A${i}.w`]!], { perm: ints([3, 2, 0, 1]) });
+      const [pt, pb] = layer.padding === 'same' ? samePads(h, layer.kernel, layer.stride) : [0, 0];
+      const [pl, pr] = layer.padding === 'same' ? samePads(w, layer.kernel, layer.stride) : [0, 0];
+      y = g.op('Conv', bias ? [cur, kernel, bias] : [cur, kernel], {
+        kernel_shape: ints([layer.kernel, layer.kernel]),
+        strides: ints([layer.stride, layer.stride]),
+        pads: ints([pt, pl, pb, pr]),
+      });
+      if (layerHasBatchNorm(spec, i)) y = batchNorm(g, y, params, i);
+      y = g.op('Relu', [y]);
+      if (layer.pool) {
+        y = g.op('MaxPool', [y], { kernel_shape: ints([layer.pool.size, layer.pool.size]), strides: ints([layer.pool.stride, layer.pool.stride]) });
+      }
+      if (mask) y = g.op('Mul', [y, g.op('Reshape', [mask, g.int64s([n, layer.filters, 1, 1])])]);
+      [h, w] = [shapes[k]![0]!, shapes[k]![1]!];
+    } else {
+      if (nchw) {
+        cur = g.op('Reshape', [g.op('Transpose', [cur], { perm: ints([0, 2, 3, 1]) }), g.int64s([n, -1])]);
+        nchw = false;
+      }
+      const pre = g.op('Gemm', bias ? [cur, params[`A${i}.w`]!, bias] : [cur, params[`A${i}.w`]!]);
+      trace.push({ input: cur, pre, ...(mask ? { mask } : {}) });
+      y = pre;
+      if (!last) {
+        if (layerHasBatchNorm(spec, i)) y = batchNorm(g, y, params, i);
+        y = g.op('Relu', [y]);
+        if (mask) y = g.op('Mul', [y, mask]);
+      }
+    }
+    cur = y;
+  });
+  return { logits: cur, trace };
+}
+
+/** BatchNorm with the stored statistics, on [N, C] or [N, C, H, W]. */
+function batchNorm(g: GraphBuilder, y: string, params: Record<string, string>, i: number): string {
+  const p = (k: string): string => params[`A${i}.bn.${k}`]!;
+  return g.op('BatchNormalization', [y, p('gamma'), p('beta'), p('mean'), p('var')], { epsilon: float(BN_EPSILON) });
+}
+
+/**
+ * Softmax cross-entropy and correct predictions of logits [N, K] against int32 labels [N]:
+ * per-row losses, their sum and mean, the correct count (arg-max, first index on ties, as tfjs), and the one-hot
+ * labels and log-softmax for a backward pass.
+ */
+export function emitLoss(
+  g: GraphBuilder,
+  logits: string,
+  n: number,
+  classes: number,
+): { lossSum: string; lossMean: string; correct: string; logProbs: string; oneHot: string } {
+  const labels = g.op('Cast', [g.input(LABELS_INPUT, 'int32', [n])], { to: int(ONNX_DTYPE.int64) });
+  const oneHot = g.op('OneHot', [labels, g.int64s([classes], []), g.floats([0, 1], [2])], { axis: int(-1) });
+  const logProbs = g.op('LogSoftmax', [logits], { axis: int(1) });
+  const rows = g.op('ReduceSum', [g.op('Mul', [oneHot, logProbs]), g.int64s([1])], { keepdims: int(0) });
+  const lossSum = g.op('Neg', [g.op('ReduceSum', [rows, g.int64s([0])], { keepdims: int(0) })]);
+  const lossMean = g.op('Div', [lossSum, g.scalar(n)]);
+  const hits = g.op('Equal', [g.op('ArgMax', [logits], { axis: int(1), keepdims: int(0) }), labels]);
+  const correct = g.op('ReduceSum', [g.op('Cast', [hits], { to: int(ONNX_DTYPE.float) }), g.int64s([0])], { keepdims: int(0) });
+  return { lossSum, lossMean, correct, logProbs, oneHot };
+}
+
+/** Number of classes: the output layer's width. */
+export function classCount(spec: ArchSpec): number {
+  const top = spec.layers[spec.layers.length - 1]!;
+  if (top.type !== 'dense') throw new Error('the last layer must be dense');
+  return top.units;
+}
