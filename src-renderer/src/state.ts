@@ -3,7 +3,7 @@
  * Electron's nativeTheme, which drives the same media query), live progress of running jobs, and notifications.
  */
 import { computed, reactive, ref } from 'vue';
-import { getClient } from './api/client';
+import { type ModeLabClient, getClient } from './api/client';
 import type { ApiEvent, ProgressEvent, RunStatus } from './api/types';
 
 // ------------------------------------------------------------------------------------------------------ route
@@ -31,6 +31,11 @@ if (typeof window !== 'undefined') window.addEventListener('hashchange', () => (
 
 export function go(path: string): void {
   location.hash = `#${path}`;
+}
+
+/** The browser tab's title: what this page shows, then the app. */
+export function setTitle(what: string): void {
+  if (typeof document !== 'undefined') document.title = `${what} · ModeLab`;
 }
 
 // ------------------------------------------------------------------------------------------------------ theme
@@ -62,7 +67,11 @@ export function onApiEvent(cb: (e: ApiEvent) => void): () => void {
 
 let stageCounter = 0;
 export function startLiveTracking(): void {
-  getClient().onEvent((e) => {
+  const client = getClient();
+  void refreshRunning().catch(notifyError);
+  // Events sent while the connection was down are lost: after a reconnection, ask what runs now.
+  client.onReconnect(() => void refreshRunning().catch(notifyError));
+  client.onEvent((e) => {
     const r = (live[e.runId] ??= { status: null, error: null, stages: {} });
     if (e.type === 'status') {
       r.status = e.status;
@@ -76,7 +85,32 @@ export function startLiveTracking(): void {
   });
 }
 
-export const runningCount = computed(() => Object.values(live).filter((r) => r.status === 'running' || r.status === 'queued').length);
+const ACTIVE: readonly RunStatus[] = ['running', 'queued'];
+
+/**
+ * Brings the live state in line with the server (at start and after a reconnection): runs it runs that this page has
+ * not heard of are added; runs this page believes active that the server no longer runs (finished, or marked
+ * cancelled or crashed by a restarted server) take their stored status.
+ */
+export async function refreshRunning(client: ModeLabClient = getClient()): Promise<void> {
+  const { runs } = await client.listRuns({ status: [...ACTIVE], limit: 1000 });
+  const active = new Set(runs.map((r) => r.id));
+  for (const r of runs) (live[r.id] ??= { status: null, error: null, stages: {} }).status = r.status;
+  const stale = Object.keys(live).filter((id) => !active.has(id) && ACTIVE.includes(live[id]!.status ?? 'running'));
+  await Promise.all(
+    stale.map(async (id) => {
+      try {
+        const d = await client.getRun(id);
+        live[id]!.status = d.status;
+        live[id]!.error = d.error;
+      } catch {
+        delete live[id]; // gone from the history (deleted meanwhile)
+      }
+    }),
+  );
+}
+
+export const runningCount = computed(() => Object.values(live).filter((r) => r.status !== null && ACTIVE.includes(r.status)).length);
 
 // ------------------------------------------------------------------------------------------------------ notices
 

@@ -1,6 +1,6 @@
 /** The recipe editor's helpers, the run view's stages and checks, formatting. */
 import { describe, expect, it } from 'vitest';
-import { discriminatorAt, getAt, issuesAt, newItem, orphanIssues, parseNumberList, removeAt, setAt } from '../../src-renderer/src/components/recipe-form';
+import { discriminatorAt, formProblems, formState, getAt, issuesAt, newItem, orphanIssues, parseNumberList, parseNumberText, removeAt, setAt, textShows } from '../../src-renderer/src/components/recipe-form';
 import { checkLines, expectedStages, finishedStages, recipePathNames } from '../../src-renderer/src/views/run-view';
 import { duration, num, pct, slug } from '../../src-renderer/src/util/format';
 import { parseHash } from '../../src-renderer/src/state';
@@ -40,6 +40,40 @@ describe('recipe editor helpers', () => {
     expect(issuesAt(issues, ['training', 'lr'])).toEqual(['too small']);
     expect(issuesAt(issues, [])).toEqual(['whole']);
     expect(orphanIssues(issues, ['training'], ['lr', 'schedule']).map((i) => i.message)).toEqual(['required']);
+  });
+});
+
+describe('the form never starts a recipe other than the one shown', () => {
+  it('reads number text strictly: "0.5.0", "5x" and "" are not numbers', () => {
+    expect(parseNumberText('0.5')).toBe(0.5);
+    expect(parseNumberText(' 1e-3 ')).toBe(0.001);
+    for (const bad of ['0.5.0', '5x', '', '  ', 'Infinity']) expect(parseNumberText(bad)).toBe('a number');
+  });
+
+  it('leaves text as typed when it already reads as the value, and only then', () => {
+    expect(textShows('0.50', 0.5)).toBe(true);
+    expect(textShows('0.5.0', 0.5)).toBe(false);
+    expect(textShows('64,64', [64, 64])).toBe(true);
+    expect(textShows('64', [64, 64])).toBe(false);
+    expect(textShows('', null)).toBe(true);
+  });
+
+  it('counts fields that do not parse as problems, in place of the engine message about their previous value', () => {
+    const validation = { ok: true, issues: [] };
+    const lr = { path: ['training', 'lr'], message: 'a number' };
+    expect(formProblems('', [lr], validation)).toEqual([lr]);
+    expect(formState(false, formProblems('', [lr], validation).length, validation)).toBe('1 problem');
+    expect(formState(false, 0, validation)).toBe('ready');
+    expect(formState(true, 1, validation)).toBe('checking…');
+
+    const invalid = { ok: false, issues: [{ path: ['training', 'lr'], message: 'must be positive' }, { path: ['seed'], message: 'an integer' }] };
+    expect(formProblems('', [lr], invalid)).toEqual([lr, { path: ['seed'], message: 'an integer' }]);
+  });
+
+  it('shows only the JSON syntax error while the JSON does not parse, not the last recipe problems', () => {
+    const invalid = { ok: false, issues: [{ path: ['seed'], message: 'an integer' }] };
+    expect(formProblems('Unexpected end of JSON input', [], invalid)).toEqual([{ path: [], message: 'JSON: Unexpected end of JSON input' }]);
+    expect(formState(false, 1, { ok: true, issues: [] })).toBe('1 problem');
   });
 });
 

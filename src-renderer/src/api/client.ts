@@ -17,7 +17,10 @@ export class ApiError extends Error {
 
 export interface ModeLabClient extends WireApi {
   readonly kind: 'electron' | 'browser';
-  /** 'open' once calls go through; a browser client reconnects by itself. */
+  /**
+   * 'connecting' until the first connection, 'open' while calls go through, 'closed' once an open connection was
+   * lost (a browser client then reconnects by itself, and calls made meanwhile wait for it).
+   */
   readonly connection: Ref<'connecting' | 'open' | 'closed'>;
   onEvent(cb: (e: ApiEvent) => void): () => void;
   /** Native menu commands (desktop only). */
@@ -85,21 +88,27 @@ export function createWsClient(url: string): ModeLabClient {
   const events = new Set<(e: ApiEvent) => void>();
   const reconnects = new Set<() => void>();
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  const queue: string[] = [];
+  /** Calls made while no connection is open, sent when one opens; `sent`: calls awaiting an answer on the open one. */
+  const queue: { id: number; text: string }[] = [];
+  const sent = new Set<number>();
   let nextId = 1;
   let ws: WebSocket | null = null;
   let retry = 0;
   let everOpened = false;
   const info = ref<AppInfo | null>(null);
 
+  const send = (socket: WebSocket, m: { id: number; text: string }): void => {
+    sent.add(m.id);
+    socket.send(m.text);
+  };
   const connect = (): void => {
-    connection.value = 'connecting';
+    if (!everOpened) connection.value = 'connecting';
     const socket = new WebSocket(url);
     ws = socket;
     socket.onopen = () => {
       retry = 0;
       connection.value = 'open';
-      for (const m of queue.splice(0)) socket.send(m);
+      for (const m of queue.splice(0)) send(socket, m);
       if (everOpened) reconnects.forEach((cb) => cb());
       everOpened = true;
     };
@@ -111,15 +120,20 @@ export function createWsClient(url: string): ModeLabClient {
         const p = pending.get(m.id);
         if (!p) return;
         pending.delete(m.id);
+        sent.delete(m.id);
         if (m.ok) p.resolve(m.value);
         else p.reject(new ApiError(m.error));
       }
     };
     socket.onclose = () => {
-      connection.value = 'closed';
-      for (const [, p] of pending) p.reject(new ApiError({ name: 'Disconnected', message: 'the connection to the ModeLab server was lost' }));
-      pending.clear();
-      const delay = Math.min(10_000, 500 * 2 ** retry++);
+      connection.value = everOpened ? 'closed' : 'connecting';
+      // Calls sent on this connection may or may not have run: they fail. Calls not sent yet wait for the next one.
+      for (const id of sent) {
+        pending.get(id)?.reject(new ApiError({ name: 'Disconnected', message: 'the connection to the ModeLab server was lost' }));
+        pending.delete(id);
+      }
+      sent.clear();
+      const delay = Math.min(5_000, 500 * 2 ** retry++);
       setTimeout(connect, delay);
     };
   };
@@ -129,8 +143,8 @@ export function createWsClient(url: string): ModeLabClient {
     new Promise((resolve, reject) => {
       const id = nextId++;
       pending.set(id, { resolve, reject });
-      const msg = JSON.stringify({ id, op, args });
-      if (ws && ws.readyState === WebSocket.OPEN) ws.send(msg);
+      const msg = { id, text: JSON.stringify({ id, op, args }) };
+      if (ws && ws.readyState === WebSocket.OPEN) send(ws, msg);
       else queue.push(msg);
     });
   const ops = Object.fromEntries(WIRE_OPS.map((op) => [op, (...args: unknown[]) => call(op, args)])) as unknown as WireApi;

@@ -4,7 +4,7 @@
  * `validateRecipe` operation): this only helps the form offer sensible inputs.
  */
 import type { InjectionKey } from 'vue';
-import type { RecipeIssue } from '../api/types';
+import type { RecipeIssue, RecipeValidation } from '../api/types';
 
 export type Path = (string | number)[];
 
@@ -132,8 +132,44 @@ export function parseNumberList(text: string): number[] | string {
   return nums;
 }
 
+/** A number field's text: the number it reads as, or what it should be. */
+export function parseNumberText(text: string): number | string {
+  const n = text.trim() === '' ? Number.NaN : Number(text);
+  return Number.isFinite(n) ? n : 'a number';
+}
+
+/** Whether a field's text already reads as this value (then the text is left as typed, e.g. "0.50"). */
+export function textShows(text: string, value: unknown): boolean {
+  if (Array.isArray(value)) {
+    const r = parseNumberList(text);
+    return typeof r !== 'string' && r.length === value.length && r.every((x, i) => x === value[i]);
+  }
+  if (value === null) return text.trim() === '';
+  return parseNumberText(text) === value;
+}
+
+/**
+ * Every problem that stands between the form and Start, in the order shown. A JSON syntax error stands alone (the
+ * last validation was of another recipe); otherwise fields whose text does not parse (the recipe still holds their
+ * previous value, so the engine's message at that path is about a value no longer shown) and the engine's issues.
+ */
+export function formProblems(jsonError: string, textErrors: RecipeIssue[], validation: RecipeValidation | null): RecipeIssue[] {
+  if (jsonError) return [{ path: [], message: `JSON: ${jsonError}` }];
+  const engine = (validation?.issues ?? []).filter((i) => !textErrors.some((t) => samePath(t.path, i.path)));
+  return [...textErrors, ...engine];
+}
+
+/** The line beside Start: checking, the problem count, or ready. */
+export function formState(validating: boolean, problems: number, validation: RecipeValidation | null): string {
+  if (validating) return 'checking…';
+  if (problems) return `${problems} problem${problems === 1 ? '' : 's'}`;
+  return validation?.ok ? 'ready' : '';
+}
+
 export interface FormContext {
   set(path: Path, value: unknown): void;
+  /** A field whose text does not read as a value (message), or reads again (null): a problem until fixed. */
+  reportText(path: Path, message: string | null): void;
   remove(path: Path): void;
   switchKind(objPath: Path, template: Record<string, unknown>): void;
   issues(): RecipeIssue[];
