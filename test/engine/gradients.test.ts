@@ -14,7 +14,7 @@ import type { HostParams } from '../../src-main/engine/nn/params';
 import { type ArchSpec, paramShapes } from '../../src-main/engine/nn/spec';
 import { crossEntropy } from '../../src-main/engine/train/loss';
 import { Rng } from '../../src-main/engine/util/rng';
-import { crossEntropyRef, forwardRef } from './reference';
+import { crossEntropyRef, fdGrads, forwardRef } from './reference';
 
 /** Float32-representable normal values (so tfjs and the float64 reference see the same numbers). */
 function normals(n: number, rng: Rng, scale: number): Float32Array {
@@ -110,35 +110,6 @@ function tfGrads(spec: ArchSpec, p: HostParams, x: Float32Array, y: Int32Array):
     xt.dispose();
     yt.dispose();
   }
-}
-
-/** Central differences of the float64 reference loss, h = 1e−6 (float64 keeps the error near 1e−10). */
-function fdGrads(spec: ArchSpec, p: HostParams, x: Float32Array, y: Int32Array): Record<string, Float64Array> {
-  const q: HostParams = {};
-  // A float64 copy we can perturb without float32 rounding.
-  const f64: Record<string, Float64Array> = {};
-  for (const [k, v] of Object.entries(p)) f64[k] = Float64Array.from(v.data);
-  const loss = (): number => {
-    for (const [k, v] of Object.entries(p)) q[k] = { shape: v.shape, data: f64[k]! as unknown as Float32Array };
-    return crossEntropyRef(forwardRef(spec, q, x, N).logits, y);
-  };
-  const h = 1e-6;
-  const out: Record<string, Float64Array> = {};
-  for (const k of Object.keys(p)) {
-    const d = f64[k]!;
-    const g = new Float64Array(d.length);
-    for (let i = 0; i < d.length; i++) {
-      const v = d[i]!;
-      d[i] = v + h;
-      const up = loss();
-      d[i] = v - h;
-      const down = loss();
-      d[i] = v;
-      g[i] = (up - down) / (2 * h);
-    }
-    out[k] = g;
-  }
-  return out;
 }
 
 function maxErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
