@@ -19,17 +19,20 @@ export async function checkBackend(requested: string | undefined): Promise<void>
   await selectBackend(requested); // throws the InputError naming what is available
 }
 
-/** Resolves a start request into the recipe the job runs (validated, overrides applied). */
+/** Resolves a start request into the recipe the job runs (validated, overrides applied, checked to fit this machine). */
 export async function resolveRecipe(req: StartRunRequest): Promise<{ recipe: AnyRecipe; preset: string | null }> {
   if (!req.preset && req.recipe === undefined) throw new InputError('give a preset or a recipe');
-  const [{ loadPreset }, { parseAnyRecipe }, { isCounterexample }] = await Promise.all([
+  const [{ loadPreset }, { parseAnyRecipe }, { isCounterexample }, { checkResources }] = await Promise.all([
     import('../engine/recipe/presets'),
     import('../engine/recipe/resolve'),
     import('../engine/recipe/schema'),
+    import('../engine/recipe/resources'),
   ]);
   const recipe = req.recipe !== undefined ? parseAnyRecipe(req.recipe, 'recipe') : loadPreset(req.preset!);
   if (req.seed !== undefined) recipe.seed = req.seed;
   if (req.exact && !isCounterexample(recipe)) recipe.evaluation = { ...recipe.evaluation, trainSamples: null, testSamples: null };
+  // Refused before the run is stored: a recipe that cannot fit leaves nothing in the history.
+  checkResources(recipe);
   return { recipe, preset: req.preset ?? null };
 }
 

@@ -16,6 +16,7 @@ import type { ProgressFn } from '../util/progress';
 import { ExperimentContext } from './context';
 import { buildAndEvaluatePath, pointwiseWorkEstimate } from './paths';
 import { buildPlane } from './plane';
+import { checkResources } from './resources';
 import { type EndpointResult, type PathResult, type PlaneResult, type RunResult, type StabilityReport, describeDataset, runHeader } from './result';
 import { endpointSeed, pathName, resolveArchitecture, trainingFor } from './resolve';
 import { stabilityReport } from './stability';
@@ -73,6 +74,7 @@ export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunRe
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
   const timings: Record<string, number> = {};
+  checkResources(recipe);
   const data = await timed(timings, 'data', () => loadDataset(recipe.dataset, { dataDir: opts.dataDir }));
   const spec = resolveArchitecture(recipe.architecture, data.inputShape, data.classes);
   await opts.onSetup?.({ spec, data });

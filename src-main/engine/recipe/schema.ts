@@ -5,7 +5,32 @@
  */
 import { z } from 'zod';
 
-const posInt = z.number().int().positive();
+/**
+ * Upper bounds of the recipe's numbers (docs/recipes.md, "Bounds"): generous for research, they stop values no run
+ * could mean. Sizes that take memory (widths, samples, points, batch) are bounded here only against overflow; the
+ * resource estimate (estimate.ts) sets them against the machine's memory before a run starts.
+ */
+export const RECIPE_LIMITS = {
+  /** Any count or size. */
+  size: 1e12,
+  /** Training epochs (fractional allowed) and checkpoint intervals. */
+  epochs: 10_000,
+  /** Training steps. */
+  steps: 100_000_000,
+  /** Repetitions that cost time, not memory: kept sets tried, Algorithm 1 tries, matching sweeps, noise iterations,
+   *  narrow-network trials, histogram bins. */
+  tries: 10_000,
+  /** Kernel, stride and pool sizes. */
+  kernel: 1024,
+  /** Layers, endpoints, paths and the entries of any list. */
+  items: 1000,
+} as const;
+
+const posInt = z.number().int().positive().max(RECIPE_LIMITS.size);
+const tries = z.number().int().positive().max(RECIPE_LIMITS.tries);
+const kernelSize = z.number().int().positive().max(RECIPE_LIMITS.kernel);
+const epochs = z.number().positive().max(RECIPE_LIMITS.epochs);
+const steps = z.number().int().positive().max(RECIPE_LIMITS.steps);
 const prob = z.number().min(0).lt(1);
 const subsetSize = posInt.nullable().optional();
 const normalize = z.enum(['scale', 'standardize', 'none']);
@@ -29,28 +54,28 @@ export const datasetSchema = z.discriminatedUnion('name', [
       trainLabels: z.string(),
       testImages: z.string(),
       testLabels: z.string(),
-      classes: z.number().int().min(2).optional(),
+      classes: z.number().int().min(2).max(RECIPE_LIMITS.size).optional(),
       ...realData,
     })
     .strict(),
   z
     .object({
       name: z.literal('gaussian-mixture'),
-      classes: z.number().int().min(2).default(4),
+      classes: z.number().int().min(2).max(RECIPE_LIMITS.size).default(4),
       dim: posInt.default(16),
       train: posInt.default(2000),
       test: posInt.default(1000),
       separation: z.number().positive().default(4),
       noise: z.number().positive().default(1),
-      clustersPerClass: posInt.default(2),
+      clustersPerClass: tries.default(2),
       seed: z.number().int().nonnegative().default(0),
     })
     .strict(),
   z
     .object({
       name: z.literal('spirals'),
-      arms: z.number().int().min(2).default(2),
-      turns: z.number().positive().default(1.5),
+      arms: z.number().int().min(2).max(RECIPE_LIMITS.tries).default(2),
+      turns: z.number().positive().max(RECIPE_LIMITS.tries).default(1.5),
       noise: z.number().nonnegative().default(0.05),
       train: posInt.default(2000),
       test: posInt.default(1000),
@@ -59,16 +84,16 @@ export const datasetSchema = z.discriminatedUnion('name', [
     .strict(),
 ]);
 
-const dropoutSpec = z.union([prob, z.array(prob)]).default(0);
+const dropoutSpec = z.union([prob, z.array(prob).max(RECIPE_LIMITS.items)]).default(0);
 
 const convLayer = z
   .object({
     filters: posInt,
-    kernel: posInt.default(3),
-    stride: posInt.default(1),
+    kernel: kernelSize.default(3),
+    stride: kernelSize.default(1),
     padding: z.enum(['same', 'valid']).default('same'),
     /** Max-pool size (= stride) after the ReLU; null for none. */
-    pool: posInt.nullable().default(null),
+    pool: kernelSize.nullable().default(null),
     dropout: prob.default(0),
   })
   .strict();
@@ -79,7 +104,7 @@ export const architectureSchema = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('mlp'),
-      hidden: z.array(posInt).min(1),
+      hidden: z.array(posInt).min(1).max(RECIPE_LIMITS.items),
       bias: z.boolean().default(false),
       /** One probability for every hidden layer, or one per hidden layer. */
       dropout: dropoutSpec,
@@ -90,9 +115,9 @@ export const architectureSchema = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('cnn'),
-      conv: z.array(convLayer).min(1),
+      conv: z.array(convLayer).min(1).max(RECIPE_LIMITS.items),
       /** Hidden dense layers between the convolutions and the output layer. */
-      dense: z.array(denseLayer).default([]),
+      dense: z.array(denseLayer).max(RECIPE_LIMITS.items).default([]),
       bias: z.boolean().default(false),
       /** BatchNorm in every hidden layer (per channel after each convolution, per unit in hidden dense layers). */
       batchNorm: z.boolean().optional(),
@@ -102,7 +127,7 @@ export const architectureSchema = z.discriminatedUnion('type', [
 
 const schedule = z.discriminatedUnion('type', [
   z.object({ type: z.literal('constant') }).strict(),
-  z.object({ type: z.literal('step'), every: z.number().positive(), factor: z.number().positive() }).strict(),
+  z.object({ type: z.literal('step'), every: z.number().positive().max(RECIPE_LIMITS.steps), factor: z.number().positive() }).strict(),
   z.object({ type: z.literal('cosine'), minLr: z.number().nonnegative().default(0) }).strict(),
   z.object({ type: z.literal('inverse-time'), decay: z.number().nonnegative() }).strict(),
 ]);
@@ -119,10 +144,10 @@ export const trainingSchema = z
     epsilon: z.number().positive().default(1e-8),
     schedule: schedule.default({ type: 'constant' }),
     batchSize: posInt.default(128),
-    epochs: z.number().positive().optional(),
-    steps: posInt.optional(),
-    augment: z.object({ flip: z.boolean().default(false), crop: z.number().int().nonnegative().default(0) }).strict().optional(),
-    checkpointEvery: z.number().positive().optional(),
+    epochs: epochs.optional(),
+    steps: steps.optional(),
+    augment: z.object({ flip: z.boolean().default(false), crop: z.number().int().nonnegative().max(RECIPE_LIMITS.kernel).default(0) }).strict().optional(),
+    checkpointEvery: epochs.optional(),
   })
   .strict()
   .refine((t) => !(t.epochs !== undefined && t.steps !== undefined), { message: 'give epochs or steps, not both' });
@@ -149,7 +174,7 @@ export const dropoutSearchSchema = z
     /** Rescale factor of the kept outputs (default 1/keepFraction). */
     r: z.number().positive().optional(),
     /** Random kept sets tried (the paper used 20). */
-    masks: z.number().int().nonnegative().default(20),
+    masks: z.number().int().nonnegative().max(RECIPE_LIMITS.tries).default(20),
     /** Also try the importance heuristic (mean activation × output-weight norm). */
     heuristic: z.boolean().default(true),
     /** Training samples used to rank candidates (the winner is then measured on the whole evaluation set). */
@@ -160,13 +185,13 @@ export const dropoutSearchSchema = z
 /** Algorithm 1 with retries (Theorems 2 and 3). */
 const algorithm1Fields = {
   /** Tries of Algorithm 1 per network before taking the best one found. */
-  maxTries: posInt.default(20),
+  maxTries: tries.default(20),
   /** A try is accepted when the straight segment θ → θ_1 stays within this much train loss of L(θ). */
   tolerance: z.number().nonnegative().default(0.1),
   /** Points of the straight segment checked during the retries (on `searchSamples` training samples). */
-  checkPoints: z.number().int().min(1).default(4),
+  checkPoints: tries.default(4),
   searchSamples: posInt.default(2000),
-  perSegment: z.number().int().min(1).default(4),
+  perSegment: posInt.default(4),
 };
 
 /** Per-point renormalisation along a path: none, or REPAIR (Jordan et al. 2022; nn/renormalize.ts). A BatchNorm
@@ -176,8 +201,8 @@ const renormalize = z.enum(['none', 'repair']);
 /** Training of a curve's free control points (Garipov et al. 2018; curves/train.ts). */
 export const curveTrainingFields = {
   /** Epochs over the training set (or its `trainSamples` subset); fractional allowed. Or `steps`. */
-  epochs: z.number().positive().optional(),
-  steps: posInt.optional(),
+  epochs: epochs.optional(),
+  steps: steps.optional(),
   optimizer: z.enum(['sgd', 'adam']).default('sgd'),
   /** Base learning rate (default 0.05 for SGD, 0.001 for Adam). */
   lr: z.number().positive().optional(),
@@ -191,15 +216,15 @@ export const curveTrainingFields = {
   trainSamples: posInt.nullable().default(null),
   /** Points evaluated along the curve, evenly spaced in t (polygonal bends fall on the grid when points − 1 is a
    *  multiple of bends + 1). */
-  points: z.number().int().min(2).default(61),
+  points: z.number().int().min(2).max(RECIPE_LIMITS.size).default(61),
   renormalize: renormalize.default('none'),
 };
 
-const bezierOrder = z.number().int().min(1).default(2);
-const bends = z.number().int().min(1).default(1);
+const bezierOrder = z.number().int().min(1).max(RECIPE_LIMITS.items).default(2);
+const bends = z.number().int().min(1).max(RECIPE_LIMITS.items).default(1);
 
 export const pathSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('linear'), ...pathEnds, points: z.number().int().min(2).default(61), renormalize: renormalize.optional() }).strict(),
+  z.object({ type: z.literal('linear'), ...pathEnds, points: z.number().int().min(2).max(RECIPE_LIMITS.size).default(61), renormalize: renormalize.optional() }).strict(),
   z
     .object({
       type: z.literal('bezier'),
@@ -225,10 +250,10 @@ export const pathSchema = z.discriminatedUnion('type', [
       /** Git Re-Basin weight matching, or activation matching (correlations on training samples). */
       method: z.enum(['weight', 'activation']).default('weight'),
       /** Weight matching: coordinate-descent sweeps at most. */
-      maxIterations: posInt.default(100),
+      maxIterations: tries.default(100),
       /** Activation matching: training evaluation samples whose activations are correlated. */
       samples: posInt.default(2000),
-      points: z.number().int().min(2).default(61),
+      points: z.number().int().min(2).max(RECIPE_LIMITS.size).default(61),
       renormalize: renormalize.default('none'),
       /** Instead of the straight line, a trained curve between θ_A and π(θ_B) (Tatro et al. 2020). */
       curve: z
@@ -249,7 +274,7 @@ export const pathSchema = z.discriminatedUnion('type', [
       /** For a BatchNorm network: build the path between the BN-folded endpoints (nn/batchnorm.ts foldBatchNorm). */
       foldBatchNorm: z.boolean().optional(),
       /** Evaluated points per segment (vertices included); any number costs the same with structure-aware evaluation. */
-      perSegment: z.number().int().min(1).default(4),
+      perSegment: posInt.default(4),
       dropout: dropoutSearchSchema.default({ keepFraction: 0.5, masks: 20, heuristic: true, searchSamples: 2000 }),
     })
     .strict(),
@@ -272,7 +297,7 @@ export const pathSchema = z.discriminatedUnion('type', [
        *  without dropout, with optional training overrides. */
       narrow: z
         .object({
-          width: z.union([posInt, z.array(posInt)]),
+          width: z.union([posInt, z.array(posInt).max(RECIPE_LIMITS.items)]),
           training: z.record(z.string(), z.unknown()).optional(),
         })
         .strict(),
@@ -289,10 +314,10 @@ export const pathSchema = z.discriminatedUnion('type', [
       p: z.number().gt(0).lt(1).default(0.2),
       /** Redraw the kept sets until the dropped network reaches this training accuracy (the paper used 0.98). */
       minAcc: z.number().min(0).max(1).default(0.98),
-      maxTries: posInt.default(50),
+      maxTries: tries.default(50),
       /** Where the 1/(1−p) goes: on the kept units' output columns (Definition 1) or input rows (the authors' code). */
       scale: z.enum(['columns', 'rows']).default('columns'),
-      points: z.number().int().min(2).default(101),
+      points: z.number().int().min(2).max(RECIPE_LIMITS.size).default(101),
       searchSamples: posInt.default(4096),
     })
     .strict(),
@@ -308,8 +333,8 @@ export const stabilitySchema = z
      *  of `masks` random kept sets (r = 1/fraction), mean ± std over the endpoints. */
     sweep: z
       .object({
-        fractions: z.array(keepFraction).min(1).default(defaultFractions),
-        masks: posInt.default(20),
+        fractions: z.array(keepFraction).min(1).max(RECIPE_LIMITS.items).default(defaultFractions),
+        masks: tries.default(20),
       })
       .strict()
       .optional(),
@@ -317,8 +342,8 @@ export const stabilitySchema = z
      *  endpoints (no dropout), `trials` seeds each: do narrow networks reach low loss? */
     narrow: z
       .object({
-        widths: z.array(posInt).min(1).default([1, 2, 4, 6, 8, 10]),
-        trials: posInt.default(2),
+        widths: z.array(posInt).min(1).max(RECIPE_LIMITS.items).default([1, 2, 4, 6, 8, 10]),
+        trials: tries.default(2),
         training: z.record(z.string(), z.unknown()).optional(),
       })
       .strict()
@@ -328,10 +353,10 @@ export const stabilitySchema = z
     noise: z
       .object({
         samples: posInt.default(128),
-        iterations: posInt.default(20),
+        iterations: tries.default(20),
         p: z.number().gt(0).lt(1).default(0.5),
-        ts: z.array(z.number().min(0).lt(1)).min(1).default([0, 0.5]),
-        bins: posInt.default(30),
+        ts: z.array(z.number().min(0).lt(1)).min(1).max(RECIPE_LIMITS.items).default([0, 0.5]),
+        bins: tries.default(30),
       })
       .strict()
       .optional(),
@@ -361,7 +386,7 @@ export const planeSchema = z
      *  vertex π(θ_B) of the first aligned path, else the first free control point of the first curve. */
     third: z.object({ path: pathName, vertex: z.number().int().default(-1) }).strict().optional(),
     /** Grid points per axis. */
-    size: z.number().int().min(2).default(21),
+    size: z.number().int().min(2).max(RECIPE_LIMITS.size).default(21),
     /** Margin around the three points, as a fraction of their extent on each axis. */
     margin: z.number().nonnegative().default(0.2),
     /** The first this many training / test evaluation samples are used at every grid point. */
@@ -378,8 +403,8 @@ export const recipeSchema = z
     dataset: datasetSchema,
     architecture: architectureSchema,
     training: trainingSchema,
-    endpoints: z.array(endpoint).min(1).default([{ name: 'A' }, { name: 'B' }]),
-    paths: z.array(pathSchema).default([]),
+    endpoints: z.array(endpoint).min(1).max(RECIPE_LIMITS.items).default([{ name: 'A' }, { name: 'B' }]),
+    paths: z.array(pathSchema).max(RECIPE_LIMITS.items).default([]),
     stability: stabilitySchema.optional(),
     evaluation: evaluationSchema.default({ trainSamples: 10000, testSamples: null, batchSize: 1000, seed: 0 }),
     plane: planeSchema.optional(),
@@ -404,11 +429,11 @@ export const counterexampleRecipeSchema = z
     experiment: z.literal('counterexample'),
     seed: z.number().int().nonnegative().default(1),
     /** Hidden width h of the student network. */
-    width: z.number().int().min(2).default(4),
+    width: z.number().int().min(2).max(RECIPE_LIMITS.tries).default(4),
     /** Points on each path. */
-    points: z.number().int().min(2).default(61),
+    points: z.number().int().min(2).max(RECIPE_LIMITS.steps).default(61),
     /** The trained curves (quadratic Bézier, one-bend polygonal chain) searched for a better path. */
-    curves: z.object({ steps: posInt.default(4000), lr: z.number().positive().default(0.01) }).strict().default({ steps: 4000, lr: 0.01 }),
+    curves: z.object({ steps: steps.default(4000), lr: z.number().positive().default(0.01) }).strict().default({ steps: 4000, lr: 0.01 }),
   })
   .strict();
 

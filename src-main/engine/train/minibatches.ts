@@ -47,6 +47,9 @@ export interface MinibatchOptions {
   afterStep?: (done: number) => Promise<void>;
 }
 
+/** Seconds between progress reports when log points are further apart: a long run shows it is moving from the start. */
+export const PROGRESS_HEARTBEAT_SEC = 2;
+
 export async function runMinibatches(o: MinibatchOptions, step: StepFn): Promise<{ curve: LogPoint[]; samples: number; seconds: number }> {
   const split = o.split ?? o.data.train;
   const features = featureCount(o.data);
@@ -60,6 +63,7 @@ export async function runMinibatches(o: MinibatchOptions, step: StepFn): Promise
   let order = o.dataRng.permutation(n);
   let pos = 0;
   const t0 = performance.now();
+  let reportedAt = 0;
   try {
     for (let s = 0; s < o.total; s++) {
       throwIfCancelled(o.signal);
@@ -95,6 +99,13 @@ export async function runMinibatches(o: MinibatchOptions, step: StepFn): Promise
         seen = 0;
         const secs = (performance.now() - t0) / 1000;
         o.timer.report(done, { loss: point.loss, acc: point.acc, lr, epoch: point.epoch, samplesPerSec: samples / secs });
+        reportedAt = secs;
+      } else {
+        const secs = (performance.now() - t0) / 1000;
+        if (secs - reportedAt >= PROGRESS_HEARTBEAT_SEC) {
+          o.timer.report(done, { lr, epoch: done / o.perEpoch, samplesPerSec: samples / secs });
+          reportedAt = secs;
+        }
       }
       await o.afterStep?.(done);
       await yieldToEventLoop();

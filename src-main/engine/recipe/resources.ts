@@ -1,0 +1,23 @@
+/**
+ * The resource check every run passes before anything is allocated (runRecipe, and the api's startRun before the run
+ * is stored): the estimate of estimate.ts for this machine, refused with a one-line InputError when it cannot fit.
+ */
+import os from 'node:os';
+import { datasetShape } from '../data/shape';
+import { type Machine, type RunEstimate, assertFits, estimateRun } from './estimate';
+import { type AnyRecipe, isCounterexample } from './schema';
+
+export function thisMachine(): Machine {
+  return { memoryBytes: os.totalmem(), cores: os.availableParallelism() };
+}
+
+/** The recipe's estimate on this machine (null for the counterexample, whose size the schema bounds, and for a
+ *  dataset whose shape is only known once loaded); throws when it cannot fit. */
+export function checkResources(recipe: AnyRecipe, machine: Machine = thisMachine()): RunEstimate | null {
+  if (isCounterexample(recipe)) return null;
+  const shape = datasetShape(recipe.dataset);
+  if (!shape) return null;
+  const estimate = estimateRun(recipe, shape, machine);
+  assertFits(estimate);
+  return estimate;
+}

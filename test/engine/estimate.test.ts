@@ -1,0 +1,131 @@
+/**
+ * The resource and time estimate (engine/recipe/estimate.ts): exact parameter counts, memory by what holds it, the
+ * one-line refusal of what cannot fit, every preset fitting a modest machine, the schema's bounds, and time from bench
+ * figures by the stated arithmetic.
+ */
+import { describe, expect, it } from 'vitest';
+import type { BenchFigures } from '../../src-main/engine/recipe/estimate';
+import { estimateRun, estimateTime, formatBytes } from '../../src-main/engine/recipe/estimate';
+import { datasetShape } from '../../src-main/engine/data/shape';
+import { forwardMacs } from '../../src-main/engine/nn/spec';
+import { listPresets, loadPreset } from '../../src-main/engine/recipe/presets';
+import { parseRecipe, resolveArchitecture } from '../../src-main/engine/recipe/resolve';
+import { checkResources } from '../../src-main/engine/recipe/resources';
+import { type Recipe, RECIPE_LIMITS, isCounterexample } from '../../src-main/engine/recipe/schema';
+
+const GB = 1e9;
+const small = { memoryBytes: 8 * GB, cores: 1 };
+
+const mixture = (over: Record<string, unknown> = {}, arch: Record<string, unknown> = { type: 'mlp', hidden: [32], bias: true }): Recipe =>
+  parseRecipe({
+    name: 't',
+    dataset: { name: 'gaussian-mixture', classes: 4, dim: 16, train: 2000, test: 1000, ...over },
+    architecture: arch,
+    training: { optimizer: 'sgd', lr: 0.05, batchSize: 50, epochs: 3 },
+    paths: [{ type: 'linear', points: 61 }],
+    evaluation: { trainSamples: null, testSamples: null, batchSize: 1000 },
+  });
+
+describe('estimateRun', () => {
+  it('counts the parameters of a known MLP and CNN exactly', () => {
+    const mnist = (architecture: Record<string, unknown>): Recipe => parseRecipe({ name: 'm', dataset: { name: 'mnist' }, architecture, training: { epochs: 1 } });
+    const mlp = mnist({ type: 'mlp', hidden: [512, 512], bias: true });
+    // 784·512 + 512 + 512·512 + 512 + 512·10 + 10
+    expect(estimateRun(mlp, datasetShape(mlp.dataset)!, small).memory.parameters).toBe(669_706);
+    const cnn = mnist({ type: 'cnn', bias: true, conv: [{ filters: 8, kernel: 3, pool: 2 }], dense: [] });
+    // conv 3·3·1·8 + 8; 28×28 'same' then pool 2 → 14×14×8 = 1568 inputs to dense 10: 1568·10 + 10
+    expect(estimateRun(cnn, datasetShape(cnn.dataset)!, small).memory.parameters).toBe(80 + 15_690);
+  });
+
+  it('counts the dataset, the path points and the training steps', () => {
+    const r = mixture();
+    const e = estimateRun(r, datasetShape(r.dataset)!, small);
+    expect(e.memory.bytes.dataset).toBe(3000 * 16 * 4); // generated: float32 only, one process
+    expect(e.trainingSteps).toEqual({ A: 3 * 40, B: 3 * 40 });
+    expect(e.pathPoints).toBe(61);
+    expect(e.pointSamples).toBe(61 * 3000);
+    expect(e.memory.bytes.total).toBe(Object.entries(e.memory.bytes).reduce((a, [k, v]) => (k === 'total' ? a : a + v), 0));
+    expect(e.refusal).toBeNull();
+  });
+
+  it.each([
+    // An evaluation batch of 1,000 samples through 1e9 units is what takes most.
+    ['hidden: [1e9]', () => mixture({}, { type: 'mlp', hidden: [1e9] }), /needs about 9\.3 TB .*evaluation: 8\.2 TB/],
+    ['train: 1e10', () => mixture({ train: 1e10 }), /dataset: 640 GB/],
+    ['dim: 1e8', () => mixture({ dim: 1e8 }), /dataset: 1\.2 TB/],
+    ['points: 1e9', () => ({ ...mixture(), paths: [{ type: 'linear' as const, points: 1e9 }] }), /path vertices and points: 200 GB/],
+  ])('refuses %s with one line that says how much it needs', (_, make, detail) => {
+    const r = make();
+    const e = estimateRun(r, datasetShape(r.dataset)!, small);
+    expect(e.refusal).toMatch(/^this recipe needs about [0-9.]+ (GB|TB) of memory \(/);
+    expect(e.refusal).toMatch(detail);
+    expect(e.refusal).toMatch(/this machine has 8\.0 GB$/);
+    expect(e.refusal).not.toMatch(/\n/);
+    expect(() => checkResources(r, small)).toThrow(e.refusal!);
+  });
+
+  it('lets every preset fit a machine with 8 GB and one core', () => {
+    for (const { name } of listPresets()) {
+      const r = loadPreset(name);
+      if (isCounterexample(r)) continue;
+      const e = estimateRun(r, datasetShape(r.dataset)!, small);
+      expect(e.refusal, name).toBeNull();
+      expect(e.memory.bytes.total, name).toBeLessThan(4 * GB);
+    }
+  });
+
+  it('formats bytes in decimal units', () => {
+    expect(formatBytes(999)).toBe('999 bytes');
+    expect(formatBytes(8e9)).toBe('8.0 GB');
+    expect(formatBytes(3.14e12)).toBe('3.1 TB');
+    expect(formatBytes(Infinity)).toBe('more than can be counted');
+  });
+});
+
+describe('schema bounds', () => {
+  const doc = (training: Record<string, unknown>, arch: Record<string, unknown> = { type: 'mlp', hidden: [8] }) => ({
+    name: 'b',
+    dataset: { name: 'spirals' },
+    architecture: arch,
+    training,
+  });
+  it('refuses absurd time-taking numbers with one line naming the field', () => {
+    expect(() => parseRecipe(doc({ epochs: 1e12 }))).toThrow(/^recipe: training\.epochs: .*10000/);
+    expect(() => parseRecipe(doc({ steps: RECIPE_LIMITS.steps + 1 }))).toThrow(/training\.steps/);
+    expect(() => parseRecipe(doc({ epochs: 1 }, { type: 'mlp', hidden: [1.5] }))).toThrow(/architecture\.hidden\.0/);
+    expect(() => parseRecipe(doc({ epochs: 1 }, { type: 'mlp', hidden: [1e13] }))).toThrow(/architecture\.hidden\.0/);
+    expect(() => parseRecipe({ ...doc({ epochs: 1 }), stability: { dropout: { masks: 1e6 } } })).toThrow(/stability\.dropout\.masks/);
+    expect(parseRecipe(doc({ epochs: RECIPE_LIMITS.epochs })).training.epochs).toBe(RECIPE_LIMITS.epochs);
+  });
+});
+
+describe('estimateTime', () => {
+  const figures: BenchFigures = {
+    startedAt: '2026-01-01T00:00:00.000Z',
+    backend: 'wasm',
+    device: 'test',
+    quick: true,
+    training: {
+      mlp: { architecture: 'MLP', batch: 128, dropout: 0, steps: 20, samplesPerSec: 1000, gflops: 2, efficiency: 0.5, rounds: [] },
+      mlpDropout: { architecture: 'MLP, dropout', batch: 128, dropout: 0.5, steps: 20, samplesPerSec: 500, gflops: 1, efficiency: 0.5, rounds: [] },
+      cnn: { architecture: 'CNN', batch: 64, dropout: 0, steps: 4, samplesPerSec: 100, gflops: 4, efficiency: 0.5, rounds: [] },
+    },
+    // 2·MACs·10,000·20 full passes in 10 s
+    lineEval: { points: 61, samples: 10000, seconds: 10, fullPassEquivalents: 20, withPointWorker: null },
+  };
+  it('times training from the family’s GFLOP/s and paths from the evaluation rate', () => {
+    const r = mixture();
+    const shape = datasetShape(r.dataset)!;
+    const t = estimateTime(r, shape, figures);
+    const macs = forwardMacs(resolveArchitecture(r.architecture, shape.inputShape, shape.classes));
+    const evalFlops = (2 * (784 * 512 + 512 * 512 + 512 * 10) * 10000 * 20) / 10;
+    const train = t.stages.find((s) => s.stage === 'train:A')!;
+    expect(train.seconds).toBeCloseTo((120 * 50 * 6 * macs) / 2e9, 12);
+    expect(t.stages.find((s) => s.stage === 'path:linear')!.seconds).toBeCloseTo((61 * 3000 * 2 * macs) / evalFlops, 12);
+    expect(t.seconds).toBeCloseTo(t.stages.reduce((a, s) => a + s.seconds, 0), 12);
+    expect(t.stages.map((s) => s.stage)).toEqual(['train:A', 'train:B', 'eval:endpoints', 'path:linear']);
+    // With dropout the dropout figure applies (half the rate here: twice the time).
+    const d = mixture({}, { type: 'mlp', hidden: [32], bias: true, dropout: 0.5 });
+    expect(estimateTime(d, shape, figures).stages[0]!.seconds).toBeCloseTo(2 * train.seconds, 12);
+  });
+});
