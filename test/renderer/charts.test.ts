@@ -117,10 +117,20 @@ describe('stability charts', () => {
     expect(series(buildNoiseHistogramOption(noise, 'interlayerSmoothness')).map((s) => s.id)).toEqual(['noise|interlayerSmoothness|2']);
   });
 
-  it('narrow networks: train loss and test accuracy against width (log₂ axis)', () => {
+  it('narrow networks, as Fig. 2 (right): train loss and train accuracy against width (log₂ axis), test accuracy dashed', () => {
     const o = buildNarrowOption({ trials: 2, points: [{ width: 4, loss: { mean: 0.5, std: 0.1 }, acc: { mean: 0.8, std: 0.02 }, testAcc: { mean: 0.78, std: 0.03 }, trials: [] }] });
     expect((o['xAxis'] as { type: string; logBase: number }).type).toBe('log');
-    expect(series(o).map((s) => s.id)).toEqual(['narrow|loss', 'narrow|loss|err', 'narrow|acc', 'narrow|acc|err']);
+    expect(series(o).map((s) => s.id)).toEqual(['narrow|loss', 'narrow|loss|err', 'narrow|trainacc', 'narrow|trainacc|err', 'narrow|acc', 'narrow|acc|err']);
+    expect(series(o).find((s) => s.id === 'narrow|trainacc')!.data).toEqual([[4, 0.8]]);
+    expect(series(o).find((s) => s.id === 'narrow|trainacc|err')!.data).toEqual([[4, 0.78, 0.8200000000000001]]);
+    expect(series(o).find((s) => s.id === 'narrow|acc')!.lineStyle!.type).toBe('dashed');
+    expect((o['legend'] as { data: string[] }).data).toEqual(['train loss', 'train accuracy', 'test accuracy']);
+  });
+
+  it('names the y axes along their middle, clear of the legend above the plot', () => {
+    const noise: NoiseStability = { samples: 1, p: 0.5, ts: [0], iterations: 1, layers: [{ layer: 1, kind: 'dense', layerCushion: dist(0.3), interlayerCushion: dist(0.4) }], definition4: { beta: 1, c: 1, d: 2, maxOutputNorm: 1, hMin: 1, minCushionProduct: 1, epsilon: 1 } };
+    const y = buildNoiseHistogramOption(noise, 'layerCushion')['yAxis'] as { name: string; nameLocation: string };
+    expect(y).toMatchObject({ name: 'fraction of samples', nameLocation: 'middle' });
   });
 });
 
@@ -168,15 +178,21 @@ describe('SVG export', () => {
       colourBy: 'path',
       shadePath: 'theorem1',
     });
-    const out = exportOption(option, { min: 0.2, max: 0.8 });
+    const out = exportOption(option, { min: 0.2, max: 0.8 }, 'Loss along the paths');
     expect(out['dataZoom']).toEqual([]);
     expect(out['xAxis']).toMatchObject({ min: 0.2, max: 0.8 });
+    // No band left where the zoom slider was; the chart's title above the legend and the plot.
+    const grid = option['grid'] as { top: number; bottom: number };
+    expect(out['grid']).toEqual({ ...grid, bottom: 40, top: grid.top + 28 });
+    expect(out['title']).toMatchObject({ text: 'Loss along the paths' });
+    expect((out['legend'] as { top: number }).top).toBe((option['legend'] as { top: number }).top + 28);
     const svg = renderSvg(out, 900, 420);
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('width="900"');
     expect((svg.match(/<path /g) ?? []).length).toBeGreaterThan(10);
     expect(svg).not.toContain('<image');
     expect(svg).toContain('theorem1 · train');
+    expect(svg).toContain('Loss along the paths');
     // The plane (custom series with a visual map) renders too.
     const planeSvg = renderSvg(buildPlaneOption(plane, { split: 'train', quantity: 'loss', logColour: true }), 600, 400);
     expect((planeSvg.match(/<path /g) ?? []).length).toBeGreaterThan(9);

@@ -1,7 +1,8 @@
 /** The path chart's ECharts option: asserted on the option object, not on pixels. */
 import { describe, expect, it } from 'vitest';
-import { type PathChartSettings, barrierBase, barrierRows, buildPathChartOption, segmentBands, valueAt } from '../../src-renderer/src/charts/path-chart';
-import { PALETTE, hashString, runColour, tint } from '../../src-renderer/src/charts/palette';
+import { type PathChartSettings, barrierBase, barrierRows, buildPathChartOption, pathTooltip, segmentBands, valueAt } from '../../src-renderer/src/charts/path-chart';
+import { PALETTE, assignRunColours, hashString, runColour, runShades } from '../../src-renderer/src/charts/palette';
+import { contrastRatio, DARK } from '../../src-renderer/src/charts/theme';
 import { linear, theorem1 } from './fixtures';
 
 type Series = { id: string; name: string; type: string; data: unknown[]; color?: string; lineStyle?: { type: string }; markPoint?: { data: { coord: number[]; barrier: { metric: string; t: number; value: number; path: string } }[] }; markLine?: { data: { coord: number[] }[][] }; markArea?: { data: { xAxis: number }[][] } };
@@ -77,9 +78,10 @@ describe('path chart option', () => {
     const o = build();
     const ends = o.series.find((s) => s.id === `${RUN.id}|endpoints`)!;
     expect(ends.type).toBe('scatter');
+    // Labels grow into the plot, away from the y tick labels at t = 0.
     expect(ends.data).toEqual([
-      { name: 'θ_A', value: [0, linear.points[0]!.train.loss] },
-      { name: 'θ_B', value: [1, linear.points.at(-1)!.train.loss] },
+      { name: 'θ_A', value: [0, linear.points[0]!.train.loss], label: { align: 'left' } },
+      { name: 'θ_B', value: [1, linear.points.at(-1)!.train.loss], label: { align: 'right' } },
     ]);
     expect(build({ logY: true }).yAxis.type).toBe('log');
     expect(o.dataZoom!.map((z) => z.type)).toEqual(['inside', 'slider']);
@@ -99,13 +101,73 @@ describe('path chart option', () => {
     const o = build({ colourBy: 'run', shadePath: null }, [RUN, other]);
     const lines = o.series.filter((s) => s.type === 'line');
     expect(lines).toHaveLength(8);
-    expect(lines.find((s) => s.id === `${other.id}|linear|train`)!.color).toBe('#123456');
+    // #123456 is darker than the shades may go: its first path gets it lightened into the range.
+    expect(lines.find((s) => s.id === `${other.id}|linear|train`)!.color).toBe(runShades('#123456', 2)[0]);
     expect(lines.find((s) => s.id === `${RUN.id}|linear|train`)!.color).toBe(runColour(RUN));
-    expect(lines.find((s) => s.id === `${other.id}|theorem1|train`)!.color).toBe(tint('#123456', 0.35));
+    expect(lines.find((s) => s.id === `${other.id}|theorem1|train`)!.color).toBe(runShades('#123456', 2)[1]);
     expect(lines.find((s) => s.id === `${other.id}|linear|train`)!.name).toBe('other · linear · train');
     // Stable: the colour comes from the id alone.
     expect(runColour({ id: RUN.id })).toBe(PALETTE[hashString(RUN.id) % PALETTE.length]);
     expect(runColour({ id: RUN.id, colour: '#ff0000' })).toBe('#ff0000');
+  });
+
+  it('compares runs that share a stored colour in pairwise different colours, paths told apart by marker', () => {
+    const runs = ['01runaaaaaaaaaaa', '01runbbbbbbbbbbb', '01runcccccccccccc'].map((id, i) => ({ id, name: `r${i}`, colour: '#4477aa', paths: [linear, theorem1] }));
+    const o = build({ colourBy: 'run', shadePath: null }, runs);
+    const colourOf = (id: string, path: string): string => o.series.find((s) => s.id === `${id}|${path}|train`)!.color!;
+    expect(new Set(runs.map((r) => colourOf(r.id, 'linear'))).size).toBe(3);
+    // The first keeps its stored colour; the chart and the view's dots use the same assignment.
+    expect(colourOf(runs[0]!.id, 'linear')).toBe('#4477aa');
+    const assigned = assignRunColours(runs);
+    for (const r of runs) expect(colourOf(r.id, 'linear')).toBe(assigned.get(r.id));
+    const symbol = (id: string, path: string): unknown => (o.series.find((s) => s.id === `${id}|${path}|train`) as unknown as { symbol: string }).symbol;
+    expect(symbol(runs[0]!.id, 'linear')).not.toBe(symbol(runs[0]!.id, 'theorem1'));
+  });
+
+  it('shows every path in the tooltip at any t, interpolating between evaluated points (and saying so)', () => {
+    // linear has 11 points (t = k/10), a second path 5 (t = k/4): at t = 0.3 only linear has a point.
+    const coarse = { ...theorem1, name: 'coarse', points: theorem1.points.filter((_, i) => i % 5 === 0) };
+    const o = buildPathChartOption([{ ...RUN, paths: [linear, coarse] }], { ...base, shadePath: null }) as unknown as { tooltip: { formatter: (p: unknown) => string } };
+    const html = o.tooltip.formatter([{ axisValue: 0.3 }]);
+    expect(html).toContain('t = 0.300');
+    for (const name of ['linear · train', 'linear · test', 'coarse · train', 'coarse · test']) expect(html).toContain(name);
+    const expected = valueAt(coarse.points, 0.3, 'train', 'loss')!;
+    expect(html).toContain(`coarse · train: <b>≈ ${Number(expected.toPrecision(4))}</b>`);
+    expect(html).toContain(`linear · train: <b>${Number(valueAt(linear.points, 0.3, 'train', 'loss')!.toPrecision(4))}</b>`);
+    expect(html).toContain('linear interpolation');
+    // Names are user input: escaped.
+    expect(pathTooltip([{ name: '<img src=x>', colour: '#000000', split: 'train', points: linear.points }], 0.5, 'loss')).not.toContain('<img');
+  });
+
+  it('draws a proven loss bound as a labelled line on the loss chart only', () => {
+    const bounded = { ...theorem1, check: { ...theorem1.check, lossBound: { maxTrainLoss: 0.6, t: 0.5, bound: 0.9, epsilon: 0.2, formula: 'L + ε', pass: true } } };
+    const o = build({}, [{ ...RUN, paths: [linear, bounded] }]);
+    const line = o.series.find((s) => s.id === `${RUN.id}|theorem1|bound`) as unknown as { data: number[][]; markLine: { data: { yAxis: number }[]; label: { formatter: string } } };
+    expect(line.data).toEqual([
+      [0, 0.9],
+      [1, 0.9],
+    ]);
+    expect(line.markLine.data).toEqual([{ yAxis: 0.9 }]);
+    expect(line.markLine.label.formatter).toBe('theorem1 loss bound 0.9');
+    expect(o.legend.data).toContain('theorem1 · loss bound');
+    expect(build({ quantity: 'acc' }, [{ ...RUN, paths: [linear, bounded] }]).series.some((s) => s.id.endsWith('|bound'))).toBe(false);
+    expect(o.series.some((s) => s.id === `${RUN.id}|linear|bound`)).toBe(false);
+  });
+
+  it('zooms with the y axis refitting to the visible data; a zoomed axis end is labelled only when round', () => {
+    const o = build() as unknown as { dataZoom: { filterMode: string }[]; xAxis: { axisLabel: { formatter: (v: number) => string } } };
+    expect(o.dataZoom.map((z) => z.filterMode)).toEqual(['filter', 'filter']);
+    const label = o.xAxis.axisLabel.formatter;
+    expect(label(0.1418)).toBe('');
+    expect(label(0.7628)).toBe('');
+    expect(label(0.15)).toBe('0.15');
+    expect(label(0)).toBe('0');
+    expect(label(1)).toBe('1');
+  });
+
+  it('colours its axis labels, names and legend for the dark theme with AA contrast', () => {
+    const o = build({ dark: true }) as unknown as { xAxis: { axisLabel: { color: string }; nameTextStyle: { color: string } }; yAxis: { axisLabel: { color: string } }; legend: { textStyle: { color: string } } };
+    for (const c of [o.xAxis.axisLabel.color, o.yAxis.axisLabel.color, o.xAxis.nameTextStyle.color, o.legend.textStyle.color]) expect(contrastRatio(c, DARK.background)).toBeGreaterThanOrEqual(4.5);
   });
 
   it('tabulates the six barrier metrics of every path and split', () => {

@@ -1,13 +1,19 @@
 /**
  * The path chart: loss (or accuracy) along every path of one or more runs, t on x. One line series per run, path
- * and split (train solid, test dashed); colour per path, or per run when comparing runs. The segments of one path
- * are shaded by kind (a/b/c/line/curve, with a legend entry per kind); the endpoints are marked; the barrier of each
- * path is annotated at its t with its value (the metric chosen by the user). Plain data in, plain ECharts option
- * out: no echarts import here, so the builders are tested on the option objects.
+ * and split (train solid, test dashed); colour per path, or per run when comparing runs (pairwise different run
+ * colours, palette.ts; the paths of one run in shades of its colour within a bounded lightness range, each with its
+ * own marker). The segments of one path are shaded by kind (a/b/c/line/curve, with a legend entry per kind); the
+ * endpoints are marked; the barrier of each path is annotated at its t with its value (the metric chosen by the
+ * user); a proven loss bound (Theorem 1) is drawn as a labelled horizontal line. The tooltip lists every drawn path
+ * at the hovered t, linearly interpolated between the path's evaluated points (paths are evaluated at different
+ * t). Plain data in, plain ECharts option out: no echarts import here, so the builders are tested on the option
+ * objects.
  */
 import type { Barrier, PathPoint, PathResult, SplitBarrier } from '../api/types';
 import { num, pct } from '../util/format';
-import { SEGMENT_KINDS, type ShadedKind, pathColour, runColour, tint } from './palette';
+import { PATH_SYMBOLS, SEGMENT_KINDS, type ShadedKind, assignRunColours, pathColour, runColour, runShades } from './palette';
+import { chartTheme, themedAxis, themedLegend } from './theme';
+import { ZOOM_BAND, roundTicksOnly, xZoom } from './zoom';
 
 export type Split = 'train' | 'test';
 export type Quantity = 'loss' | 'acc';
@@ -111,33 +117,69 @@ export function segmentBands(path: PathResult): { kind: ShadedKind; t0: number; 
   return path.segments.map((s, i) => ({ kind: s.kind as ShadedKind, t0: i / S, t1: (i + 1) / S, index: i, ...(s.label ? { label: s.label } : {}) }));
 }
 
+/** One drawn line as the tooltip reads it. */
+export interface TooltipLine {
+  name: string;
+  colour: string;
+  split: Split;
+  points: PathPoint[];
+}
+
+function escapeHtml(v: string): string {
+  return v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * The tooltip at t: every line's value there — the evaluated point when the path has one at t, else linear
+ * interpolation between its neighbours (marked ≈). Names are escaped: they are user input.
+ */
+export function pathTooltip(lines: TooltipLine[], t: number, q: Quantity): string {
+  const fmt = q === 'loss' ? (v: number) => num(v) : (v: number) => pct(v);
+  const rows = lines.map((l) => {
+    const exact = l.points.some((p) => Math.abs(p.t - t) < 1e-9);
+    const v = valueAt(l.points, t, l.split, q);
+    const shown = v === null ? '—' : `${exact ? '' : '≈ '}${fmt(v)}`;
+    return `<span style="display:inline-block;width:9px;height:9px;border-radius:50%;background:${escapeHtml(l.colour)};margin-right:5px"></span>${escapeHtml(l.name)}: <b>${shown}</b>`;
+  });
+  return [`t = ${t.toFixed(3)} <span style="opacity:.75">(≈: linear interpolation between the path’s evaluated points)</span>`, ...rows].join('<br/>');
+}
+
 export function buildPathChartOption(runs: RunPaths[], s: PathChartSettings): Option {
   const q = s.quantity;
   const series: Option[] = [];
   const legend: (string | { name: string; icon: string })[] = [];
   const multiRun = runs.length > 1 || s.colourBy === 'run';
   const barrierHere = s.barrier && metricQuantity(s.barrier.metric) === q ? s.barrier : null;
-  const text = s.dark ? '#d0d4dc' : '#2b2f36';
-  const faint = s.dark ? '#3a3f4a' : '#e3e6eb';
+  const theme = chartTheme(s.dark);
+  const text = theme.text;
+  const tooltipLines: TooltipLine[] = [];
+  // Comparing: pairwise different run colours (one rule, palette.ts).
+  const colours = s.colourBy === 'run' ? assignRunColours(runs) : null;
 
   runs.forEach((run) => {
-    const rc = runColour(run);
+    const rc = colours?.get(run.id) ?? runColour(run);
+    const shades = runShades(rc, run.paths.length);
     const shown = run.paths.filter((p) => !s.paths || s.paths.includes(p.name));
     shown.forEach((path) => {
       const pi = run.paths.indexOf(path);
-      // By run: the run's colour, a shade darker or lighter for each further path of the run.
-      const colour = s.colourBy === 'run' ? tint(rc, pi === 0 ? 0 : (pi % 2 ? 0.35 : -0.4) * Math.ceil(pi / 2)) : pathColour(pi);
+      // By run: a shade of the run's colour per path (never near black or white) and a marker per path.
+      const byRun = s.colourBy === 'run';
+      const colour = byRun ? shades[pi]! : pathColour(pi);
       const sorted = [...path.points].sort((a, b) => a.t - b.t);
+      const every = Math.max(1, Math.round(sorted.length / 8));
+      const markers = byRun
+        ? { showSymbol: true, symbol: PATH_SYMBOLS[pi % PATH_SYMBOLS.length], symbolSize: (_v: unknown, p: { dataIndex: number }) => (p.dataIndex % every === pi % every ? 7 : 0) }
+        : { showSymbol: false, symbolSize: 4 };
       for (const split of s.splits) {
         const name = multiRun ? `${run.name} · ${path.name} · ${split}` : `${path.name} · ${split}`;
         legend.push(name);
+        tooltipLines.push({ name, colour, split, points: sorted });
         const line: Option = {
           id: seriesId(run.id, path.name, split),
           name,
           type: 'line',
           data: sorted.map((p) => [p.t, value(p, split, q) ?? '-']),
-          showSymbol: false,
-          symbolSize: 4,
+          ...markers,
           sampling: 'lttb',
           connectNulls: false,
           animation: false,
@@ -156,7 +198,7 @@ export function buildPathChartOption(runs: RunPaths[], s: PathChartSettings): Op
               symbol: 'circle',
               symbolSize: 9,
               animation: false,
-              itemStyle: { color: colour, borderColor: s.dark ? '#16181d' : '#ffffff', borderWidth: 1.5 },
+              itemStyle: { color: colour, borderColor: theme.background, borderWidth: 1.5 },
               label: {
                 show: true,
                 position: 'top',
@@ -164,7 +206,7 @@ export function buildPathChartOption(runs: RunPaths[], s: PathChartSettings): Op
                 formatter: `${multiRun ? '' : `${path.name} `}${formatBarrier(barrierHere.metric, b.value)} @ t=${b.t.toFixed(2)}`,
                 fontSize: 11,
                 color: text,
-                backgroundColor: s.dark ? 'rgba(26,29,35,0.85)' : 'rgba(255,255,255,0.85)',
+                backgroundColor: theme.labelBackground,
                 borderColor: colour,
                 borderWidth: 1,
                 borderRadius: 3,
@@ -186,6 +228,36 @@ export function buildPathChartOption(runs: RunPaths[], s: PathChartSettings): Op
           }
         }
         series.push(line);
+      }
+      // The proven loss bound (train loss), as a labelled horizontal line across the path.
+      const bound = path.check?.lossBound;
+      if (q === 'loss' && bound && finite(bound.bound) && (!s.logY || bound.bound > 0)) {
+        const name = `${multiRun ? `${run.name} · ` : ''}${path.name} · loss bound`;
+        legend.push(name);
+        series.push({
+          id: `${run.id}|${path.name}|bound`,
+          name,
+          type: 'line',
+          // Two points so the y axis always includes the bound; the markLine draws it with its label.
+          data: [
+            [0, bound.bound],
+            [1, bound.bound],
+          ],
+          showSymbol: false,
+          silent: true,
+          animation: false,
+          color: colour,
+          lineStyle: { width: 0 },
+          markLine: {
+            symbol: ['none', 'none'],
+            silent: true,
+            animation: false,
+            lineStyle: { color: colour, type: [6, 3, 1, 3], width: 1.5 },
+            label: { show: true, position: 'insideStartTop', formatter: `${path.name} loss bound ${num(bound.bound)}`, color: text, fontSize: 11 },
+            data: [{ yAxis: bound.bound }],
+          },
+          z: 2,
+        });
       }
     });
 
@@ -214,9 +286,10 @@ export function buildPathChartOption(runs: RunPaths[], s: PathChartSettings): Op
         symbolSize: 11,
         animation: false,
         z: 5,
-        itemStyle: { color: multiRun ? rc : text, borderColor: s.dark ? '#16181d' : '#fff', borderWidth: 1 },
+        itemStyle: { color: multiRun ? rc : text, borderColor: theme.background, borderWidth: 1 },
         label: { show: true, position: 'top', formatter: '{b}', color: text, fontSize: 11 },
-        data: [...marks.values()].map((m) => ({ name: m.name, value: [m.t, m.y] })),
+        // Labels grow away from the plot's edge (centred on t = 0 they covered the y tick labels).
+        data: [...marks.values()].map((m) => ({ name: m.name, value: [m.t, m.y], label: { align: m.t === 0 ? 'left' : 'right' } })),
       });
     }
   });
@@ -260,32 +333,30 @@ export function buildPathChartOption(runs: RunPaths[], s: PathChartSettings): Op
     backgroundColor: 'transparent',
     textStyle: { color: text },
     ...(s.title ? { title: { text: s.title, left: 'center', textStyle: { fontSize: 13, color: text } } } : {}),
-    grid: { left: 64, right: 24, top: s.title ? 64 : 48, bottom: s.zoom === false ? 40 : 76 },
-    legend: { type: 'scroll', top: s.title ? 28 : 4, data: legend, textStyle: { color: text } },
+    grid: { left: 64, right: 24, top: s.title ? 64 : 48, bottom: s.zoom === false ? 40 : 40 + ZOOM_BAND },
+    legend: themedLegend(theme, { type: 'scroll', top: s.title ? 28 : 4, data: legend }),
     tooltip: {
       trigger: 'axis',
-      axisPointer: { type: 'line' },
-      valueFormatter: q === 'loss' ? (v: unknown) => num(v as number) : (v: unknown) => pct(v as number),
+      axisPointer: { type: 'line', snap: false },
+      formatter: (params: unknown) => {
+        const first = (Array.isArray(params) ? params[0] : params) as { axisValue?: unknown } | undefined;
+        const t = Number(first?.axisValue);
+        return Number.isFinite(t) ? pathTooltip(tooltipLines, t, q) : '';
+      },
     },
-    xAxis: { type: 'value', name: 't', nameLocation: 'middle', nameGap: 24, min: 0, max: 1, axisLine: { lineStyle: { color: text } }, splitLine: { show: false } },
-    yAxis: {
+    xAxis: themedAxis(theme, { type: 'value', name: 't', nameLocation: 'middle', nameGap: 24, min: 0, max: 1, axisLabel: { formatter: roundTicksOnly() }, splitLine: { show: false } }),
+    yAxis: themedAxis(theme, {
       type: s.logY && q === 'loss' ? 'log' : 'value',
       name: q === 'loss' ? 'loss (cross-entropy)' : 'accuracy',
       nameLocation: 'middle',
       nameGap: 48,
       scale: true,
-      axisLine: { lineStyle: { color: text } },
-      splitLine: { lineStyle: { color: faint } },
+      splitLine: { lineStyle: { color: theme.faint } },
       ...(q === 'acc' ? { axisLabel: { formatter: (v: number) => `${Math.round(v * 1000) / 10}%` } } : {}),
-    },
+    }),
     series,
   };
-  if (s.zoom !== false) {
-    option['dataZoom'] = [
-      { type: 'inside', xAxisIndex: 0, filterMode: 'none' },
-      { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 8 },
-    ];
-  }
+  if (s.zoom !== false) option['dataZoom'] = xZoom(0);
   return option;
 }
 

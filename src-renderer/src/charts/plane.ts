@@ -7,6 +7,7 @@
 import type { PlaneResult } from '../api/types';
 import { num, pct } from '../util/format';
 import { VIRIDIS, pathColour } from './palette';
+import { chartTheme, themedAxis, themedLegend } from './theme';
 
 type Option = Record<string, unknown>;
 
@@ -25,7 +26,8 @@ interface RenderApi {
 }
 
 export function buildPlaneOption(plane: PlaneResult, s: PlaneSettings): Option {
-  const text = s.dark ? '#d0d4dc' : '#2b2f36';
+  const theme = chartTheme(s.dark);
+  const text = theme.text;
   const { xs, ys } = plane.grid;
   const surface = plane[s.split][s.quantity];
   const dx = xs.length > 1 ? (xs[xs.length - 1]! - xs[0]!) / (xs.length - 1) : 1;
@@ -95,16 +97,19 @@ export function buildPlaneOption(plane: PlaneResult, s: PlaneSettings): Option {
     symbolSize: 10,
     animation: false,
     itemStyle: { color: '#ffffff', borderColor: '#000000', borderWidth: 1.5 },
+    // Labels above their points, kept inside the plot: beside a point at the plot's edge they covered the y tick labels.
     label: {
       show: true,
-      position: 'right',
+      position: 'top',
+      distance: 8,
       formatter: '{b}',
       color: text,
       fontWeight: 'bold',
-      backgroundColor: s.dark ? 'rgba(26,29,35,0.85)' : 'rgba(255,255,255,0.85)',
+      backgroundColor: theme.labelBackground,
       padding: [2, 4],
       borderRadius: 3,
     },
+    labelLayout: { moveOverlap: 'shiftY' },
     data: plane.points.map((pt) => ({ name: pt.label, value: [pt.x, pt.y] })),
     z: 4,
   });
@@ -113,10 +118,10 @@ export function buildPlaneOption(plane: PlaneResult, s: PlaneSettings): Option {
     animation: false,
     backgroundColor: 'transparent',
     textStyle: { color: text },
-    legend: { type: 'scroll', top: 4, textStyle: { color: text }, data: series.filter((x) => x['id'] !== 'plane|surface').map((x) => x['name']) },
+    legend: themedLegend(theme, { type: 'scroll', top: 4, data: series.filter((x) => x['id'] !== 'plane|surface').map((x) => x['name']) }),
     tooltip: { trigger: 'item' },
     grid: { left: 64, right: 110, top: 40, bottom: 44 },
-    xAxis: {
+    xAxis: themedAxis(theme, {
       type: 'value',
       name: 'along θ_B − θ_A (distance in parameter space)',
       nameLocation: 'middle',
@@ -124,10 +129,9 @@ export function buildPlaneOption(plane: PlaneResult, s: PlaneSettings): Option {
       min: xs[0]! - dx / 2,
       max: xs[xs.length - 1]! + dx / 2,
       axisLabel: { formatter: (v: number) => num(v, 3), showMinLabel: false, showMaxLabel: false },
-      axisLine: { lineStyle: { color: text } },
       splitLine: { show: false },
-    },
-    yAxis: {
+    }),
+    yAxis: themedAxis(theme, {
       type: 'value',
       name: 'across',
       nameLocation: 'middle',
@@ -135,9 +139,8 @@ export function buildPlaneOption(plane: PlaneResult, s: PlaneSettings): Option {
       min: ys[0]! - dy / 2,
       max: ys[ys.length - 1]! + dy / 2,
       axisLabel: { formatter: (v: number) => num(v, 3), showMinLabel: false, showMaxLabel: false },
-      axisLine: { lineStyle: { color: text } },
       splitLine: { show: false },
-    },
+    }),
     visualMap: {
       type: 'continuous',
       seriesIndex: 0,

@@ -6,6 +6,7 @@
 import type { DropoutStability, NarrowPoint, NoiseStability, SweepPoint } from '../api/types';
 import { num, pct } from '../util/format';
 import { pathColour } from './palette';
+import { type ChartTheme, chartTheme, themedAxis, themedLegend } from './theme';
 
 type Option = Record<string, unknown>;
 
@@ -47,29 +48,30 @@ export function errorBarSeries(id: string, name: string, data: [number, number, 
   };
 }
 
-function base(dark: boolean | undefined): { text: string; faint: string } {
-  return { text: dark ? '#d0d4dc' : '#2b2f36', faint: dark ? '#3a3f4a' : '#e3e6eb' };
+/** A y axis named along its middle (a name at the axis's end sits under the legend). */
+function yAxisNamed(t: ChartTheme, name: string, extra: Option): Option {
+  return themedAxis(t, { type: 'value', name, nameLocation: 'middle', nameGap: 46, ...extra });
 }
 
 const fin = (v: number): number | '-' => (Number.isFinite(v) ? v : '-');
 
 /** Loss and accuracy of θ_1 against the kept fraction (best of `masks` random kept sets), mean ± std over endpoints. */
 export function buildSweepOption(sweep: { masks: number; points: SweepPoint[] }, o: { dark?: boolean } = {}): Option {
-  const { text, faint } = base(o.dark);
+  const t = chartTheme(o.dark);
   const pts = [...sweep.points].sort((a, b) => a.keepFraction - b.keepFraction);
   const lossC = pathColour(0);
   const accC = pathColour(1);
   return {
     animation: false,
     backgroundColor: 'transparent',
-    textStyle: { color: text },
-    legend: { top: 4, data: ['train loss', 'train accuracy'], textStyle: { color: text } },
+    textStyle: { color: t.text },
+    legend: themedLegend(t, { top: 4, data: ['train loss', 'train accuracy'] }),
     tooltip: { trigger: 'axis' },
     grid: { left: 64, right: 64, top: 40, bottom: 44 },
-    xAxis: { type: 'value', name: 'kept fraction', nameLocation: 'middle', nameGap: 26, min: 0, max: 1, axisLine: { lineStyle: { color: text } }, splitLine: { show: false } },
+    xAxis: themedAxis(t, { type: 'value', name: 'kept fraction', nameLocation: 'middle', nameGap: 26, min: 0, max: 1, splitLine: { show: false } }),
     yAxis: [
-      { type: 'value', name: 'loss', scale: true, axisLine: { lineStyle: { color: text } }, splitLine: { lineStyle: { color: faint } } },
-      { type: 'value', name: 'accuracy', scale: true, axisLabel: { formatter: (v: number) => pct(v, 0) }, axisLine: { lineStyle: { color: text } }, splitLine: { show: false } },
+      yAxisNamed(t, 'train loss', { scale: true, splitLine: { lineStyle: { color: t.faint } } }),
+      yAxisNamed(t, 'train accuracy', { scale: true, axisLabel: { formatter: (v: number) => pct(v, 0) }, splitLine: { show: false } }),
     ],
     series: [
       { id: 'sweep|loss', name: 'train loss', type: 'line', yAxisIndex: 0, color: lossC, symbolSize: 6, data: pts.map((p) => [p.keepFraction, fin(p.loss.mean)]), animation: false },
@@ -80,47 +82,54 @@ export function buildSweepOption(sweep: { masks: number; points: SweepPoint[] },
   };
 }
 
-/** Narrow networks: train loss and test accuracy against hidden width, mean ± std over trials. */
+/**
+ * Narrow networks, as the paper's Fig. 2 (right): training loss and training accuracy against hidden width, mean ±
+ * std over trials; test accuracy as a further, dashed series on the accuracy axis.
+ */
 export function buildNarrowOption(narrow: { trials: number; points: NarrowPoint[] }, o: { dark?: boolean } = {}): Option {
-  const { text, faint } = base(o.dark);
+  const t = chartTheme(o.dark);
   const pts = [...narrow.points].sort((a, b) => a.width - b.width);
   const lossC = pathColour(0);
-  const accC = pathColour(2);
+  const accC = pathColour(1);
+  const testC = pathColour(2);
   return {
     animation: false,
     backgroundColor: 'transparent',
-    textStyle: { color: text },
-    legend: { top: 4, data: ['train loss', 'test accuracy'], textStyle: { color: text } },
+    textStyle: { color: t.text },
+    legend: themedLegend(t, { top: 4, data: ['train loss', 'train accuracy', 'test accuracy'] }),
     tooltip: { trigger: 'axis' },
     grid: { left: 64, right: 64, top: 40, bottom: 44 },
-    xAxis: { type: 'log', logBase: 2, name: 'hidden width', nameLocation: 'middle', nameGap: 26, axisLine: { lineStyle: { color: text } }, splitLine: { show: false } },
+    xAxis: themedAxis(t, { type: 'log', logBase: 2, name: 'hidden width', nameLocation: 'middle', nameGap: 26, splitLine: { show: false } }),
     yAxis: [
-      { type: 'value', name: 'train loss', scale: true, axisLine: { lineStyle: { color: text } }, splitLine: { lineStyle: { color: faint } } },
-      { type: 'value', name: 'test accuracy', scale: true, axisLabel: { formatter: (v: number) => pct(v, 0) }, axisLine: { lineStyle: { color: text } }, splitLine: { show: false } },
+      yAxisNamed(t, 'train loss', { scale: true, splitLine: { lineStyle: { color: t.faint } } }),
+      yAxisNamed(t, 'accuracy', { scale: true, axisLabel: { formatter: (v: number) => pct(v, 0) }, splitLine: { show: false } }),
     ],
     series: [
       { id: 'narrow|loss', name: 'train loss', type: 'line', yAxisIndex: 0, color: lossC, data: pts.map((p) => [p.width, fin(p.loss.mean)]), animation: false },
       errorBarSeries('narrow|loss|err', 'train loss ±1 std', pts.map((p) => [p.width, p.loss.mean - p.loss.std, p.loss.mean + p.loss.std]), lossC, 0),
-      { id: 'narrow|acc', name: 'test accuracy', type: 'line', yAxisIndex: 1, color: accC, lineStyle: { type: 'dashed' }, data: pts.map((p) => [p.width, fin(p.testAcc.mean)]), animation: false },
-      errorBarSeries('narrow|acc|err', 'test accuracy ±1 std', pts.map((p) => [p.width, p.testAcc.mean - p.testAcc.std, p.testAcc.mean + p.testAcc.std]), accC, 1),
+      { id: 'narrow|trainacc', name: 'train accuracy', type: 'line', yAxisIndex: 1, color: accC, data: pts.map((p) => [p.width, fin(p.acc.mean)]), animation: false },
+      errorBarSeries('narrow|trainacc|err', 'train accuracy ±1 std', pts.map((p) => [p.width, p.acc.mean - p.acc.std, p.acc.mean + p.acc.std]), accC, 1),
+      { id: 'narrow|acc', name: 'test accuracy', type: 'line', yAxisIndex: 1, color: testC, lineStyle: { type: 'dashed' }, data: pts.map((p) => [p.width, fin(p.testAcc.mean)]), animation: false },
+      errorBarSeries('narrow|acc|err', 'test accuracy ±1 std', pts.map((p) => [p.width, p.testAcc.mean - p.testAcc.std, p.testAcc.mean + p.testAcc.std]), testC, 1),
     ],
   };
 }
 
 /** Each endpoint's θ_i (hidden layers i … d−1 dropped) train loss, bars, with the full network's loss as a line. */
 export function buildPerLayerOption(dropout: Record<string, DropoutStability>, o: { dark?: boolean } = {}): Option {
-  const { text, faint } = base(o.dark);
+  const t = chartTheme(o.dark);
+  const text = t.text;
   const names = Object.keys(dropout);
   const layers = [...new Set(names.flatMap((n) => dropout[n]!.perLayer.map((l) => l.i)))].sort((a, b) => a - b);
   return {
     animation: false,
     backgroundColor: 'transparent',
     textStyle: { color: text },
-    legend: { top: 4, textStyle: { color: text } },
+    legend: themedLegend(t, { top: 4 }),
     tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => num(v as number) },
     grid: { left: 64, right: 24, top: 40, bottom: 44 },
-    xAxis: { type: 'category', name: 'θ_i drops hidden layers i … d−1', nameLocation: 'middle', nameGap: 26, data: layers.map((i) => `θ_${i}`), axisLine: { lineStyle: { color: text } } },
-    yAxis: { type: 'value', name: 'train loss', scale: false, axisLine: { lineStyle: { color: text } }, splitLine: { lineStyle: { color: faint } } },
+    xAxis: themedAxis(t, { type: 'category', name: 'θ_i drops hidden layers i … d−1', nameLocation: 'middle', nameGap: 26, data: layers.map((i) => `θ_${i}`) }),
+    yAxis: yAxisNamed(t, 'train loss', { scale: false, splitLine: { lineStyle: { color: t.faint } } }),
     series: names.map((n, k) => {
       const d = dropout[n]!;
       return {
@@ -153,7 +162,7 @@ export type NoiseQuantity = (typeof NOISE_QUANTITIES)[number]['key'];
 
 /** Histograms of one noise-stability quantity of one endpoint, one bar series per layer (overlaid). */
 export function buildNoiseHistogramOption(noise: NoiseStability, quantity: NoiseQuantity, o: { dark?: boolean } = {}): Option {
-  const { text, faint } = base(o.dark);
+  const t = chartTheme(o.dark);
   const series: Option[] = [];
   noise.layers.forEach((layer, k) => {
     const dist = layer[quantity];
@@ -183,12 +192,13 @@ export function buildNoiseHistogramOption(noise: NoiseStability, quantity: Noise
   return {
     animation: false,
     backgroundColor: 'transparent',
-    textStyle: { color: text },
-    legend: { type: 'scroll', top: 4, textStyle: { color: text } },
+    textStyle: { color: t.text },
+    legend: themedLegend(t, { type: 'scroll', top: 4 }),
     tooltip: { trigger: 'item', formatter: (p: { seriesName: string; value: number[] }) => `${p.seriesName}<br/>[${num(p.value[0]!, 3)}, ${num(p.value[1]!, 3)}): ${pct(p.value[2]!, 1)}` },
     grid: { left: 64, right: 24, top: 40, bottom: 44 },
-    xAxis: { type: 'value', name: NOISE_QUANTITIES.find((q) => q.key === quantity)!.label, nameLocation: 'middle', nameGap: 26, scale: true, axisLine: { lineStyle: { color: text } }, splitLine: { show: false } },
-    yAxis: { type: 'value', name: 'fraction of samples', axisLabel: { formatter: (v: number) => pct(v, 0) }, axisLine: { lineStyle: { color: text } }, splitLine: { lineStyle: { color: faint } } },
+    xAxis: themedAxis(t, { type: 'value', name: NOISE_QUANTITIES.find((q) => q.key === quantity)!.label, nameLocation: 'middle', nameGap: 26, scale: true, splitLine: { show: false } }),
+    // Named along the axis's middle: at its end the name sat under the legend.
+    yAxis: yAxisNamed(t, 'fraction of samples', { axisLabel: { formatter: (v: number) => pct(v, 0) }, splitLine: { lineStyle: { color: t.faint } } }),
     series,
   };
 }

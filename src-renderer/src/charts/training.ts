@@ -5,6 +5,8 @@
 import type { CurvePoint } from '../api/types';
 import { num, pct } from '../util/format';
 import { pathColour } from './palette';
+import { chartTheme, themedAxis, themedLegend } from './theme';
+import { ZOOM_BAND, roundTicksOnly, xZoom } from './zoom';
 
 type Option = Record<string, unknown>;
 
@@ -60,22 +62,24 @@ export function trainingSeries(curves: Record<string, CurvePoint[]>, s: Training
 }
 
 export function buildTrainingOption(curves: Record<string, CurvePoint[]>, s: TrainingSettings): Option {
-  const text = s.dark ? '#d0d4dc' : '#2b2f36';
-  const faint = s.dark ? '#3a3f4a' : '#e3e6eb';
+  const theme = chartTheme(s.dark);
   const series = trainingSeries(curves, s);
   const xName = s.x === 'epoch' ? 'epoch' : 'step';
-  const axis = (extra: Option): Option => ({ type: 'value', axisLine: { lineStyle: { color: text } }, splitLine: { lineStyle: { color: faint } }, ...extra });
+  const axis = (extra: Option): Option => themedAxis(theme, { type: 'value', splitLine: { lineStyle: { color: theme.faint } }, ...extra });
   const option: Option = {
     animation: false,
     backgroundColor: 'transparent',
-    textStyle: { color: text },
-    legend: { type: 'scroll', top: 4, textStyle: { color: text }, data: series.filter((x) => !String(x['id']).endsWith('|raw')).map((x) => x['name']) },
+    textStyle: { color: theme.text },
+    legend: themedLegend(theme, { type: 'scroll', top: 4, data: series.filter((x) => !String(x['id']).endsWith('|raw')).map((x) => x['name']) }),
     tooltip: { trigger: 'axis' },
     grid: [
       { left: 64, right: 40, top: 44, bottom: '56%' },
-      { left: 64, right: 40, top: '52%', bottom: s.zoom === false ? 40 : 70 },
+      { left: 64, right: 40, top: '52%', bottom: s.zoom === false ? 40 : 34 + ZOOM_BAND },
     ],
-    xAxis: [axis({ gridIndex: 0, scale: true, axisLabel: { show: false } }), axis({ gridIndex: 1, name: xName, nameLocation: 'middle', nameGap: 24, scale: true })],
+    xAxis: [
+      axis({ gridIndex: 0, scale: true, axisLabel: { show: false } }),
+      axis({ gridIndex: 1, name: xName, nameLocation: 'middle', nameGap: 24, scale: true, axisLabel: { formatter: roundTicksOnly() } }),
+    ],
     yAxis: [
       axis({ gridIndex: 0, type: s.logY ? 'log' : 'value', name: 'minibatch loss', nameLocation: 'middle', nameGap: 46, scale: true, axisLabel: { formatter: (v: number) => num(v, 3) } }),
       axis({ gridIndex: 1, name: 'accuracy', nameLocation: 'middle', nameGap: 46, scale: true, axisLabel: { formatter: (v: number) => pct(v, 0) } }),
@@ -83,11 +87,6 @@ export function buildTrainingOption(curves: Record<string, CurvePoint[]>, s: Tra
     axisPointer: { link: [{ xAxisIndex: 'all' }] },
     series,
   };
-  if (s.zoom !== false) {
-    option['dataZoom'] = [
-      { type: 'inside', xAxisIndex: [0, 1], filterMode: 'none' },
-      { type: 'slider', xAxisIndex: [0, 1], filterMode: 'none', height: 18, bottom: 8 },
-    ];
-  }
+  if (s.zoom !== false) option['dataZoom'] = xZoom([0, 1]);
   return option;
 }

@@ -1,0 +1,76 @@
+/** The run-colour rule (charts/palette.ts): pairwise different colours in a comparison, stable, bounded shades. */
+import { describe, expect, it } from 'vitest';
+import { PALETTE, SHADE_LIGHTNESS, assignRunColours, generatedColour, hashString, normaliseColour, parseHex, rgbToHsl, runColour, runShades } from '../../src-renderer/src/charts/palette';
+
+const ids = (n: number, prefix = '01run'): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i.toString(36).padStart(11, 'x')}`);
+const lightness = (hex: string): number => rgbToHsl(parseHex(hex)!)[2];
+
+describe('run colours in a comparison', () => {
+  it('differ pairwise for 1 … 40 runs without stored colours (past the palette: generated hues)', () => {
+    for (let n = 1; n <= 40; n++) {
+      const runs = ids(n).map((id) => ({ id }));
+      const colours = [...assignRunColours(runs).values()];
+      expect(colours).toHaveLength(n);
+      expect(new Set(colours).size).toBe(n);
+    }
+    // The first twelve come from the palette; more are generated.
+    const many = [...assignRunColours(ids(14).map((id) => ({ id }))).values()];
+    expect(many.filter((c) => PALETTE.includes(c))).toHaveLength(PALETTE.length);
+    expect(many.filter((c) => !PALETTE.includes(c))).toEqual([generatedColour(0), generatedColour(1)]);
+  });
+
+  it('differ when every run has the same stored colour: the first keeps it, the others are reassigned', () => {
+    const runs = ids(5).map((id) => ({ id, colour: '#EE6677' }));
+    const colours = assignRunColours(runs);
+    expect(colours.get(runs[0]!.id)).toBe('#ee6677');
+    expect(new Set(colours.values()).size).toBe(5);
+    // #rgb and #rrggbb of one colour are one colour.
+    const short = assignRunColours([{ id: 'a', colour: '#fff' }, { id: 'b', colour: '#ffffff' }]);
+    expect(short.get('a')).toBe('#ffffff');
+    expect(short.get('b')).not.toBe('#ffffff');
+  });
+
+  it('keep distinct stored colours even when a run without one hashes to them', () => {
+    // Two runs whose ids hash to the same palette colour: the old rule gave them one colour.
+    const all = ids(200);
+    const slot = (id: string): number => hashString(id) % PALETTE.length;
+    const a = all[0]!;
+    const b = all.find((id) => id !== a && slot(id) === slot(a))!;
+    expect(runColour({ id: a })).toBe(runColour({ id: b }));
+    const pair = assignRunColours([{ id: a }, { id: b }]);
+    expect(pair.get(a)).not.toBe(pair.get(b));
+    // A stored colour equal to another run's hash colour is kept; the hashed run moves on.
+    const stored = assignRunColours([{ id: a }, { id: 'stored', colour: runColour({ id: a }) }]);
+    expect(stored.get('stored')).toBe(runColour({ id: a }));
+    expect(stored.get(a)).not.toBe(runColour({ id: a }));
+  });
+
+  it('are stable: the same list gives the same colours; a run alone keeps its own colour', () => {
+    const runs = [...ids(6).map((id) => ({ id })), { id: 'x', colour: '#123456' }, { id: 'y', colour: 'red' }];
+    expect([...assignRunColours(runs)]).toEqual([...assignRunColours(runs.map((r) => ({ ...r })))]);
+    const alone = assignRunColours([runs[0]!]);
+    expect(alone.get(runs[0]!.id)).toBe(runColour(runs[0]!));
+    expect(assignRunColours(runs).get('y')).toBe('red');
+    expect(normaliseColour(' #ABC ')).toBe('#aabbcc');
+  });
+});
+
+describe('shades of one run’s colour (its paths)', () => {
+  it('stay within the bounded lightness range and differ, however dark or light the run’s colour', () => {
+    for (const colour of ['#000000', '#ffffff', '#123456', '#4477aa', '#ccbb44']) {
+      for (let n = 1; n <= 8; n++) {
+        const shades = runShades(colour, n);
+        expect(shades).toHaveLength(n);
+        expect(new Set(shades).size).toBe(n);
+        for (const s of shades) {
+          expect(lightness(s)).toBeGreaterThanOrEqual(SHADE_LIGHTNESS.min - 0.005);
+          expect(lightness(s)).toBeLessThanOrEqual(SHADE_LIGHTNESS.max + 0.005);
+        }
+      }
+    }
+    // A colour inside the range is its own first shade.
+    expect(runShades('#4477aa', 3)[0]).toBe('#4477aa');
+    // A colour name cannot be shaded: kept as it is.
+    expect(runShades('red', 2)).toEqual(['red', 'red']);
+  });
+});
