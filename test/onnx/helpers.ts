@@ -26,6 +26,46 @@ export const cnn: ArchSpec = {
   ],
 };
 
+/** CNNs without BatchNorm (the training graph's reach): 'same' with stride 1 and 2, 'valid' with an uneven stride,
+ *  overlapping and plain max-pools, and 'same' whose stride skips past the kernel (negative total padding). */
+export const trainableCnns = (bias: boolean, dropout = 0): { name: string; spec: ArchSpec }[] => [
+  {
+    name: 'CNN 5×6×2: same s1 → same s2 → valid k2 + pool 2/1 → dense 4 → dense 3',
+    spec: {
+      input: [5, 6, 2],
+      layers: [
+        { type: 'conv', filters: 3, kernel: 3, stride: 1, padding: 'same', bias, pool: null, dropout },
+        { type: 'conv', filters: 4, kernel: 3, stride: 2, padding: 'same', bias, pool: null, dropout },
+        { type: 'conv', filters: 2, kernel: 2, stride: 1, padding: 'valid', bias, pool: { size: 2, stride: 1 }, dropout },
+        { type: 'dense', units: 4, bias, dropout },
+        { type: 'dense', units: 3, bias, dropout: 0 },
+      ],
+    },
+  },
+  {
+    name: 'CNN 7×7×1: valid s2 (uneven) → same s1 + pool 2/2 → dense 3',
+    spec: {
+      input: [7, 7, 1],
+      layers: [
+        { type: 'conv', filters: 2, kernel: 2, stride: 2, padding: 'valid', bias, pool: null, dropout },
+        { type: 'conv', filters: 3, kernel: 3, stride: 1, padding: 'same', bias, pool: { size: 2, stride: 2 }, dropout },
+        { type: 'dense', units: 3, bias, dropout: 0 },
+      ],
+    },
+  },
+  {
+    name: 'CNN 6×5×1: same k2 s3 (the stride skips past the kernel) → same k3 s1 → dense 3',
+    spec: {
+      input: [6, 5, 1],
+      layers: [
+        { type: 'conv', filters: 2, kernel: 2, stride: 3, padding: 'same', bias, pool: null, dropout },
+        { type: 'conv', filters: 2, kernel: 3, stride: 1, padding: 'same', bias, pool: null, dropout },
+        { type: 'dense', units: 3, bias, dropout: 0 },
+      ],
+    },
+  },
+];
+
 /** Weights of every role with the right signs: kernels He-scaled, variances positive, the rest around zero or one. */
 export function randomParams(spec: ArchSpec, seed: number): HostParams {
   const rng = new Rng(seed);

@@ -30,15 +30,35 @@ export function maskShape(spec: ArchSpec, i: number, n: number): number[] {
   return layer.type === 'dense' ? [n, layer.units] : [n, 1, 1, layer.filters];
 }
 
-/** One dense layer's values, kept for the backward pass of a training graph. */
-export interface DenseTrace {
-  /** The layer's input [N, in]. */
-  input: string;
-  /** Its affine output x·W + b [N, out]. */
-  pre: string;
-  /** The dropout mask applied after the ReLU, if any. */
-  mask?: string;
-}
+/** What a training graph's backward pass needs of each layer's forward values. */
+export type LayerTrace =
+  | {
+      type: 'dense';
+      /** The layer's input [N, in] (flattened from NHWC after a conv layer: `fromConv` is that map's H, W, C). */
+      input: string;
+      fromConv?: [number, number, number];
+      /** Its affine output x·W + b [N, out]. */
+      pre: string;
+      /** The dropout mask applied after the ReLU, if any. */
+      mask?: string;
+    }
+  | {
+      type: 'conv';
+      /** The layer's input, NCHW, its height and width, and the kernel as OIHW. */
+      input: string;
+      inHW: [number, number];
+      kernel: string;
+      /** The convolution's output (bias added) [N, C, H, W] with its height and width, and its ReLU. */
+      pre: string;
+      preHW: [number, number];
+      relu: string;
+      /** [top, left, bottom, right] zero padding. */
+      pads: [number, number, number, number];
+      /** MaxPool's flat indices into the ReLU output, when pooling. */
+      poolIndices?: string;
+      /** The dropout mask reshaped to [N, C, 1, 1], if any. */
+      mask?: string;
+    };
 
 /** Declares every parameter of the spec as a float input; returns name → graph value. */
 export function paramInputs(g: GraphBuilder, spec: ArchSpec): Record<string, string> {
@@ -48,20 +68,21 @@ export function paramInputs(g: GraphBuilder, spec: ArchSpec): Record<string, str
 }
 
 /**
- * Emits f_θ(x) for a batch of n rows. With `masks`, each hidden layer with dropout multiplies its output by the mask
- * input (inverted dropout, as the engine). BatchNorm uses the stored statistics (evaluation mode).
+ * Emits f_θ(x) for a batch of n rows. With `training`, each hidden layer with dropout multiplies its output by the
+ * mask input (inverted dropout, as the engine) and max-pools also return their indices (for the backward pass).
+ * BatchNorm uses the stored statistics (evaluation mode).
  */
 export function emitForward(
   g: GraphBuilder,
   spec: ArchSpec,
   n: number,
   params: Record<string, string>,
-  masks: boolean,
-): { logits: string; trace: DenseTrace[] } {
+  training: boolean,
+): { logits: string; trace: LayerTrace[] } {
   const [h0, w0, c0] = spec.input;
   const shapes = layerOutputShapes(spec);
   const d = spec.layers.length;
-  const trace: DenseTrace[] = [];
+  const trace: LayerTrace[] = [];
   const x = g.input(X_INPUT, 'float', [n, h0 * w0 * c0]);
   let cur = x;
   let nchw = false;
@@ -74,31 +95,45 @@ export function emitForward(
     const i = k + 1;
     const last = i === d;
     const bias = layer.bias ? params[`A${i}.b`]! : '';
-    const mask = masks && layerHasDropout(spec, i) ? g.input(maskInput(i), 'float', maskShape(spec, i, n)) : undefined;
+    const mask = training && layerHasDropout(spec, i) ? g.input(maskInput(i), 'float', maskShape(spec, i, n)) : undefined;
     let y: string;
     if (layer.type === 'conv') {
       const kernel = g.op('Transpose', [params[`A${i}.w`]!], { perm: ints([3, 2, 0, 1]) });
       const [pt, pb] = layer.padding === 'same' ? samePads(h, layer.kernel, layer.stride) : [0, 0];
       const [pl, pr] = layer.padding === 'same' ? samePads(w, layer.kernel, layer.stride) : [0, 0];
-      y = g.op('Conv', bias ? [cur, kernel, bias] : [cur, kernel], {
+      const pads: [number, number, number, number] = [pt, pl, pb, pr];
+      const pre = g.op('Conv', bias ? [cur, kernel, bias] : [cur, kernel], {
         kernel_shape: ints([layer.kernel, layer.kernel]),
         strides: ints([layer.stride, layer.stride]),
-        pads: ints([pt, pl, pb, pr]),
+        pads: ints(pads),
       });
+      const preHW: [number, number] = [
+        Math.floor((h + pt + pb - layer.kernel) / layer.stride) + 1,
+        Math.floor((w + pl + pr - layer.kernel) / layer.stride) + 1,
+      ];
+      y = pre;
       if (layerHasBatchNorm(spec, i)) y = batchNorm(g, y, params, i);
-      y = g.op('Relu', [y]);
+      const relu = g.op('Relu', [y]);
+      y = relu;
+      let poolIndices: string | undefined;
       if (layer.pool) {
-        y = g.op('MaxPool', [y], { kernel_shape: ints([layer.pool.size, layer.pool.size]), strides: ints([layer.pool.stride, layer.pool.stride]) });
+        const attrs = { kernel_shape: ints([layer.pool.size, layer.pool.size]), strides: ints([layer.pool.stride, layer.pool.stride]) };
+        if (training) [y, poolIndices] = g.opN('MaxPool', [y], 2, attrs) as [string, string];
+        else y = g.op('MaxPool', [y], attrs);
       }
-      if (mask) y = g.op('Mul', [y, g.op('Reshape', [mask, g.int64s([n, layer.filters, 1, 1])])]);
+      const maskNchw = mask ? g.op('Reshape', [mask, g.int64s([n, layer.filters, 1, 1])]) : undefined;
+      if (maskNchw) y = g.op('Mul', [y, maskNchw]);
+      trace.push({ type: 'conv', input: cur, inHW: [h, w], kernel, pre, preHW, relu, pads, ...(poolIndices ? { poolIndices } : {}), ...(maskNchw ? { mask: maskNchw } : {}) });
       [h, w] = [shapes[k]![0]!, shapes[k]![1]!];
     } else {
+      let fromConv: [number, number, number] | undefined;
       if (nchw) {
         cur = g.op('Reshape', [g.op('Transpose', [cur], { perm: ints([0, 2, 3, 1]) }), g.int64s([n, -1])]);
+        fromConv = [h, w, shapes[k - 1]![2]!];
         nchw = false;
       }
       const pre = g.op('Gemm', bias ? [cur, params[`A${i}.w`]!, bias] : [cur, params[`A${i}.w`]!]);
-      trace.push({ input: cur, pre, ...(mask ? { mask } : {}) });
+      trace.push({ type: 'dense', input: cur, pre, ...(fromConv ? { fromConv } : {}), ...(mask ? { mask } : {}) });
       y = pre;
       if (!last) {
         if (layerHasBatchNorm(spec, i)) y = batchNorm(g, y, params, i);

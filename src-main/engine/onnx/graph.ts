@@ -12,11 +12,13 @@ export type Attr =
   | { kind: 'int'; value: number }
   | { kind: 'ints'; value: number[] }
   | { kind: 'float'; value: number }
-  | { kind: 'floats'; value: number[] };
+  | { kind: 'floats'; value: number[] }
+  | { kind: 'string'; value: string };
 
 export const int = (value: number): Attr => ({ kind: 'int', value });
 export const ints = (value: number[]): Attr => ({ kind: 'ints', value });
 export const float = (value: number): Attr => ({ kind: 'float', value });
+export const str = (value: string): Attr => ({ kind: 'string', value });
 
 interface ValueInfo {
   name: string;
@@ -34,6 +36,8 @@ function attrProto(name: string, a: Attr): Record<string, unknown> {
       return { name, type: ONNX_ATTR_TYPE.float, f: a.value };
     case 'floats':
       return { name, type: ONNX_ATTR_TYPE.floats, floats: a.value };
+    case 'string':
+      return { name, type: ONNX_ATTR_TYPE.string, s: new TextEncoder().encode(a.value) };
   }
 }
 

@@ -93,7 +93,7 @@ export const ONNX_DTYPE = { float: 1, int32: 6, int64: 7, bool: 9 } as const;
 export type OnnxElemType = keyof typeof ONNX_DTYPE;
 
 /** AttributeProto.AttributeType values used here. */
-export const ONNX_ATTR_TYPE = { float: 1, int: 2, floats: 6, ints: 7 } as const;
+export const ONNX_ATTR_TYPE = { float: 1, int: 2, string: 3, floats: 6, ints: 7 } as const;
 
 let modelType: protobuf.Type | null = null;
 

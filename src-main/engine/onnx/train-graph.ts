@@ -5,14 +5,14 @@
  * moments). Weights and optimiser state go in; updated weights and state, the batch's mean loss and its correct
  * count come out.
  *
- * Implemented for MLPs (dense layers, with or without bias, unit-wise dropout). Convolutions, max-pool and BatchNorm
- * in training are refused by `onnxTrainingRefusal` until their backward passes are written.
+ * Implemented for dense and conv layers ('same'/'valid', strides), max-pool, bias or none, unit-wise and channel-wise
+ * dropout. BatchNorm in training mode is refused by `onnxTrainingRefusal` until its backward pass is written.
  */
 import type { ArchSpec } from '../nn/spec';
 import { hasBatchNorm, paramShapes } from '../nn/spec';
 import type { OptimizerConfig } from '../train/optimizers';
-import { type DenseTrace, classCount, emitForward, emitLoss, paramInputs } from './forward-graph';
-import { GraphBuilder, int } from './graph';
+import { type LayerTrace, classCount, emitForward, emitLoss, paramInputs } from './forward-graph';
+import { GraphBuilder, int, ints, str } from './graph';
 import { ONNX_DTYPE } from './proto';
 
 export const LR_INPUT = 'lr';
@@ -35,26 +35,85 @@ export function optimizerSlots(cfg: OptimizerConfig): string[] {
 
 /** Why a training step for this spec cannot run on ONNX Runtime yet, or null when it can. */
 export function onnxTrainingRefusal(spec: ArchSpec): string | null {
-  if (spec.layers.some((l) => l.type === 'conv')) return 'training convolutional networks on ONNX Runtime is not implemented yet (MLPs only)';
   if (hasBatchNorm(spec)) return 'training with BatchNorm on ONNX Runtime is not implemented yet';
   return null;
 }
 
+/** 1 where v > 0, else 0 (tfjs' ReLU derivative). */
+function reluDerivative(g: GraphBuilder, v: string): string {
+  return g.op('Cast', [g.op('Greater', [v, g.scalar(0)])], { to: int(ONNX_DTYPE.float) });
+}
+
+/**
+ * dL/dW of a convolution (NCHW input x, output gradient dz), as a forward convolution: the padded input with batch and
+ * channels swapped [C_in, N, H, W] convolved with dz as a filter [C_out, N, H_o, W_o] dilated by the stride gives
+ * [C_in, C_out, kh', kw'] (kh' > k where a 'valid' stride leaves rows unread: those are cut), returned as HWIO.
+ */
+function convKernelGrad(g: GraphBuilder, x: string, dz: string, k: number, stride: number, pads: number[], dzHW: [number, number], inHW: [number, number]): string {
+  const [pt, pl, pb, pr] = pads as [number, number, number, number];
+  const xp = pads.some((p) => p > 0) ? g.op('Pad', [x, g.int64s([0, 0, pt, pl, 0, 0, pb, pr])]) : x;
+  const xt = g.op('Transpose', [xp], { perm: ints([1, 0, 2, 3]) });
+  const dzt = g.op('Transpose', [dz], { perm: ints([1, 0, 2, 3]) });
+  let gw = g.op('Conv', [xt, dzt], { kernel_shape: ints(dzHW), dilations: ints([stride, stride]) });
+  const kh = inHW[0] + pt + pb - (dzHW[0] - 1) * stride;
+  const kw = inHW[1] + pl + pr - (dzHW[1] - 1) * stride;
+  if (kh !== k || kw !== k) gw = g.op('Slice', [gw, g.int64s([0, 0]), g.int64s([k, k]), g.int64s([2, 3])]);
+  return g.op('Transpose', [gw], { perm: ints([2, 3, 0, 1]) });
+}
+
 /** dL/dθ of every parameter, given the forward trace and dL/dlogits; the network's input gets no gradient. */
-function emitBackward(g: GraphBuilder, spec: ArchSpec, params: Record<string, string>, trace: DenseTrace[], dLogits: string): Record<string, string> {
+function emitBackward(g: GraphBuilder, spec: ArchSpec, n: number, params: Record<string, string>, trace: LayerTrace[], dLogits: string): Record<string, string> {
   const grads: Record<string, string> = {};
-  let dz = dLogits;
-  for (let i = spec.layers.length; i >= 1; i--) {
+  const d = spec.layers.length;
+  // dL/d(layer i's output), after its dropout mask and pooling.
+  let dOut = dLogits;
+  for (let i = d; i >= 1; i--) {
     const t = trace[i - 1]!;
-    grads[`A${i}.w`] = g.op('Gemm', [t.input, dz], { transA: int(1) });
-    if (spec.layers[i - 1]!.bias) grads[`A${i}.b`] = g.op('ReduceSum', [dz, g.int64s([0])], { keepdims: int(0) });
-    if (i === 1) break;
-    const below = trace[i - 2]!;
-    // Through layer i's affine map, then layer i−1's dropout mask and ReLU (derivative 1 where the pre-activation is
-    // positive, 0 elsewhere, as tfjs' relu gradient).
-    let d = g.op('Gemm', [dz, params[`A${i}.w`]!], { transB: int(1) });
-    if (below.mask) d = g.op('Mul', [d, below.mask]);
-    dz = g.op('Mul', [d, g.op('Cast', [g.op('Greater', [below.pre, g.scalar(0)])], { to: int(ONNX_DTYPE.float) })]);
+    const layer = spec.layers[i - 1]!;
+    let dIn: string | null = null;
+    if (t.type === 'dense') {
+      let dz = dOut;
+      if (i < d) {
+        if (t.mask) dz = g.op('Mul', [dz, t.mask]);
+        dz = g.op('Mul', [dz, reluDerivative(g, t.pre)]);
+      }
+      grads[`A${i}.w`] = g.op('Gemm', [t.input, dz], { transA: int(1) });
+      if (layer.bias) grads[`A${i}.b`] = g.op('ReduceSum', [dz, g.int64s([0])], { keepdims: int(0) });
+      if (i > 1) {
+        dIn = g.op('Gemm', [dz, params[`A${i}.w`]!], { transB: int(1) });
+        // Back from the (h, w, c) flatten to the conv layer's NCHW map.
+        if (t.fromConv) dIn = g.op('Transpose', [g.op('Reshape', [dIn, g.int64s([n, ...t.fromConv])])], { perm: ints([0, 3, 1, 2]) });
+      }
+    } else {
+      if (layer.type !== 'conv') throw new Error('trace and spec disagree');
+      let dr = t.mask ? g.op('Mul', [dOut, t.mask]) : dOut;
+      if (t.poolIndices) {
+        // MaxPool's gradient: each output's gradient added at the input position it took (windows may overlap).
+        const size = n * layer.filters * t.preHW[0] * t.preHW[1];
+        const zeros = g.op('Expand', [g.scalar(0), g.int64s([size])]);
+        const flat = (v: string): string => g.op('Reshape', [v, g.int64s([-1])]);
+        const scattered = g.op('ScatterElements', [zeros, flat(t.poolIndices), flat(dr)], { axis: int(0), reduction: str('add') });
+        dr = g.op('Reshape', [scattered, g.int64s([n, layer.filters, ...t.preHW])]);
+      }
+      const dz = g.op('Mul', [dr, reluDerivative(g, t.pre)]);
+      grads[`A${i}.w`] = convKernelGrad(g, t.input, dz, layer.kernel, layer.stride, t.pads, t.preHW, t.inHW);
+      if (layer.bias) grads[`A${i}.b`] = g.op('ReduceSum', [dz, g.int64s([0, 2, 3])], { keepdims: int(0) });
+      if (i > 1) {
+        const [pt, pl, pb, pr] = t.pads;
+        const outPad = [
+          t.inHW[0] - ((t.preHW[0] - 1) * layer.stride + layer.kernel - pt - pb),
+          t.inHW[1] - ((t.preHW[1] - 1) * layer.stride + layer.kernel - pl - pr),
+        ];
+        dIn = g.op('ConvTranspose', [dz, t.kernel], {
+          kernel_shape: ints([layer.kernel, layer.kernel]),
+          strides: ints([layer.stride, layer.stride]),
+          pads: ints(t.pads),
+          output_padding: ints(outPad),
+        });
+      }
+    }
+    if (dIn === null) break;
+    dOut = dIn;
   }
   return grads;
 }
@@ -104,7 +163,7 @@ export function buildTrainStepModel(spec: ArchSpec, n: number, cfg: OptimizerCon
   const loss = emitLoss(g, logits, n, k);
   // d(mean cross-entropy)/dlogits = (softmax − one-hot)/n.
   const dLogits = g.op('Div', [g.op('Sub', [g.op('Exp', [loss.logProbs]), loss.oneHot]), g.scalar(n)]);
-  const grads = emitBackward(g, spec, params, trace, dLogits);
+  const grads = emitBackward(g, spec, n, params, trace, dLogits);
   const slotNames = optimizerSlots(cfg);
   for (const p of paramShapes(spec)) {
     const slots = Object.fromEntries(slotNames.map((s) => [s, g.input(slotInput(s, p.name), 'float', p.shape)]));
