@@ -1,7 +1,8 @@
 /**
  * CIFAR-10 from the standard binary distribution (cifar-10-binary.tar.gz, extracted): data_batch_1.bin …
  * data_batch_5.bin and test_batch.bin, each 10,000 records of 1 label byte + 3,072 pixel bytes (1,024 red, then
- * green, then blue, row-major 32×32). Converted to NHWC.
+ * green, then blue, row-major 32×32). Converted to NHWC. A batch file of fewer records in the same format (a cut-down
+ * copy, a test fixture) is read as it is.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -19,22 +20,27 @@ function resolveDir(dir: string): string {
 }
 
 function readBatches(files: string[]): { images: Uint8Array; labels: Int32Array; hashes: string[] } {
-  const images = new Uint8Array(files.length * PER_FILE * 3072);
-  const labels = new Int32Array(files.length * PER_FILE);
-  const hashes: string[] = [];
-  files.forEach((file, f) => {
+  const counts = files.map((file) => {
     if (!existsSync(file)) throw new InputError(`CIFAR-10 batch not found: ${file} (expected the binary version's data_batch_1..5.bin and test_batch.bin)`);
     const size = statSync(file).size;
-    if (size !== RECORD * PER_FILE) {
-      throw new InputError(`${file} has ${size} bytes; a CIFAR-10 binary batch has ${RECORD * PER_FILE} (10,000 records of 3,073 bytes)`);
+    if (size === 0 || size % RECORD !== 0) {
+      throw new InputError(`${file} has ${size} bytes; a CIFAR-10 binary batch holds whole records of 3,073 bytes (${RECORD * PER_FILE} for 10,000)`);
     }
+    return size / RECORD;
+  });
+  const total = counts.reduce((a, b) => a + b, 0);
+  const images = new Uint8Array(total * 3072);
+  const labels = new Int32Array(total);
+  const hashes: string[] = [];
+  let first = 0;
+  files.forEach((file, f) => {
     const buf = readFileSync(file);
     hashes.push(sha256(buf));
-    for (let r = 0; r < PER_FILE; r++) {
+    for (let r = 0; r < counts[f]!; r++) {
       const off = r * RECORD;
       const label = buf[off]!;
       if (label > 9) throw new InputError(`${file} record ${r} has label ${label}; CIFAR-10 labels are 0..9`);
-      const n = f * PER_FILE + r;
+      const n = first + r;
       labels[n] = label;
       const dst = n * 3072;
       for (let p = 0; p < 1024; p++) {
@@ -43,6 +49,7 @@ function readBatches(files: string[]): { images: Uint8Array; labels: Int32Array;
         images[dst + 3 * p + 2] = buf[off + 1 + 2048 + p]!;
       }
     }
+    first += counts[f]!;
   });
   return { images, labels, hashes };
 }

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../util/rng';
+import { DEFAULT_INIT, type InitScheme, fillKernel } from './init';
 import { type ArchSpec, paramShapes } from './spec';
 
 export interface HostTensor {
@@ -20,18 +21,16 @@ export function sizeOf(shape: readonly number[]): number {
 }
 
 /**
- * He-normal initialisation (std √(2/fan_in), suited to ReLU), biases zero. fan_in is in·kh·kw for conv kernels.
+ * A fresh initialisation: kernels by `scheme` (init.ts; default He-normal fan-in, std √(2/fan_in)), biases zero.
  * BatchNorm: γ = 1, β = 0, statistics mean 0 and variance 1.
  */
-export function initParams(spec: ArchSpec, seed: number): HostParams {
+export function initParams(spec: ArchSpec, seed: number, scheme: InitScheme = DEFAULT_INIT): HostParams {
   const rng = new Rng(seed);
   const out: HostParams = {};
   for (const p of paramShapes(spec)) {
     const data = new Float32Array(sizeOf(p.shape));
     if (p.role === 'kernel') {
-      const fanIn = sizeOf(p.shape.slice(0, -1));
-      const std = Math.sqrt(2 / fanIn);
-      for (let k = 0; k < data.length; k++) data[k] = rng.normal() * std;
+      fillKernel(data, p.shape, scheme, rng);
     } else if (p.role === 'bnGamma' || p.role === 'bnVar') {
       data.fill(1);
     }

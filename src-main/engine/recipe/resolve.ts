@@ -122,6 +122,7 @@ export function trainingWith(recipe: Recipe, overrides: Record<string, unknown> 
     ...(t.steps !== undefined ? { steps: t.steps } : { epochs: t.epochs ?? 1 }),
     augment: t.augment,
     checkpointEvery: t.checkpointEvery,
+    init: recipe.architecture.init,
   };
 }
 

@@ -4,6 +4,7 @@
  * Defaults are filled in, and the resolved recipe is what a run records.
  */
 import { z } from 'zod';
+import { INIT_SCHEMES } from '../nn/init';
 
 /**
  * Upper bounds of the recipe's numbers (docs/recipes.md, "Bounds"): generous for research, they stop values no run
@@ -33,14 +34,17 @@ const epochs = z.number().positive().max(RECIPE_LIMITS.epochs);
 const steps = z.number().int().positive().max(RECIPE_LIMITS.steps);
 const prob = z.number().min(0).lt(1);
 const subsetSize = posInt.nullable().optional();
+/** Sizes of the generated synthetic data sets. */
+const syntheticTrain = posInt.default(2000).describe('Training samples generated.');
+const syntheticTest = posInt.default(1000).describe('Test samples generated.');
+const dataSeed = z.number().int().nonnegative().default(0).describe('Seed of the generated data (the same seed gives the same data set).');
 const normalize = z.enum(['scale', 'standardize', 'none']);
 
 const realData = {
-  /** Use a deterministic subset of this many training / test samples (null: all). */
-  train: subsetSize,
-  test: subsetSize,
-  subsetSeed: z.number().int().nonnegative().default(0),
-  normalize: normalize.default('scale'),
+  train: subsetSize.describe('Use a deterministic subset of this many training samples (empty: all).'),
+  test: subsetSize.describe('Use a deterministic subset of this many test samples (empty: all).'),
+  subsetSeed: z.number().int().nonnegative().default(0).describe('Seed that picks the subsets.'),
+  normalize: normalize.default('scale').describe('Pixel scaling: to [0, 1] (scale), per-channel mean 0 and std 1 (standardize), or raw (none).'),
 };
 
 export const datasetSchema = z.discriminatedUnion('name', [
@@ -61,124 +65,146 @@ export const datasetSchema = z.discriminatedUnion('name', [
   z
     .object({
       name: z.literal('gaussian-mixture'),
-      classes: z.number().int().min(2).max(RECIPE_LIMITS.size).default(4),
-      dim: posInt.default(16),
-      train: posInt.default(2000),
-      test: posInt.default(1000),
-      separation: z.number().positive().default(4),
-      noise: z.number().positive().default(1),
-      clustersPerClass: tries.default(2),
-      seed: z.number().int().nonnegative().default(0),
+      classes: z.number().int().min(2).max(RECIPE_LIMITS.size).default(4).describe('Number of classes.'),
+      dim: posInt.default(16).describe('Input dimension.'),
+      train: syntheticTrain,
+      test: syntheticTest,
+      separation: z.number().positive().default(4).describe('Distance scale between the cluster centres (larger: easier).'),
+      noise: z.number().positive().default(1).describe('Standard deviation of each cluster.'),
+      clustersPerClass: tries.default(2).describe('Gaussian clusters that make up each class.'),
+      seed: dataSeed,
     })
     .strict(),
   z
     .object({
       name: z.literal('spirals'),
-      arms: z.number().int().min(2).max(RECIPE_LIMITS.tries).default(2),
-      turns: z.number().positive().max(RECIPE_LIMITS.tries).default(1.5),
-      noise: z.number().nonnegative().default(0.05),
-      train: posInt.default(2000),
-      test: posInt.default(1000),
-      seed: z.number().int().nonnegative().default(0),
+      arms: z.number().int().min(2).max(RECIPE_LIMITS.tries).default(2).describe('Spiral arms, one class each.'),
+      turns: z.number().positive().max(RECIPE_LIMITS.tries).default(1.5).describe('Turns of each arm.'),
+      noise: z.number().nonnegative().default(0.05).describe('Standard deviation of the noise added to each point.'),
+      train: syntheticTrain,
+      test: syntheticTest,
+      seed: dataSeed,
     })
     .strict(),
 ]);
 
-const dropoutSpec = z.union([prob, z.array(prob).max(RECIPE_LIMITS.items)]).default(0);
+const dropoutSpec = z.union([prob, z.array(prob).max(RECIPE_LIMITS.items)]).default(0).describe('Dropout probability while training: one for every hidden layer, or one per hidden layer.');
 
 const convLayer = z
   .object({
-    filters: posInt,
-    kernel: kernelSize.default(3),
-    stride: kernelSize.default(1),
-    padding: z.enum(['same', 'valid']).default('same'),
-    /** Max-pool size (= stride) after the ReLU; null for none. */
-    pool: kernelSize.nullable().default(null),
-    dropout: prob.default(0),
+    filters: posInt.describe('Output channels of the convolution.'),
+    kernel: kernelSize.default(3).describe('Kernel size (square).'),
+    stride: kernelSize.default(1).describe('Stride of the convolution.'),
+    padding: z.enum(['same', 'valid']).default('same').describe('same: the output keeps the input size; valid: no padding.'),
+    pool: kernelSize.nullable().default(null).describe('Max-pool size (= stride) after the ReLU; empty for none.'),
+    dropout: prob.default(0).describe('Channel dropout probability after this layer while training.'),
   })
   .strict();
 
 const denseLayer = z.union([posInt.transform((units) => ({ units, dropout: 0 })), z.object({ units: posInt, dropout: prob.default(0) }).strict()]);
 
+/** How the endpoints' kernels are initialised (nn/init.ts); absent: 'he-fan-in' (runs from before the field). */
+const initScheme = z
+  .enum(INIT_SCHEMES)
+  .optional()
+  .describe('How the kernels start: he-fan-in (default), he-fan-out-conv (the VGG-on-CIFAR code), glorot-uniform (Keras).');
+
 export const architectureSchema = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('mlp'),
-      hidden: z.array(posInt).min(1).max(RECIPE_LIMITS.items),
-      bias: z.boolean().default(false),
-      /** One probability for every hidden layer, or one per hidden layer. */
+      hidden: z.array(posInt).min(1).max(RECIPE_LIMITS.items).describe('Width of each hidden layer, input side first.'),
+      bias: z.boolean().default(false).describe('Bias terms in the layers (the paper’s networks have none).'),
       dropout: dropoutSpec,
-      /** BatchNorm in every hidden layer, after the affine map and before the ReLU (nn/batchnorm.ts). */
-      batchNorm: z.boolean().optional(),
+      batchNorm: z.boolean().optional().describe('BatchNorm in every hidden layer, after the affine map and before the ReLU.'),
+      init: initScheme,
     })
     .strict(),
   z
     .object({
       type: z.literal('cnn'),
-      conv: z.array(convLayer).min(1).max(RECIPE_LIMITS.items),
-      /** Hidden dense layers between the convolutions and the output layer. */
-      dense: z.array(denseLayer).max(RECIPE_LIMITS.items).default([]),
-      bias: z.boolean().default(false),
-      /** BatchNorm in every hidden layer (per channel after each convolution, per unit in hidden dense layers). */
-      batchNorm: z.boolean().optional(),
+      conv: z.array(convLayer).min(1).max(RECIPE_LIMITS.items).describe('Convolution layers, input side first.'),
+      dense: z.array(denseLayer).max(RECIPE_LIMITS.items).default([]).describe('Hidden dense layers between the convolutions and the output layer (units, or units and dropout).'),
+      bias: z.boolean().default(false).describe('Bias terms in the layers (the paper’s networks have none).'),
+      batchNorm: z.boolean().optional().describe('BatchNorm in every hidden layer: per channel after each convolution, per unit in hidden dense layers.'),
+      init: initScheme,
     })
     .strict(),
 ]);
 
 const schedule = z.discriminatedUnion('type', [
   z.object({ type: z.literal('constant') }).strict(),
-  z.object({ type: z.literal('step'), every: z.number().positive().max(RECIPE_LIMITS.steps), factor: z.number().positive() }).strict(),
-  z.object({ type: z.literal('cosine'), minLr: z.number().nonnegative().default(0) }).strict(),
-  z.object({ type: z.literal('inverse-time'), decay: z.number().nonnegative() }).strict(),
+  z
+    .object({
+      type: z.literal('step'),
+      every: z.number().positive().max(RECIPE_LIMITS.steps).describe('Multiply the learning rate by factor every this many epochs.'),
+      factor: z.number().positive().describe('Factor applied at each step of the schedule (e.g. 0.1).'),
+    })
+    .strict(),
+  z.object({ type: z.literal('cosine'), minLr: z.number().nonnegative().default(0).describe('Learning rate at the end of the cosine decay.') }).strict(),
+  z.object({ type: z.literal('inverse-time'), decay: z.number().nonnegative().describe('lr / (1 + decay · step).') }).strict(),
 ]);
+
+const optimizer = z.enum(['sgd', 'adam']).describe('sgd: stochastic gradient descent with momentum; adam: Adam.');
+const lr = z.number().positive().describe('Base learning rate (default 0.05 for SGD, 0.001 for Adam).');
+const momentum = z.number().min(0).lt(1).describe('SGD momentum (0: plain SGD).');
+const nesterov = z.boolean().describe('Nesterov momentum (SGD).');
+const learningSchedule = schedule.describe('How the learning rate changes over training.');
+const batchSize = posInt.describe('Training samples per minibatch.');
+const trainEpochs = epochs.describe('Passes over the training set (fractional allowed); or give steps instead.');
+const trainSteps = steps.describe('Minibatch steps; instead of epochs.');
 
 export const trainingSchema = z
   .object({
-    optimizer: z.enum(['sgd', 'adam']).default('sgd'),
-    lr: z.number().positive().optional(),
-    momentum: z.number().min(0).lt(1).default(0.9),
-    nesterov: z.boolean().default(false),
-    weightDecay: z.number().nonnegative().default(0),
-    beta1: z.number().min(0).lt(1).default(0.9),
-    beta2: z.number().min(0).lt(1).default(0.999),
-    epsilon: z.number().positive().default(1e-8),
-    schedule: schedule.default({ type: 'constant' }),
-    batchSize: posInt.default(128),
-    epochs: epochs.optional(),
-    steps: steps.optional(),
-    augment: z.object({ flip: z.boolean().default(false), crop: z.number().int().nonnegative().max(RECIPE_LIMITS.kernel).default(0) }).strict().optional(),
-    checkpointEvery: epochs.optional(),
+    optimizer: optimizer.default('sgd'),
+    lr: lr.optional(),
+    momentum: momentum.default(0.9),
+    nesterov: nesterov.default(false),
+    weightDecay: z.number().nonnegative().default(0).describe('L2 weight decay: ½·wd·‖θ‖² is added to each minibatch loss.'),
+    beta1: z.number().min(0).lt(1).default(0.9).describe('Adam: decay rate of the gradient’s running mean.'),
+    beta2: z.number().min(0).lt(1).default(0.999).describe('Adam: decay rate of the squared gradient’s running mean.'),
+    epsilon: z.number().positive().default(1e-8).describe('Adam: added to the denominator for numerical stability.'),
+    schedule: learningSchedule.default({ type: 'constant' }),
+    batchSize: batchSize.default(128),
+    epochs: trainEpochs.optional(),
+    steps: trainSteps.optional(),
+    augment: z
+      .object({
+        flip: z.boolean().default(false).describe('Random horizontal flips.'),
+        crop: z.number().int().nonnegative().max(RECIPE_LIMITS.kernel).default(0).describe('Random crops after padding by this many pixels (0: none).'),
+      })
+      .strict()
+      .optional().describe('Data augmentation of the training images.'),
+    checkpointEvery: epochs.optional().describe('Keep a checkpoint of the weights every this many epochs.'),
   })
   .strict()
   .refine((t) => !(t.epochs !== undefined && t.steps !== undefined), { message: 'give epochs or steps, not both' });
 
 const endpoint = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only'),
-    seed: z.number().int().nonnegative().optional(),
-    /** Fields that override the shared training settings for this endpoint. */
-    training: z.record(z.string(), z.unknown()).optional(),
+    name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').describe('Name of this trained network (paths refer to it).'),
+    seed: z.number().int().nonnegative().optional().describe('Seed of its initialisation and minibatch order (default: derived from the recipe seed).'),
+    training: z.record(z.string(), z.unknown()).optional().describe('Fields that override the shared training settings for this endpoint.'),
   })
   .strict();
 
 const pathName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . and - only');
 
-const pathEnds = { name: pathName.optional(), from: z.string().optional(), to: z.string().optional() };
+const pathEnds = {
+  name: pathName.optional().describe('Name of the path in charts and results (default: its type).'),
+  from: z.string().optional().describe('Endpoint the path starts at (default: the first).'),
+  to: z.string().optional().describe('Endpoint the path ends at (default: the second).'),
+};
 const keepFraction = z.number().gt(0).lt(1);
 
 /** Settings of the kept-set search of Definition 1 (used by the Theorem 1 path and the stability report). */
 export const dropoutSearchSchema = z
   .object({
-    /** Fraction of each hidden layer kept; Definition 1 (and Theorem 1) need at most ½. */
-    keepFraction: keepFraction.default(0.5),
-    /** Rescale factor of the kept outputs (default 1/keepFraction). */
-    r: z.number().positive().optional(),
-    /** Random kept sets tried (the paper used 20). */
-    masks: z.number().int().nonnegative().max(RECIPE_LIMITS.tries).default(20),
-    /** Also try the importance heuristic (mean activation × output-weight norm). */
-    heuristic: z.boolean().default(true),
-    /** Training samples used to rank candidates (the winner is then measured on the whole evaluation set). */
-    searchSamples: posInt.default(2000),
+    keepFraction: keepFraction.default(0.5).describe('Fraction of each hidden layer kept; Definition 1 (and Theorem 1) need at most ½.'),
+    r: z.number().positive().optional().describe('Rescale factor of the kept outputs (default 1/keepFraction).'),
+    masks: z.number().int().nonnegative().max(RECIPE_LIMITS.tries).default(20).describe('Random kept sets tried (the paper used 20).'),
+    heuristic: z.boolean().default(true).describe('Also try the importance heuristic (mean activation × output-weight norm).'),
+    searchSamples: posInt.default(2000).describe('Training samples used to rank candidates (the winner is then measured on the whole evaluation set).'),
   })
   .strict();
 
@@ -200,20 +226,16 @@ const renormalize = z.enum(['none', 'repair']);
 
 /** Training of a curve's free control points (Garipov et al. 2018; curves/train.ts). */
 export const curveTrainingFields = {
-  /** Epochs over the training set (or its `trainSamples` subset); fractional allowed. Or `steps`. */
-  epochs: epochs.optional(),
-  steps: steps.optional(),
-  optimizer: z.enum(['sgd', 'adam']).default('sgd'),
-  /** Base learning rate (default 0.05 for SGD, 0.001 for Adam). */
-  lr: z.number().positive().optional(),
-  momentum: z.number().min(0).lt(1).default(0.9),
-  nesterov: z.boolean().default(false),
-  /** L2 on the curve point θ(t): ½·wd·‖θ(t)‖² is added to each minibatch loss. */
-  weightDecay: z.number().nonnegative().default(1e-4),
-  schedule: schedule.default({ type: 'cosine', minLr: 0 }),
-  batchSize: posInt.default(128),
-  /** Train on a random subset of this many training samples (null: all). */
-  trainSamples: posInt.nullable().default(null),
+  epochs: trainEpochs.optional(),
+  steps: trainSteps.optional(),
+  optimizer: optimizer.default('sgd'),
+  lr: lr.optional(),
+  momentum: momentum.default(0.9),
+  nesterov: nesterov.default(false),
+  weightDecay: z.number().nonnegative().default(1e-4).describe('L2 on the curve point θ(t): ½·wd·‖θ(t)‖² is added to each minibatch loss.'),
+  schedule: learningSchedule.default({ type: 'cosine', minLr: 0 }),
+  batchSize: batchSize.default(128),
+  trainSamples: posInt.nullable().default(null).describe('Train on a random subset of this many training samples (empty: all).'),
   /** Points evaluated along the curve, evenly spaced in t (polygonal bends fall on the grid when points − 1 is a
    *  multiple of bends + 1). */
   points: z.number().int().min(2).max(RECIPE_LIMITS.size).default(61),
@@ -224,7 +246,14 @@ const bezierOrder = z.number().int().min(1).max(RECIPE_LIMITS.items).default(2);
 const bends = z.number().int().min(1).max(RECIPE_LIMITS.items).default(1);
 
 export const pathSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('linear'), ...pathEnds, points: z.number().int().min(2).max(RECIPE_LIMITS.size).default(61), renormalize: renormalize.optional() }).strict(),
+  z
+    .object({
+      type: z.literal('linear'),
+      ...pathEnds,
+      points: z.number().int().min(2).max(RECIPE_LIMITS.size).default(61).describe('Points evaluated along the straight line, evenly spaced in t.'),
+      renormalize: renormalize.optional(),
+    })
+    .strict(),
   z
     .object({
       type: z.literal('bezier'),
@@ -273,8 +302,7 @@ export const pathSchema = z.discriminatedUnion('type', [
       ...pathEnds,
       /** For a BatchNorm network: build the path between the BN-folded endpoints (nn/batchnorm.ts foldBatchNorm). */
       foldBatchNorm: z.boolean().optional(),
-      /** Evaluated points per segment (vertices included); any number costs the same with structure-aware evaluation. */
-      perSegment: posInt.default(4),
+      perSegment: posInt.default(4).describe('Evaluated points per segment (vertices included).'),
       dropout: dropoutSearchSchema.default({ keepFraction: 0.5, masks: 20, heuristic: true, searchSamples: 2000 }),
     })
     .strict(),
@@ -365,12 +393,10 @@ export const stabilitySchema = z
 
 export const evaluationSchema = z
   .object({
-    /** Training samples used for train loss/accuracy (null: the whole training set). */
-    trainSamples: posInt.nullable().default(10000),
-    /** Test samples (null: the whole test set). */
-    testSamples: posInt.nullable().default(null),
-    batchSize: posInt.default(1000),
-    seed: z.number().int().nonnegative().default(0),
+    trainSamples: posInt.nullable().default(10000).describe('Training samples used for train loss and accuracy (empty: the whole training set).'),
+    testSamples: posInt.nullable().default(null).describe('Test samples used for test loss and accuracy (empty: the whole test set).'),
+    batchSize: posInt.default(1000).describe('Samples per evaluation batch (memory, not results).'),
+    seed: z.number().int().nonnegative().default(0).describe('Seed that picks the evaluation subsets.'),
     /** BatchNorm networks: recompute BN statistics at every evaluated point (and for the endpoints) with a pass over
      *  the first `samples` training evaluation samples (Garipov et al.). Absent: { recompute: true, samples: 2000 }. */
     batchNorm: z.object({ recompute: z.boolean().default(true), samples: posInt.default(2000) }).strict().optional(),
@@ -397,14 +423,14 @@ export const planeSchema = z
 
 export const recipeSchema = z
   .object({
-    name: z.string().min(1),
-    description: z.string().optional(),
-    seed: z.number().int().nonnegative().default(1),
+    name: z.string().min(1).describe('Name of the recipe (the run’s default name).'),
+    description: z.string().optional().describe('What the experiment is for.'),
+    seed: z.number().int().nonnegative().default(1).describe('Base seed: each endpoint’s seed derives from it unless set.'),
     dataset: datasetSchema,
     architecture: architectureSchema,
     training: trainingSchema,
-    endpoints: z.array(endpoint).min(1).max(RECIPE_LIMITS.items).default([{ name: 'A' }, { name: 'B' }]),
-    paths: z.array(pathSchema).max(RECIPE_LIMITS.items).default([]),
+    endpoints: z.array(endpoint).min(1).max(RECIPE_LIMITS.items).default([{ name: 'A' }, { name: 'B' }]).describe('The networks trained independently, then connected by the paths.'),
+    paths: z.array(pathSchema).max(RECIPE_LIMITS.items).default([]).describe('Paths built and evaluated between endpoints.'),
     stability: stabilitySchema.optional(),
     evaluation: evaluationSchema.default({ trainSamples: 10000, testSamples: null, batchSize: 1000, seed: 0 }),
     plane: planeSchema.optional(),

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset } from '../data/dataset';
 import { forward } from '../nn/forward';
+import type { InitScheme } from '../nn/init';
 import { type HostParams, initParams, toDevice, toHost, checkParams } from '../nn/params';
 import { batchNormStatsOnTraining } from '../nn/renormalize';
 import { type ArchSpec, isBatchNormStat } from '../nn/spec';
@@ -27,6 +28,8 @@ export interface TrainConfig {
   augment?: AugmentConfig;
   /** Save a checkpoint every this many epochs (through onCheckpoint). */
   checkpointEvery?: number;
+  /** How a fresh initialisation draws the kernels (nn/init.ts; default He-normal fan-in). */
+  init?: InitScheme;
 }
 
 /** A point of a training curve: mean minibatch loss and accuracy since the previous point (dropout active). */
@@ -68,7 +71,7 @@ export function totalSteps(cfg: Pick<TrainConfig, 'batchSize' | 'epochs' | 'step
 
 export async function train(spec: ArchSpec, data: Dataset, cfg: TrainConfig, opts: TrainOptions): Promise<TrainResult> {
   const { total, perEpoch } = totalSteps(cfg, data.train.n);
-  const init = opts.init ?? initParams(spec, deriveSeed(opts.seed, 'init'));
+  const init = opts.init ?? initParams(spec, deriveSeed(opts.seed, 'init'), cfg.init);
   checkParams(spec, init);
   const dataRng = new Rng(deriveSeed(opts.seed, 'data'));
   const dropRng = new Rng(deriveSeed(opts.seed, 'dropout'));

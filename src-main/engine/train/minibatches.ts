@@ -3,11 +3,16 @@
  * generator, gathering and augmenting batches on the host, the learning-rate schedule, cancellation within one step,
  * loss and accuracy accumulated on the device and read only at log points, progress with samples/s, and a yield to
  * the event loop after every step (signals, IPC). What a step does to the weights is the caller's `step`.
+ *
+ * Divergence: the step of the first non-finite minibatch loss is tracked on the device (no sync) and read at every
+ * log point and at steps 1, 2, 4, 8, … (a handful of extra one-number reads, so an early blow-up — the usual kind:
+ * a bad initialisation or learning rate — stops within a step or two). A non-finite loss throws DivergedError naming
+ * that exact step.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset, Split } from '../data/dataset';
 import { featureCount } from '../data/dataset';
-import { throwIfCancelled } from '../util/errors';
+import { DivergedError, throwIfCancelled } from '../util/errors';
 import { type StageTimer, yieldToEventLoop } from '../util/progress';
 import type { Rng } from '../util/rng';
 import { type AugmentConfig, augmentBatch, gatherBatch } from './batches';
@@ -58,6 +63,9 @@ export async function runMinibatches(o: MinibatchOptions, step: StepFn): Promise
   const curve: LogPoint[] = [];
   let lossAcc = tf.scalar(0);
   let correctAcc = tf.scalar(0);
+  // The first step (1-based) whose loss was not finite (∞ while none was), and that loss.
+  let badStep = tf.scalar(Infinity);
+  let badLoss = tf.scalar(0);
   let seen = 0;
   let samples = 0;
   let order = o.dataRng.permutation(n);
@@ -81,13 +89,24 @@ export async function runMinibatches(o: MinibatchOptions, step: StepFn): Promise
       const { loss, correct } = step({ x, y }, lr, s);
       const nextLoss = tf.tidy(() => tf.add(lossAcc, tf.mul(loss, idx.length))) as tf.Scalar;
       const nextCorrect = tf.add(correctAcc, correct) as tf.Scalar;
-      [lossAcc, correctAcc, loss, correct, x, y].forEach((t) => t.dispose());
+      const [nextBadStep, nextBadLoss] = tf.tidy(() => {
+        const first = tf.logicalAnd(tf.logicalNot(tf.isFinite(loss)), tf.isInf(badStep));
+        return [tf.where(first, tf.scalar(s + 1), badStep), tf.where(first, loss, badLoss)] as tf.Scalar[];
+      }) as [tf.Scalar, tf.Scalar];
+      [lossAcc, correctAcc, badStep, badLoss, loss, correct, x, y].forEach((t) => t.dispose());
       lossAcc = nextLoss;
       correctAcc = nextCorrect;
+      badStep = nextBadStep;
+      badLoss = nextBadLoss;
       seen += idx.length;
       samples += idx.length;
       const done = s + 1;
-      if (done % logEvery === 0 || done === o.total) {
+      const logNow = done % logEvery === 0 || done === o.total;
+      if (logNow || (done & (done - 1)) === 0) {
+        const at = (await badStep.data())[0]!;
+        if (Number.isFinite(at)) throw new DivergedError(o.timer.label, at, (await badLoss.data())[0]!);
+      }
+      if (logNow) {
         const [l, c] = await Promise.all([lossAcc.data(), correctAcc.data()]);
         const point: LogPoint = { step: done, epoch: done / o.perEpoch, lr, loss: l[0]! / seen, acc: c[0]! / seen };
         curve.push(point);
@@ -112,7 +131,6 @@ export async function runMinibatches(o: MinibatchOptions, step: StepFn): Promise
     }
     return { curve, samples, seconds: (performance.now() - t0) / 1000 };
   } finally {
-    lossAcc.dispose();
-    correctAcc.dispose();
+    [lossAcc, correctAcc, badStep, badLoss].forEach((t) => t.dispose());
   }
 }

@@ -15,3 +15,15 @@ export class CancelledError extends Error {
 export function throwIfCancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new CancelledError();
 }
+
+/** Training produced a non-finite loss: the run stops at once, with this message as its reason (CLI: a failed run). */
+export class DivergedError extends Error {
+  override name = 'DivergedError';
+  constructor(
+    readonly what: string,
+    readonly step: number,
+    readonly loss: number,
+  ) {
+    super(`${what} diverged at step ${step}: loss ${Number.isNaN(loss) ? 'NaN' : loss > 0 ? '+∞' : '−∞'} — lower the learning rate or check the initialisation (architecture.init)`);
+  }
+}

@@ -5,6 +5,8 @@
  */
 import type { InjectionKey } from 'vue';
 import type { RecipeIssue, RecipeValidation } from '../api/types';
+import { otherOptimizersSettings } from '../../../src-main/engine/recipe/optimizer-settings';
+import { INIT_SCHEMES } from '../../../src-main/engine/nn/init';
 
 export type Path = (string | number)[];
 
@@ -15,6 +17,7 @@ export const ENUMS: Record<string, readonly string[]> = {
   renormalize: ['none', 'repair'],
   method: ['weight', 'activation'],
   scale: ['columns', 'rows'],
+  init: INIT_SCHEMES,
 };
 
 /** Discriminated sections: where they are, their key, and a minimal template per choice. */
@@ -114,6 +117,12 @@ export function removeAt(root: unknown, path: Path): unknown {
 
 export const samePath = (a: Path, b: Path): boolean => a.length === b.length && a.every((x, i) => String(x) === String(b[i]));
 
+/** The keys of an object the form shows: all but the settings of optimizers other than the one it chose. */
+export function shownKeys(obj: Record<string, unknown>): string[] {
+  const hidden = otherOptimizersSettings(obj);
+  return Object.keys(obj).filter((k) => !hidden.includes(k));
+}
+
 /** Issues whose path is exactly `path`. */
 export function issuesAt(issues: RecipeIssue[], path: Path): string[] {
   return issues.filter((i) => samePath(i.path, path)).map((i) => i.message);
@@ -173,6 +182,10 @@ export interface FormContext {
   remove(path: Path): void;
   switchKind(objPath: Path, template: Record<string, unknown>): void;
   issues(): RecipeIssue[];
+  /** The field's help text (the engine's schema description), if it has one. */
+  help(path: Path): string | undefined;
+  /** Fills in the defaults of what a choice brings (e.g. Adam's settings when Adam is chosen). */
+  fillDefaults(): void;
 }
 
 export const FORM_KEY: InjectionKey<FormContext> = Symbol('recipe-form');
