@@ -5,12 +5,13 @@
  */
 import type { RunResult } from '../engine/recipe/result';
 import type { JobEvent, JobOutcome } from '../jobs/runner';
+import type { ExistingRunChoice, ImportResult } from '../store/bundle';
 import type { ListQuery, ListResult, RunDetail, RunSummary } from '../store/types';
 
 export type { ArtifactRef, HistoryRecord, ListQuery, ListResult, RunDetail, RunEnvironment, RunStatus, RunSummary, SortKey } from '../store/types';
 export { RUN_STATUSES } from '../store/types';
 export type { JobEvent, JobOutcome } from '../jobs/runner';
-export type { StoredRunDocument } from '../store/bundle';
+export type { ExistingRunChoice, ImportResult, StoredRunDocument } from '../store/bundle';
 
 export interface StartRunRequest {
   /** A built-in preset to run (with `recipe`: only recorded as the recipe's origin). */
@@ -62,7 +63,11 @@ export interface ModeLabApi {
   setColour(id: string, colour: string | null): Promise<RunSummary>;
   deleteRuns(ids: string[]): Promise<{ ids: string[]; runs: number; artifactsRemoved: number }>;
   exportRuns(req: ExportRequest): Promise<{ ids: string[]; out: string }>;
-  importBundle(path: string): Promise<{ ids: string[] }>;
+  /**
+   * Imports the bundles at `path` (a folder or .zip), every file checked first. A run the history already has is
+   * refused (RunExistsError, code RUN_EXISTS) unless `existing` is 'skip' or 'copy'.
+   */
+  importBundle(path: string, opts?: { existing?: ExistingRunChoice }): Promise<ImportResult>;
   /** Receives every event; returns the unsubscribe function. */
   subscribe(listener: (e: ApiEvent) => void): () => void;
   /** Cancels running jobs started here, and closes the history. */

@@ -6,10 +6,10 @@ import { JobRunner, type RunnerOptions } from '../jobs/runner';
 import { exportBundles, importBundles, storedDocument } from '../store/bundle';
 import { HistoryStore } from '../store/history';
 import type { HistoryLocation } from '../store/location';
+import { COLOUR_MESSAGE, COLOUR_RULE } from '../store/run-fields';
 import { openOutput, writeCsv, writeJson } from '../store/tables';
 import type { ApiEvent, ExportRequest, ModeLabApi, StartRunRequest } from './contract';
 
-const COLOUR = /^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|[a-z]+)$/;
 
 /** Checks a requested backend exists and is available here, without initialising it in this process. */
 export async function checkBackend(requested: string | undefined): Promise<void> {
@@ -61,7 +61,7 @@ export function createApi(opts: ApiOptions): ModeLabApi {
     async startRun(req) {
       const { recipe, preset } = await resolveRecipe(req);
       await checkBackend(req.backend);
-      if (req.colour && !COLOUR.test(req.colour)) throw new InputError(`colour '${req.colour}' is not a #rgb/#rrggbb value or a colour name`);
+      if (req.colour && !COLOUR_RULE.test(req.colour)) throw new InputError(`colour '${req.colour}' is not ${COLOUR_MESSAGE}`);
       const id = await store.createRun({ name: req.name ?? recipe.name, preset, config: recipe, tags: req.tags, notes: req.notes, colour: req.colour ?? null });
       void jobs().submit(id, { recipe, preset, backend: req.backend, dataDir: req.dataDir });
       return { id };
@@ -92,7 +92,7 @@ export function createApi(opts: ApiOptions): ModeLabApi {
       return store.summary(await store.rename(id, name));
     },
     setColour: async (id, colour) => {
-      if (colour !== null && !COLOUR.test(colour)) throw new InputError(`colour '${colour}' is not a #rgb/#rrggbb value or a colour name`);
+      if (colour !== null && !COLOUR_RULE.test(colour)) throw new InputError(`colour '${colour}' is not ${COLOUR_MESSAGE}`);
       return store.summary(await store.setColour(id, colour));
     },
 
@@ -124,7 +124,7 @@ export function createApi(opts: ApiOptions): ModeLabApi {
       return { ids, out: req.out };
     },
 
-    importBundle: async (p) => ({ ids: await importBundles(store, p) }),
+    importBundle: (p, o) => importBundles(store, p, { existing: o?.existing }),
 
     subscribe(listener) {
       listeners.add(listener);

@@ -69,10 +69,15 @@ ${DB_HELP}`,
            it back.
 --out - writes json or csv to stdout. --force overwrites an existing bundle destination.
 ${DB_HELP}`,
-  import: `Usage: modelab import BUNDLE…
+  import: `Usage: modelab import BUNDLE… [--skip-existing | --as-copy]
 
-Imports run bundles (folders or .zip files, as 'modelab export --format bundle' writes them). A run keeps its id
-unless the history already has that id (then it gets a new one). Prints the ids.
+Imports run bundles (folders or .zip files, as 'modelab export --format bundle' writes them). Each run keeps its id.
+Every file is checked first (links and special files, sizes, manifest.sha256 checksums, history.json, run.json,
+tensors); a bundle that fails a check imports nothing. Prints the ids.
+
+Options:
+  --skip-existing    leave out runs the history already has (else such a bundle is refused)
+  --as-copy          import runs the history already has as copies: a new id, the name marked " (copy)"
 ${DB_HELP}`,
   cancel: `Usage: modelab cancel ID
 
@@ -329,14 +334,22 @@ export async function exportCommand(argv: string[]): Promise<number> {
 }
 
 export async function importCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { ...DB_OPTION, help: { type: 'boolean', short: 'h' } }, true);
+  const { values, positionals } = parse(
+    argv,
+    { ...DB_OPTION, 'skip-existing': { type: 'boolean' }, 'as-copy': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    true,
+  );
   if (values['help']) return help('import');
-  if (!positionals.length) throw new InputError('usage: modelab import BUNDLE…');
+  if (!positionals.length) throw new InputError('usage: modelab import BUNDLE… [--skip-existing | --as-copy]');
+  if (values['skip-existing'] && values['as-copy']) throw new InputError('give --skip-existing or --as-copy, not both');
+  const existing = values['skip-existing'] ? 'skip' : values['as-copy'] ? 'copy' : 'refuse';
   return withApi(values['db'] as string | undefined, async (api) => {
     for (const b of positionals) {
-      const { ids } = await api.importBundle(b);
-      for (const id of ids) process.stdout.write(`${id}\n`);
-      process.stderr.write(`imported ${ids.length} run${ids.length === 1 ? '' : 's'} from ${b}\n`);
+      const r = await api.importBundle(b, { existing });
+      for (const w of r.warnings) process.stderr.write(`modelab: warning: ${w}\n`);
+      for (const id of r.ids) process.stdout.write(`${id}\n`);
+      const skipped = r.skipped.length ? `; skipped ${r.skipped.length} already in the history (${r.skipped.join(', ')})` : '';
+      process.stderr.write(`imported ${r.ids.length} run${r.ids.length === 1 ? '' : 's'} from ${b}${skipped}\n`);
     }
     return 0;
   });

@@ -10,13 +10,15 @@
  *   paths/<name>.safetensors  every vertex of each path, `v<k>.<param>`
  *   paths/<name>.json         the path's description
  *   checkpoints/<endpoint>-epoch<e>.safetensors   the latest training checkpoint of each endpoint that made one
+ *   manifest.sha256           the SHA-256 of every other file (store/bundle-manifest.ts)
  *
- * Importing a bundle restores an identical run: same id (unless that id is taken: then a new one), same documents,
- * same artifact bytes. A zip (or folder) may hold several bundles, one per subfolder.
+ * Importing a bundle restores an identical run: same id, same documents, same artifact bytes. A run already in the
+ * history is refused unless the caller chooses to skip it or import it as a copy. A zip (or folder) may hold several
+ * bundles, one per subfolder. Bundles are untrusted input: store/bundle-files.ts (links, special files, sizes),
+ * store/bundle-read.ts (checksums, documents, tensors).
  */
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import yauzl from 'yauzl';
 import yazl from 'yazl';
 import type { Split } from '../engine/data/dataset';
 import { type RunArtifacts, endpointsSafetensors, readCheckpointInfo, writeRunDir } from '../engine/io/export';
@@ -25,11 +27,14 @@ import { makeDirs } from '../engine/io/mkdirs';
 import { decodeSafetensors } from '../engine/io/safetensors';
 import type { HostParams } from '../engine/nn/params';
 import type { ParamPath } from '../engine/paths/path';
-import { RUN_SCHEMA, type RunResult } from '../engine/recipe/result';
+import type { RunResult } from '../engine/recipe/result';
 import { InputError } from '../engine/util/errors';
-import { type HistoryStore, type ImportedArtifact, environmentOf, historyRecord, runDocument } from './history';
-import type { HistoryRecord, RunDetail, RunStatus } from './types';
-import { FINAL_STATUSES } from './types';
+import { BUNDLE_LIMITS, type BundleLimits, NO_LIMITS, extractZip, listTree, sourceKind } from './bundle-files';
+import { MANIFEST, writeManifest } from './bundle-manifest';
+import type { BundleContent } from './bundle-read';
+import { RunNotFoundError } from './errors';
+import { type HistoryStore, historyRecord, runDocument } from './history';
+import type { RunDetail } from './types';
 
 /** The run document as bundles and `modelab run --json` carry it: RunResult plus the history id. */
 export type StoredRunDocument = RunResult & { runId: string };
@@ -99,17 +104,8 @@ export async function writeBundleDir(store: HistoryStore, idOrPrefix: string, di
   const a = runArtifacts(store, d);
   writeRunDir(dir, storedDocument(d), a);
   writeFileAtomic(path.join(dir, 'history.json'), `${JSON.stringify(historyRecord(d), null, 2)}\n`);
+  writeManifest(dir);
   return d.id;
-}
-
-function listFiles(dir: string, base = dir): string[] {
-  const out: string[] = [];
-  for (const f of readdirSync(dir).sort()) {
-    const p = path.join(dir, f);
-    if (statSync(p).isDirectory()) out.push(...listFiles(p, base));
-    else out.push(path.relative(base, p));
-  }
-  return out;
 }
 
 /** A fixed entry time: exporting the same run twice gives the same zip. */
@@ -118,7 +114,7 @@ const ZIP_MTIME = new Date('2000-01-01T00:00:00Z');
 function zipFolder(dir: string, file: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const zip = new yazl.ZipFile();
-    for (const rel of listFiles(dir)) zip.addFile(path.join(dir, rel), rel.split(path.sep).join('/'), { mtime: ZIP_MTIME, mode: 0o100644 });
+    for (const { rel } of listTree(dir, NO_LIMITS)) zip.addFile(path.join(dir, ...rel.split('/')), rel, { mtime: ZIP_MTIME, mode: 0o100644 });
     const tmp = `${file}.${process.pid}.tmp`;
     const out = createWriteStream(tmp);
     out.on('error', reject);
@@ -168,166 +164,99 @@ export async function exportBundles(store: HistoryStore, ids: string[], out: str
 
 // ---------------------------------------------------------------------------------------------------------- import
 
-function unzip(file: string, dest: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    yauzl.open(file, { lazyEntries: true, strictFileNames: false }, (err, zip) => {
-      if (err || !zip) return reject(new InputError(`${file} is not a readable zip file (${err?.message ?? 'unknown error'})`));
-      zip.on('error', (e: Error) => reject(new InputError(`${file}: ${e.message}`)));
-      zip.on('end', () => resolve());
-      zip.on('entry', (entry: yauzl.Entry) => {
-        const name = entry.fileName.replace(/\\/g, '/');
-        if (name.startsWith('/') || /^[A-Za-z]:/.test(name) || name.split('/').includes('..')) {
-          zip.close();
-          return reject(new InputError(`${file}: refusing the entry '${entry.fileName}' (it points outside the bundle)`));
-        }
-        const target = path.join(dest, ...name.split('/'));
-        if (name.endsWith('/')) {
-          makeDirs(target);
-          return zip.readEntry();
-        }
-        makeDirs(path.dirname(target));
-        zip.openReadStream(entry, (e2, stream) => {
-          if (e2 || !stream) return reject(new InputError(`${file}: cannot read ${entry.fileName}: ${e2?.message}`));
-          const w = createWriteStream(target);
-          w.on('error', reject);
-          w.on('close', () => zip.readEntry());
-          stream.on('error', (e3: Error) => reject(new InputError(`${file}: ${entry.fileName}: ${e3.message}`)));
-          stream.pipe(w);
-        });
-      });
-      zip.readEntry();
-    });
-  });
-}
-
-/** The bundle folders under `dir`: itself when it has a run.json, else its subfolders (recursively) that do. */
-function findBundles(dir: string): string[] {
-  if (existsSync(path.join(dir, 'run.json'))) return [dir];
-  const out: string[] = [];
-  for (const f of readdirSync(dir).sort()) {
-    const p = path.join(dir, f);
-    if (statSync(p).isDirectory()) out.push(...findBundles(p));
+/** What to do with a bundle whose run is already in the history: refuse (the default), skip it, or import a copy. */
+export const EXISTING_RUN_CHOICES = ['refuse', 'skip', 'copy'] as const;
+export type ExistingRunChoice = (typeof EXISTING_RUN_CHOICES)[number];
+/** A bundle's run is already in the history (importing it again needs a choice: skip it, or import it as a copy). */
+export class RunExistsError extends InputError {
+  override name = 'RunExistsError';
+  readonly code = 'RUN_EXISTS';
+  constructor(readonly runs: { id: string; name: string }[]) {
+    const what = runs.length === 1 ? `run ${runs[0]!.id} ('${runs[0]!.name}') is` : `${runs.length} of its runs (${runs.map((r) => r.id).join(', ')}) are`;
+    super(`${what} already in the history; skip ${runs.length === 1 ? 'it' : 'them'} or import a copy (modelab import --skip-existing or --as-copy)`);
   }
-  return out;
 }
 
-function readJson(file: string): unknown {
+export interface ImportOptions {
+  existing?: ExistingRunChoice;
+  limits?: BundleLimits;
+}
+
+export interface ImportResult {
+  /** The runs imported (a copy has a new id). */
+  ids: string[];
+  /** Runs left out because the history has them (existing: 'skip'). */
+  skipped: string[];
+  /** One line each, for the user (bundles without a manifest). */
+  warnings: string[];
+}
+
+/** The bundle folders among `files` (paths under the import root): those holding a run.json, outermost only. */
+function bundleRoots(files: string[]): string[] {
+  const roots = files.filter((f) => f === 'run.json' || f.endsWith('/run.json')).map((f) => f.slice(0, -'run.json'.length).replace(/\/$/, ''));
+  const outer = (r: string): boolean => !roots.some((o) => o !== r && (o === '' || r.startsWith(`${o}/`)));
+  return roots.filter(outer).sort();
+}
+
+async function inHistory(store: HistoryStore, id: string): Promise<boolean> {
+  if (!id) return false;
   try {
-    return JSON.parse(readFileSync(file, 'utf8'));
+    return (await store.resolveId(id)) === id;
   } catch (e) {
-    throw new InputError(`${file} is not valid JSON: ${(e as Error).message}`);
+    if (e instanceof RunNotFoundError) return false;
+    throw e;
   }
-}
-
-interface BundleContent {
-  record: HistoryRecord;
-  doc: RunResult;
-  artifacts: ImportedArtifact[];
-}
-
-/** Reads one bundle folder (validating what import needs). */
-export function readBundleDir(dir: string): BundleContent {
-  const doc = readJson(path.join(dir, 'run.json')) as Partial<StoredRunDocument> & { history?: Partial<HistoryRecord> };
-  if (!doc || typeof doc !== 'object' || doc.schema !== RUN_SCHEMA) {
-    throw new InputError(`${dir}/run.json is not a ModeLab run document (schema '${String((doc as { schema?: unknown })?.schema)}', expected '${RUN_SCHEMA}')`);
-  }
-  if (!Array.isArray(doc.endpoints) || !Array.isArray(doc.paths) || !doc.config) throw new InputError(`${dir}/run.json lacks endpoints, paths or config`);
-  const histFile = path.join(dir, 'history.json');
-  const h = (existsSync(histFile) ? readJson(histFile) : (doc.history ?? {})) as Partial<HistoryRecord>;
-  const { runId, history: _h, ...rest } = doc;
-  void _h;
-  const result = rest as RunResult;
-  const status: RunStatus = h.status && FINAL_STATUSES.includes(h.status) ? h.status : result.finishedAt ? 'finished' : 'crashed';
-  const record: HistoryRecord = {
-    format: 'modelab.history/1',
-    id: h.id ?? runId ?? '',
-    name: h.name ?? result.name,
-    preset: h.preset !== undefined ? h.preset : (result.preset ?? null),
-    status,
-    createdAt: h.createdAt ?? result.startedAt ?? new Date().toISOString(),
-    startedAt: h.startedAt !== undefined ? h.startedAt : (result.startedAt ?? null),
-    finishedAt: h.finishedAt !== undefined ? h.finishedAt : (result.finishedAt ?? null),
-    error: h.error ?? null,
-    tags: Array.isArray(h.tags) ? h.tags.map(String) : [],
-    notes: typeof h.notes === 'string' ? h.notes : '',
-    colour: h.colour ?? null,
-    config: h.config ?? result.config,
-    environment: h.environment ?? null,
-    partialCurves: h.partialCurves ?? {},
-    stability: h.stability !== undefined ? h.stability : (result.stability ?? null),
-    timings: h.timings !== undefined ? h.timings : (result.timings ?? null),
-  };
-  if (!record.environment && result.backend && result.dataset) record.environment = environmentOf(result);
-
-  const artifacts: ImportedArtifact[] = [];
-  if (result.endpoints.length) {
-    const file = path.join(dir, 'endpoints.safetensors');
-    if (!existsSync(file)) throw new InputError(`${dir}: endpoints.safetensors is missing`);
-    const all = decodeSafetensors(readFileSync(file), file).tensors;
-    for (const e of result.endpoints) {
-      const prefix = `${e.name}.`;
-      const params: HostParams = {};
-      for (const [k, t] of Object.entries(all)) if (k.startsWith(prefix)) params[k.slice(prefix.length)] = t;
-      if (!Object.keys(params).length) throw new InputError(`${file} holds no weights for endpoint ${e.name}`);
-      artifacts.push({ role: `endpoint:${e.name}`, data: endpointsSafetensors({ [e.name]: params }) });
-    }
-  }
-  for (const p of result.paths) {
-    const file = path.join(dir, 'paths', `${p.name}.safetensors`);
-    if (!existsSync(file)) throw new InputError(`${dir}: paths/${p.name}.safetensors is missing`);
-    const data = readFileSync(file);
-    decodeSafetensors(data, file);
-    artifacts.push({ role: `path:${p.name}`, data });
-  }
-  const ev = path.join(dir, 'eval-data.safetensors');
-  if (existsSync(ev)) {
-    const data = readFileSync(ev);
-    decodeSafetensors(data, ev);
-    artifacts.push({ role: 'eval-data', data });
-  }
-  artifacts.push(...readCheckpoints(path.join(dir, 'checkpoints')));
-  return { record, doc: result, artifacts };
 }
 
 /**
- * The checkpoints of a bundle: the latest of each endpoint (a `modelab run --out` folder holds every one; an exported
- * bundle only the latest). Their endpoint, epoch and step come from the files' metadata.
+ * Imports every bundle in `src` (a bundle folder, a folder of bundles, or a .zip of either). Every bundle is read and
+ * checked before the first is inserted; a zip is unpacked into a staging folder beside the artifact folder, removed
+ * whatever happens.
  */
-function readCheckpoints(dir: string): ImportedArtifact[] {
-  if (!existsSync(dir)) return [];
-  const latest = new Map<string, ImportedArtifact & { checkpoint: { epoch: number; step: number } }>();
-  for (const f of readdirSync(dir).sort()) {
-    if (!f.endsWith('.safetensors')) continue;
-    const file = path.join(dir, f);
-    const data = readFileSync(file);
-    const c = readCheckpointInfo(data, file);
-    if (!c) throw new InputError(`${file} is not a ModeLab checkpoint (no modelab-checkpoint metadata with endpoint, epoch and step)`);
-    if (!/^[A-Za-z0-9_-]+$/.test(c.endpoint)) throw new InputError(`${file}: '${c.endpoint}' is not an endpoint name`);
-    const prev = latest.get(c.endpoint);
-    if (!prev || c.step > prev.checkpoint.step) latest.set(c.endpoint, { role: `checkpoint:${c.endpoint}`, data, checkpoint: { epoch: c.epoch, step: c.step } });
-  }
-  return [...latest.values()];
-}
-
-/** Imports every bundle in `src` (a bundle folder, a folder of bundles, or a .zip of either). Returns the new ids. */
-export async function importBundles(store: HistoryStore, src: string): Promise<string[]> {
-  if (!existsSync(src)) throw new InputError(`bundle not found: ${src}`);
-  let dir = src;
+export async function importBundles(store: HistoryStore, src: string, opts: ImportOptions = {}): Promise<ImportResult> {
+  const limits = opts.limits ?? BUNDLE_LIMITS;
+  const kind = sourceKind(src);
   let tmp: string | null = null;
   try {
-    if (statSync(src).isFile()) {
+    let dir = src;
+    if (kind === 'zip') {
       // Unpack beside the artifact folder (same file system as the files it becomes; /tmp may be small).
       makeDirs(store.artifacts.dir);
       tmp = mkdtempSync(path.join(store.artifacts.dir, '.import-'));
-      await unzip(src, tmp);
+      await extractZip(src, tmp, limits);
       dir = tmp;
     }
-    const bundles = findBundles(dir);
-    if (!bundles.length) throw new InputError(`${src} holds no run bundle (no run.json)`);
-    const contents = bundles.map(readBundleDir);
-    const ids: string[] = [];
-    for (const c of contents) ids.push(await store.insertRun(c.record, c.doc, c.artifacts));
-    return ids;
+    const files = listTree(dir, limits).map((f) => f.rel);
+    const roots = bundleRoots(files);
+    if (!roots.length) throw new InputError(`${src} holds no run bundle (no run.json)`);
+    const { readBundle } = await import('./bundle-read');
+    const contents: (BundleContent & { where: string })[] = roots.map((r) => {
+      const inside = r ? files.filter((f) => f.startsWith(`${r}/`)).map((f) => f.slice(r.length + 1)) : files;
+      const where = r ? path.join(dir, ...r.split('/')) : dir;
+      // Name what the user gave, not the staging folder.
+      const shown = kind === 'zip' ? `${src}${r ? `:${r}` : ''}` : where;
+      return { ...readBundle(where, inside, limits), where: shown };
+    });
+
+    const existing = opts.existing ?? 'refuse';
+    const present: BundleContent[] = [];
+    for (const c of contents) if (await inHistory(store, c.record.id)) present.push(c);
+    if (present.length && existing === 'refuse') throw new RunExistsError(present.map((c) => ({ id: c.record.id, name: c.record.name })));
+
+    const result: ImportResult = { ids: [], skipped: [], warnings: [] };
+    for (const c of contents) {
+      if (c.unverified) result.warnings.push(`${c.where} has no ${MANIFEST} (exported before ModeLab checked bundles): its files were checked, but not against checksums`);
+      if (present.includes(c)) {
+        if (existing === 'skip') {
+          result.skipped.push(c.record.id);
+          continue;
+        }
+        // A copy: a new id (insertRun gives one to an empty id), the name marked.
+        c.record = { ...c.record, id: '', name: `${c.record.name} (copy)` };
+      }
+      result.ids.push(await store.insertRun(c.record, c.doc, c.artifacts));
+    }
+    return result;
   } finally {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   }

@@ -148,7 +148,7 @@ describe('export → delete → import', () => {
     const dir = path.join(tmp, 'bundle');
     expect((await modelab(['export', id, '--format', 'bundle', '--out', zip, '--db', db])).code).toBe(0);
     expect((await modelab(['export', id, '--format', 'bundle', '--out', dir, '--db', db])).code).toBe(0);
-    expect(readdirSync(dir).sort()).toEqual(['endpoints.safetensors', 'eval-data.safetensors', 'history.json', 'paths', 'run.json']);
+    expect(readdirSync(dir).sort()).toEqual(['endpoints.safetensors', 'eval-data.safetensors', 'history.json', 'manifest.sha256', 'paths', 'run.json']);
     expect(readdirSync(path.join(dir, 'paths')).sort()).toEqual(['linear.json', 'linear.safetensors', 'theorem1.json', 'theorem1.safetensors']);
     const again = await modelab(['export', id, '--format', 'bundle', '--out', dir, '--db', db]);
     expectOneLineError(again, 2, /already exists/);
@@ -178,18 +178,34 @@ describe('export → delete → import', () => {
     // Export again: byte-identical bundle files.
     const dir2 = path.join(tmp, 'bundle-again');
     expect((await modelab(['export', id, '--format', 'bundle', '--out', dir2, '--db', db])).code).toBe(0);
-    for (const f of ['run.json', 'history.json', 'endpoints.safetensors', 'eval-data.safetensors', 'paths/linear.safetensors', 'paths/linear.json', 'paths/theorem1.safetensors']) {
+    for (const f of ['run.json', 'history.json', 'endpoints.safetensors', 'eval-data.safetensors', 'paths/linear.safetensors', 'paths/linear.json', 'paths/theorem1.safetensors', 'manifest.sha256']) {
       expect(readFileSync(path.join(dir2, f)).equals(readFileSync(path.join(dir, f))), f).toBe(true);
     }
 
-    // Importing the folder again: the id is taken, so the copy gets a new one.
-    const copy = await modelab(['import', dir, '--db', db]);
+    // Importing the folder again: the run is there, so the import says so and changes nothing…
+    const listed = async (): Promise<number> => (JSON.parse((await modelab(['list', '--json', '--db', db])).stdout) as ListResult).total;
+    const runsBefore = await listed();
+    const twice = await modelab(['import', dir, '--db', db]);
+    expectOneLineError(twice, 2, new RegExp(`run ${id} \\('smoke'\\) is already in the history`), /--skip-existing/, /--as-copy/);
+    expect(twice.stdout).toBe('');
+    expect(await listed()).toBe(runsBefore);
+    // …--skip-existing leaves it…
+    const skip = await modelab(['import', dir, '--skip-existing', '--db', db]);
+    expect(skip.code, skip.stderr).toBe(0);
+    expect(skip.stdout).toBe('');
+    expect(skip.stderr).toMatch(new RegExp(`imported 0 runs from .*; skipped 1 already in the history \\(${id}\\)`));
+    expect(await listed()).toBe(runsBefore);
+    expectOneLineError(await modelab(['import', dir, '--skip-existing', '--as-copy', '--db', db]), 2, /not both/);
+    // …and --as-copy imports it again with a new id and a marked name.
+    const copy = await modelab(['import', dir, '--as-copy', '--db', db]);
     expect(copy.code, copy.stderr).toBe(0);
     const copyId = copy.stdout.trim();
+    expect(copyId).toMatch(/^[0-9a-z]{16}$/);
     expect(copyId).not.toBe(id);
     const a = JSON.parse(before.stdout) as RunDetail;
     const b = await showJson(copyId);
-    expect({ ...b, id: a.id }).toEqual(a);
+    expect(b.name).toBe(`${a.name} (copy)`);
+    expect({ ...b, id: a.id, name: a.name }).toEqual(a);
     // Its artifacts are shared with the original: deleting the copy removes no file.
     const delCopy = await modelab(['delete', copyId, '--yes', '--db', db]);
     expect(delCopy.stdout).toMatch(/\(0 artifact files removed\)/);

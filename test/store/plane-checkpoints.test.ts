@@ -12,6 +12,7 @@ import { decodeSafetensors, encodeSafetensors } from '../../src-main/engine/io/s
 import type { HostParams } from '../../src-main/engine/nn/params';
 import type { PlaneResult } from '../../src-main/engine/recipe/result';
 import { exportBundles, importBundles, storedDocument } from '../../src-main/store/bundle';
+import { writeManifest } from '../../src-main/store/bundle-manifest';
 import { type HistoryStore, runDocument } from '../../src-main/store/history';
 import { writeJson } from '../../src-main/store/tables';
 import { endpointResult, syntheticRun, tempStore } from './helpers';
@@ -188,7 +189,7 @@ describe('bundles', () => {
 
     await store.delete([id]);
     expect(stored()).toEqual([]);
-    expect(await importBundles(store, b1)).toEqual([id]);
+    expect((await importBundles(store, b1)).ids).toEqual([id]);
     const after = await store.get(id);
     // (syntheticRun's endpoint and path files lack ModeLab's metadata: the first export writes them anew. Checkpoint
     // files travel as they are.)
@@ -205,10 +206,11 @@ describe('bundles', () => {
     // A zip, imported as a copy (the id is taken): the same plane and checkpoints, sharing the files.
     const zip = path.join(dir, 'b.zip');
     await exportBundles(store, [id], zip);
-    const [copy] = await importBundles(store, zip);
+    const [copy] = (await importBundles(store, zip, { existing: 'copy' })).ids;
     expect(copy).not.toBe(id);
     const c = await store.get(copy!);
-    expect({ ...c, id }).toEqual(after);
+    expect({ ...c, id, name: after.name }).toEqual(after);
+    expect(c.name).toBe(`${after.name} (copy)`);
   });
 
   it('a crashed run with checkpoints but no finished endpoint keeps them through a bundle', async () => {
@@ -237,7 +239,9 @@ describe('bundles', () => {
         writeFileSync(path.join(b, 'checkpoints', checkpointFileName(ep, e)), checkpointSafetensors({ endpoint: ep, epoch: e, step: e * 10 }, params(e)));
       }
     }
-    const [got] = await importBundles(store, b);
+    // As `run --out DIR` does: the checkpoints are written first, the bundle (and its manifest) over them at the end.
+    writeManifest(b);
+    const [got] = (await importBundles(store, b)).ids;
     const d = await store.get(got!);
     expect(d.checkpoints).toEqual([
       { endpoint: 'A', epoch: 3, step: 30 },
@@ -249,8 +253,10 @@ describe('bundles', () => {
 
     // Weights without checkpoint metadata, or naming an endpoint that could not be a file name: refused, nothing kept.
     writeFileSync(path.join(b, 'checkpoints', 'C-epoch1.safetensors'), encodeSafetensors(params(1)));
+    writeManifest(b);
     await expect(importBundles(store, b)).rejects.toThrow(/C-epoch1\.safetensors is not a ModeLab checkpoint/);
     writeFileSync(path.join(b, 'checkpoints', 'C-epoch1.safetensors'), checkpointSafetensors({ endpoint: '../../evil', epoch: 1, step: 1 }, params(1)));
+    writeManifest(b);
     await expect(importBundles(store, b)).rejects.toThrow(/'\.\.\/\.\.\/evil' is not an endpoint name/);
     expect((await store.list()).total).toBe(0);
   });

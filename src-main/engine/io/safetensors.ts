@@ -31,32 +31,59 @@ export function encodeSafetensors(tensors: Record<string, HostTensor>, metadata:
   return out;
 }
 
+/** The largest header ModeLab reads (the safetensors library's own limit). */
+const MAX_HEADER_BYTES = 100_000_000;
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+/**
+ * Reads safetensors bytes. Every header field is checked before use (untrusted files: bundles, checkpoints): a bad
+ * header, an unknown dtype, a shape that does not match its bytes or data past the end is an InputError naming `what`.
+ */
 export function decodeSafetensors(buf: Uint8Array, what = 'safetensors data'): { tensors: Record<string, HostTensor>; metadata: Record<string, string> } {
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   if (b.length < 8) throw new InputError(`${what} is truncated`);
-  const hlen = Number(b.readBigUInt64LE(0));
-  if (8 + hlen > b.length) throw new InputError(`${what} is truncated inside its header`);
-  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  const hlen64 = b.readBigUInt64LE(0);
+  if (hlen64 > BigInt(Math.min(MAX_HEADER_BYTES, b.length - 8))) {
+    throw new InputError(`${what} is not a safetensors file (its header length ${hlen64} is past the end of the file)`);
+  }
+  const hlen = Number(hlen64);
+  let header: unknown;
   try {
     header = JSON.parse(b.toString('utf8', 8, 8 + hlen));
   } catch {
     throw new InputError(`${what} has a corrupt header`);
   }
+  if (!header || typeof header !== 'object' || Array.isArray(header)) throw new InputError(`${what} has a corrupt header (not a JSON object)`);
   const base = 8 + hlen;
   const tensors: Record<string, HostTensor> = {};
   let metadata: Record<string, string> = {};
-  for (const [name, h] of Object.entries(header)) {
+  for (const [name, h] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      metadata = h as unknown as Record<string, string>;
+      if (!h || typeof h !== 'object' || Array.isArray(h) || !Object.values(h).every((v) => typeof v === 'string')) {
+        throw new InputError(`${what}: __metadata__ is not a map of strings`);
+      }
+      metadata = h as Record<string, string>;
       continue;
     }
-    if (h.dtype !== 'F32') throw new InputError(`${what}: tensor ${name} is ${h.dtype}; ModeLab reads F32`);
-    const [s, e] = h.data_offsets;
-    if (base + e > b.length) throw new InputError(`${what}: tensor ${name} runs past the end of the file`);
-    const data = new Float32Array(h.shape.reduce((x, y) => x * y, 1));
-    if ((e - s) !== data.byteLength) throw new InputError(`${what}: tensor ${name} has ${e - s} bytes for shape [${h.shape}]`);
+    const t = h as { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null;
+    if (!t || typeof t !== 'object') throw new InputError(`${what}: tensor ${name} has no dtype, shape and data_offsets`);
+    if (t.dtype !== 'F32') throw new InputError(`${what}: tensor ${name} is ${String(t.dtype)}; ModeLab reads F32`);
+    if (!Array.isArray(t.shape) || !t.shape.every(isCount)) throw new InputError(`${what}: tensor ${name} has no valid shape`);
+    const off = t.data_offsets;
+    if (!Array.isArray(off) || off.length !== 2 || !isCount(off[0]) || !isCount(off[1]) || off[1] < off[0]) {
+      throw new InputError(`${what}: tensor ${name} has no valid data_offsets`);
+    }
+    const shape = t.shape as number[];
+    const [s, e] = off as [number, number];
+    if (base + e > b.length) throw new InputError(`${what}: tensor ${name} runs past the end of the file (truncated?)`);
+    const size = shape.reduce((x, y) => x * y, 1);
+    if (size * 4 !== e - s) throw new InputError(`${what}: tensor ${name} has ${e - s} bytes for shape [${shape.join(', ')}] (${size * 4} expected)`);
+    const data = new Float32Array(size);
     new Uint8Array(data.buffer).set(b.subarray(base + s, base + e));
-    tensors[name] = { shape: h.shape, data };
+    tensors[name] = { shape, data };
   }
   return { tensors, metadata };
 }
