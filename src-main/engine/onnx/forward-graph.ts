@@ -10,7 +10,7 @@
  */
 import { BN_EPSILON } from '../nn/batchnorm';
 import { samePads } from '../nn/conv';
-import { type ArchSpec, layerHasBatchNorm, layerOutputShapes, paramShapes } from '../nn/spec';
+import { type ArchSpec, isBatchNormStat, layerHasBatchNorm, layerOutputShapes, paramShapes } from '../nn/spec';
 import { type GraphBuilder, float, int, ints } from './graph';
 import { ONNX_DTYPE } from './proto';
 
@@ -41,6 +41,7 @@ export type LayerTrace =
       pre: string;
       /** The dropout mask applied after the ReLU, if any. */
       mask?: string;
+      bn?: BatchNormTrace;
     }
   | {
       type: 'conv';
@@ -58,12 +59,24 @@ export type LayerTrace =
       poolIndices?: string;
       /** The dropout mask reshaped to [N, C, 1, 1], if any. */
       mask?: string;
+      bn?: BatchNormTrace;
     };
 
+/** BatchNorm in training mode (batch statistics): what its backward pass needs. */
+export interface BatchNormTrace {
+  /** The normalised input x̂ = (x − mean)·r, r = 1/√(var + ε) (kept dims), γ shaped to broadcast, the axes reduced. */
+  xhat: string;
+  r: string;
+  gamma: string;
+  axes: number[];
+  /** BN's output: the ReLU's input. */
+  out: string;
+}
+
 /** Declares every parameter of the spec as a float input; returns name → graph value. */
-export function paramInputs(g: GraphBuilder, spec: ArchSpec): Record<string, string> {
+export function paramInputs(g: GraphBuilder, spec: ArchSpec, withStats = true): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const p of paramShapes(spec)) out[p.name] = g.input(p.name, 'float', p.shape);
+  for (const p of paramShapes(spec)) if (withStats || !isBatchNormStat(p.name)) out[p.name] = g.input(p.name, 'float', p.shape);
   return out;
 }
 
@@ -112,7 +125,11 @@ export function emitForward(
         Math.floor((w + pl + pr - layer.kernel) / layer.stride) + 1,
       ];
       y = pre;
-      if (layerHasBatchNorm(spec, i)) y = batchNorm(g, y, params, i);
+      let bn: BatchNormTrace | undefined;
+      if (layerHasBatchNorm(spec, i)) {
+        if (training) y = (bn = batchNormTraining(g, y, params, i, [0, 2, 3], [layer.filters, 1, 1])).out;
+        else y = batchNorm(g, y, params, i);
+      }
       const relu = g.op('Relu', [y]);
       y = relu;
       let poolIndices: string | undefined;
@@ -123,7 +140,10 @@ export function emitForward(
       }
       const maskNchw = mask ? g.op('Reshape', [mask, g.int64s([n, layer.filters, 1, 1])]) : undefined;
       if (maskNchw) y = g.op('Mul', [y, maskNchw]);
-      trace.push({ type: 'conv', input: cur, inHW: [h, w], kernel, pre, preHW, relu, pads, ...(poolIndices ? { poolIndices } : {}), ...(maskNchw ? { mask: maskNchw } : {}) });
+      trace.push({
+        type: 'conv', input: cur, inHW: [h, w], kernel, pre, preHW, relu, pads,
+        ...(poolIndices ? { poolIndices } : {}), ...(maskNchw ? { mask: maskNchw } : {}), ...(bn ? { bn } : {}),
+      });
       [h, w] = [shapes[k]![0]!, shapes[k]![1]!];
     } else {
       let fromConv: [number, number, number] | undefined;
@@ -133,10 +153,14 @@ export function emitForward(
         nchw = false;
       }
       const pre = g.op('Gemm', bias ? [cur, params[`A${i}.w`]!, bias] : [cur, params[`A${i}.w`]!]);
-      trace.push({ type: 'dense', input: cur, pre, ...(fromConv ? { fromConv } : {}), ...(mask ? { mask } : {}) });
       y = pre;
+      let bn: BatchNormTrace | undefined;
+      if (!last && layerHasBatchNorm(spec, i)) {
+        if (training) y = (bn = batchNormTraining(g, y, params, i, [0], [layer.units])).out;
+        else y = batchNorm(g, y, params, i);
+      }
+      trace.push({ type: 'dense', input: cur, pre, ...(fromConv ? { fromConv } : {}), ...(mask ? { mask } : {}), ...(bn ? { bn } : {}) });
       if (!last) {
-        if (layerHasBatchNorm(spec, i)) y = batchNorm(g, y, params, i);
         y = g.op('Relu', [y]);
         if (mask) y = g.op('Mul', [y, mask]);
       }
@@ -150,6 +174,19 @@ export function emitForward(
 function batchNorm(g: GraphBuilder, y: string, params: Record<string, string>, i: number): string {
   const p = (k: string): string => params[`A${i}.bn.${k}`]!;
   return g.op('BatchNormalization', [y, p('gamma'), p('beta'), p('mean'), p('var')], { epsilon: float(BN_EPSILON) });
+}
+
+/** BatchNorm with the batch's own mean and biased variance (training mode), in the engine's order of operations
+ *  (nn/batchnorm.ts): (x − mean)·rsqrt(var + ε)·γ + β. γ and β are reshaped to `shape` to broadcast over NCHW. */
+function batchNormTraining(g: GraphBuilder, y: string, params: Record<string, string>, i: number, axes: number[], shape: number[]): BatchNormTrace {
+  const p = (k: string): string => g.op('Reshape', [params[`A${i}.bn.${k}`]!, g.int64s(shape)]);
+  const gamma = p('gamma');
+  const mean = g.op('ReduceMean', [y], { axes: ints(axes), keepdims: int(1) });
+  const c = g.op('Sub', [y, mean]);
+  const v = g.op('ReduceMean', [g.op('Mul', [c, c])], { axes: ints(axes), keepdims: int(1) });
+  const r = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [v, g.scalar(BN_EPSILON)])])]);
+  const xhat = g.op('Mul', [c, r]);
+  return { xhat, r, gamma, axes, out: g.op('Add', [g.op('Mul', [xhat, gamma]), p('beta')]) };
 }
 
 /**

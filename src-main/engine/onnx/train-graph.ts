@@ -6,12 +6,13 @@
  * count come out.
  *
  * Implemented for dense and conv layers ('same'/'valid', strides), max-pool, bias or none, unit-wise and channel-wise
- * dropout. BatchNorm in training mode is refused by `onnxTrainingRefusal` until its backward pass is written.
+ * dropout, BatchNorm in training mode (batch statistics; the stored statistics are neither read nor updated, as in
+ * train/loop.ts).
  */
 import type { ArchSpec } from '../nn/spec';
-import { hasBatchNorm, paramShapes } from '../nn/spec';
+import { type ParamShape, isBatchNormStat, paramShapes } from '../nn/spec';
 import type { OptimizerConfig } from '../train/optimizers';
-import { type LayerTrace, classCount, emitForward, emitLoss, paramInputs } from './forward-graph';
+import { type BatchNormTrace, type LayerTrace, classCount, emitForward, emitLoss, paramInputs } from './forward-graph';
 import { GraphBuilder, int, ints, str } from './graph';
 import { ONNX_DTYPE } from './proto';
 
@@ -33,10 +34,14 @@ export function optimizerSlots(cfg: OptimizerConfig): string[] {
   return cfg.momentum > 0 ? ['v'] : [];
 }
 
-/** Why a training step for this spec cannot run on ONNX Runtime yet, or null when it can. */
-export function onnxTrainingRefusal(spec: ArchSpec): string | null {
-  if (hasBatchNorm(spec)) return 'training with BatchNorm on ONNX Runtime is not implemented yet';
-  return null;
+/** BatchNorm's backward pass (batch statistics) from dL/d(output): dγ, dβ and dL/d(input):
+ *  dx = r·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)), dx̂ = dy·γ, means over the normalised axes. */
+function batchNormBackward(g: GraphBuilder, bn: BatchNormTrace, dy: string): { dx: string; dGamma: string; dBeta: string } {
+  const sum = (v: string): string => g.op('ReduceSum', [v, g.int64s(bn.axes)], { keepdims: int(0) });
+  const mean = (v: string): string => g.op('ReduceMean', [v], { axes: ints(bn.axes), keepdims: int(1) });
+  const dxhat = g.op('Mul', [dy, bn.gamma]);
+  const centred = g.op('Sub', [g.op('Sub', [dxhat, mean(dxhat)]), g.op('Mul', [bn.xhat, mean(g.op('Mul', [dxhat, bn.xhat]))])]);
+  return { dx: g.op('Mul', [centred, bn.r]), dGamma: sum(g.op('Mul', [dy, bn.xhat])), dBeta: sum(dy) };
 }
 
 /** 1 where v > 0, else 0 (tfjs' ReLU derivative). */
@@ -61,6 +66,14 @@ function convKernelGrad(g: GraphBuilder, x: string, dz: string, k: number, strid
   return g.op('Transpose', [gw], { perm: ints([2, 3, 0, 1]) });
 }
 
+/** Records dγ and dβ of layer i; returns the gradient at BatchNorm's input. */
+function batchNormGrads(g: GraphBuilder, bn: BatchNormTrace, dy: string, i: number, grads: Record<string, string>): string {
+  const b = batchNormBackward(g, bn, dy);
+  grads[`A${i}.bn.gamma`] = b.dGamma;
+  grads[`A${i}.bn.beta`] = b.dBeta;
+  return b.dx;
+}
+
 /** dL/dθ of every parameter, given the forward trace and dL/dlogits; the network's input gets no gradient. */
 function emitBackward(g: GraphBuilder, spec: ArchSpec, n: number, params: Record<string, string>, trace: LayerTrace[], dLogits: string): Record<string, string> {
   const grads: Record<string, string> = {};
@@ -75,7 +88,8 @@ function emitBackward(g: GraphBuilder, spec: ArchSpec, n: number, params: Record
       let dz = dOut;
       if (i < d) {
         if (t.mask) dz = g.op('Mul', [dz, t.mask]);
-        dz = g.op('Mul', [dz, reluDerivative(g, t.pre)]);
+        dz = g.op('Mul', [dz, reluDerivative(g, t.bn ? t.bn.out : t.pre)]);
+        if (t.bn) dz = batchNormGrads(g, t.bn, dz, i, grads);
       }
       grads[`A${i}.w`] = g.op('Gemm', [t.input, dz], { transA: int(1) });
       if (layer.bias) grads[`A${i}.b`] = g.op('ReduceSum', [dz, g.int64s([0])], { keepdims: int(0) });
@@ -95,7 +109,8 @@ function emitBackward(g: GraphBuilder, spec: ArchSpec, n: number, params: Record
         const scattered = g.op('ScatterElements', [zeros, flat(t.poolIndices), flat(dr)], { axis: int(0), reduction: str('add') });
         dr = g.op('Reshape', [scattered, g.int64s([n, layer.filters, ...t.preHW])]);
       }
-      const dz = g.op('Mul', [dr, reluDerivative(g, t.pre)]);
+      let dz = g.op('Mul', [dr, reluDerivative(g, t.bn ? t.bn.out : t.pre)]);
+      if (t.bn) dz = batchNormGrads(g, t.bn, dz, i, grads);
       grads[`A${i}.w`] = convKernelGrad(g, t.input, dz, layer.kernel, layer.stride, t.pads, t.preHW, t.inHW);
       if (layer.bias) grads[`A${i}.b`] = g.op('ReduceSum', [dz, g.int64s([0, 2, 3])], { keepdims: int(0) });
       if (i > 1) {
@@ -149,11 +164,10 @@ function emitUpdate(g: GraphBuilder, cfg: OptimizerConfig, theta: string, grad: 
  * optimiser's other constants are part of the graph. With `gradients`, dL/dθ is an output too (tests).
  */
 export function buildTrainStepModel(spec: ArchSpec, n: number, cfg: OptimizerConfig, gradients = false): Uint8Array {
-  const refusal = onnxTrainingRefusal(spec);
-  if (refusal) throw new Error(refusal);
   const g = new GraphBuilder('modelab_train_step');
   const k = classCount(spec);
-  const params = paramInputs(g, spec);
+  // BatchNorm statistics are not trained (nn/batchnorm.ts) and training mode does not read them: no inputs.
+  const params = paramInputs(g, spec, false);
   const lr = g.input(LR_INPUT, 'float', []);
   if (cfg.type === 'adam') {
     g.input(ADAM_C1_INPUT, 'float', []);
@@ -165,7 +179,7 @@ export function buildTrainStepModel(spec: ArchSpec, n: number, cfg: OptimizerCon
   const dLogits = g.op('Div', [g.op('Sub', [g.op('Exp', [loss.logProbs]), loss.oneHot]), g.scalar(n)]);
   const grads = emitBackward(g, spec, n, params, trace, dLogits);
   const slotNames = optimizerSlots(cfg);
-  for (const p of paramShapes(spec)) {
+  for (const p of trainableShapes(spec)) {
     const slots = Object.fromEntries(slotNames.map((s) => [s, g.input(slotInput(s, p.name), 'float', p.shape)]));
     const upd = emitUpdate(g, cfg, params[p.name]!, grads[p.name]!, slots, lr);
     g.output(newParamOutput(p.name), upd['param']!, 'float', p.shape);
@@ -175,6 +189,11 @@ export function buildTrainStepModel(spec: ArchSpec, n: number, cfg: OptimizerCon
   g.output(LOSS_OUTPUT, loss.lossMean, 'float', []);
   g.output(CORRECT_OUTPUT, loss.correct, 'float', []);
   return g.serialize();
+}
+
+/** The parameters a training step updates: all but the BatchNorm statistics. */
+export function trainableShapes(spec: ArchSpec): ParamShape[] {
+  return paramShapes(spec).filter((p) => !isBatchNormStat(p.name));
 }
 
 /** The cache key part that fixes a training graph: everything of the optimiser but its learning rate. */

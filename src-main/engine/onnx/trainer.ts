@@ -4,15 +4,14 @@
  */
 import { dropoutMaskValues } from '../nn/forward';
 import { type HostParams, checkParams, sizeOf } from '../nn/params';
-import { type ArchSpec, paramShapes } from '../nn/spec';
-import { InputError } from '../util/errors';
+import { type ArchSpec, isBatchNormStat, paramShapes } from '../nn/spec';
 import type { Rng } from '../util/rng';
 import type { OptimizerConfig } from '../train/optimizers';
 import { X_INPUT, LABELS_INPUT, layerHasDropout, maskInput, maskShape } from './forward-graph';
 import { type OrtModule, type OrtTensor, cachedSession, loadOrt } from './runtime';
 import {
   ADAM_C1_INPUT, ADAM_C2_INPUT, CORRECT_OUTPUT, LOSS_OUTPUT, LR_INPUT, buildTrainStepModel, gradOutput, newParamOutput,
-  newSlotOutput, onnxTrainingRefusal, optimizerKey, optimizerSlots, slotInput,
+  newSlotOutput, optimizerKey, optimizerSlots, slotInput, trainableShapes,
 } from './train-graph';
 
 export interface StepResult {
@@ -31,7 +30,10 @@ export function drawDropoutMasks(spec: ArchSpec, n: number, rng: Rng): Record<st
 }
 
 export class OnnxTrainer {
+  /** Trainable weights and optimiser state, as graph inputs. */
   private state: Record<string, OrtTensor> = {};
+  /** BatchNorm statistics: carried through training unchanged (train/loop.ts sets them after training). */
+  private readonly stats: HostParams = {};
   private t = 0;
 
   private constructor(
@@ -41,22 +43,24 @@ export class OnnxTrainer {
     init: HostParams,
   ) {
     for (const p of paramShapes(spec)) {
+      if (isBatchNormStat(p.name)) {
+        this.stats[p.name] = { shape: [...p.shape], data: new Float32Array(init[p.name]!.data) };
+        continue;
+      }
       // A copy: the caller's weights are not overwritten by training.
       this.state[p.name] = new ort.Tensor('float32', new Float32Array(init[p.name]!.data), p.shape);
       for (const s of optimizerSlots(cfg)) this.state[slotInput(s, p.name)] = new ort.Tensor('float32', new Float32Array(sizeOf(p.shape)), p.shape);
     }
   }
 
-  /** A trainer starting from `init`; an InputError when the spec needs what the ONNX backend cannot train yet. */
+  /** A trainer starting from `init` (weights of `spec`, checked). */
   static async create(spec: ArchSpec, init: HostParams, cfg: OptimizerConfig): Promise<OnnxTrainer> {
-    const refusal = onnxTrainingRefusal(spec);
-    if (refusal) throw new InputError(refusal);
     checkParams(spec, init);
     return new OnnxTrainer(await loadOrt(), spec, cfg, init);
   }
 
   /**
-   * One step on a batch (x: n rows, NHWC; y: labels) with learning rate lr and the step's dropout masks
+   * One step on a batch (BatchNorm normalises with the batch's statistics, as train/loop.ts) (x: n rows, NHWC; y: labels) with learning rate lr and the step's dropout masks
    * (drawDropoutMasks). With `gradients`, also returns dL/dθ at the weights before the update.
    */
   async step(x: Float32Array, y: Int32Array, lr: number, masks: Record<string, Float32Array>, gradients = false): Promise<StepResult & { grads?: HostParams }> {
@@ -84,7 +88,7 @@ export class OnnxTrainer {
     }
     const r = await session.run(feeds);
     const grads: HostParams = {};
-    for (const p of paramShapes(spec)) {
+    for (const p of trainableShapes(spec)) {
       this.state[p.name] = r[newParamOutput(p.name)]!;
       for (const s of optimizerSlots(cfg)) this.state[slotInput(s, p.name)] = r[newSlotOutput(s, p.name)]!;
       if (gradients) grads[p.name] = { shape: [...p.shape], data: r[gradOutput(p.name)]!.data as Float32Array };
@@ -93,10 +97,13 @@ export class OnnxTrainer {
     return gradients ? { ...out, grads } : out;
   }
 
-  /** The current weights (copies). */
+  /** The current weights (copies), BatchNorm statistics as they came in, in spec order. */
   params(): HostParams {
     const out: HostParams = {};
-    for (const p of paramShapes(this.spec)) out[p.name] = { shape: [...p.shape], data: new Float32Array(this.state[p.name]!.data as Float32Array) };
+    for (const p of paramShapes(this.spec)) {
+      const data = isBatchNormStat(p.name) ? this.stats[p.name]!.data : (this.state[p.name]!.data as Float32Array);
+      out[p.name] = { shape: [...p.shape], data: new Float32Array(data) };
+    }
     return out;
   }
 }
