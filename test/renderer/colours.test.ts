@@ -56,20 +56,19 @@ describe('run colours in a comparison', () => {
 });
 
 describe('shades of one run’s colour (its paths)', () => {
-  it('stay within the bounded lightness range and differ, however dark or light the run’s colour', () => {
+  it('are the run’s colour first, then further shades within the bounded lightness range, all different', () => {
     for (const colour of ['#000000', '#ffffff', '#123456', '#4477aa', '#ccbb44']) {
       for (let n = 1; n <= 8; n++) {
         const shades = runShades(colour, n);
         expect(shades).toHaveLength(n);
         expect(new Set(shades).size).toBe(n);
-        for (const s of shades) {
+        expect(shades[0]).toBe(colour);
+        for (const s of shades.slice(1)) {
           expect(lightness(s)).toBeGreaterThanOrEqual(SHADE_LIGHTNESS.min - 0.005);
           expect(lightness(s)).toBeLessThanOrEqual(SHADE_LIGHTNESS.max + 0.005);
         }
       }
     }
-    // A colour inside the range is its own first shade.
-    expect(runShades('#4477aa', 3)[0]).toBe('#4477aa');
     // A colour name cannot be shaded: kept as it is.
     expect(runShades('red', 2)).toEqual(['red', 'red']);
   });

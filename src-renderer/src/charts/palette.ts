@@ -81,23 +81,22 @@ export function assignRunColours(runs: readonly Colourable[]): Map<string, strin
 export const SHADE_LIGHTNESS = { min: 0.3, max: 0.72 } as const;
 
 /**
- * `count` shades of one colour (hue and saturation kept), lightness within SHADE_LIGHTNESS: shade 0 is the colour
- * itself (its lightness clamped into the range), the others take evenly spaced lightness slots over the range, from
- * dark to light, leaving out the slot nearest shade 0. A colour that is not #rrggbb (a name) cannot be shaded and is
- * returned as it is (the paths still differ by marker).
+ * `count` shades of one colour (hue and saturation kept): shade 0 is the colour itself (the run's colour, as its dot
+ * shows it); the others take lightness slots evenly spaced over SHADE_LIGHTNESS, from dark to light, leaving out the
+ * slot nearest the colour's own lightness — so no further shade goes near black or white. A colour that is not
+ * #rrggbb (a name) cannot be shaded and is returned as it is (the paths still differ by marker).
  */
 export function runShades(colour: string, count: number): string[] {
   const hex = normaliseColour(colour);
   const rgb = parseHex(hex);
   if (!rgb || count < 1) return Array.from({ length: Math.max(0, count) }, () => colour);
+  if (count === 1) return [hex];
   const [h, s, l] = rgbToHsl(rgb);
   const { min, max } = SHADE_LIGHTNESS;
   const own = Math.min(max, Math.max(min, l));
-  const first = own === l ? hex : hslToHex(h, s, own);
-  if (count === 1) return [first];
   const slots = Array.from({ length: count }, (_, i) => min + ((max - min) * i) / (count - 1));
   const nearest = slots.reduce((best, v, i) => (Math.abs(v - own) < Math.abs(slots[best]! - own) ? i : best), 0);
-  return [first, ...slots.filter((_, i) => i !== nearest).map((v) => hslToHex(h, s, v))];
+  return [hex, ...slots.filter((_, i) => i !== nearest).map((v) => hslToHex(h, s, v))];
 }
 
 /** Line markers that tell the paths of one run apart in a comparison (with their shade). */

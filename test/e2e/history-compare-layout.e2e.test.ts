@@ -1,0 +1,104 @@
+/**
+ * Layout and colours in Chromium, on a history made directly in the database (no training): the history table fits
+ * the window at 1024, 1366 and 1920 px with the date cell showing the time inside the viewport; comparing three runs
+ * that all carry the same stored colour draws each run in its own colour, the dots beside their names matching the
+ * chart, with the recipe differences and the endpoints' metrics side by side.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HistoryStore } from '../../src-main/store/history';
+import { linear, theorem1 } from '../renderer/fixtures';
+import { type Served, launchChromium, serve, signIn } from './helpers';
+
+const POLL = { timeout: 20_000, interval: 100 };
+let server: Served;
+let browser: Browser;
+let page: Page;
+let home: string;
+const ids: string[] = [];
+
+const endpoint = (name: string, k: number) => ({
+  name,
+  seed: k,
+  train: { loss: 0.1 * k, acc: 0.9 },
+  test: { loss: 0.2 * k, acc: 0.8 },
+  training: { steps: 30, samples: 1000, seconds: 1, samplesPerSec: 1000, curve: [1, 2, 3].map((s) => ({ step: s * 10, epoch: s / 3, lr: 0.1, loss: 1 / s + k, acc: 0.5 + s / 10 })) },
+});
+
+function open(hash: string): Promise<unknown> {
+  const u = new URL(server.url);
+  u.searchParams.set('e2e', '1');
+  u.hash = hash;
+  return page.goto(u.href);
+}
+
+describe('history columns and compare colours', () => {
+  beforeAll(async () => {
+    home = mkdtempSync(path.join(os.tmpdir(), 'modelab-e2e-layout-'));
+    const store = await HistoryStore.open({ db: path.join(home, 'history.sqlite') });
+    for (const [k, lr] of [0.1, 0.05, 0.02].entries()) {
+      // The same stored colour on every run: the comparison must still tell them apart.
+      const id = await store.createRun({
+        name: `same colour ${k}`,
+        preset: null,
+        config: { name: `same colour ${k}`, seed: k, training: { optimizer: { type: 'sgd', lr }, epochs: 2 } },
+        colour: '#4477aa',
+      });
+      await store.saveEndpoint(id, 0, endpoint('A', k + 1));
+      await store.saveEndpoint(id, 1, endpoint('B', k + 2));
+      await store.savePath(id, 0, linear);
+      await store.savePath(id, 1, theorem1);
+      await store.setStatus(id, 'finished');
+      ids.push(id);
+    }
+    await store.close();
+    server = await serve([], { MODELAB_HOME: home });
+    browser = await launchChromium();
+    page = await (await browser.newContext({ viewport: { width: 1024, height: 768 } })).newPage();
+    await signIn(page, server);
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (home) rmSync(home, { recursive: true, force: true });
+  });
+
+  it('shows the date with its time, whole and inside the window, at 1024, 1366 and 1920 px', async () => {
+    for (const width of [1024, 1366, 1920]) {
+      await page.setViewportSize({ width, height: 768 });
+      await open('/history');
+      const cell = page.getByTestId('run-date').first();
+      await cell.waitFor();
+      await expect.poll(() => cell.innerText(), POLL).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/);
+      const box = await cell.evaluate((el) => {
+        const r = el.getBoundingClientRect();
+        return { right: r.right, clipped: el.scrollWidth > el.clientWidth, viewport: document.documentElement.clientWidth };
+      });
+      expect(box.clipped, `date cell clipped at ${width} px`).toBe(false);
+      expect(box.right, `date cell outside the window at ${width} px`).toBeLessThanOrEqual(box.viewport);
+    }
+  });
+
+  it('compares three runs that share a stored colour in three colours, dots matching the chart', async () => {
+    await page.setViewportSize({ width: 1366, height: 900 });
+    await open(`/compare?ids=${ids.join(',')}`);
+    await page.waitForFunction(() => !!(window as unknown as { __modelab_charts?: Record<string, unknown> }).__modelab_charts?.['compare-loss']);
+    const option = (await page.evaluate(() =>
+      JSON.parse(JSON.stringify((window as unknown as { __modelab_charts: Record<string, unknown> }).__modelab_charts['compare-loss'])),
+    )) as { series: { id: string; color?: string }[] };
+    const lineColour = (id: string): string | undefined => option.series.find((s) => s.id === `${id}|linear|train`)?.color;
+    const colours = ids.map(lineColour);
+    expect(new Set(colours).size).toBe(3);
+    expect(colours[0]).toBe('#4477aa');
+    for (const id of ids) expect(await page.locator(`.compare-runs li[data-run="${id}"] .dot`).getAttribute('data-colour')).toBe(lineColour(id));
+    // What differs between the recipes, and the endpoints side by side.
+    const diff = page.getByTestId('compare-recipe-diff');
+    await expect.poll(() => diff.locator('tbody tr td.mono').allInnerTexts(), POLL).toEqual(expect.arrayContaining(['training.optimizer.lr', 'seed', 'name']));
+    await expect.poll(() => page.getByTestId('compare-endpoints').locator('tbody tr').count(), POLL).toBe(6);
+    await page.waitForFunction(() => !!(window as unknown as { __modelab_charts?: Record<string, unknown> }).__modelab_charts?.['compare-training']);
+  });
+});
