@@ -46,6 +46,8 @@ export interface RecipeValidation {
   recipe?: unknown;
   /** A one-line summary of what it will do (architecture, data, paths), when ok. */
   summary?: string;
+  /** Help text of each field present, by dotted path ("training.lr"): the schema's descriptions (field-help.ts). */
+  help: Record<string, string>;
 }
 
 export interface DataDirCheck {

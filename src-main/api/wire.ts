@@ -155,22 +155,27 @@ export function createWireApi(o: WireOptions): WireApi {
       )),
 
     async validateRecipe(recipe) {
-      const [{ recipeSchema, counterexampleRecipeSchema }, { parseAnyRecipe }] = await Promise.all([import('../engine/recipe/schema'), import('../engine/recipe/resolve')]);
+      const [{ recipeSchema, counterexampleRecipeSchema }, { parseAnyRecipe }, { fieldHelp }] = await Promise.all([
+        import('../engine/recipe/schema'),
+        import('../engine/recipe/resolve'),
+        import('../engine/recipe/field-help'),
+      ]);
       const schema = (recipe as Record<string, unknown>)['experiment'] !== undefined ? counterexampleRecipeSchema : recipeSchema;
       const r = schema.safeParse(recipe);
       if (!r.success) {
         const issues: RecipeIssue[] = r.error.issues.map((i) => ({ path: i.path.map((k) => (typeof k === 'number' ? k : String(k))), message: i.message }));
-        return { ok: false, issues } satisfies RecipeValidation;
+        return { ok: false, issues, help: fieldHelp(schema, recipe) } satisfies RecipeValidation;
       }
       try {
         const parsed = parseAnyRecipe(recipe, 'recipe');
-        return { ok: true, issues: [], recipe: parsed, summary: describeRecipe(parsed as unknown as Record<string, unknown>) };
+        // Help for the fields the form will show: the recipe with its defaults filled in.
+        return { ok: true, issues: [], recipe: parsed, summary: describeRecipe(parsed as unknown as Record<string, unknown>), help: fieldHelp(schema, parsed) };
       } catch (e) {
         // Checks beyond the schema (duplicate endpoint names, per-endpoint training): "recipe: paths.1.x: why".
         const msg = (e as Error).message.replace(/^recipe: /, '');
         const m = /^([A-Za-z0-9_.]+): (.*)$/.exec(msg);
         const p = m ? m[1]!.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k)) : [];
-        return { ok: false, issues: [{ path: p, message: m ? m[2]! : msg }] };
+        return { ok: false, issues: [{ path: p, message: m ? m[2]! : msg }], help: fieldHelp(schema, recipe) };
       }
     },
 

@@ -31,7 +31,7 @@ function shownFields(): Promise<{ path: string; text: string }[]> {
   );
 }
 
-describe('the New experiment form', () => {
+describe('the New experiment form, and the run page of an unknown id', () => {
   beforeAll(async () => {
     server = await serve();
     browser = await launchChromium();
@@ -84,6 +84,30 @@ describe('the New experiment form', () => {
       expect(asText, f.path).toBe(f.text);
     }
     expect(errors).toEqual([]);
+  });
+
+  it("gives each field its help line, and shows only the chosen optimizer's settings", async () => {
+    await page.goto(`${server.url}?e2e=1#/new`);
+    await expect.poll(state, POLL).toBe('ready');
+    expect(await page.title()).toBe('New experiment · ModeLab');
+    await expect.poll(() => page.locator('[data-path="training.lr"] .rf-help').innerText(), POLL).toMatch(/learning rate/i);
+    expect(await page.locator('[data-path="training.lr"] input').getAttribute('aria-describedby')).toBe('f-training-lr-help');
+    expect(await page.locator('[data-path="training.momentum"]').count()).toBe(1);
+    expect(await page.locator('[data-path="training.beta1"]').count()).toBe(0);
+
+    await page.locator('[data-path="training.optimizer"] select').selectOption('adam');
+    await expect.poll(() => page.locator('[data-path="training.beta1"]').count(), POLL).toBe(1);
+    expect(await page.locator('[data-path="training.momentum"]').count()).toBe(0);
+    await expect.poll(state, POLL).toBe('ready');
+  });
+
+  it('shows a plain page for a run id the history does not have, without server paths or commands', async () => {
+    await page.goto(`${server.url}?e2e=1#/run/zzzzzzzzzzzzzzzz`);
+    await page.getByTestId('run-not-found').waitFor();
+    const shown = await page.locator('main').innerText();
+    expect(shown).toContain('No run with this id');
+    expect(shown).not.toMatch(/\.db|\/tmp\/|modelab list/);
+    expect(await page.title()).toBe('No such run · ModeLab');
   });
 
   it('lists only the JSON error while the JSON does not parse, not the last form problems', async () => {

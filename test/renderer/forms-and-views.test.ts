@@ -1,6 +1,7 @@
 /** The recipe editor's helpers, the run view's stages and checks, formatting. */
 import { describe, expect, it } from 'vitest';
-import { discriminatorAt, formProblems, formState, getAt, issuesAt, newItem, orphanIssues, parseNumberList, parseNumberText, removeAt, setAt, textShows } from '../../src-renderer/src/components/recipe-form';
+import { describeChart } from '../../src-renderer/src/components/chart-description';
+import { discriminatorAt, formProblems, formState, getAt, issuesAt, newItem, orphanIssues, parseNumberList, parseNumberText, removeAt, setAt, shownKeys, textShows } from '../../src-renderer/src/components/recipe-form';
 import { checkLines, expectedStages, finishedStages, recipePathNames } from '../../src-renderer/src/views/run-view';
 import { duration, num, pct, slug } from '../../src-renderer/src/util/format';
 import { parseHash } from '../../src-renderer/src/state';
@@ -59,21 +60,21 @@ describe('the form never starts a recipe other than the one shown', () => {
   });
 
   it('counts fields that do not parse as problems, in place of the engine message about their previous value', () => {
-    const validation = { ok: true, issues: [] };
+    const validation = { ok: true, issues: [], help: {} };
     const lr = { path: ['training', 'lr'], message: 'a number' };
     expect(formProblems('', [lr], validation)).toEqual([lr]);
     expect(formState(false, formProblems('', [lr], validation).length, validation)).toBe('1 problem');
     expect(formState(false, 0, validation)).toBe('ready');
     expect(formState(true, 1, validation)).toBe('checking…');
 
-    const invalid = { ok: false, issues: [{ path: ['training', 'lr'], message: 'must be positive' }, { path: ['seed'], message: 'an integer' }] };
+    const invalid = { ok: false, issues: [{ path: ['training', 'lr'], message: 'must be positive' }, { path: ['seed'], message: 'an integer' }], help: {} };
     expect(formProblems('', [lr], invalid)).toEqual([lr, { path: ['seed'], message: 'an integer' }]);
   });
 
   it('shows only the JSON syntax error while the JSON does not parse, not the last recipe problems', () => {
-    const invalid = { ok: false, issues: [{ path: ['seed'], message: 'an integer' }] };
+    const invalid = { ok: false, issues: [{ path: ['seed'], message: 'an integer' }], help: {} };
     expect(formProblems('Unexpected end of JSON input', [], invalid)).toEqual([{ path: [], message: 'JSON: Unexpected end of JSON input' }]);
-    expect(formState(false, 1, { ok: true, issues: [] })).toBe('1 problem');
+    expect(formState(false, 1, { ok: true, issues: [], help: {} })).toBe('1 problem');
   });
 });
 
@@ -106,5 +107,20 @@ describe('run view', () => {
     expect(parseHash('#/run/abc?tab=x')).toEqual({ name: 'run', id: 'abc', query: { tab: 'x' } });
     expect(parseHash('#/compare?ids=a,b').query['ids']).toBe('a,b');
     expect(parseHash('').name).toBe('history');
+  });
+});
+
+describe('recipe editor: optimizer settings and chart text', () => {
+  it("shows only the chosen optimizer's settings", () => {
+    const training = { optimizer: 'sgd', lr: 0.05, momentum: 0.9, nesterov: false, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, batchSize: 64 };
+    expect(shownKeys(training)).toEqual(['optimizer', 'lr', 'momentum', 'nesterov', 'batchSize']);
+    expect(shownKeys({ ...training, optimizer: 'adam' })).toEqual(['optimizer', 'lr', 'beta1', 'beta2', 'epsilon', 'batchSize']);
+    expect(shownKeys({ filters: 32, kernel: 3 })).toEqual(['filters', 'kernel']);
+  });
+
+  it('describes a chart in words: title, kind, axes and series', () => {
+    const option = { xAxis: { name: 't' }, yAxis: [{ name: 'train loss' }], series: [1, 2, 3, 4, 5, 6, 7, 8].map((i) => ({ type: 'line', name: `path ${i}` })) };
+    expect(describeChart('Path loss', option)).toBe('Path loss: line chart of train loss against t; series path 1, path 2, path 3, path 4, path 5, path 6 and 2 more.');
+    expect(describeChart('Live', { series: [] })).toBe('Live: empty chart.');
   });
 });
