@@ -135,9 +135,10 @@ main(process.argv.slice(2)).then(
     } else if ((e as Error).name === 'RunFailedError') {
       process.stderr.write(`modelab: ${(e as Error).message}\n`);
       process.exitCode = 1;
-    } else if (['SQLITE_CORRUPT', 'SQLITE_NOTADB'].includes((e as { code?: string }).code ?? '')) {
-      process.stderr.write(`modelab: the history database is damaged (${(e as Error).message}); restore a backup or use --db\n`);
-      process.exitCode = 2;
+    } else if ((e as Error).name === 'StorageError') {
+      // A full, read-only or failing disk (store/errors.ts): one line that names the path.
+      process.stderr.write(`modelab: ${(e as Error).message}\n`);
+      process.exitCode = 1;
     } else {
       process.stderr.write(`modelab: ${(e as Error).stack ?? String(e)}\n`);
       process.exitCode = 1;

@@ -8,6 +8,7 @@ import type { EndpointResult, PathResult, PlaneResult, StabilityReport } from '.
 import type { CurvePoint } from '../engine/train/loop';
 import type { ProgressEvent } from '../engine/util/progress';
 import type { StagedArtifact } from '../store/artifacts';
+import { isDiskFull } from '../store/errors';
 import type { HistoryStore } from '../store/history';
 import type { RunStatus } from '../store/types';
 import { type ErrorKind, type FromWorker, type JobSpec, type ToWorker, describeError } from './protocol';
@@ -371,8 +372,13 @@ export class JobRunner {
 
   private async settle(job: Job, status: RunStatus, error: string | null, kind?: ErrorKind): Promise<void> {
     if (status !== 'finished') {
+      const record = (): Promise<boolean> => this.store.setStatus(job.runId, status, { error, from: ['queued', 'running'] });
       try {
-        await this.store.setStatus(job.runId, status, { error, from: ['queued', 'running'] });
+        await record().catch((e: unknown) => {
+          // A full disk: free the space reserve (history.ts) so that the status and its reason fit, then try again.
+          if (isDiskFull(e) && this.store.releaseSpaceReserve()) return record();
+          throw e;
+        });
       } catch (e) {
         // The database itself cannot be written: the run stays 'running' without a heartbeat, and crash detection
         // marks it when ModeLab next starts.

@@ -4,12 +4,14 @@
  * when done, cancelled, or orphaned.
  */
 import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { selectBackend } from '../engine/backend/backends';
 import { loadDataset } from '../engine/data/load';
 import { encodeSafetensors } from '../engine/io/safetensors';
 import type { DatasetConfig } from '../engine/recipe/schema';
 import { train } from '../engine/train/loop';
 import { CancelledError } from '../engine/util/errors';
+import { storageError } from '../store/errors';
 import { type FromTrainer, type ToTrainer, type TrainJobSpec, describeError } from './protocol';
 import { parentPort } from './process';
 import { stageCheckpoint } from './trainers';
@@ -30,7 +32,8 @@ port.onMessage((raw) => {
     started = true;
     go(msg.job).then(
       (done) => send(done, () => process.exit(0)),
-      (e: unknown) => send(e instanceof CancelledError ? { type: 'cancelled' } : { type: 'error', ...describeError(e) }, () => process.exit(1)),
+      (e: unknown) =>
+        send(e instanceof CancelledError ? { type: 'cancelled' } : { type: 'error', ...describeError(storageError(e, path.dirname(msg.job.outFile))) }, () => process.exit(1)),
     );
   }
 });

@@ -18,6 +18,7 @@ import type { CurvePoint } from '../engine/train/loop';
 import { CancelledError } from '../engine/util/errors';
 import { VERSION } from '../engine/version';
 import { ArtifactStore } from '../store/artifacts';
+import { storageError } from '../store/errors';
 import type { RunEnvironment } from '../store/types';
 import { type FromWorker, type JobSpec, type ToWorker, describeError } from './protocol';
 import { parentPort } from './process';
@@ -45,7 +46,8 @@ port.onMessage((raw) => {
       (result) => send({ type: 'result', result }, () => process.exit(0)),
       (e: unknown) => {
         if (e instanceof CancelledError || controller.signal.aborted) send({ type: 'cancelled' }, () => process.exit(0));
-        else send({ type: 'error', ...describeError(e) }, () => process.exit(1));
+        // A full or read-only disk in plain words, naming the artifact folder (store/errors.ts).
+        else send({ type: 'error', ...describeError(storageError(e, msg.job.artifactsDir)) }, () => process.exit(1));
       },
     );
   }

@@ -2,7 +2,10 @@
  * The experiment history: runs in SQLite (schema in migrations/), weights and path vertices in the artifact folder.
  * Results are saved as each stage of a job completes, so a run that crashes keeps everything computed so far.
  */
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { makeDirs } from '../engine/io/mkdirs';
 import type { EndpointResult, PathResult, PlaneResult, RunResult, StabilityReport } from '../engine/recipe/result';
 import { RUN_SCHEMA } from '../engine/recipe/result';
 import type { CurvePoint } from '../engine/train/loop';
@@ -206,6 +209,10 @@ export interface ImportedArtifact {
   checkpoint?: { epoch: number; step: number };
 }
 
+/** The space reserve (HistoryStore.ensureSpaceReserve), in the artifact folder; far more than a status update needs. */
+const SPACE_RESERVE_FILE = '.space-reserve';
+const SPACE_RESERVE_BYTES = 1024 * 1024;
+
 export class HistoryStore {
   readonly artifacts: ArtifactStore;
 
@@ -225,6 +232,36 @@ export class HistoryStore {
 
   close(): Promise<void> {
     return this.db.close();
+  }
+
+  /** Opened read-only (the file or its disk cannot be written here): reads work, every write says why it cannot. */
+  get readOnly(): boolean {
+    return this.db.readonly;
+  }
+
+  // ------------------------------------------------------------------------------------------------- disk space
+
+  /** A file kept beside the artifacts so that, when the disk runs full, a run's final status and reason still fit. */
+  get spaceReservePath(): string {
+    return path.join(this.location.artifactsDir, SPACE_RESERVE_FILE);
+  }
+
+  /** Makes the space reserve if it is missing (best effort: on a disk already full there is nothing to reserve). */
+  ensureSpaceReserve(): void {
+    if (this.readOnly || existsSync(this.spaceReservePath)) return;
+    try {
+      makeDirs(this.location.artifactsDir);
+      writeFileSync(this.spaceReservePath, Buffer.alloc(SPACE_RESERVE_BYTES));
+    } catch {
+      rmSync(this.spaceReservePath, { force: true });
+    }
+  }
+
+  /** Frees the space reserve (the disk is full); returns whether there was one. It is made again at the next open. */
+  releaseSpaceReserve(): boolean {
+    if (!existsSync(this.spaceReservePath)) return false;
+    rmSync(this.spaceReservePath, { force: true });
+    return true;
   }
 
   // ---------------------------------------------------------------------------------------------------------- ids
@@ -477,6 +514,7 @@ export class HistoryStore {
    * heartbeat for `staleMs` since creation, no pid) are crashed too. Returns the ids marked.
    */
   async detectCrashed(opts: CrashDetection = {}): Promise<string[]> {
+    if (this.readOnly) return [];
     const now = opts.now ?? Date.now();
     const staleMs = opts.staleMs ?? 6000;
     const isAlive = opts.isAlive ?? pidAlive;
@@ -684,6 +722,8 @@ export class HistoryStore {
    * with `scanFiles` — stored files no row knows (a crash between placing a file and committing its row).
    */
   async gc(opts: { scanFiles?: boolean; stagedOlderThanMs?: number } = {}): Promise<{ orphans: number; staged: number; files: number }> {
+    if (this.readOnly) return { orphans: 0, staged: 0, files: 0 };
+    this.ensureSpaceReserve();
     const orphans = await this.dropOrphans();
     let staged = 0;
     for (const f of this.artifacts.staleStaged(opts.stagedOlderThanMs ?? 86_400_000)) {

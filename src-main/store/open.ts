@@ -3,10 +3,10 @@
  * without writing a byte to them, then set WAL, foreign keys and the busy timeout, and migrate by PRAGMA user_version —
  * each migration in its own transaction, after a backup copy of the file (VACUUM INTO).
  */
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { makeDirs } from '../engine/io/mkdirs';
-import { DatabaseFileError } from './errors';
+import { DatabaseFileError, StorageError, isDiskFull, readOnlyHistoryMessage, storageError } from './errors';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations';
 import { Database, sqliteCode } from './sqlite';
 
@@ -36,16 +36,29 @@ function untouched(file: string, why: string, advice = 'Use --db (or MODELAB_HOM
   return new DatabaseFileError(`${file}: ${why}. ModeLab did not change it. ${advice}`);
 }
 
-function describeSqliteFailure(file: string, e: unknown): Error {
+function describeSqliteFailure(file: string, e: unknown): unknown {
   const code = sqliteCode(e);
   if (code === 'SQLITE_NOTADB') return untouched(file, 'not an SQLite database (file is not a database)');
   if (code === 'SQLITE_CORRUPT') return untouched(file, 'the database is corrupt (database disk image is malformed)', 'Restore one of its backups (*.backup-v*.sqlite beside it), or use --db to pick another database.');
   if (code === 'SQLITE_CANTOPEN') return new DatabaseFileError(`${file}: cannot open the history database (${(e as Error).message})`);
-  if (code === 'SQLITE_READONLY' || code === 'SQLITE_PERM') return new DatabaseFileError(`${file}: the history database is read-only here (${(e as Error).message})`);
-  return e as Error;
+  return storageError(e, file);
 }
 
-/** Opens (creating or migrating as needed) the history database at `file`. */
+/** Whether SQLite can write `file` and create its -wal and -shm files beside it (root passes unless the disk is read-only). */
+function writable(file: string): boolean {
+  try {
+    accessSync(file, constants.W_OK);
+    accessSync(path.dirname(file), constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Opens (creating or migrating as needed) the history database at `file`. An existing file that cannot be written here
+ * (a read-only disk or file, no permission, a full disk) is opened read-only (Database.readonly).
+ */
 export async function openDatabase(file: string, opts: OpenDatabaseOptions = {}): Promise<Database> {
   const existed = existsSync(file);
   if (existed) {
@@ -54,6 +67,8 @@ export async function openDatabase(file: string, opts: OpenDatabaseOptions = {})
     if (h.length > 0 && (h.length < 100 || !h.subarray(0, 16).equals(HEADER))) {
       throw untouched(file, 'not an SQLite database (its header is not "SQLite format 3")');
     }
+    // Read commands still work on a history this process cannot write (its first write says so: errors.ts).
+    if (!writable(file)) return openReadOnly(file, opts);
   } else {
     try {
       makeDirs(path.dirname(file));
@@ -61,7 +76,82 @@ export async function openDatabase(file: string, opts: OpenDatabaseOptions = {})
       throw new DatabaseFileError(`cannot create the history database ${file}: ${(e as Error).message}`);
     }
   }
+  try {
+    return await openReadWrite(file, existed, opts);
+  } catch (e) {
+    // A full disk (SQLite cannot make its -shm file): reading still works without writing a byte.
+    if (existed && e instanceof StorageError) return openReadOnly(file, opts, e);
+    throw e;
+  }
+}
 
+/**
+ * Opens an existing history read-only. Without its -shm file, on a read-only or full disk, SQLite cannot open it even to
+ * read: then, when no write-ahead log holds changes not yet in the file, the file is read as immutable (on such a disk
+ * nobody writes to it meanwhile). `why`: what made the read-write open fail (a full disk), what writes then report.
+ */
+async function openReadOnly(file: string, opts: OpenDatabaseOptions, why?: StorageError): Promise<Database> {
+  try {
+    return await readOnlyAs(file, opts, false, why);
+  } catch (e) {
+    if (walHasChanges(file)) throw e;
+    return readOnlyAs(file, opts, true, why ?? (isDiskFull(e) ? (e as StorageError) : undefined)).catch(() => {
+      throw e;
+    });
+  }
+}
+
+function walHasChanges(file: string): boolean {
+  try {
+    return statSync(`${file}-wal`).size > 0;
+  } catch {
+    return false;
+  }
+}
+
+async function readOnlyAs(file: string, opts: OpenDatabaseOptions, immutable: boolean, why?: StorageError): Promise<Database> {
+  let db: Database;
+  try {
+    db = await Database.open(file, { readonly: true, immutable, readOnlyBecause: why, busyTimeoutMs: opts.busyTimeoutMs });
+  } catch (e) {
+    throw describeSqliteFailure(file, e);
+  }
+  try {
+    const version = await checkOurs(db, file);
+    if (version !== SCHEMA_VERSION) {
+      throw why ?? new StorageError(`${readOnlyHistoryMessage(file)}; but it is in an older format (version ${version}) that must be updated by writing to it first`, 'EROFS');
+    }
+    await db.exec('PRAGMA foreign_keys = ON');
+    return db;
+  } catch (e) {
+    await db.close().catch(() => undefined);
+    throw describeSqliteFailure(file, e);
+  }
+}
+
+/**
+ * Read-only checks: nothing writes until the file is known to be ours and not too new. One read transaction, so a
+ * process migrating the same file at this moment cannot show us a half-made picture. Returns the schema version.
+ */
+async function checkOurs(db: Database, file: string): Promise<number> {
+  const { version, appId, tables } = await db.read(async (sql) => ({
+    version: (await sql.get<{ user_version: number }>('PRAGMA user_version'))!.user_version,
+    appId: (await sql.get<{ application_id: number }>('PRAGMA application_id'))!.application_id,
+    tables: (await sql.get<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'"))!.n,
+  }));
+  if (appId !== 0 && appId !== APPLICATION_ID) throw untouched(file, `not a ModeLab history (application_id ${appId})`);
+  if (version === 0 && tables > 0) throw untouched(file, 'an SQLite database, but not a ModeLab history (it has tables but no ModeLab schema version)');
+  if (version > SCHEMA_VERSION) {
+    throw untouched(
+      file,
+      `written by a newer ModeLab (history schema version ${version}; this ModeLab reads up to version ${SCHEMA_VERSION})`,
+      'Update ModeLab to open it, or use --db to pick another database.',
+    );
+  }
+  return version;
+}
+
+async function openReadWrite(file: string, existed: boolean, opts: OpenDatabaseOptions): Promise<Database> {
   let db: Database;
   try {
     db = await Database.open(file, { create: !existed, busyTimeoutMs: opts.busyTimeoutMs });
@@ -69,22 +159,7 @@ export async function openDatabase(file: string, opts: OpenDatabaseOptions = {})
     throw describeSqliteFailure(file, e);
   }
   try {
-    // Read-only checks first: nothing below writes until the file is known to be ours and not too new. One read
-    // transaction, so a process migrating the same file at this moment cannot show us a half-made picture.
-    const { version, appId, tables } = await db.read(async (sql) => ({
-      version: (await sql.get<{ user_version: number }>('PRAGMA user_version'))!.user_version,
-      appId: (await sql.get<{ application_id: number }>('PRAGMA application_id'))!.application_id,
-      tables: (await sql.get<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'"))!.n,
-    }));
-    if (appId !== 0 && appId !== APPLICATION_ID) throw untouched(file, `not a ModeLab history (application_id ${appId})`);
-    if (version === 0 && tables > 0) throw untouched(file, 'an SQLite database, but not a ModeLab history (it has tables but no ModeLab schema version)');
-    if (version > SCHEMA_VERSION) {
-      throw untouched(
-        file,
-        `written by a newer ModeLab (history schema version ${version}; this ModeLab reads up to version ${SCHEMA_VERSION})`,
-        'Update ModeLab to open it, or use --db to pick another database.',
-      );
-    }
+    const version = await checkOurs(db, file);
     if (version > 0 && version < SCHEMA_VERSION) {
       const check = await db.all<{ quick_check: string }>('PRAGMA quick_check');
       if (check.length !== 1 || check[0]!.quick_check !== 'ok') {

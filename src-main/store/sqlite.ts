@@ -6,7 +6,9 @@
  * write lock up front: no deadlock when two processes upgrade read locks), wait through the busy timeout, and are
  * retried whole when SQLite still answers SQLITE_BUSY.
  */
+import { pathToFileURL } from 'node:url';
 import sqlite3 from 'sqlite3';
+import { storageError } from './errors';
 
 export type SqlValue = string | number | bigint | null | Buffer;
 export type Row = Record<string, unknown>;
@@ -33,6 +35,11 @@ export interface OpenOptions {
   /** Create the file if it does not exist (default false). */
   create?: boolean;
   readonly?: boolean;
+  /** Read-only, and promise SQLite that nobody changes the file meanwhile: no locks, no -shm file (a full disk, where
+   *  SQLite cannot make one and nobody can write anyway). */
+  immutable?: boolean;
+  /** Why a read-only connection is read-only (a full disk): what its writes fail with, instead of SQLITE_READONLY. */
+  readOnlyBecause?: Error;
   /** Milliseconds a statement waits for another process's lock (default 30 s). */
   busyTimeoutMs?: number;
 }
@@ -47,17 +54,26 @@ export class Database implements Sql {
     private readonly raw: sqlite3.Database,
     readonly file: string,
     readonly busyTimeoutMs: number,
+    /** Opened with SQLITE_OPEN_READONLY: every write fails (with a StorageError that says so). */
+    readonly readonly: boolean,
+    private readonly readOnlyBecause: Error | undefined,
   ) {}
 
   static open(file: string, opts: OpenOptions = {}): Promise<Database> {
-    const mode = opts.readonly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | (opts.create ? sqlite3.OPEN_CREATE : 0);
+    const readonly = Boolean(opts.readonly || opts.immutable);
+    const mode = opts.immutable
+      ? sqlite3.OPEN_READONLY | sqlite3.OPEN_URI
+      : readonly
+        ? sqlite3.OPEN_READONLY
+        : sqlite3.OPEN_READWRITE | (opts.create ? sqlite3.OPEN_CREATE : 0);
+    const name = opts.immutable ? `${pathToFileURL(file).href}?immutable=1` : file;
     const busy = opts.busyTimeoutMs ?? 30_000;
     return new Promise((resolve, reject) => {
-      const raw = new sqlite3.Database(file, mode, (err) => {
+      const raw = new sqlite3.Database(name, mode, (err) => {
         if (err) reject(err);
         else {
           raw.configure('busyTimeout', busy);
-          resolve(new Database(raw, file, busy));
+          resolve(new Database(raw, file, busy, readonly, opts.readOnlyBecause));
         }
       });
     });
@@ -98,10 +114,14 @@ export class Database implements Sql {
     exec: (sql) => this.rawExec(sql),
   };
 
-  /** Runs f alone on this connection. */
+  /** Runs f alone on this connection. Storage failures come out in plain words, naming the file (errors.ts). */
   locked<T>(f: (sql: Sql) => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new Error(`the history database ${this.file} is closed`));
-    const p = this.queue.then(() => f(this.unlocked));
+    const p = this.queue
+      .then(() => f(this.unlocked))
+      .catch((e: unknown) => {
+        throw this.readOnlyBecause && sqliteCode(e) === 'SQLITE_READONLY' ? this.readOnlyBecause : storageError(e, this.file);
+      });
     this.queue = p.catch(() => undefined);
     return p;
   }
