@@ -1,11 +1,11 @@
 /** `modelab bench`: measures this machine's backend (docs/performance.md) and keeps every result for comparison. */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { selectBackend } from '../engine/backend/backends';
 import { type BenchResult, runBench } from '../engine/bench/bench';
-import { writeFileAtomic } from '../engine/io/atomic';
+import { benchDirIn, keepBenchResult, readBenchResults } from '../engine/bench/stored';
 import { pointWorkerPool } from '../jobs/points';
 import { modelabHome } from '../store/location';
 import { parse } from './args';
@@ -26,17 +26,7 @@ Options:
   --backend NAME   tensorflow-gpu | tensorflow | webgpu | wasm | cpu (default: fastest available)`;
 
 function previous(dir: string, r: BenchResult): BenchResult | null {
-  if (!existsSync(dir)) return null;
-  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort().reverse();
-  for (const f of files) {
-    try {
-      const p = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as BenchResult;
-      if (p.backend === r.backend && p.device === r.device && p.quick === r.quick) return p;
-    } catch {
-      // skip unreadable files
-    }
-  }
-  return null;
+  return readBenchResults(dir).find((p) => p.backend === r.backend && p.device === r.device && p.quick === r.quick) ?? null;
 }
 
 function summary(r: BenchResult, prev: BenchResult | null): string {
@@ -83,18 +73,25 @@ export async function benchCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${BENCH_HELP}\n`);
     return 0;
   }
-  const backend = await selectBackend((values['backend'] as string | undefined) ?? process.env['MODELAB_BACKEND']);
+  const { result, prev } = await benchAndKeep({ quick: Boolean(values['quick']), backend: values['backend'] as string | undefined });
+  process.stdout.write(values['json'] ? `${JSON.stringify(result)}\n` : `${summary(result, prev)}\n`);
+  return 0;
+}
+
+/** Runs the bench with progress on stderr and keeps its result (<MODELAB_HOME>/bench/); also the previous comparable
+ *  result. Used by `modelab bench` and, with the user's consent, by `modelab run --dry-run`. */
+export async function benchAndKeep(o: { quick: boolean; backend?: string }): Promise<{ result: BenchResult; prev: BenchResult | null }> {
+  const backend = await selectBackend(o.backend ?? process.env['MODELAB_BACKEND']);
   const progress = new ProgressRenderer();
   const pointsDir = path.join(os.tmpdir(), `modelab-bench-points-${process.pid}-${randomBytes(4).toString('hex')}`);
   const pointWorkers = pointWorkerPool({ parallel: 'auto', backend: backend.backend, tmpDir: pointsDir });
-  const r = await runBench(backend, { quick: Boolean(values['quick']), onProgress: (e) => progress.update(e), pointWorkers }).finally(async () => {
+  const result = await runBench(backend, { quick: o.quick, onProgress: (e) => progress.update(e), pointWorkers }).finally(async () => {
     await pointWorkers?.close();
     rmSync(pointsDir, { recursive: true, force: true });
   });
   progress.finishLine();
-  const dir = path.join(modelabHome(), 'bench');
-  const prev = previous(dir, r);
-  writeFileAtomic(path.join(dir, `${r.startedAt.replace(/[:.]/g, '-')}-${r.backend}.json`), `${JSON.stringify(r, null, 2)}\n`);
-  process.stdout.write(values['json'] ? `${JSON.stringify(r)}\n` : `${summary(r, prev)}\n`);
-  return 0;
+  const dir = benchDirIn(modelabHome());
+  const prev = previous(dir, result);
+  keepBenchResult(dir, result);
+  return { result, prev };
 }

@@ -22,8 +22,9 @@ import { pointWorkerPool } from '../jobs/points';
 import { intOption, parse } from './args';
 import { ProgressRenderer } from './progress';
 import { runSummary } from './summary';
+import { dryRun } from './dry-run';
 
-export const RUN_HELP = `Usage: modelab run (--preset NAME | --config FILE) [options]
+export const RUN_HELP = `Usage: modelab run (--preset NAME | --config FILE) [--dry-run] [options]
 
 Trains the recipe's endpoints, evaluates them, builds and evaluates its paths, and reports barrier metrics.
 
@@ -36,6 +37,9 @@ Options:
   --data DIR         dataset folder (CIFAR-10 binary batches)
   --exact            evaluate on the full training and test sets
   --json             print exactly one JSON document on stdout (progress stays on stderr)
+  --dry-run          start nothing, store nothing: check the recipe and print the memory it needs
+                     against this machine's and its time per stage from this machine's bench
+                     figures (modelab bench --quick); with --json, one document (docs/run-json.md)
   --out DIR          also write DIR/run.json, endpoint weights, the evaluation data and every
                      path's vertices (DIR/paths/<name>.safetensors + .json): docs/run-json.md, "Files written by --out DIR"
                      (with the history: a full bundle, importable with 'modelab import DIR'); with
@@ -61,6 +65,7 @@ export async function runCommand(argv: string[], signal: AbortSignal): Promise<n
     data: { type: 'string' },
     exact: { type: 'boolean' },
     json: { type: 'boolean' },
+    'dry-run': { type: 'boolean' },
     out: { type: 'string' },
     name: { type: 'string' },
     tag: { type: 'string', multiple: true },
@@ -81,6 +86,7 @@ export async function runCommand(argv: string[], signal: AbortSignal): Promise<n
   if (values['exact'] && !isCounterexample(recipe)) recipe.evaluation = { ...recipe.evaluation, trainSamples: null, testSamples: null };
   const outDir = values['out'] as string | undefined;
   const backendName = (values['backend'] as string | undefined) ?? process.env['MODELAB_BACKEND'];
+  if (values['dry-run']) return dryRun(recipe, { backend: backendName, json: Boolean(values['json']) });
   if (!values['no-store']) {
     return runStored(recipe, {
       preset: preset ?? null,

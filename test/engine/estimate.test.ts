@@ -14,6 +14,7 @@ import { checkResources } from '../../src-main/engine/recipe/resources';
 import { type Recipe, RECIPE_LIMITS, isCounterexample } from '../../src-main/engine/recipe/schema';
 
 const GB = 1e9;
+const smokeLike = { name: 's', dataset: { name: 'gaussian-mixture' }, architecture: { type: 'mlp', hidden: [32] }, training: { epochs: 1 } };
 const small = { memoryBytes: 8 * GB, cores: 1 };
 
 const mixture = (over: Record<string, unknown> = {}, arch: Record<string, unknown> = { type: 'mlp', hidden: [32], bias: true }): Recipe =>
@@ -112,18 +113,31 @@ describe('estimateTime', () => {
     },
     // 2·MACs·10,000·20 full passes in 10 s
     lineEval: { points: 61, samples: 10000, seconds: 10, fullPassEquivalents: 20, withPointWorker: null },
+    theorem1Eval: {
+      segments: 20,
+      points: 81,
+      samples: 10000,
+      structured: { seconds: 1, fullPassEquivalents: 4.05, distinctFunctions: 9 },
+      naive: { seconds: 10, passes: 81, measuredPoints: 5, extrapolated: true },
+    },
   };
-  it('times training from the family’s GFLOP/s and paths from the evaluation rate', () => {
-    const r = mixture();
+  it('times training from the family’s GFLOP/s and paths from the evaluation rate and passes per point', () => {
+    const r = { ...mixture(), paths: [{ type: 'linear' as const, points: 61 }, parseRecipe({ ...smokeLike, paths: [{ type: 'theorem1', dropout: { masks: 1, heuristic: false } }] }).paths[0]!] };
     const shape = datasetShape(r.dataset)!;
     const t = estimateTime(r, shape, figures);
     const macs = forwardMacs(resolveArchitecture(r.architecture, shape.inputShape, shape.classes));
     const evalFlops = (2 * (784 * 512 + 512 * 512 + 512 * 10) * 10000 * 20) / 10;
     const train = t.stages.find((s) => s.stage === 'train:A')!;
     expect(train.seconds).toBeCloseTo((120 * 50 * 6 * macs) / 2e9, 12);
-    expect(t.stages.find((s) => s.stage === 'path:linear')!.seconds).toBeCloseTo((61 * 3000 * 2 * macs) / evalFlops, 12);
+    // The line: 20 full passes per 61 points, as the bench measured.
+    expect(t.stages.find((s) => s.stage === 'path:linear')!.seconds).toBeCloseTo((20 * 3000 * 2 * macs) / evalFlops, 12);
+    // Theorem 1 (d = 2: 12 segments × 4 + 1 = 49 points) at 4.05 full passes per 81 points, its kept-set search
+    // (2 endpoints × 1 hidden layer × 1 candidate × 2000 samples) on top.
+    expect(t.stages.find((s) => s.stage === 'path:theorem1')!.seconds).toBeCloseTo(((49 * 0.05 * 3000 + 2 * 2000) * 2 * macs) / evalFlops, 9);
+    // One core: the endpoints' trainings one after the other; two cores: side by side.
     expect(t.seconds).toBeCloseTo(t.stages.reduce((a, s) => a + s.seconds, 0), 12);
-    expect(t.stages.map((s) => s.stage)).toEqual(['train:A', 'train:B', 'eval:endpoints', 'path:linear']);
+    expect(estimateTime(r, shape, figures, 2).seconds).toBeCloseTo(t.seconds - train.seconds, 12);
+    expect(t.stages.map((s) => s.stage)).toEqual(['train:A', 'train:B', 'eval:endpoints', 'path:linear', 'path:theorem1']);
     // With dropout the dropout figure applies (half the rate here: twice the time).
     const d = mixture({}, { type: 'mlp', hidden: [32], bias: true, dropout: 0.5 });
     expect(estimateTime(d, shape, figures).stages[0]!.seconds).toBeCloseTo(2 * train.seconds, 12);

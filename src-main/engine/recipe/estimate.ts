@@ -10,7 +10,7 @@ import type { DataShape } from '../data/shape';
 import { type ArchSpec, forwardMacs, parameterCount } from '../nn/spec';
 import { InputError } from '../util/errors';
 import { curveTrainConfig, pathName, resolveArchitecture, trainingFor, trainingWith } from './resolve';
-import type { PathConfig, Recipe } from './schema';
+import { type AnyRecipe, type PathConfig, type Recipe, isCounterexample } from './schema';
 
 const FLOAT = 4;
 /** Node, TensorFlow.js and the compiled kernels before any data: measured RSS of an idle job process is 250–300 MB. */
@@ -45,7 +45,8 @@ export interface StageEstimate {
 
 export interface TimeEstimate {
   stages: StageEstimate[];
-  /** The sum of the stages (a run's stages follow each other; endpoints may train side by side). */
+  /** Wall time: the stages one after the other, except the endpoints' trainings, which run side by side in up to
+   *  `cores` processes (as the job runner trains them). */
   seconds: number;
   /** The bench result the figures come from. */
   bench: { startedAt: string; backend: string; device: string; quick: boolean };
@@ -197,7 +198,7 @@ export function assertFits(estimate: RunEstimate): void {
 }
 
 /** The figures a time estimate uses from a bench result. */
-export type BenchFigures = Pick<BenchResult, 'startedAt' | 'backend' | 'device' | 'quick' | 'training' | 'lineEval'>;
+export type BenchFigures = Pick<BenchResult, 'startedAt' | 'backend' | 'device' | 'quick' | 'training' | 'lineEval' | 'theorem1Eval'>;
 
 /** Multiply-accumulates of the bench's evaluation MLP (784-512-512-10, no biases): bench/bench.ts. */
 const BENCH_EVAL_MACS = 784 * 512 + 512 * 512 + 512 * 10;
@@ -210,10 +211,12 @@ function narrowSpec(spec: ArchSpec, width: number): ArchSpec {
 
 /**
  * Seconds per stage from the bench's measured rates: training as steps × batch × 6·MACs over the training GFLOP/s
- * measured for the same family (MLP, MLP with dropout, CNN), evaluation as samples × 2·MACs over the GFLOP/s of the
- * bench's straight-line evaluation. Searches (kept sets, Algorithm 1) count their evaluations; weight matching is not counted.
+ * measured for the same family (MLP, MLP with dropout, CNN); evaluation as full passes × samples × 2·MACs over the
+ * GFLOP/s of the bench's straight-line evaluation, a path's points costing the full passes per point the bench
+ * measured (the line's for every path but Theorem 1's, whose function-preserving segments cost far less). Searches
+ * (kept sets, Algorithm 1) count their evaluations; weight matching is not counted.
  */
-export function estimateTime(recipe: Recipe, data: DataShape, figures: BenchFigures): TimeEstimate {
+export function estimateTime(recipe: Recipe, data: DataShape, figures: BenchFigures, cores = 1): TimeEstimate {
   const spec = resolveArchitecture(recipe.architecture, data.inputShape, data.classes);
   const macs = forwardMacs(spec);
   const hasDropout = spec.layers.some((l) => l.dropout > 0);
@@ -221,16 +224,18 @@ export function estimateTime(recipe: Recipe, data: DataShape, figures: BenchFigu
   const trainFlops = family.gflops * 1e9;
   const le = figures.lineEval;
   const evalFlops = (2 * BENCH_EVAL_MACS * le.samples * le.fullPassEquivalents) / le.seconds;
+  const t1 = figures.theorem1Eval;
+  const passesPerPoint = (p: PathConfig): number => (p.type === 'theorem1' ? t1.structured.fullPassEquivalents / t1.points : le.fullPassEquivalents / le.points);
   const ev = evalSamplesOf(recipe, data);
   const evalSamples = ev.train + ev.test;
   const trainSec = (steps: number, batch: number, m = macs): number => (steps * batch * 6 * m) / trainFlops;
   const evalSec = (samples: number, m = macs): number => (samples * 2 * m) / evalFlops;
-  const rate = `${Math.round(family.samplesPerSec)} samples/s measured for the ${family.architecture}`;
+  const rate = `${family.gflops.toFixed(1)} GFLOP/s (bench: ${family.architecture}, ${Math.round(family.samplesPerSec)} samples/s)`;
 
   const stages: StageEstimate[] = recipe.endpoints.map((e, i) => {
     const c = trainingFor(recipe, i);
     const steps = stepsOf(c, data.train);
-    return { stage: `train:${e.name}`, label: `train ${e.name}`, seconds: trainSec(steps, c.batchSize), basis: `${steps} steps × ${c.batchSize} samples at the rate of ${rate}` };
+    return { stage: `train:${e.name}`, label: `train ${e.name}`, seconds: trainSec(steps, c.batchSize), basis: `${steps} steps × ${c.batchSize} samples at ${rate}` };
   });
   stages.push({ stage: 'eval:endpoints', label: 'evaluate endpoints', seconds: evalSec(recipe.endpoints.length * evalSamples), basis: `${recipe.endpoints.length} × ${evalSamples} samples` });
 
@@ -240,7 +245,7 @@ export function estimateTime(recipe: Recipe, data: DataShape, figures: BenchFigu
     const what: string[] = [];
     const widths = spec.layers.length - 1;
     if (st.dropout) {
-      sec += evalSec(recipe.endpoints.length * widths * (st.dropout.masks + 1) * st.dropout.searchSamples);
+      sec += evalSec(recipe.endpoints.length * widths * (st.dropout.masks + (st.dropout.heuristic ? 1 : 0)) * st.dropout.searchSamples);
       what.push('kept-set search');
     }
     if (st.sweep) {
@@ -262,8 +267,9 @@ export function estimateTime(recipe: Recipe, data: DataShape, figures: BenchFigu
 
   recipe.paths.forEach((p, i) => {
     const { points } = pathSize(p, spec.layers.length);
-    let sec = evalSec(points * evalSamples);
-    let basis = `${points} points × ${evalSamples} samples`;
+    const passes = points * passesPerPoint(p);
+    let sec = evalSec(passes * evalSamples);
+    let basis = `${points} points (${passes.toFixed(1)} full passes) × ${evalSamples} samples`;
     const curve = p.type === 'bezier' || p.type === 'polychain' ? p : p.type === 'aligned-linear' ? p.curve : undefined;
     if (curve) {
       const c = curveTrainConfig(curve);
@@ -272,8 +278,8 @@ export function estimateTime(recipe: Recipe, data: DataShape, figures: BenchFigu
       basis += ` + curve training ${steps} steps × ${c.batchSize} samples`;
     }
     if (p.type === 'theorem1') {
-      sec += evalSec(recipe.endpoints.length * (spec.layers.length - 1) * (p.dropout.masks + 1) * p.dropout.searchSamples);
-      basis += ' (at most: segments that preserve the function are evaluated once) + kept-set search';
+      sec += evalSec(recipe.endpoints.length * (spec.layers.length - 1) * (p.dropout.masks + (p.dropout.heuristic ? 1 : 0)) * p.dropout.searchSamples);
+      basis += ' + kept-set search';
     }
     if (p.type === 'theorem2' || p.type === 'theorem3') {
       sec += evalSec(2 * p.maxTries * p.checkPoints * p.searchSamples);
@@ -292,9 +298,45 @@ export function estimateTime(recipe: Recipe, data: DataShape, figures: BenchFigu
     const samples = Math.min(pl.trainSamples, ev.train) + Math.min(pl.testSamples, ev.test);
     stages.push({ stage: 'plane', label: 'loss plane', seconds: evalSec(pl.size ** 2 * samples), basis: `${pl.size}×${pl.size} grid × ${samples} samples` });
   }
+  const trainings = stages.slice(0, recipe.endpoints.length).map((s) => s.seconds);
+  const side = Math.max(1, Math.min(trainings.length, cores));
+  const trainingWall = Math.max(...trainings) * Math.ceil(trainings.length / side);
   return {
     stages,
-    seconds: stages.reduce((a, s) => a + s.seconds, 0),
+    seconds: trainingWall + stages.slice(recipe.endpoints.length).reduce((a, s) => a + s.seconds, 0),
     bench: { startedAt: figures.startedAt, backend: figures.backend, device: figures.device, quick: figures.quick },
+  };
+}
+
+/** What the estimate says when this machine has no bench figures (the CLI and the app add how to get them). */
+export const NO_TIMING_FIGURES = 'no timing figures yet';
+
+/** Everything known about a recipe before it runs: memory (null for the counterexample, and for a dataset whose
+ *  shape is known only once loaded) and time (null without bench figures); `notes` says why a part is missing. */
+export interface RecipeEstimate {
+  recipe: string;
+  machine: Machine;
+  resources: RunEstimate | null;
+  time: TimeEstimate | null;
+  notes: string[];
+}
+
+export function estimateRecipe(recipe: AnyRecipe, data: DataShape | null, machine: Machine, figures: BenchFigures | null): RecipeEstimate {
+  const notes: string[] = [];
+  if (isCounterexample(recipe)) {
+    notes.push('the Theorem 4 counterexample is a small fixed problem: not estimated');
+    return { recipe: recipe.name, machine, resources: null, time: null, notes };
+  }
+  if (!data) {
+    notes.push(`the ${recipe.dataset.name} dataset's shape is known only once it is loaded: not estimated`);
+    return { recipe: recipe.name, machine, resources: null, time: null, notes };
+  }
+  if (!figures) notes.push(NO_TIMING_FIGURES);
+  return {
+    recipe: recipe.name,
+    machine,
+    resources: estimateRun(recipe, data, machine),
+    time: figures ? estimateTime(recipe, data, figures, machine.cores) : null,
+    notes,
   };
 }

@@ -4,7 +4,8 @@
  */
 import os from 'node:os';
 import { datasetShape } from '../data/shape';
-import { type Machine, type RunEstimate, assertFits, estimateRun } from './estimate';
+import { latestBench } from '../bench/stored';
+import { type Machine, type RecipeEstimate, type RunEstimate, assertFits, estimateRecipe, estimateRun } from './estimate';
 import { type AnyRecipe, isCounterexample } from './schema';
 
 export function thisMachine(): Machine {
@@ -20,4 +21,10 @@ export function checkResources(recipe: AnyRecipe, machine: Machine = thisMachine
   const estimate = estimateRun(recipe, shape, machine);
   assertFits(estimate);
   return estimate;
+}
+
+/** The recipe's estimate on this machine with the newest bench figures kept in `benchDir` (for `backend` when one is
+ *  asked for). Refuses nothing: `resources.refusal` says when it cannot fit. */
+export function estimateHere(recipe: AnyRecipe, benchDir: string, backend?: string): RecipeEstimate {
+  return estimateRecipe(recipe, isCounterexample(recipe) ? null : datasetShape(recipe.dataset), thisMachine(), latestBench(benchDir, backend));
 }
