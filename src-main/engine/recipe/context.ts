@@ -14,6 +14,7 @@ import type { ProgressFn } from '../util/progress';
 import { deriveSeed } from '../util/rng';
 import type { PathResult } from './result';
 import type { DropoutSearchConfig, Recipe } from './schema';
+import type { NoiseStability } from '../theory/noise-stability';
 
 /** Size of the batch on which path segments are verified at interior points. */
 export const CHECK_BATCH = 128;
@@ -30,6 +31,9 @@ export class ExperimentContext {
   readonly evalTest: Split;
   /** Paths evaluated so far in this run (the aligned paths look up the naive line's barrier here). */
   readonly evaluated: PathResult[] = [];
+  /** Definitions 2–4 per endpoint, when the recipe measured them (stability.noise): the scale of Theorems 2 and 3's
+   *  Õ(ε), shown beside the measured Algorithm 1 excess. */
+  noiseStability?: Record<string, NoiseStability>;
   private readonly alignments = new Map<string, Promise<MatchingResult>>();
 
   constructor(

@@ -8,7 +8,7 @@ import type { Metrics } from '../eval/evaluate';
 import { evaluateHost } from '../eval/host';
 import { assertNoBatchNorm, foldBatchNorm } from '../nn/batchnorm';
 import { forward } from '../nn/forward';
-import { type HostParams, disposeParams, paramsEqual, toDevice } from '../nn/params';
+import { type HostParams, disposeParams, toDevice } from '../nn/params';
 import { type ArchSpec, hasBatchNorm, layerMacs } from '../nn/spec';
 import { type ParamPath, linearPath, tGrid } from '../paths/path';
 import { FUNCTION_TOLERANCE, type PathVerification, evaluatePathStructured } from '../paths/structured-eval';
@@ -22,24 +22,12 @@ import { InputError } from '../util/errors';
 import { deriveSeed } from '../util/rng';
 import type { ExperimentContext } from './context';
 import { type RetriedDropout, algorithm1WithRetries, droppedVersion } from './dropout-search';
+import { algorithm1SegmentsCheck, buildCheck, type CheckedConstruction, lemma2MiddleBound } from './path-checks';
 import type { PathCheck, PathResult } from './result';
 import { curveTrainConfig, pathEnds, pathName, trainingWith } from './resolve';
 import type { PathConfig, Recipe } from './schema';
 
-/** Slack for comparing a measured loss with a bound computed from the same float32 numbers. */
-const BOUND_SLACK = 1e-5;
-
-interface Bound {
-  value: number;
-  epsilon: number;
-  formula: string;
-}
-
-interface Construction {
-  path: ParamPath;
-  expectedSegments: number;
-  /** L ≤ bound along the path, when the construction proves one (some bounds use the evaluated points). */
-  bound?: (points: PathPoint[]) => Bound;
+interface Construction extends CheckedConstruction {
   details: Record<string, unknown>;
   /** The architecture the path lives in, when not the run's (a BN-folded path). */
   spec?: ArchSpec;
@@ -167,12 +155,6 @@ async function naiveBarrier(ctx: ExperimentContext, from: string, to: string, po
     pointWorkers: ctx.pointWorkers,
   });
   return { source: 'evaluated for this path', barrier: barrierOf(ev.points) };
-}
-
-/** max over the points on segment s of L(t), train. */
-function maxOnSegment(path: ParamPath, points: PathPoint[], s: number): number {
-  const S = path.segments.length;
-  return Math.max(...points.filter((p) => p.t >= s / S - 1e-12 && p.t <= (s + 1) / S + 1e-12).map((p) => p.train.loss));
 }
 
 /** The segment count each theorem's path has (paper.md §3): Theorem 1 8d − 4 for a depth-d network, Theorem 2 10
@@ -333,23 +315,27 @@ async function construct(ctx: ExperimentContext, p: PathConfig, name: string, fr
         path = theorem2Path(ctx.spec, A, dA, B, dB, name);
       }
       const last = path.segments.length - 1;
+      // The Lemma 2 middle is bounded by the loss of the networks it joins, evaluated here on their own (not read off
+      // the path): the Algorithm 1 networks, and θ* for Theorem 3.
+      const LA1 = (await evaluateHost(ctx.spec, dA.theta1, ctx.splits.train)).loss;
+      const LB1 = (await evaluateHost(ctx.spec, dB.theta1, ctx.splits.train)).loss;
       const Lstar = narrow?.train.loss;
+      details['algorithm1Loss'] = { [from]: LA1, [to]: LB1 };
+      // Theorem 2: Õ(ε); Theorem 3 (Lemma 3): Õ(√p·ε), ε of Definition 4 per endpoint.
+      const scale = (e: string): number | null => {
+        const eps = ctx.noiseStability?.[e]?.definition4.epsilon;
+        return eps === undefined ? null : narrow ? Math.sqrt(prob) * eps : eps;
+      };
       return {
         path,
         expectedSegments: theoremSegments(p.type, d),
         details,
-        bound: (points) => {
-          const eA = maxOnSegment(path, points, 0) - LA;
-          const eB = maxOnSegment(path, points, last) - LB;
-          const value = Math.max(LA + eA, LB + eB, Lstar ?? -Infinity);
-          return {
-            value,
-            epsilon: Math.max(eA, eB),
-            formula: narrow
-              ? 'max(L_A + ε_A, L_B + ε_B, L(θ*)), ε_X = measured excess on the straight segment θ_X ↔ θ^X_1'
-              : 'max(L_A + ε_A, L_B + ε_B), ε_X = measured excess on the straight segment θ_X ↔ θ^X_1',
-          };
-        },
+        bound: (points) => lemma2MiddleBound(path, points, { LA1, LB1, Lstar }),
+        algorithm1Segments: (points) =>
+          algorithm1SegmentsCheck(path, points, p.tolerance, [
+            { endpoint: from, loss: LA, theoryScale: scale(from) },
+            { endpoint: to, loss: LB, theoryScale: scale(to) },
+          ], narrow !== null),
       };
     }
     case 'dropout-line': {
@@ -374,36 +360,6 @@ async function construct(ctx: ExperimentContext, p: PathConfig, name: string, fr
       };
     }
   }
-}
-
-function buildCheck(
-  c: Construction,
-  A: HostParams,
-  B: HostParams,
-  v: PathVerification,
-  points: PathPoint[],
-  maxTrain: { value: number; t: number },
-  endFunction?: PathCheck['endFunction'],
-): PathCheck {
-  const path = c.path;
-  const endpoints = {
-    startsAtA: paramsEqual(path.vertices[0]!, A),
-    endsAtB: paramsEqual(path.vertices[path.vertices.length - 1]!, B),
-  };
-  const bound = c.bound?.(points);
-  const segmentCount = { expected: c.expectedSegments, actual: path.segments.length, pass: c.expectedSegments === path.segments.length };
-  const lossBound = bound
-    ? { maxTrainLoss: maxTrain.value, t: maxTrain.t, bound: bound.value, epsilon: bound.epsilon, formula: bound.formula, pass: maxTrain.value <= bound.value + BOUND_SLACK }
-    : undefined;
-  const pass =
-    endpoints.startsAtA &&
-    endpoints.endsAtB &&
-    segmentCount.pass &&
-    v.functionPreserving.pass &&
-    v.topLayerOnly.pass &&
-    (lossBound?.pass ?? true) &&
-    (endFunction?.pass ?? true);
-  return { pass, endpoints, segmentCount, ...v, ...(lossBound ? { lossBound } : {}), ...(endFunction ? { endFunction } : {}) };
 }
 
 /** n evenly spaced values of t in [0, 1]. */

@@ -10,6 +10,7 @@ import type { DropoutStability } from '../theory/dropout-stability';
 import type { NoiseStability } from '../theory/noise-stability';
 import type { CurvePoint } from '../train/loop';
 import { VERSION } from '../version';
+import type { CheckState } from './check-state';
 import type { AnyRecipe } from './schema';
 
 export const RUN_SCHEMA = 'modelab.run/1';
@@ -22,8 +23,42 @@ export interface EndpointResult {
   training: { steps: number; samples: number; seconds: number; samplesPerSec: number; curve: CurvePoint[] };
 }
 
+/** A proven loss bound: the measured max train loss over `over` (default: the whole path) against it. */
+export interface LossBoundCheck {
+  maxTrainLoss: number;
+  t: number;
+  bound: number;
+  epsilon: number;
+  formula: string;
+  pass: boolean;
+  /** The part of the path the bound covers, when not all of it (Theorems 2 and 3: the Lemma 2 middle). */
+  over?: string;
+}
+
+/** Theorems 2 and 3's straight segments θ_X ↔ θ^X_1 (Lemma 3): their excess is bounded only by Õ(ε) (constants and
+ *  log factors unknown), so it is measured against the recipe's tolerance — over it is a warning, not a failure. */
+export interface Algorithm1SegmentsCheck {
+  tolerance: number;
+  segments: {
+    endpoint: string;
+    /** L(θ_X) and the max train loss on its straight segment (at t), and their difference. */
+    loss: number;
+    maxLoss: number;
+    t: number;
+    excess: number;
+    withinTolerance: boolean;
+    /** The theorem's own scale for the excess from the measured noise stability (Definition 4's ε; Theorem 3:
+     *  √p·ε), null without `stability.noise`. Õ hides constants and log factors: a scale, not a bound. */
+    theoryScale: number | null;
+  }[];
+  theory: string;
+  state: Exclude<CheckState, 'fail'>;
+}
+
 export interface PathCheck {
-  /** All of the checks below hold. */
+  /** The verdict (check-state.ts); absent in documents from before it (read them with checkStateOf). */
+  state?: CheckState;
+  /** state === 'pass' (kept for readers of older documents: a warning is not a pass). */
   pass: boolean;
   /** First vertex equals θ_from and last equals θ_to, bit for bit. */
   endpoints: { startsAtA: boolean; endsAtB: boolean };
@@ -33,7 +68,9 @@ export interface PathCheck {
   /** (a) segments: nothing but A_d changes, and the output is affine in t at an interior point. */
   topLayerOnly: PathVerification['topLayerOnly'];
   /** The proven bound, where the construction has one: measured max train loss against it. */
-  lossBound?: { maxTrainLoss: number; t: number; bound: number; epsilon: number; formula: string; pass: boolean };
+  lossBound?: LossBoundCheck;
+  /** Theorems 2 and 3: the Algorithm 1 segments' excess against the recipe's tolerance. */
+  algorithm1Segments?: Algorithm1SegmentsCheck;
   /** Aligned paths end at π(θ_B), not θ_B (`endpoints.endsAtB` then compares with π(θ_B)): π(θ_B) must compute
    *  θ_B's function — its logits against θ_B's on the check batch. */
   endFunction?: { vertex: string; maxAbsDiff: number; maxRelDiff: number; tolerance: number; pass: boolean };

@@ -143,6 +143,7 @@ export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunRe
     });
     stability = await timed(timings, 'stability', () => stabilityReport(ctx));
     if (stability) await opts.onStability?.(stability);
+    ctx.noiseStability = stability?.noise;
     for (let i = 0; i < recipe.paths.length; i++) {
       throwIfCancelled(opts.signal);
       const p = recipe.paths[i]!;
