@@ -11,6 +11,8 @@ import { z } from 'zod';
 import type { ModeLabApi } from '../api/contract';
 import { dispatch, runId, toWireError } from '../api/wire';
 import { IPC_PREFIX, WIRE_OPS } from '../api/wire-types';
+import { InputError } from '../engine/util/errors';
+import { EXISTING_RUN_CHOICES, RunExistsError } from '../store/bundle';
 import type { Envelope, WireApi } from '../api/wire-types';
 import { SHELL_OPS, SHELL_PREFIX, type SaveKind, type ShellApi } from './shell-types';
 
@@ -57,7 +59,7 @@ export const SHELL_SCHEMAS = {
       .refine((r) => r.kind !== 'png' || r.data.startsWith('data:image/png;base64,'), 'a PNG comes as a data:image/png;base64 URL'),
   ]),
   saveBundle: z.tuple([z.array(runId).min(1).max(10_000)]),
-  importBundle: z.tuple([]),
+  importBundle: z.tuple([z.enum(EXISTING_RUN_CHOICES).exclude(['refuse']).optional()]),
   chooseDirectory: z.tuple([]),
 } satisfies Record<keyof ShellApi, z.ZodType>;
 
@@ -78,6 +80,9 @@ function writeAtomic(file: string, data: string | Buffer): void {
 }
 
 export function createShell(o: Pick<IpcOptions, 'api' | 'dialogs' | 'defaultDir' | 'onImported'>): ShellApi {
+  // The bundle whose import waits for the user's choice (its runs are already in the history). The renderer never
+  // names a path, so the choice comes back without one.
+  let waiting: string | null = null;
   return {
     async saveFile(req) {
       const target = await o.dialogs.save({ defaultPath: path.join(o.defaultDir(), req.suggestedName), filters: [FILTERS[req.kind]] });
@@ -93,12 +98,21 @@ export function createShell(o: Pick<IpcOptions, 'api' | 'dialogs' | 'defaultDir'
       await o.api.exportRuns({ ids, format: 'bundle', out: target.endsWith('.zip') ? target : `${target}.zip`, overwrite: true });
       return true;
     },
-    async importBundle() {
-      const source = await o.dialogs.open({ directory: false, filters: [{ name: 'ModeLab bundle', extensions: ['zip'] }] });
-      if (!source) return null;
-      const r = await o.api.importBundle(source);
-      o.onImported?.(r.ids);
-      return r;
+    async importBundle(choice) {
+      const source = choice ? waiting : await o.dialogs.open({ directory: false, filters: [{ name: 'ModeLab bundle', extensions: ['zip'] }] });
+      if (!source) {
+        if (choice) throw new InputError('no bundle is waiting for that choice; choose one with Import…');
+        return null;
+      }
+      waiting = null;
+      try {
+        const r = await o.api.importBundle(source, { existing: choice ?? 'refuse' });
+        o.onImported?.(r.ids);
+        return r;
+      } catch (e) {
+        if (e instanceof RunExistsError) waiting = source;
+        throw e;
+      }
     },
     chooseDirectory: () => o.dialogs.open({ directory: true }),
   };

@@ -17,7 +17,7 @@ import { VERSION } from '../engine/version';
 import { utilityProcessLauncher } from '../jobs/process';
 import { registerIpc } from './ipc';
 import { menuTemplate } from './menu';
-import { IPC_MENU_CHANNEL, type MenuCommand } from './shell-types';
+import { IPC_MENU_CHANNEL, type ImportChoice, type MenuCommand } from './shell-types';
 import { appUrlMatcher, hardenSession, hardenWebContents, windowOptions } from './window';
 import { loadWindowState, saveWindowState } from './window-state';
 
@@ -90,8 +90,19 @@ async function start(): Promise<void> {
     },
   });
 
-  importBundle = () =>
-    void appShell.importBundle().catch((e: unknown) => dialog.showErrorBox('Import failed', (e as Error).message));
+  // Import Bundle… from the menu: runs the history already has make it ask whether to skip or copy them.
+  const importFromMenu = async (choice?: ImportChoice): Promise<void> => {
+    try {
+      await appShell.importBundle(choice);
+    } catch (e) {
+      const message = (e as Error).message;
+      if ((e as { code?: unknown }).code !== 'RUN_EXISTS' || choice) return dialog.showErrorBox('Import failed', message);
+      const o = { type: 'question' as const, message: 'Already in the history', detail: message, buttons: ['Skip them', 'Import as a copy', 'Cancel'], defaultId: 0, cancelId: 2 };
+      const { response } = win ? await dialog.showMessageBox(win, o) : await dialog.showMessageBox(o);
+      if (response < 2) await importFromMenu(response === 0 ? 'skip' : 'copy');
+    }
+  };
+  importBundle = () => void importFromMenu();
   buildMenu();
   nativeTheme.on('updated', buildMenu);
   createWindow();

@@ -3,6 +3,7 @@
  * imports the types with `import type`): native save/open dialogs and menu commands. The renderer never names a
  * path to write: the user picks it in a native dialog opened by the main process.
  */
+import type { ExistingRunChoice, ImportResult } from '../api/contract';
 import type { ApiEvent, Envelope, WireArgs, WireOp, WireResult } from '../api/wire-types';
 
 export type SaveKind = 'png' | 'svg' | 'csv' | 'json';
@@ -15,6 +16,9 @@ export interface SaveFileRequest {
   data: string;
 }
 
+/** What to do with the runs of a bundle the history already has, once asked (the import was refused: RUN_EXISTS). */
+export type ImportChoice = Exclude<ExistingRunChoice, 'refuse'>;
+
 export type MenuCommand = 'new-experiment' | 'history' | 'export' | 'imported' | 'about';
 
 export interface ShellApi {
@@ -22,8 +26,11 @@ export interface ShellApi {
   saveFile(req: SaveFileRequest): Promise<boolean>;
   /** Saves runs as a bundle (.zip) where the user chooses; false when cancelled. */
   saveBundle(ids: string[]): Promise<boolean>;
-  /** Imports a bundle the user chooses; null when cancelled. */
-  importBundle(): Promise<{ ids: string[] } | null>;
+  /**
+   * Imports a bundle the user chooses; null when cancelled. A bundle with a run the history already has is refused
+   * (error code RUN_EXISTS); called again with a choice, it imports that same bundle, skipping or copying such runs.
+   */
+  importBundle(choice?: ImportChoice): Promise<ImportResult | null>;
   /** A folder the user chooses (dataset picker); null when cancelled. */
   chooseDirectory(): Promise<string | null>;
 }

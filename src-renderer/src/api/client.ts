@@ -4,7 +4,7 @@
  * to values, rejecting with ApiError), pushed events, and a few shell services (saving files, bundles, dialogs).
  */
 import { ref, type Ref } from 'vue';
-import { type ApiEvent, type AppInfo, type Envelope, type MenuCommand, type ModelabBridge, type SaveKind, type WireApi, type WireError, type WireOp, type WsServerMessage, WIRE_OPS } from './types';
+import { type ApiEvent, type AppInfo, type Envelope, type ImportChoice, type ImportResult, type MenuCommand, type ModelabBridge, type SaveKind, type WireApi, type WireError, type WireOp, type WsServerMessage, WIRE_OPS } from './types';
 
 export class ApiError extends Error {
   readonly code?: string;
@@ -30,7 +30,11 @@ export interface ModeLabClient extends WireApi {
   /** Saves text or a PNG data URL: a native save dialog in the app, a download in the browser. */
   saveFile(suggestedName: string, kind: SaveKind, data: string): Promise<boolean>;
   saveBundle(ids: string[]): Promise<boolean>;
-  importBundle(): Promise<{ ids: string[] } | null>;
+  /**
+   * Imports a bundle the user picks (null when cancelled). A bundle whose runs the history already has is refused
+   * with code RUN_EXISTS; called again with a choice, the same bundle is imported, skipping or copying those runs.
+   */
+  importBundle(choice?: ImportChoice): Promise<ImportResult | null>;
   /** A native folder chooser (desktop); null in a browser, where the folder is typed (it is on the server). */
   readonly chooseDirectory: (() => Promise<string | null>) | null;
 }
@@ -76,7 +80,7 @@ export function createIpcClient(bridge: ModelabBridge): ModeLabClient {
     onReconnect: () => () => undefined,
     saveFile: async (suggestedName, kind, data) => unwrap(await bridge.saveFile({ suggestedName, kind, data })),
     saveBundle: async (ids) => unwrap(await bridge.saveBundle(ids)),
-    importBundle: async () => unwrap(await bridge.importBundle()),
+    importBundle: async (choice) => unwrap(await bridge.importBundle(choice)),
     chooseDirectory: async () => unwrap(await bridge.chooseDirectory()),
   };
 }
@@ -148,6 +152,8 @@ export function createWsClient(url: string): ModeLabClient {
       else queue.push(msg);
     });
   const ops = Object.fromEntries(WIRE_OPS.map((op) => [op, (...args: unknown[]) => call(op, args)])) as unknown as WireApi;
+  /** The bundle file whose import waits for the user's choice (its runs are already in the history). */
+  let waitingUpload: File | null = null;
 
   return {
     ...ops,
@@ -176,25 +182,33 @@ export function createWsClient(url: string): ModeLabClient {
       a.remove();
       return true;
     },
-    importBundle: () =>
-      new Promise((resolve, reject) => {
-        const input = document.createElement('input');
-        input.type = 'file';
-        input.accept = '.zip,application/zip';
-        input.onchange = async () => {
-          const file = input.files?.[0];
-          if (!file) return resolve(null);
-          try {
-            const r = await fetch('/api/import', { method: 'POST', body: file, headers: { 'Content-Type': 'application/zip', 'X-ModeLab': '1' } });
-            resolve(unwrap((await r.json()) as Envelope<{ ids: string[] }>));
-          } catch (e) {
-            reject(e as Error);
-          }
-        };
-        input.click();
-      }),
+    importBundle: async (choice) => {
+      // A choice re-sends the file the server refused (the page keeps it; the server keeps nothing).
+      const file = choice ? waitingUpload : await pickFile();
+      if (!file) {
+        if (choice) throw new ApiError({ name: 'InputError', message: 'no bundle is waiting for that choice; choose one with Import…' });
+        return null;
+      }
+      waitingUpload = null;
+      const r = await fetch(`/api/import${choice ? `?existing=${choice}` : ''}`, { method: 'POST', body: file, headers: { 'Content-Type': 'application/zip', 'X-ModeLab': '1' } });
+      const env = (await r.json()) as Envelope<ImportResult>;
+      if (!env.ok && env.error.code === 'RUN_EXISTS') waitingUpload = file;
+      return unwrap(env);
+    },
     chooseDirectory: null,
   };
+}
+
+/** A .zip the user picks in the browser's file chooser; null when none. */
+function pickFile(): Promise<File | null> {
+  return new Promise((resolve) => {
+    const input = document.createElement('input');
+    input.type = 'file';
+    input.accept = '.zip,application/zip';
+    input.onchange = () => resolve(input.files?.[0] ?? null);
+    input.oncancel = () => resolve(null);
+    input.click();
+  });
 }
 
 let client: ModeLabClient | null = null;

@@ -29,7 +29,8 @@ export type {
   WireOp,
   WsServerMessage,
 } from '../../../src-main/api/wire-types';
-export type { MenuCommand, ModelabBridge, SaveKind } from '../../../src-main/electron/shell-types';
+export type { ImportChoice, MenuCommand, ModelabBridge, SaveKind } from '../../../src-main/electron/shell-types';
+export type { ImportResult } from '../../../src-main/api/contract';
 export type {
   EndpointResult,
   PathCheck,
