@@ -23,7 +23,7 @@ const GiB = 1024 ** 3;
 
 /**
  * The largest file a preset's run makes is eval-data.safetensors of cifar10-vgg11-paper evaluated exactly
- * (50,000 + 10,000 images of 32×32×3 float32: 737 MB); its endpoint weights are 37 MB each. 1 GiB a file leaves room
+ * (50,000 + 10,000 images of 32×32×3 float32: 737.5 MB); its endpoint weights are 39 MB each (9.75 M parameters). 1 GiB a file leaves room
  * for that; 8 GiB in all for a zip of several such runs.
  */
 export const BUNDLE_LIMITS: BundleLimits = { entryBytes: 1 * GiB, totalBytes: 8 * GiB, entries: 100_000 };
