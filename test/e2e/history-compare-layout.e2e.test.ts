@@ -2,9 +2,10 @@
  * Layout and colours in Chromium, on a history made directly in the database (no training): the history table fits
  * the window at 1024, 1366 and 1920 px with the date cell showing the time inside the viewport; comparing three runs
  * that all carry the same stored colour draws each run in its own colour, the dots beside their names matching the
- * chart, with the recipe differences and the endpoints' metrics side by side.
+ * chart, with the recipe differences and the endpoints' metrics side by side; the PNG export is drawn off-screen at
+ * twice the chart's size.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -100,5 +101,12 @@ describe('history columns and compare colours', () => {
     await expect.poll(() => diff.locator('tbody tr td.mono').allInnerTexts(), POLL).toEqual(expect.arrayContaining(['training.optimizer.lr', 'seed', 'name']));
     await expect.poll(() => page.getByTestId('compare-endpoints').locator('tbody tr').count(), POLL).toBe(6);
     await page.waitForFunction(() => !!(window as unknown as { __modelab_charts?: Record<string, unknown> }).__modelab_charts?.['compare-training']);
+
+    const width = await page.locator('[data-chart="compare-loss"] canvas').first().evaluate((c) => c.getBoundingClientRect().width);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-export="compare-loss:png"]').click()]);
+    const png = readFileSync((await download.path())!);
+    expect(png.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+    // IHDR width: twice the chart's (the chart's width is a whole number of CSS pixels, the box's may not be).
+    expect(Math.abs(png.readUInt32BE(16) - 2 * Math.max(width, 640))).toBeLessThanOrEqual(2);
   });
 });

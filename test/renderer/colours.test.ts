@@ -1,22 +1,25 @@
 /** The run-colour rule (charts/palette.ts): pairwise different colours in a comparison, stable, bounded shades. */
 import { describe, expect, it } from 'vitest';
-import { PALETTE, SHADE_LIGHTNESS, assignRunColours, generatedColour, hashString, normaliseColour, parseHex, rgbToHsl, runColour, runShades } from '../../src-renderer/src/charts/palette';
+import { MIN_DELTA_E, PALETTE, SHADE_LIGHTNESS, assignRunColours, deltaE, hashString, normaliseColour, parseHex, rgbToHsl, runColour, runShades } from '../../src-renderer/src/charts/palette';
 
 const ids = (n: number, prefix = '01run'): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i.toString(36).padStart(11, 'x')}`);
 const lightness = (hex: string): number => rgbToHsl(parseHex(hex)!)[2];
 
 describe('run colours in a comparison', () => {
-  it('differ pairwise for 1 … 40 runs without stored colours (past the palette: generated hues)', () => {
+  it('differ pairwise for 1 … 40 runs without stored colours, clearly (ΔE ≥ 20) for up to 16', () => {
+    const minDelta = (cs: string[]): number => Math.min(...cs.flatMap((a, i) => cs.slice(i + 1).map((b) => deltaE(a, b))));
     for (let n = 1; n <= 40; n++) {
       const runs = ids(n).map((id) => ({ id }));
       const colours = [...assignRunColours(runs).values()];
       expect(colours).toHaveLength(n);
       expect(new Set(colours).size).toBe(n);
+      if (n >= 2 && n <= 16) expect(minDelta(colours)).toBeGreaterThanOrEqual(MIN_DELTA_E);
     }
-    // The first twelve come from the palette; more are generated.
-    const many = [...assignRunColours(ids(14).map((id) => ({ id }))).values()];
-    expect(many.filter((c) => PALETTE.includes(c))).toHaveLength(PALETTE.length);
-    expect(many.filter((c) => !PALETTE.includes(c))).toEqual([generatedColour(0), generatedColour(1)]);
+    // Past the palette's clearly different colours, generated hues.
+    expect([...assignRunColours(ids(14).map((id) => ({ id }))).values()].filter((c) => !PALETTE.includes(c)).length).toBeGreaterThan(0);
+    // The palette's near pairs are what the distance rules out.
+    expect(deltaE('#228833', '#117733')).toBeLessThan(MIN_DELTA_E);
+    expect(deltaE('#ee6677', '#cc6677')).toBeLessThan(MIN_DELTA_E);
   });
 
   it('differ when every run has the same stored colour: the first keeps it, the others are reassigned', () => {
@@ -28,9 +31,12 @@ describe('run colours in a comparison', () => {
     const short = assignRunColours([{ id: 'a', colour: '#fff' }, { id: 'b', colour: '#ffffff' }]);
     expect(short.get('a')).toBe('#ffffff');
     expect(short.get('b')).not.toBe('#ffffff');
+    // Distinct stored colours are kept even when close: they were chosen.
+    const close = assignRunColours([{ id: 'a', colour: '#ee6677' }, { id: 'b', colour: '#cc6677' }]);
+    expect([...close.values()]).toEqual(['#ee6677', '#cc6677']);
   });
 
-  it('keep distinct stored colours even when a run without one hashes to them', () => {
+  it('keep stored colours; runs whose ids hash to one colour (or to a near one) get clearly different ones', () => {
     // Two runs whose ids hash to the same palette colour: the old rule gave them one colour.
     const all = ids(200);
     const slot = (id: string): number => hashString(id) % PALETTE.length;
@@ -38,7 +44,7 @@ describe('run colours in a comparison', () => {
     const b = all.find((id) => id !== a && slot(id) === slot(a))!;
     expect(runColour({ id: a })).toBe(runColour({ id: b }));
     const pair = assignRunColours([{ id: a }, { id: b }]);
-    expect(pair.get(a)).not.toBe(pair.get(b));
+    expect(deltaE(pair.get(a)!, pair.get(b)!)).toBeGreaterThanOrEqual(MIN_DELTA_E);
     // A stored colour equal to another run's hash colour is kept; the hashed run moves on.
     const stored = assignRunColours([{ id: a }, { id: 'stored', colour: runColour({ id: a }) }]);
     expect(stored.get('stored')).toBe(runColour({ id: a }));
@@ -56,16 +62,19 @@ describe('run colours in a comparison', () => {
 });
 
 describe('shades of one run’s colour (its paths)', () => {
-  it('are the run’s colour first, then further shades within the bounded lightness range, all different', () => {
-    for (const colour of ['#000000', '#ffffff', '#123456', '#4477aa', '#ccbb44']) {
-      for (let n = 1; n <= 8; n++) {
-        const shades = runShades(colour, n);
-        expect(shades).toHaveLength(n);
-        expect(new Set(shades).size).toBe(n);
-        expect(shades[0]).toBe(colour);
-        for (const s of shades.slice(1)) {
-          expect(lightness(s)).toBeGreaterThanOrEqual(SHADE_LIGHTNESS.min - 0.005);
-          expect(lightness(s)).toBeLessThanOrEqual(SHADE_LIGHTNESS.max + 0.005);
+  it('are the run’s colour first, then further shades within the theme’s bounded lightness range, all different', () => {
+    for (const dark of [false, true]) {
+      const range = SHADE_LIGHTNESS[dark ? 'dark' : 'light'];
+      for (const colour of ['#000000', '#ffffff', '#123456', '#4477aa', '#ccbb44']) {
+        for (let n = 1; n <= 8; n++) {
+          const shades = runShades(colour, n, dark);
+          expect(shades).toHaveLength(n);
+          expect(new Set(shades).size).toBe(n);
+          expect(shades[0]).toBe(colour);
+          for (const s of shades.slice(1)) {
+            expect(lightness(s)).toBeGreaterThanOrEqual(range.min - 0.005);
+            expect(lightness(s)).toBeLessThanOrEqual(range.max + 0.005);
+          }
         }
       }
     }

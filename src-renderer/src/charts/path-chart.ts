@@ -158,7 +158,7 @@ export function buildPathChartOption(runs: RunPaths[], s: PathChartSettings): Op
 
   runs.forEach((run) => {
     const rc = colours?.get(run.id) ?? runColour(run);
-    const shades = runShades(rc, run.paths.length);
+    const shades = runShades(rc, run.paths.length, s.dark);
     const shown = run.paths.filter((p) => !s.paths || s.paths.includes(p.name));
     shown.forEach((path) => {
       const pi = run.paths.indexOf(path);
@@ -356,7 +356,7 @@ export function buildPathChartOption(runs: RunPaths[], s: PathChartSettings): Op
     }),
     series,
   };
-  if (s.zoom !== false) option['dataZoom'] = xZoom(0);
+  if (s.zoom !== false) option['dataZoom'] = xZoom(0, theme);
   return option;
 }
 

@@ -17,6 +17,8 @@ export interface ChartTheme {
   faint: string;
   /** Behind labels drawn over lines. */
   labelBackground: string;
+  /** The zoom slider's selected window. */
+  zoomFiller: string;
 }
 
 export const LIGHT: ChartTheme = {
@@ -26,6 +28,7 @@ export const LIGHT: ChartTheme = {
   axisLine: '#6b7280',
   faint: '#e3e6eb',
   labelBackground: 'rgba(255,255,255,0.85)',
+  zoomFiller: 'rgba(53,99,184,0.15)',
 };
 
 export const DARK: ChartTheme = {
@@ -35,6 +38,7 @@ export const DARK: ChartTheme = {
   axisLine: '#8a919c',
   faint: '#3a3f4a',
   labelBackground: 'rgba(26,29,35,0.85)',
+  zoomFiller: 'rgba(122,162,240,0.2)',
 };
 
 export function chartTheme(dark: boolean | undefined): ChartTheme {

@@ -87,6 +87,6 @@ export function buildTrainingOption(curves: Record<string, CurvePoint[]>, s: Tra
     axisPointer: { link: [{ xAxisIndex: 'all' }] },
     series,
   };
-  if (s.zoom !== false) option['dataZoom'] = xZoom([0, 1]);
+  if (s.zoom !== false) option['dataZoom'] = xZoom([0, 1], theme);
   return option;
 }

@@ -3,16 +3,30 @@
  * what is visible; a zoomed axis's end ticks sit at the window's edges (ECharts does not round a zoomed extent), so
  * their labels are shown only when they are round numbers — the inner ticks carry the scale.
  */
+import type { ChartTheme } from './theme';
+
 type Option = Record<string, unknown>;
 
 /** Height of the band below a chart that the zoom slider takes (left out of exports). */
 export const ZOOM_BAND = 36;
 
-/** The inside (wheel/drag) and slider zooms over the given x axes. */
-export function xZoom(xAxisIndex: number | number[]): Option[] {
+/** The inside (wheel/drag) and slider zooms over the given x axes, the slider in the theme's colours. */
+export function xZoom(xAxisIndex: number | number[], t: ChartTheme): Option[] {
   return [
     { type: 'inside', xAxisIndex, filterMode: 'filter' },
-    { type: 'slider', xAxisIndex, filterMode: 'filter', height: 18, bottom: 8, labelFormatter: (v: number) => roundLabel(v) },
+    {
+      type: 'slider',
+      xAxisIndex,
+      filterMode: 'filter',
+      height: 18,
+      bottom: 8,
+      labelFormatter: (v: number) => roundLabel(v),
+      textStyle: { color: t.text },
+      borderColor: t.faint,
+      backgroundColor: 'transparent',
+      fillerColor: t.zoomFiller,
+      dataBackground: { lineStyle: { color: t.axisLine }, areaStyle: { color: t.faint } },
+    },
   ];
 }
 

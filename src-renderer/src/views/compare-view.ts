@@ -84,7 +84,7 @@ export function compareTrainingOption(runs: Pick<RunDetail, 'id' | 'name' | 'cur
   const colourOf = new Map<string, string>();
   for (const r of runs) {
     const endpoints = Object.keys(r.curves);
-    const shades = runShades(colours.get(r.id) ?? '#888888', endpoints.length);
+    const shades = runShades(colours.get(r.id) ?? '#888888', endpoints.length, s.dark);
     endpoints.forEach((e, i) => {
       const key = `${labels.get(r.id)!} · ${e}`;
       curves[key] = r.curves[e]!;
