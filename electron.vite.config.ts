@@ -20,6 +20,8 @@ export default defineConfig({
           'train-worker': resolve(__dirname, 'src-main/jobs/train-worker.ts'),
           // The path-point helper a job starts beside itself (jobs/points.ts): `./point-worker.cjs`.
           'point-worker': resolve(__dirname, 'src-main/jobs/point-worker.ts'),
+          // The quick bench the app runs on request (jobs/bench-job.ts): `./bench-worker.cjs`.
+          'bench-worker': resolve(__dirname, 'src-main/jobs/bench-worker.ts'),
         },
         // CommonJS (.cjs: package.json says "type": "module"): electron-vite's ESM output adds a `const require`
         // shim to every chunk that calls require(), which collides with the engine's own

@@ -3,7 +3,9 @@
  * its core (store + jobs). Plain TypeScript: every argument, result and event is JSON-serialisable, so the desktop
  * bridge and the server can carry them unchanged. No Electron, no HTTP here.
  */
+import type { RecipeEstimate } from '../engine/recipe/estimate';
 import type { RunResult } from '../engine/recipe/result';
+import type { QuickBenchOutcome } from '../jobs/bench-job';
 import type { JobEvent, JobOutcome } from '../jobs/runner';
 import type { ExistingRunChoice, ImportResult } from '../store/bundle';
 import type { ListQuery, ListResult, RunDetail, RunSummary } from '../store/types';
@@ -11,6 +13,8 @@ import type { ListQuery, ListResult, RunDetail, RunSummary } from '../store/type
 export type { ArtifactRef, HistoryRecord, ListQuery, ListResult, RunDetail, RunEnvironment, RunStatus, RunSummary, SortKey } from '../store/types';
 export { RUN_STATUSES } from '../store/types';
 export type { JobEvent, JobOutcome } from '../jobs/runner';
+export type { RecipeEstimate } from '../engine/recipe/estimate';
+export type { QuickBenchOutcome } from '../jobs/bench-job';
 export type { ExistingRunChoice, ImportResult, StoredRunDocument } from '../store/bundle';
 
 export interface StartRunRequest {
@@ -54,6 +58,12 @@ export interface ModeLabApi {
   getRunDocument(id: string): Promise<RunResult & { runId: string }>;
   /** Creates the run (status queued) and starts its job; returns at once with the id. */
   startRun(req: StartRunRequest): Promise<{ id: string }>;
+  /** What the run would take on this machine — memory against the machine's, time per stage from the stored bench
+   *  figures (none yet: `notes` says so) — without starting or storing anything. */
+  estimateRun(req: StartRunRequest): Promise<RecipeEstimate>;
+  /** Runs the quick bench (about 1½ minutes, in its own process) and keeps its result for later estimates. Only on a
+   *  user's request: nothing runs it by itself. */
+  runQuickBench(backend?: string): Promise<QuickBenchOutcome>;
   /** Resolves when a job this process started ends. */
   waitForRun(id: string): Promise<JobOutcome>;
   cancelRun(id: string): Promise<{ id: string; outcome: 'cancelled' | 'stopping' | 'requested' | 'not-running' }>;

@@ -2,10 +2,11 @@
 // tfjs (backends) and zod (recipes) load on first use: listing and reading the history does not need them.
 import type { AnyRecipe } from '../engine/recipe/schema';
 import { InputError } from '../engine/util/errors';
+import { runQuickBenchJob } from '../jobs/bench-job';
 import { JobRunner, type RunnerOptions } from '../jobs/runner';
 import { exportBundles, importBundles, storedDocument } from '../store/bundle';
 import { HistoryStore } from '../store/history';
-import type { HistoryLocation } from '../store/location';
+import { type HistoryLocation, modelabHome } from '../store/location';
 import { COLOUR_MESSAGE, COLOUR_RULE } from '../store/run-fields';
 import { openOutput, writeCsv, writeJson } from '../store/tables';
 import type { ApiEvent, ExportRequest, ModeLabApi, StartRunRequest } from './contract';
@@ -19,20 +20,25 @@ export async function checkBackend(requested: string | undefined): Promise<void>
   await selectBackend(requested); // throws the InputError naming what is available
 }
 
-/** Resolves a start request into the recipe the job runs (validated, overrides applied, checked to fit this machine). */
-export async function resolveRecipe(req: StartRunRequest): Promise<{ recipe: AnyRecipe; preset: string | null }> {
+/** The recipe a start request names (validated, overrides applied). */
+async function requestedRecipe(req: StartRunRequest): Promise<AnyRecipe> {
   if (!req.preset && req.recipe === undefined) throw new InputError('give a preset or a recipe');
-  const [{ loadPreset }, { parseAnyRecipe }, { isCounterexample }, { checkResources }] = await Promise.all([
+  const [{ loadPreset }, { parseAnyRecipe }, { isCounterexample }] = await Promise.all([
     import('../engine/recipe/presets'),
     import('../engine/recipe/resolve'),
     import('../engine/recipe/schema'),
-    import('../engine/recipe/resources'),
   ]);
   const recipe = req.recipe !== undefined ? parseAnyRecipe(req.recipe, 'recipe') : loadPreset(req.preset!);
   if (req.seed !== undefined) recipe.seed = req.seed;
   if (req.exact && !isCounterexample(recipe)) recipe.evaluation = { ...recipe.evaluation, trainSamples: null, testSamples: null };
+  return recipe;
+}
+
+/** Resolves a start request into the recipe the job runs (validated, overrides applied, checked to fit this machine). */
+export async function resolveRecipe(req: StartRunRequest): Promise<{ recipe: AnyRecipe; preset: string | null }> {
+  const recipe = await requestedRecipe(req);
   // Refused before the run is stored: a recipe that cannot fit leaves nothing in the history.
-  checkResources(recipe);
+  (await import('../engine/recipe/resources')).checkResources(recipe);
   return { recipe, preset: req.preset ?? null };
 }
 
@@ -65,6 +71,17 @@ export function createApi(opts: ApiOptions): ModeLabApi {
       const id = await store.createRun({ name: req.name ?? recipe.name, preset, config: recipe, tags: req.tags, notes: req.notes, colour: req.colour ?? null });
       void jobs().submit(id, { recipe, preset, backend: req.backend, dataDir: req.dataDir });
       return { id };
+    },
+
+    async estimateRun(req) {
+      const recipe = await requestedRecipe(req);
+      const [{ estimateHere }, { benchDirIn }] = await Promise.all([import('../engine/recipe/resources'), import('../engine/bench/stored')]);
+      return estimateHere(recipe, benchDirIn(modelabHome()), req.backend);
+    },
+
+    async runQuickBench(backend) {
+      await checkBackend(backend);
+      return runQuickBenchJob({ launcher: opts.runnerOptions?.launcher, env: opts.runnerOptions?.env, backend });
     },
 
     async waitForRun(id) {

@@ -7,9 +7,9 @@
  * (csv, json), bundles are saved by the shell (a native save dialog in the app, an HTTP download in the browser), and
  * imports are chosen by the shell (open dialog, upload).
  */
-import type { ApiEvent, ListQuery, ListResult, RunDetail, RunStatus, RunSummary, StartRunRequest, StoredRunDocument } from './contract';
+import type { ApiEvent, ListQuery, ListResult, QuickBenchOutcome, RecipeEstimate, RunDetail, RunStatus, RunSummary, StartRunRequest, StoredRunDocument } from './contract';
 
-export type { ApiEvent, ListQuery, ListResult, RunDetail, RunStatus, RunSummary, StartRunRequest, StoredRunDocument } from './contract';
+export type { ApiEvent, ListQuery, ListResult, QuickBenchOutcome, RecipeEstimate, RunDetail, RunStatus, RunSummary, StartRunRequest, StoredRunDocument } from './contract';
 
 export interface AppInfo {
   version: string;
@@ -100,6 +100,10 @@ export interface WireApi {
   getRun(id: string): Promise<RunDetail>;
   getRunDocument(id: string): Promise<StoredRunDocument>;
   startRun(req: StartRunRequest): Promise<{ id: string }>;
+  /** What the run would take here (memory, time from the stored bench figures); starts and stores nothing. */
+  estimateRun(req: StartRunRequest): Promise<RecipeEstimate>;
+  /** Runs the quick bench (about 1½ minutes) on the user's request and keeps its figures. */
+  runQuickBench(): Promise<QuickBenchOutcome>;
   cancelRun(id: string): Promise<{ id: string; outcome: 'cancelled' | 'stopping' | 'requested' | 'not-running' }>;
   tagRun(id: string, change: { add?: string[]; remove?: string[] }): Promise<RunSummary>;
   setNotes(id: string, notes: string): Promise<RunSummary>;
@@ -154,6 +158,8 @@ export const WIRE_OPS = [
   'getRun',
   'getRunDocument',
   'startRun',
+  'estimateRun',
+  'runQuickBench',
   'cancelRun',
   'tagRun',
   'setNotes',
