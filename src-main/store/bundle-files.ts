@@ -100,11 +100,23 @@ export function listTree(root: string, limits: BundleLimits = BUNDLE_LIMITS): Tr
   const out: TreeFile[] = [];
   let total = 0;
   let entries = 0;
+  const unreadable = (r: string, e: unknown): InputError =>
+    new InputError(`cannot read ${r ? path.join(root, r) : root} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   const walk = (rel: string): void => {
-    const names = readdirSync(rel ? path.join(root, rel) : root).sort();
+    let names: string[];
+    try {
+      names = readdirSync(rel ? path.join(root, rel) : root).sort();
+    } catch (e) {
+      throw unreadable(rel, e);
+    }
     for (const name of names) {
       const r = rel ? `${rel}/${name}` : name;
-      const s = lstatSync(path.join(root, r));
+      let s: Stats;
+      try {
+        s = lstatSync(path.join(root, r));
+      } catch (e) {
+        throw unreadable(r, e);
+      }
       if (++entries > limits.entries) throw new InputError(`${root}: more than ${limits.entries} files and folders; not a ModeLab bundle`);
       if (s.isDirectory()) walk(r);
       else if (s.isFile()) {
