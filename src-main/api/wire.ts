@@ -12,7 +12,9 @@ import { z } from 'zod';
 import { InputError } from '../engine/util/errors';
 import { VERSION } from '../engine/version';
 import type { HistoryStore } from '../store/history';
+import { COLOUR_MESSAGE, COLOUR_RULE, NAME_MAX, NOTES_MAX, TAG_MAX, TAG_MESSAGE, TAG_RULE } from '../store/run-fields';
 import { writeCsv, writeJson } from '../store/tables';
+import { RUN_STATUSES } from '../store/types';
 import type { ModeLabApi } from './contract';
 import type {
   BackendInfo,
@@ -30,13 +32,13 @@ import { WIRE_OPS } from './wire-types';
 
 // ------------------------------------------------------------------------------------------------------ schemas
 
-const RUN_STATUS = z.enum(['queued', 'running', 'finished', 'failed', 'cancelled', 'crashed']);
+const RUN_STATUS = z.enum(RUN_STATUSES);
 const BACKEND = z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu']);
 /** A run id or a unique prefix of one (4+ characters). */
 export const runId = z.string().regex(/^[0-9a-z]{4,40}$/, 'a run id (4 to 40 lowercase letters and digits)');
 const runIds = z.array(runId).min(1).max(10_000);
-const tag = z.string().trim().min(1).max(100).regex(/^[^\s,]+$/, 'a tag has no spaces or commas');
-const colour = z.string().regex(/^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|[a-z]{3,20})$/, 'a #rgb/#rrggbb value or a colour name');
+const tag = z.string().trim().min(1).max(TAG_MAX).regex(TAG_RULE, TAG_MESSAGE);
+const colour = z.string().regex(COLOUR_RULE, COLOUR_MESSAGE);
 const presetName = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'a preset name (letters, digits, _ and -)');
 const absolutePath = z
   .string()
@@ -65,9 +67,9 @@ export const startRunSchema = z
   .object({
     preset: presetName.optional(),
     recipe: recipeDoc.optional(),
-    name: z.string().trim().min(1).max(200).optional(),
+    name: z.string().trim().min(1).max(NAME_MAX).optional(),
     tags: z.array(tag).max(50).optional(),
-    notes: z.string().max(100_000).optional(),
+    notes: z.string().max(NOTES_MAX).optional(),
     colour: colour.optional(),
     backend: BACKEND.optional(),
     dataDir: absolutePath.optional(),
@@ -95,8 +97,8 @@ export const WIRE_SCHEMAS = {
   runQuickBench: z.tuple([]),
   cancelRun: z.tuple([runId]),
   tagRun: z.tuple([runId, z.object({ add: z.array(tag).max(50).optional(), remove: z.array(tag).max(50).optional() }).strict()]),
-  setNotes: z.tuple([runId, z.string().max(100_000)]),
-  renameRun: z.tuple([runId, z.string().trim().min(1, 'a run name cannot be empty').max(200)]),
+  setNotes: z.tuple([runId, z.string().max(NOTES_MAX)]),
+  renameRun: z.tuple([runId, z.string().trim().min(1, 'a run name cannot be empty').max(NAME_MAX)]),
   setColour: z.tuple([runId, colour.nullable()]),
   deleteRuns: z.tuple([runIds]),
   exportText: z.tuple([runIds.max(1000), z.enum(['csv', 'json'])]),
