@@ -158,6 +158,8 @@ describe('loss plane', () => {
     const bez = s.find((x) => x.id === 'plane|path|bezier')!;
     expect(bez.lineStyle!.type).toBe('dashed');
     expect(bez.name).toMatch(/off the plane/);
+    // Labels above their points (beside them they ran into the lines and, at the plot's edge, the y tick labels).
+    expect((s.find((x) => x.id === 'plane|points') as unknown as { label: { position: string } }).label.position).toBe('top');
     expect(s.find((x) => x.id === 'plane|points')!.data).toEqual([
       { name: 'θ_A', value: [0, 0] },
       { name: 'θ_B', value: [10, 0] },
