@@ -13,6 +13,7 @@ import { intOption, parse, type Options } from './args';
 import { formatDuration } from './progress';
 import { runSummary } from './summary';
 import { num, pct, table } from './table';
+import { CHECK_STATE_LABEL, checkStateOf } from '../engine/recipe/check-state';
 
 const DB_OPTION: Options = { db: { type: 'string' } };
 const DB_HELP = '  --db FILE          the history database (default: $MODELAB_HOME/history.sqlite, else the user data folder)';
@@ -191,7 +192,7 @@ function partialSummary(d: RunDetail): string {
   for (const p of d.paths) {
     const b = p.barrier;
     out.push(
-      `path ${p.name} (${p.kind}, ${p.from} → ${p.to}): ${p.segments.length} segments, ${p.points.length} points, check ${p.check?.pass ? 'PASS' : 'FAIL'}; ` +
+      `path ${p.name} (${p.kind}, ${p.from} → ${p.to}): ${p.segments.length} segments, ${p.points.length} points, check ${p.check ? CHECK_STATE_LABEL[checkStateOf(p.check)] : 'FAIL'}; ` +
         `barrier (loss − interp.) train ${num(b.train.lossOverInterpolation.value)}, test ${num(b.test.lossOverInterpolation.value)}`,
     );
   }
