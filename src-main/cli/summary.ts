@@ -1,5 +1,7 @@
 /** The end-of-run summary printed on a terminal. */
+import { CHECK_STATE_LABEL, checkStateOf } from '../engine/recipe/check-state';
 import type { PathResult, PlaneResult, RunResult } from '../engine/recipe/result';
+import { distinctDigits } from '../engine/util/format-compare';
 import { formatDuration } from './progress';
 import { num, pct, table } from './table';
 
@@ -39,16 +41,26 @@ function alignmentLine(c: Record<string, unknown>): string {
   return `${how} in ${formatDuration(a.seconds)}, units moved ${a.moved.map((m) => pct(m)).join(' / ')}; naive line (${a.barrierBefore.source}): train loss − interp. ${num(a.barrierBefore.barrier.train.lossOverInterpolation.value)}`;
 }
 
-function checkLine(c: PathResult['check']): string {
+/** A path's check on one line: the verdict, then each part with its numbers. */
+export function checkLine(c: PathResult['check']): string {
   const parts = [
-    `${c.pass ? 'PASS' : 'FAIL'}`,
+    CHECK_STATE_LABEL[checkStateOf(c)],
     `ends exact ${c.endpoints.startsAtA && c.endpoints.endsAtB ? 'yes' : 'NO'}`,
     `segments ${c.segmentCount.actual}/${c.segmentCount.expected}`,
   ];
   if (c.functionPreserving.segments) parts.push(`(b)/(c) max |Δout| ${c.functionPreserving.maxAbsDiff.toExponential(1)}`);
   if (c.topLayerOnly.segments) parts.push(`(a) top layer only ${c.topLayerOnly.violations.length === 0 ? 'yes' : 'NO'}`);
   if (c.endFunction) parts.push(`${c.endFunction.vertex} = θ_B's function: max |Δout| ${c.endFunction.maxAbsDiff.toExponential(1)} ${c.endFunction.pass ? 'yes' : 'NO'}`);
-  if (c.lossBound) parts.push(`max train loss ${num(c.lossBound.maxTrainLoss)} ≤ bound ${num(c.lossBound.bound)} (ε ${num(c.lossBound.epsilon)}): ${c.lossBound.pass ? 'yes' : 'NO'}`);
+  const lb = c.lossBound;
+  if (lb) {
+    const [max, bound] = distinctDigits(lb.maxTrainLoss, lb.bound);
+    parts.push(`max train loss${lb.over ? ` on ${lb.over}` : ''} ${max} ≤ bound ${bound}${lb.over ? '' : ` (ε ${num(lb.epsilon)})`}: ${lb.pass ? 'yes' : 'NO'}`);
+  }
+  for (const s of c.algorithm1Segments?.segments ?? []) {
+    const [excess, tol] = distinctDigits(s.excess, c.algorithm1Segments!.tolerance);
+    const scale = s.theoryScale === null ? 'Õ(ε) not measured (stability.noise)' : `Õ(ε) scale ${num(s.theoryScale)}`;
+    parts.push(`Algorithm 1 segment ${s.endpoint}: excess ${excess} ≤ tolerance ${tol}: ${s.withinTolerance ? 'yes' : 'no — WARNING'} (${scale})`);
+  }
   return parts.join(', ');
 }
 
@@ -168,7 +180,7 @@ export function comparison(paths: PathResult[]): string {
       num(tr.maxLoss.value),
       pct(te.maxError.value),
       before ? `${num(before.train.lossOverInterpolation.value)} → ${num(tr.lossOverInterpolation.value)}` : '',
-      p.check.pass ? 'PASS' : 'FAIL',
+      CHECK_STATE_LABEL[checkStateOf(p.check)],
     ];
   });
   return [

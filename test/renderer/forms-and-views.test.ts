@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeChart } from '../../src-renderer/src/components/chart-description';
 import { discriminatorAt, formProblems, formState, getAt, issuesAt, newItem, orphanIssues, parseNumberList, parseNumberText, removeAt, setAt, shownKeys, textShows } from '../../src-renderer/src/components/recipe-form';
-import { checkLines, expectedStages, finishedStages, recipePathNames } from '../../src-renderer/src/views/run-view';
+import { checkLines, expectedStages, finishedStages, recipePathNames, verdict } from '../../src-renderer/src/views/run-view';
 import { duration, num, pct, slug } from '../../src-renderer/src/util/format';
 import { parseHash } from '../../src-renderer/src/state';
 import { theorem1 } from './fixtures';
@@ -94,8 +94,44 @@ describe('run view', () => {
       lossBound: { maxTrainLoss: 0.15, t: 0.4, bound: 0.16, epsilon: 0.05, formula: 'max(L_A, L_B) + ε', pass: true },
     });
     expect(lines.map((l) => l.label)).toEqual(['ends exact', 'segments', '(b)/(c) function preserved', 'loss bound']);
-    expect(lines.every((l) => l.ok)).toBe(true);
+    expect(lines.every((l) => l.state === 'pass')).toBe(true);
     expect(lines[3]!.detail).toContain('0.15 at t=0.400 ≤ 0.16');
+  });
+
+  it('shows a bound and the measurement it is compared with apart (issue 13 item 9: not "0.1718 ≤ 0.1718")', () => {
+    const lines = checkLines({
+      ...theorem1.check,
+      lossBound: { maxTrainLoss: 0.171812, t: 0.4, bound: 0.171839, epsilon: 0.05, formula: 'max(L_A, L_B) + ε', pass: true },
+    });
+    expect(lines.at(-1)!.detail).toContain('0.17181 at t=0.400 ≤ 0.17184');
+  });
+
+  it('an Algorithm 1 segment over the tolerance is a WARNING line and verdict, with the theory scale beside it', () => {
+    const check = {
+      ...theorem1.check,
+      state: 'warning' as const,
+      pass: false,
+      algorithm1Segments: {
+        tolerance: 0.1,
+        segments: [
+          { endpoint: 'A', loss: 0.05, maxLoss: 0.9, t: 0.05, excess: 0.85, withinTolerance: false, theoryScale: 12.5 },
+          { endpoint: 'B', loss: 0.05, maxLoss: 0.1, t: 0.95, excess: 0.05, withinTolerance: true, theoryScale: null },
+        ],
+        theory: 'Lemma 3 / Theorem 2: excess ≤ Õ(ε)',
+        state: 'warning' as const,
+      },
+    };
+    const lines = checkLines(check);
+    expect(lines.slice(-2).map((l) => [l.label, l.state])).toEqual([
+      ['Algorithm 1 segment (A)', 'warning'],
+      ['Algorithm 1 segment (B)', 'pass'],
+    ]);
+    expect(lines.at(-2)!.detail).toContain('0.85 at t=0.050 > tolerance 0.1');
+    expect(lines.at(-2)!.detail).toContain('measured ε-scale 12.5');
+    expect(lines.at(-1)!.detail).toContain('add stability.noise');
+    expect(verdict(check)).toEqual({ state: 'warning', label: 'WARNING' });
+    // A stored run from before the state field: its verdict comes from `pass`.
+    expect(verdict({ ...theorem1.check, pass: false })).toEqual({ state: 'fail', label: 'FAIL' });
   });
 
   it('formats numbers, times and routes', () => {

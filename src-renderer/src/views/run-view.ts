@@ -1,6 +1,8 @@
 /** What the run view derives from a run: its expected stages, which are finished, the checks in words. */
 import type { PathCheck, RunDetail } from '../api/types';
 import { num } from '../util/format';
+import { type CheckState, CHECK_STATE_LABEL, checkStateOf } from '../../../src-main/engine/recipe/check-state';
+import { distinctDigits } from '../../../src-main/engine/util/format-compare';
 
 interface RecipeLike {
   experiment?: string;
@@ -44,40 +46,63 @@ export function finishedStages(d: Pick<RunDetail, 'endpoints' | 'stability' | 'p
 
 export interface CheckLine {
   label: string;
-  ok: boolean;
+  /** 'warning': over a tolerance the theory bounds only up to unknown constants (check-state.ts). */
+  state: CheckState;
   detail: string;
 }
+
+const held = (ok: boolean): CheckState => (ok ? 'pass' : 'fail');
+
+/** The mark before a check line. */
+export const LINE_MARK: Record<CheckState, string> = { pass: '✓', warning: '!', fail: '✗' };
 
 /** A path's verification as plain lines (what holds, with the numbers). */
 export function checkLines(c: PathCheck | undefined): CheckLine[] {
   if (!c) return [];
   const lines: CheckLine[] = [
-    { label: 'ends exact', ok: c.endpoints.startsAtA && c.endpoints.endsAtB, detail: `starts at θ_from: ${c.endpoints.startsAtA ? 'yes' : 'no'}, ends at θ_to: ${c.endpoints.endsAtB ? 'yes' : 'no'} (bit for bit)` },
-    { label: 'segments', ok: c.segmentCount.pass, detail: `${c.segmentCount.actual} of ${c.segmentCount.expected} expected` },
+    { label: 'ends exact', state: held(c.endpoints.startsAtA && c.endpoints.endsAtB), detail: `starts at θ_from: ${c.endpoints.startsAtA ? 'yes' : 'no'}, ends at θ_to: ${c.endpoints.endsAtB ? 'yes' : 'no'} (bit for bit)` },
+    { label: 'segments', state: held(c.segmentCount.pass), detail: `${c.segmentCount.actual} of ${c.segmentCount.expected} expected` },
   ];
   if (c.functionPreserving.segments > 0) {
     lines.push({
       label: '(b)/(c) function preserved',
-      ok: c.functionPreserving.pass,
+      state: held(c.functionPreserving.pass),
       detail: `${c.functionPreserving.segments} segments, max |Δout| ${num(c.functionPreserving.maxAbsDiff, 2)}, relative ${num(c.functionPreserving.maxRelDiff, 2)} ≤ ${num(c.functionPreserving.tolerance, 2)}`,
     });
   }
   if (c.topLayerOnly.segments > 0) {
     lines.push({
       label: '(a) top layer only',
-      ok: c.topLayerOnly.pass,
+      state: held(c.topLayerOnly.pass),
       detail: `${c.topLayerOnly.segments} segments, ${c.topLayerOnly.violations.length ? `violations: ${c.topLayerOnly.violations.join(', ')}` : 'no other parameter moves'}, affine in t to ${num(c.topLayerOnly.affineMaxRelDiff, 2)}`,
     });
   }
-  if (c.lossBound) {
+  const lb = c.lossBound;
+  if (lb) {
+    const [max, bound] = distinctDigits(lb.maxTrainLoss, lb.bound);
     lines.push({
       label: 'loss bound',
-      ok: c.lossBound.pass,
-      detail: `max train loss ${num(c.lossBound.maxTrainLoss)} at t=${c.lossBound.t.toFixed(3)} ≤ ${num(c.lossBound.bound)} (${c.lossBound.formula}, ε ${num(c.lossBound.epsilon)})`,
+      state: held(lb.pass),
+      detail: `max train loss${lb.over ? ` on ${lb.over}` : ''} ${max} at t=${lb.t.toFixed(3)} ≤ ${bound} (${lb.formula}${lb.over ? '' : `, ε ${num(lb.epsilon)}`})`,
+    });
+  }
+  const a1 = c.algorithm1Segments;
+  for (const s of a1?.segments ?? []) {
+    const [excess, tol] = distinctDigits(s.excess, a1!.tolerance);
+    lines.push({
+      label: `Algorithm 1 segment (${s.endpoint})`,
+      state: s.withinTolerance ? 'pass' : 'warning',
+      detail: `excess over L(${s.endpoint}) ${excess} at t=${s.t.toFixed(3)} ${s.withinTolerance ? '≤' : '>'} tolerance ${tol}; theory: ${a1!.theory}, ${s.theoryScale === null ? 'ε not measured (add stability.noise)' : `measured ε-scale ${num(s.theoryScale)}`}`,
     });
   }
   if (c.endFunction) {
-    lines.push({ label: 'π(θ_B) computes θ_B', ok: c.endFunction.pass, detail: `max |Δlogits| ${num(c.endFunction.maxAbsDiff, 2)}, relative ${num(c.endFunction.maxRelDiff, 2)} ≤ ${num(c.endFunction.tolerance, 2)}` });
+    lines.push({ label: 'π(θ_B) computes θ_B', state: held(c.endFunction.pass), detail: `max |Δlogits| ${num(c.endFunction.maxAbsDiff, 2)}, relative ${num(c.endFunction.maxRelDiff, 2)} ≤ ${num(c.endFunction.tolerance, 2)}` });
   }
   return lines;
+}
+
+/** The verdict of a path's check: its state (old documents: from `pass`) and its label. */
+export function verdict(c: PathCheck): { state: CheckState; label: string } {
+  const state = checkStateOf(c);
+  return { state, label: CHECK_STATE_LABEL[state] };
 }
