@@ -23,7 +23,8 @@ memory. Results are kept in <MODELAB_HOME>/bench/ and compared with the previous
 Options:
   --quick          fewer steps; the preset's time is estimated (about 1½ minutes on a 2-core CPU)
   --json           print exactly one JSON document on stdout
-  --backend NAME   tensorflow-gpu | tensorflow | webgpu | wasm | cpu (default: fastest available)`;
+  --backend NAME   tensorflow-gpu | tensorflow | webgpu | wasm | cpu (default: fastest available), or onnx-cpu
+                   (training steps on ONNX Runtime, the rest on wasm; docs/backends.md)`;
 
 function previous(dir: string, r: BenchResult): BenchResult | null {
   return readBenchResults(dir).find((p) => p.backend === r.backend && p.device === r.device && p.quick === r.quick) ?? null;

@@ -32,7 +32,7 @@ Options:
   --preset NAME      a built-in recipe (see: modelab presets)
   --config FILE      a recipe JSON file (schema: docs/recipes.md)
   --backend NAME     tensorflow-gpu | tensorflow | webgpu | wasm | cpu (default: fastest available;
-                     also MODELAB_BACKEND)
+                     also MODELAB_BACKEND), or onnx-cpu (training steps on ONNX Runtime, the rest on wasm)
   --seed N           base seed; endpoint seeds derive from it unless the recipe fixes them
   --data DIR         dataset folder (CIFAR-10 binary batches)
   --exact            evaluate on the full training and test sets

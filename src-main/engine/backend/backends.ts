@@ -3,6 +3,8 @@
  * TensorFlow C with CUDA (`@tensorflow/tfjs-node-gpu`), TensorFlow C on CPU (`@tensorflow/tfjs-node`),
  * WebGPU (Dawn from the `webgpu` package, only when an adapter exists), WebAssembly (`wasm`), plain JS (`cpu`).
  * The tfjs-node packages are optional dependencies: they are loaded only when installed and working.
+ * `onnx-cpu` is chosen only by name: training steps on ONNX Runtime's native CPU provider (engine/onnx), everything
+ * else on tfjs' wasm backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -13,10 +15,15 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { InputError } from '../util/errors';
+import { probeOrtCpu } from '../onnx/runtime';
 import { ensureGradients } from './gradients';
 
+/** The tfjs backends, in auto-selection order. */
 export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKEND_NAMES)[number];
+/** Backends never picked automatically (yet): only by name. */
+export const EXPLICIT_BACKEND_NAMES = ['onnx-cpu'] as const;
+export const KNOWN_BACKEND_NAMES = [...BACKEND_NAMES, ...EXPLICIT_BACKEND_NAMES] as const;
+export type BackendName = (typeof KNOWN_BACKEND_NAMES)[number];
 
 /** What a run records about where it computed. */
 export interface BackendRecord {
@@ -65,6 +72,7 @@ function vulkanLoaderPresent(): boolean {
 }
 
 let webgpuAdapterInfo: Record<string, string> | null = null;
+let onnxRuntimeVersion: string | null = null;
 
 async function probeWebGPU(): Promise<BackendProbe> {
   if (!isInstalled('webgpu') || !isInstalled('@tensorflow/tfjs-backend-webgpu')) {
@@ -134,6 +142,14 @@ export function probeBackend(name: BackendName): Promise<BackendProbe> {
             : { name, available: false, reason: '@tensorflow/tfjs-backend-wasm is not installed' };
         case 'cpu':
           return { name, available: true };
+        case 'onnx-cpu': {
+          const ort = await probeOrtCpu();
+          if (!ort.available) return { name, available: false, reason: ort.reason };
+          onnxRuntimeVersion = ort.version ?? null;
+          return (await probeBackend('wasm')).available
+            ? { name, available: true }
+            : { name, available: false, reason: 'it computes all but training steps on wasm, which is not installed' };
+        }
       }
     })();
     probes.set(name, p);
@@ -143,22 +159,28 @@ export function probeBackend(name: BackendName): Promise<BackendProbe> {
 
 export async function probeAll(): Promise<BackendProbe[]> {
   const out: BackendProbe[] = [];
-  for (const n of BACKEND_NAMES) out.push(await probeBackend(n));
+  for (const n of KNOWN_BACKEND_NAMES) out.push(await probeBackend(n));
   return out;
+}
+
+/** The tfjs backend that computes for a ModeLab backend (onnx-cpu: wasm, for all but training steps). */
+function tfjsBackendOf(name: BackendName): string {
+  if (name === 'onnx-cpu') return 'wasm';
+  return name.startsWith('tensorflow') ? 'tensorflow' : name;
 }
 
 async function activate(name: BackendName): Promise<void> {
   ensureGradients();
   // Production mode: no debug checks, no console notes from tfjs.
   tf.enableProdMode();
+  const tfName = tfjsBackendOf(name);
   if (name === 'webgpu') await import('@tensorflow/tfjs-backend-webgpu');
-  if (name === 'wasm') {
+  if (tfName === 'wasm') {
     const dir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
     // The multithreaded wasm build fails under Node; the single-threaded SIMD build is used.
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     setWasmPaths(dir);
   }
-  const tfName = name.startsWith('tensorflow') ? 'tensorflow' : name;
   const ok = await tf.setBackend(tfName);
   if (!ok || tf.getBackend() !== tfName) throw new Error(`tfjs could not initialise the ${name} backend`);
   await tf.ready();
@@ -189,6 +211,11 @@ function record(name: BackendName): BackendRecord {
     case 'cpu':
       device = `JavaScript on ${cpuModel()}`;
       break;
+    case 'onnx-cpu':
+      details['onnxruntime'] = onnxRuntimeVersion ?? 'unknown';
+      details['simd'] = true;
+      device = `ONNX Runtime ${onnxRuntimeVersion ?? ''} CPU (training steps) and WebAssembly SIMD (the rest) on ${cpuModel()}`;
+      break;
   }
   return { backend: name, tfjsBackend: tf.getBackend(), device, tfjsVersion: tf.version_core, details };
 }
@@ -201,8 +228,8 @@ let active: BackendRecord | null = null;
  */
 export async function selectBackend(requested?: string): Promise<BackendRecord> {
   if (requested !== undefined && requested !== 'auto') {
-    if (!(BACKEND_NAMES as readonly string[]).includes(requested)) {
-      throw new InputError(`unknown backend '${requested}' (known: ${BACKEND_NAMES.join(', ')})`);
+    if (!(KNOWN_BACKEND_NAMES as readonly string[]).includes(requested)) {
+      throw new InputError(`unknown backend '${requested}' (known: ${KNOWN_BACKEND_NAMES.join(', ')})`);
     }
     const name = requested as BackendName;
     if (active?.backend === name) return active;

@@ -1,21 +1,24 @@
 /**
  * The lean functional training loop: a pure forward pass, tf.variableGrads, our own optimiser update. No tfjs-layers.
+ * With the onnx-cpu backend selected, each step is one ONNX Runtime graph instead (onnx/stepper.ts).
  * Reproducible: initialisation, data order, dropout and augmentation draw from generators derived from one seed.
  * Loss and accuracy accumulate on the device and are read only at log points (no per-step sync).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { activeBackend } from '../backend/backends';
 import type { Dataset } from '../data/dataset';
 import { forward } from '../nn/forward';
 import type { InitScheme } from '../nn/init';
 import { type HostParams, initParams, toDevice, toHost, checkParams } from '../nn/params';
 import { batchNormStatsOnTraining } from '../nn/renormalize';
 import { type ArchSpec, isBatchNormStat } from '../nn/spec';
+import { onnxStepper } from '../onnx/stepper';
 import { Rng, deriveSeed } from '../util/rng';
 import { type ProgressFn, StageTimer } from '../util/progress';
 import type { AugmentConfig } from './batches';
 import { correctCount, crossEntropy } from './loss';
 import { type OptimizerConfig, createOptimizer } from './optimizers';
-import { type LogPoint, runMinibatches } from './minibatches';
+import { type LogPoint, type StepFn, runMinibatches } from './minibatches';
 import type { ScheduleConfig } from './schedule';
 
 export interface TrainConfig {
@@ -78,14 +81,8 @@ export async function train(spec: ArchSpec, data: Dataset, cfg: TrainConfig, opt
   const augRng = new Rng(deriveSeed(opts.seed, 'augment'));
   const timer = new StageTimer(opts.onProgress, opts.stage ?? 'train', opts.label ?? 'train', total, 'steps');
 
-  const device = toDevice(init);
-  // BatchNorm statistics are not trained (nn/batchnorm.ts): they stay constants here and are set after training.
-  const names = Object.keys(device).filter((k) => !isBatchNormStat(k));
-  const run = ++trainingRuns;
-  const vars = names.map((k) => tf.variable(device[k]!, true, `train${run}/${k}`));
-  Object.entries(device).forEach(([k, t]) => !isBatchNormStat(k) && t.dispose());
-  const params: Record<string, tf.Tensor> = { ...device, ...Object.fromEntries(names.map((k, i) => [k, vars[i]!])) };
-  const optimizer = createOptimizer(cfg.optimizer, vars);
+  // ONNX Runtime computes the steps when the onnx-cpu backend is selected (onnx/stepper.ts); tfjs otherwise.
+  const stepper = activeBackend()?.backend === 'onnx-cpu' ? await onnxStepper(spec, init, cfg.optimizer, dropRng) : tfjsStepper(spec, init, cfg.optimizer, dropRng);
   try {
     const loop = await runMinibatches(
       {
@@ -104,27 +101,54 @@ export async function train(spec: ArchSpec, data: Dataset, cfg: TrainConfig, opt
         onLog: opts.onCurvePoint,
         afterStep: async (done) => {
           if (cfg.checkpointEvery && opts.onCheckpoint && done % Math.max(1, Math.round(cfg.checkpointEvery * perEpoch)) === 0 && done < total) {
-            await opts.onCheckpoint(await batchNormStatsOnTraining(spec, await toHost(params), data, deriveSeed(opts.seed, 'batchnorm')), done / perEpoch, done);
+            await opts.onCheckpoint(await batchNormStatsOnTraining(spec, await stepper.params(), data, deriveSeed(opts.seed, 'batchnorm')), done / perEpoch, done);
           }
         },
       },
-      ({ x, y }, lr) => {
-        let correct: tf.Scalar | null = null;
-        const { value, grads } = tf.variableGrads(() => {
-          const logits = forward(spec, params, x, { dropoutRng: dropRng, batchStats: true });
-          correct = tf.keep(correctCount(logits, y));
-          return crossEntropy(logits, y);
-        }, vars);
-        optimizer.step(vars, vars.map((v) => grads[v.name]!), lr);
-        Object.values(grads).forEach((g) => g.dispose());
-        return { loss: value, correct: correct! };
-      },
+      stepper.step,
     );
-    const final = await batchNormStatsOnTraining(spec, await toHost(params), data, deriveSeed(opts.seed, 'batchnorm'));
+    const final = await batchNormStatsOnTraining(spec, await stepper.params(), data, deriveSeed(opts.seed, 'batchnorm'));
     return { params: final, curve: loop.curve, steps: total, samples: loop.samples, seconds: loop.seconds, samplesPerSec: loop.samples / loop.seconds };
   } finally {
-    optimizer.dispose();
-    vars.forEach((v) => v.dispose());
-    Object.entries(device).forEach(([k, t]) => isBatchNormStat(k) && t.dispose());
+    stepper.dispose();
   }
+}
+
+/** What a training run's steps do to the weights, on one compute engine. */
+export interface Stepper {
+  step: StepFn;
+  /** The current weights; BatchNorm statistics as they came in (set after training). */
+  params(): Promise<HostParams>;
+  dispose(): void;
+}
+
+/** Steps on tfjs: a pure forward pass, tf.variableGrads, our own optimiser update. */
+function tfjsStepper(spec: ArchSpec, init: HostParams, cfg: OptimizerConfig, dropRng: Rng): Stepper {
+  const device = toDevice(init);
+  // BatchNorm statistics are not trained (nn/batchnorm.ts): they stay constants here and are set after training.
+  const names = Object.keys(device).filter((k) => !isBatchNormStat(k));
+  const run = ++trainingRuns;
+  const vars = names.map((k) => tf.variable(device[k]!, true, `train${run}/${k}`));
+  Object.entries(device).forEach(([k, t]) => !isBatchNormStat(k) && t.dispose());
+  const params: Record<string, tf.Tensor> = { ...device, ...Object.fromEntries(names.map((k, i) => [k, vars[i]!])) };
+  const optimizer = createOptimizer(cfg, vars);
+  return {
+    step: ({ x, y }, lr) => {
+      let correct: tf.Scalar | null = null;
+      const { value, grads } = tf.variableGrads(() => {
+        const logits = forward(spec, params, x, { dropoutRng: dropRng, batchStats: true });
+        correct = tf.keep(correctCount(logits, y));
+        return crossEntropy(logits, y);
+      }, vars);
+      optimizer.step(vars, vars.map((v) => grads[v.name]!), lr);
+      Object.values(grads).forEach((g) => g.dispose());
+      return { loss: value, correct: correct! };
+    },
+    params: () => toHost(params),
+    dispose: () => {
+      optimizer.dispose();
+      vars.forEach((v) => v.dispose());
+      Object.entries(device).forEach(([k, t]) => isBatchNormStat(k) && t.dispose());
+    },
+  };
 }

@@ -28,8 +28,18 @@ export interface LogPoint {
 }
 
 /** One step on a minibatch: update the weights and return the batch's mean loss and correct count (the loop disposes
- *  both). */
-export type StepFn = (batch: { x: tf.Tensor2D; y: tf.Tensor1D }, lr: number, step: number) => { loss: tf.Scalar; correct: tf.Scalar };
+ *  both). The batch comes as tfjs tensors and as the host arrays they were made from (for steps computed elsewhere,
+ *  onnx/stepper.ts); a step may be asynchronous. */
+export type StepFn = (
+  batch: { x: tf.Tensor2D; y: tf.Tensor1D; hostX: Float32Array; hostY: Int32Array },
+  lr: number,
+  step: number,
+) => StepOutput | Promise<StepOutput>;
+
+export interface StepOutput {
+  loss: tf.Scalar;
+  correct: tf.Scalar;
+}
 
 export interface MinibatchOptions {
   data: Dataset;
@@ -86,7 +96,7 @@ export async function runMinibatches(o: MinibatchOptions, step: StepFn): Promise
       const lr = learningRate(o.lr, o.schedule, s, o.total, o.perEpoch);
       const x = tf.tensor2d(batch.x, [idx.length, features]);
       const y = tf.tensor1d(batch.y, 'int32');
-      const { loss, correct } = step({ x, y }, lr, s);
+      const { loss, correct } = await step({ x, y, hostX: batch.x, hostY: batch.y }, lr, s);
       const nextLoss = tf.tidy(() => tf.add(lossAcc, tf.mul(loss, idx.length))) as tf.Scalar;
       const nextCorrect = tf.add(correctAcc, correct) as tf.Scalar;
       const [nextBadStep, nextBadLoss] = tf.tidy(() => {
