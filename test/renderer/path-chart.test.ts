@@ -152,6 +152,10 @@ describe('path chart option', () => {
     expect(o.legend.data).toContain('theorem1 · loss bound');
     expect(build({ quantity: 'acc' }, [{ ...RUN, paths: [linear, bounded] }]).series.some((s) => s.id.endsWith('|bound'))).toBe(false);
     expect(o.series.some((s) => s.id === `${RUN.id}|linear|bound`)).toBe(false);
+    // A bound over part of the path says which part.
+    const part = { ...bounded, check: { ...bounded.check, lossBound: { ...bounded.check.lossBound, over: 'segments 2–12 (Lemma 2)' } } };
+    const partLine = build({}, [{ ...RUN, paths: [part] }]).series.find((s) => s.id === `${RUN.id}|theorem1|bound`) as unknown as { markLine: { label: { formatter: string } } };
+    expect(partLine.markLine.label.formatter).toBe('theorem1 loss bound 0.9 over segments 2–12 (Lemma 2)');
   });
 
   it('zooms with the y axis refitting to the visible data; a zoomed axis end is labelled only when round', () => {

@@ -229,7 +229,8 @@ export function buildPathChartOption(runs: RunPaths[], s: PathChartSettings): Op
         }
         series.push(line);
       }
-      // The proven loss bound (train loss), as a labelled horizontal line across the path.
+      // The proven loss bound (train loss), as a labelled horizontal line across the path; a bound proven for part
+      // of the path only (Theorems 2/3: the Lemma 2 segments) names that part in its label.
       const bound = path.check?.lossBound;
       if (q === 'loss' && bound && finite(bound.bound) && (!s.logY || bound.bound > 0)) {
         const name = `${multiRun ? `${run.name} · ` : ''}${path.name} · loss bound`;
@@ -253,7 +254,7 @@ export function buildPathChartOption(runs: RunPaths[], s: PathChartSettings): Op
             silent: true,
             animation: false,
             lineStyle: { color: colour, type: [6, 3, 1, 3], width: 1.5 },
-            label: { show: true, position: 'insideStartTop', formatter: `${path.name} loss bound ${num(bound.bound)}`, color: text, fontSize: 11 },
+            label: { show: true, position: 'insideStartTop', formatter: `${path.name} loss bound ${num(bound.bound)}${bound.over ? ` over ${bound.over}` : ''}`, color: text, fontSize: 11 },
             data: [{ yAxis: bound.bound }],
           },
           z: 2,
