@@ -6,7 +6,7 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { benchDirIn } from '../engine/bench/stored';
-import { NO_TIMING_FIGURES, type RecipeEstimate, formatBytes } from '../engine/recipe/estimate';
+import { NO_TIMING_FIGURES, type RecipeEstimate, formatBytes, roughDuration } from '../engine/recipe/estimate';
 import { estimateHere } from '../engine/recipe/resources';
 import type { AnyRecipe } from '../engine/recipe/schema';
 import { InputError } from '../engine/util/errors';
@@ -18,14 +18,6 @@ export const ESTIMATE_SCHEMA = 'modelab.estimate/1';
 
 /** How to get timing figures, as the CLI says it. */
 export const BENCH_ADVICE = 'run `modelab bench --quick` (about 1½ minutes) to measure this machine';
-
-/** Seconds in words, as precise as an estimate deserves: 40 s, 12 min, 3.4 h, 2.1 days. */
-export function roughDuration(sec: number): string {
-  if (sec < 90) return `${Math.max(1, Math.round(sec))} s`;
-  if (sec < 90 * 60) return `${Math.round(sec / 60)} min`;
-  if (sec < 48 * 3600) return `${(sec / 3600).toFixed(1)} h`;
-  return `${(sec / 86400).toFixed(1)} days`;
-}
 
 const count = (n: number): string => n.toLocaleString('en-US');
 
@@ -42,7 +34,7 @@ export function estimateText(e: RecipeEstimate): string {
   if (r) {
     const b = r.memory.bytes;
     const side = r.memory.parallelTrainings > 1 ? ` (× ${r.memory.parallelTrainings} trainings side by side)` : '';
-    lines.push(`memory: about ${formatBytes(b.total)} of this machine's ${formatBytes(e.machine.memoryBytes)}`);
+    lines.push(`memory: ${e.headline.memory}`);
     lines.push(
       rows([
         ['parameters', formatBytes(b.training), `${count(r.memory.parameters)} per network, with gradients and optimiser state${side}`],
@@ -59,7 +51,7 @@ export function estimateText(e: RecipeEstimate): string {
   const t = e.time;
   if (t) {
     const when = t.bench.startedAt.slice(0, 16).replace('T', ' ');
-    lines.push('', `time: about ${roughDuration(t.seconds)} on ${t.bench.backend} (bench${t.bench.quick ? ' --quick' : ''} of ${when} UTC, ${t.bench.device})`);
+    lines.push('', `time: ${e.headline.time} (bench${t.bench.quick ? ' --quick' : ''} of ${when} UTC, ${t.bench.device})`);
     lines.push(rows(t.stages.map((s) => [s.label, roughDuration(s.seconds), s.basis])));
   }
   for (const n of e.notes) lines.push('', n === NO_TIMING_FIGURES ? `time: ${n} — ${BENCH_ADVICE}` : `note: ${n}`);

@@ -56,6 +56,7 @@ describe('estimateRun', () => {
     expect(e.time?.bench).toMatchObject({ backend: 'wasm', quick: true, startedAt: '2026-11-01T12:00:00.000Z' });
     expect(e.time?.stages.map((s) => s.stage)).toEqual(['train:A', 'train:B', 'eval:endpoints', 'path:linear']);
     expect(e.notes).toEqual([]);
+    expect(e.headline).toEqual({ memory: expect.stringMatching(/^about [0-9.]+ GB of this machine's [0-9.]+ GB$/), time: 'about 2 min on wasm' });
     expect((await api.listRuns()).total).toBe(0);
   });
 

@@ -311,32 +311,45 @@ export function estimateTime(recipe: Recipe, data: DataShape, figures: BenchFigu
 /** What the estimate says when this machine has no bench figures (the CLI and the app add how to get them). */
 export const NO_TIMING_FIGURES = 'no timing figures yet';
 
+/** Seconds in words, as precise as an estimate deserves: 40 s, 12 min, 3.4 h, 2.1 days. */
+export function roughDuration(sec: number): string {
+  if (sec < 90) return `${Math.max(1, Math.round(sec))} s`;
+  if (sec < 90 * 60) return `${Math.round(sec / 60)} min`;
+  if (sec < 48 * 3600) return `${(sec / 3600).toFixed(1)} h`;
+  return `${(sec / 86400).toFixed(1)} days`;
+}
+
 /** Everything known about a recipe before it runs: memory (null for the counterexample, and for a dataset whose
- *  shape is known only once loaded) and time (null without bench figures); `notes` says why a part is missing. */
+ *  shape is known only once loaded) and time (null without bench figures); `notes` says why a part is missing;
+ *  `headline` is the two of them in words, as the CLI and the app show them. */
 export interface RecipeEstimate {
   recipe: string;
   machine: Machine;
   resources: RunEstimate | null;
   time: TimeEstimate | null;
   notes: string[];
+  headline: { memory: string | null; time: string | null };
+}
+
+function headline(machine: Machine, resources: RunEstimate | null, time: TimeEstimate | null): RecipeEstimate['headline'] {
+  return {
+    memory: resources ? `about ${formatBytes(resources.memory.bytes.total)} of this machine's ${formatBytes(machine.memoryBytes)}` : null,
+    time: time ? `about ${roughDuration(time.seconds)} on ${time.bench.backend}` : null,
+  };
 }
 
 export function estimateRecipe(recipe: AnyRecipe, data: DataShape | null, machine: Machine, figures: BenchFigures | null): RecipeEstimate {
   const notes: string[] = [];
   if (isCounterexample(recipe)) {
     notes.push('the Theorem 4 counterexample is a small fixed problem: not estimated');
-    return { recipe: recipe.name, machine, resources: null, time: null, notes };
+    return { recipe: recipe.name, machine, resources: null, time: null, notes, headline: headline(machine, null, null) };
   }
   if (!data) {
     notes.push(`the ${recipe.dataset.name} dataset's shape is known only once it is loaded: not estimated`);
-    return { recipe: recipe.name, machine, resources: null, time: null, notes };
+    return { recipe: recipe.name, machine, resources: null, time: null, notes, headline: headline(machine, null, null) };
   }
   if (!figures) notes.push(NO_TIMING_FIGURES);
-  return {
-    recipe: recipe.name,
-    machine,
-    resources: estimateRun(recipe, data, machine),
-    time: figures ? estimateTime(recipe, data, figures, machine.cores) : null,
-    notes,
-  };
+  const resources = estimateRun(recipe, data, machine);
+  const time = figures ? estimateTime(recipe, data, figures, machine.cores) : null;
+  return { recipe: recipe.name, machine, resources, time, notes, headline: headline(machine, resources, time) };
 }

@@ -14,6 +14,8 @@ export type {
   ListResult,
   PathBrief,
   PresetInfo,
+  QuickBenchOutcome,
+  RecipeEstimate,
   RecipeIssue,
   RecipeValidation,
   RunDetail,
