@@ -9,10 +9,13 @@ import { RUN_STATUSES } from '../api/contract';
 import { InputError } from '../engine/util/errors';
 import { storedDocument } from '../store/bundle';
 import { FINAL_STATUSES } from '../store/types';
+import { storageError } from '../store/errors';
 import { intOption, parse, type Options } from './args';
+import { checkOutPath } from './out-path';
 import { formatDuration } from './progress';
 import { runSummary } from './summary';
 import { num, pct, table } from './table';
+import { terminalText } from './terminal-text';
 import { CHECK_STATE_LABEL, checkStateOf } from '../engine/recipe/check-state';
 
 const DB_OPTION: Options = { db: { type: 'string' } };
@@ -162,7 +165,7 @@ export async function listCommand(argv: string[]): Promise<number> {
     process.stdout.write(
       `${table(
         ['id', 'status', 'name', 'preset', 'created', 'time', 'tags'],
-        r.runs.map((s) => [s.id, s.status, s.name, s.preset ?? '', localTime(s.createdAt), duration(s), s.tags.join(', ')]),
+        r.runs.map((s) => [s.id, s.status, s.name, s.preset ?? '', localTime(s.createdAt), duration(s), s.tags.join(', ')].map((c) => terminalText(c))),
       )}\n`,
     );
     const last = r.offset + r.runs.length;
@@ -223,7 +226,7 @@ export async function showCommand(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new InputError('usage: modelab show ID');
   return withApi(values['db'] as string | undefined, async (api) => {
     const d = await api.getRun(positionals[0]!);
-    process.stdout.write(values['json'] ? `${JSON.stringify(d)}\n` : `${showText(d)}\n`);
+    process.stdout.write(values['json'] ? `${JSON.stringify(d)}\n` : `${terminalText(showText(d), { newlines: true })}\n`);
     return 0;
   });
 }
@@ -236,7 +239,7 @@ export async function tagCommand(argv: string[]): Promise<number> {
   for (const t of tags) if (!t.trim() || /[\n\r]/.test(t)) throw new InputError(`'${t}' is not a usable tag`);
   return withApi(values['db'] as string | undefined, async (api) => {
     const s = await api.tagRun(id, values['remove'] ? { remove: tags } : { add: tags });
-    process.stdout.write(`${s.id}: tags ${s.tags.length ? s.tags.join(', ') : '(none)'}\n`);
+    process.stdout.write(`${s.id}: tags ${s.tags.length ? terminalText(s.tags.join(', ')) : '(none)'}\n`);
     return 0;
   });
 }
@@ -262,7 +265,7 @@ export async function renameCommand(argv: string[]): Promise<number> {
   if (!id || !words.length) throw new InputError('usage: modelab rename ID NAME');
   return withApi(values['db'] as string | undefined, async (api) => {
     const s = await api.renameRun(id, words.join(' '));
-    process.stdout.write(`${s.id}: renamed to "${s.name}"\n`);
+    process.stdout.write(`${s.id}: renamed to "${terminalText(s.name)}"\n`);
     return 0;
   });
 }
@@ -274,7 +277,7 @@ export async function colourCommand(argv: string[]): Promise<number> {
   const [id, c] = positionals as [string, string];
   return withApi(values['db'] as string | undefined, async (api) => {
     const s = await api.setColour(id, c === 'none' ? null : c);
-    process.stdout.write(`${s.id}: colour ${s.colour ?? '(none)'}\n`);
+    process.stdout.write(`${s.id}: colour ${terminalText(s.colour ?? '(none)')}\n`);
     return 0;
   });
 }
@@ -302,7 +305,7 @@ export async function deleteCommand(argv: string[]): Promise<number> {
     const runs: RunSummary[] = [];
     for (const p of positionals) runs.push(await api.getRun(p));
     if (!values['yes']) {
-      process.stderr.write(`${runs.map((r) => `  ${r.id}  ${r.status.padEnd(9)}  ${r.name}`).join('\n')}\n`);
+      process.stderr.write(`${runs.map((r) => `  ${r.id}  ${r.status.padEnd(9)}  ${terminalText(r.name)}`).join('\n')}\n`);
       const ok = await ask(`Delete ${runs.length} run${runs.length === 1 ? '' : 's'} and their artifacts? [y/N] `);
       if (!ok) {
         process.stderr.write('nothing deleted\n');
@@ -327,9 +330,13 @@ export async function exportCommand(argv: string[]): Promise<number> {
   if (!positionals.length) throw new InputError('usage: modelab export ID… --format json|csv|bundle --out PATH');
   if (!format || !['json', 'csv', 'bundle'].includes(format)) throw new InputError(`--format needs json, csv or bundle${format ? `, got '${format}'` : ''}`);
   if (!out) throw new InputError('--out PATH is required (- for stdout with json or csv)');
+  if (out !== '-') checkOutPath(out, format === 'bundle' && !out.toLowerCase().endsWith('.zip') ? 'folder' : 'file');
   return withApi(values['db'] as string | undefined, async (api) => {
-    const r = await api.exportRuns({ ids: positionals, format: format as ExportFormat, out, overwrite: Boolean(values['force']) });
-    if (out !== '-') process.stderr.write(`exported ${r.ids.length} run${r.ids.length === 1 ? '' : 's'} to ${out}\n`);
+    const r = await api.exportRuns({ ids: positionals, format: format as ExportFormat, out, overwrite: Boolean(values['force']) }).catch((e: unknown) => {
+      // The disk filling or failing while writing (the destination was checked above).
+      throw storageError(e, out);
+    });
+    if (out !== '-') process.stderr.write(`exported ${r.ids.length} run${r.ids.length === 1 ? '' : 's'} to ${terminalText(out)}\n`);
     return 0;
   });
 }

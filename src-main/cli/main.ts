@@ -17,6 +17,7 @@ import {
   tagCommand,
 } from './history-commands';
 import { table } from './table';
+import { terminalText } from './terminal-text';
 
 const HELP = `ModeLab ${VERSION}: a laboratory for mode connectivity.
 
@@ -58,14 +59,28 @@ async function presetsCommand(): Promise<number> {
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  // The first Ctrl-C, SIGTERM or SIGHUP cancels (a run stops within a training step); any later one quits at once:
+  // `run` records its run as cancelled first (run-command.ts), other commands just exit.
   const controller = new AbortController();
+  const quit = new AbortController();
   let interrupts = 0;
-  process.on('SIGINT', () => {
+  const onSignal = (): void => {
     interrupts++;
-    if (interrupts > 1) process.exit(130);
-    process.stderr.write('\ncancelling (Ctrl-C again to quit at once)…\n');
+    if (interrupts > 1) {
+      if (cmd === 'run') quit.abort();
+      else process.exit(130);
+      return;
+    }
+    try {
+      process.stderr.write('\ncancelling (Ctrl-C again to quit at once)…\n');
+    } catch {
+      // no terminal any more (SIGHUP)
+    }
     controller.abort();
-  });
+  };
+  // After SIGHUP the terminal may be gone: a failed write to it must not end the process before the run is recorded.
+  process.stderr.on('error', () => undefined);
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
   switch (cmd) {
     case undefined:
     case 'help':
@@ -80,7 +95,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${VERSION}\n`);
       return 0;
     case 'run':
-      return (await import('./run-command')).runCommand(rest, controller.signal);
+      return (await import('./run-command')).runCommand(rest, controller.signal, quit.signal);
     case 'presets':
       return presetsCommand();
     case 'backends':
@@ -126,18 +141,17 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
+    // Messages echo user text (names, paths, flag values): one line, control characters escaped (terminal-text.ts).
+    const say = (m: string): void => void process.stderr.write(`modelab: ${terminalText(m)}\n`);
     if (e instanceof InputError) {
-      process.stderr.write(`modelab: ${e.message}\n`);
+      say(e.message);
       process.exitCode = 2;
     } else if (e instanceof CancelledError) {
-      process.stderr.write(`modelab: ${e.message}\n`);
+      say(e.message);
       process.exitCode = 130;
-    } else if ((e as Error).name === 'RunFailedError') {
-      process.stderr.write(`modelab: ${(e as Error).message}\n`);
-      process.exitCode = 1;
-    } else if ((e as Error).name === 'StorageError') {
-      // A full, read-only or failing disk (store/errors.ts): one line that names the path.
-      process.stderr.write(`modelab: ${(e as Error).message}\n`);
+    } else if ((e as Error).name === 'RunFailedError' || (e as Error).name === 'StorageError') {
+      // A run that failed, or a full, read-only or failing disk (store/errors.ts): one line that names the path.
+      say((e as Error).message);
       process.exitCode = 1;
     } else {
       process.stderr.write(`modelab: ${(e as Error).stack ?? String(e)}\n`);

@@ -19,7 +19,10 @@ import { createApi, openHistory, checkBackend } from '../api/handlers';
 import { exportBundles } from '../store/bundle';
 import { CancelledError } from '../engine/util/errors';
 import { pointWorkerPool } from '../jobs/points';
+import { checkDatasetFiles } from '../engine/data/load';
 import { intOption, parse } from './args';
+import { checkOutPath } from './out-path';
+import { terminalText } from './terminal-text';
 import { ProgressRenderer } from './progress';
 import { runSummary } from './summary';
 import { dryRun } from './dry-run';
@@ -56,7 +59,8 @@ process; 'modelab list' and 'modelab show ID' browse the history.
 
 Exit codes: 0 done, 1 the run failed or crashed, 2 bad input, 130 cancelled (Ctrl-C).`;
 
-export async function runCommand(argv: string[], signal: AbortSignal): Promise<number> {
+/** `signal`: cancel (the first Ctrl-C, SIGTERM or SIGHUP); `quit`: stop at once (a later one, main.ts). */
+export async function runCommand(argv: string[], signal: AbortSignal, quit?: AbortSignal): Promise<number> {
   const { values } = parse(argv, {
     preset: { type: 'string' },
     config: { type: 'string' },
@@ -87,6 +91,9 @@ export async function runCommand(argv: string[], signal: AbortSignal): Promise<n
   const outDir = values['out'] as string | undefined;
   const backendName = (values['backend'] as string | undefined) ?? process.env['MODELAB_BACKEND'];
   if (values['dry-run']) return dryRun(recipe, { backend: backendName, json: Boolean(values['json']) });
+  // Before anything runs or is stored: the data folder is there, and --out can be written (it is written last).
+  if (!isCounterexample(recipe)) checkDatasetFiles(recipe.dataset, { dataDir: values['data'] as string | undefined });
+  if (outDir) checkOutPath(outDir, !values['no-store'] && outDir.toLowerCase().endsWith('.zip') ? 'file' : 'folder');
   if (!values['no-store']) {
     return runStored(recipe, {
       preset: preset ?? null,
@@ -98,8 +105,10 @@ export async function runCommand(argv: string[], signal: AbortSignal): Promise<n
       json: Boolean(values['json']),
       outDir,
       signal,
+      quit,
     });
   }
+  quit?.addEventListener('abort', () => process.exit(130));
 
   const backend = await selectBackend(backendName);
   const progress = new ProgressRenderer();
@@ -149,7 +158,7 @@ export async function runCommand(argv: string[], signal: AbortSignal): Promise<n
   if (values['json']) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
     const wrote = `run.json, endpoints.safetensors, eval-data.safetensors, paths/${checkpoints ? ', checkpoints/' : ''}`;
-    process.stdout.write(`${runSummary(result)}\n${outDir ? `\nwrote ${outDir}: ${wrote}\n` : ''}`);
+    process.stdout.write(terminalText(`${runSummary(result)}\n${outDir ? `\nwrote ${outDir}: ${wrote}\n` : ''}`, { newlines: true }));
   }
   return 0;
 }
@@ -169,6 +178,7 @@ interface StoredRunOptions {
   json: boolean;
   outDir?: string;
   signal: AbortSignal;
+  quit?: AbortSignal;
 }
 
 /** Runs the recipe as a job (its own process), stored in the history as it progresses. */
@@ -200,6 +210,19 @@ async function runStored(recipe: AnyRecipe, o: StoredRunOptions): Promise<number
     const onAbort = (): void => void api.cancelRun(id);
     if (o.signal.aborted) onAbort();
     o.signal.addEventListener('abort', onAbort);
+    // Quitting at once still records the run as cancelled (never left running, to be found crashed); its job
+    // processes stop when they see this process gone (jobs/process.ts).
+    const onQuit = (): void => {
+      void store
+        .setStatus(id, 'cancelled', { from: ['queued', 'running'] })
+        .catch(() => false)
+        .finally(() => {
+          process.stderr.write(`\nmodelab: run ${id} cancelled\n`);
+          process.exit(130);
+        });
+    };
+    if (o.quit?.aborted) onQuit();
+    o.quit?.addEventListener('abort', onQuit);
     const outcome = await api.waitForRun(id);
     o.signal.removeEventListener('abort', onAbort);
     progress.finishLine();
@@ -214,10 +237,10 @@ async function runStored(recipe: AnyRecipe, o: StoredRunOptions): Promise<number
     if (o.outDir) await exportBundles(store, [id], o.outDir, { overwrite: true });
     if (o.json) process.stdout.write(`${JSON.stringify(doc)}\n`);
     else {
-      process.stdout.write(`${runSummary(doc)}\n`);
+      process.stdout.write(`${terminalText(runSummary(doc), { newlines: true })}\n`);
       if (o.outDir) {
         const ck = (checkpoints || (await api.getRun(id)).checkpoints.length) ? ', checkpoints/' : '';
-        process.stdout.write(`\nwrote ${o.outDir}: run.json, history.json, endpoints.safetensors, eval-data.safetensors, paths/${ck}\n`);
+        process.stdout.write(`\nwrote ${terminalText(o.outDir)}: run.json, history.json, endpoints.safetensors, eval-data.safetensors, paths/${ck}\n`);
       }
       process.stdout.write(`\nstored as run ${id} (modelab show ${id})\n`);
     }

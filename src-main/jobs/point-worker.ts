@@ -15,13 +15,12 @@ import type { ParamPath } from '../engine/paths/path';
 import { SegmentPointEvaluator } from '../engine/paths/pointwise';
 import { yieldToEventLoop } from '../engine/util/progress';
 import { type FromPointWorker, type ToPointWorker, toWireMetrics } from './protocol';
-import { parentPort } from './process';
+import { leaveTerminalSignalsToOwner, parentPort } from './process';
 
 const port = parentPort();
 const send = (m: FromPointWorker, sent?: () => void): void => port.send(m, sent);
 
-// Ctrl-C in a terminal reaches the whole process group: the owner decides what happens to us.
-process.on('SIGINT', () => undefined);
+leaveTerminalSignalsToOwner();
 port.onDisconnect(() => process.exit(70));
 
 interface Session {

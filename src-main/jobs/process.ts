@@ -129,6 +129,15 @@ export function utilityProcessLauncher(utilityProcess: UtilityProcessModule): La
 
 // ------------------------------------------------------------------------------------------------------ worker side
 
+/**
+ * In a job process: Ctrl-C (SIGINT) and a closed terminal (SIGHUP) reach the whole process group, this process too.
+ * The owner decides (it sends 'cancel', and records the run as cancelled); a job process whose owner is gone exits
+ * when its channel closes. SIGTERM is left alone: it is how a job process is stopped from outside.
+ */
+export function leaveTerminalSignalsToOwner(): void {
+  for (const s of ['SIGINT', 'SIGHUP'] as const) process.on(s, () => undefined);
+}
+
 export interface ParentPort {
   /** Sends a message; `sent` runs once it is handed to the channel (safe to exit then). */
   send(msg: unknown, sent?: () => void): void;

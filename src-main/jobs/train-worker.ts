@@ -13,7 +13,7 @@ import { train } from '../engine/train/loop';
 import { CancelledError } from '../engine/util/errors';
 import { storageError } from '../store/errors';
 import { type FromTrainer, type ToTrainer, type TrainJobSpec, describeError } from './protocol';
-import { parentPort } from './process';
+import { leaveTerminalSignalsToOwner, parentPort } from './process';
 import { stageCheckpoint } from './trainers';
 
 const port = parentPort();
@@ -21,8 +21,7 @@ const send = (m: FromTrainer, sent?: () => void): void => port.send(m, sent);
 const controller = new AbortController();
 let started = false;
 
-// Ctrl-C in a terminal reaches the whole process group: the owner decides (it sends 'cancel'), we do not just die.
-process.on('SIGINT', () => undefined);
+leaveTerminalSignalsToOwner();
 port.onDisconnect(() => process.exit(70));
 
 port.onMessage((raw) => {

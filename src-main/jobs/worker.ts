@@ -21,7 +21,7 @@ import { ArtifactStore } from '../store/artifacts';
 import { storageError } from '../store/errors';
 import type { RunEnvironment } from '../store/types';
 import { type FromWorker, type JobSpec, type ToWorker, describeError } from './protocol';
-import { parentPort } from './process';
+import { leaveTerminalSignalsToOwner, parentPort } from './process';
 import { pointWorkerPool } from './points';
 import { endpointTrainer, useParallelEndpoints } from './trainers';
 
@@ -30,8 +30,7 @@ const send = (m: FromWorker, sent?: () => void): void => port.send(m, sent);
 const controller = new AbortController();
 let started = false;
 
-// Ctrl-C in a terminal reaches the whole process group: the owner decides (it sends 'cancel'), we do not just die.
-process.on('SIGINT', () => undefined);
+leaveTerminalSignalsToOwner();
 port.onDisconnect(() => {
   // The owner is gone: nobody records what we compute. Stop now (the owner's crash detection marks the run).
   process.exit(70);

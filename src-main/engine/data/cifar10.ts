@@ -19,15 +19,33 @@ function resolveDir(dir: string): string {
   return !existsSync(path.join(dir, 'test_batch.bin')) && existsSync(path.join(nested, 'test_batch.bin')) ? nested : dir;
 }
 
+/** The number of records in a batch file, which must exist and hold whole records. */
+function batchRecords(file: string): number {
+  const st = statSync(file, { throwIfNoEntry: false });
+  if (!st?.isFile()) throw new InputError(`CIFAR-10 batch not found: ${file} (expected the binary version's data_batch_1..5.bin and test_batch.bin)`);
+  if (st.size === 0 || st.size % RECORD !== 0) {
+    throw new InputError(`${file} has ${st.size} bytes; a CIFAR-10 binary batch holds whole records of 3,073 bytes (${RECORD * PER_FILE} for 10,000)`);
+  }
+  return st.size / RECORD;
+}
+
+/**
+ * The batch files of the CIFAR-10 folder `dirArg` (or of its cifar-10-batches-bin/), checked without reading them:
+ * each must be there and hold whole records. Callers check a folder with it before starting a run.
+ */
+export function cifar10Batches(dirArg: string | undefined): { dir: string; train: string[]; test: string[] } {
+  if (!dirArg) throw new InputError('CIFAR-10 needs its folder: pass --data DIR (the extracted cifar-10-batches-bin)');
+  if (!existsSync(dirArg)) throw new InputError(`CIFAR-10 folder not found: ${dirArg}`);
+  if (!statSync(dirArg).isDirectory()) throw new InputError(`CIFAR-10 folder ${dirArg} is a file, not a folder`);
+  const dir = resolveDir(dirArg);
+  const train = [1, 2, 3, 4, 5].map((i) => path.join(dir, `data_batch_${i}.bin`));
+  const test = [path.join(dir, 'test_batch.bin')];
+  for (const f of [...train, ...test]) batchRecords(f);
+  return { dir, train, test };
+}
+
 function readBatches(files: string[]): { images: Uint8Array; labels: Int32Array; hashes: string[] } {
-  const counts = files.map((file) => {
-    if (!existsSync(file)) throw new InputError(`CIFAR-10 batch not found: ${file} (expected the binary version's data_batch_1..5.bin and test_batch.bin)`);
-    const size = statSync(file).size;
-    if (size === 0 || size % RECORD !== 0) {
-      throw new InputError(`${file} has ${size} bytes; a CIFAR-10 binary batch holds whole records of 3,073 bytes (${RECORD * PER_FILE} for 10,000)`);
-    }
-    return size / RECORD;
-  });
+  const counts = files.map(batchRecords);
   const total = counts.reduce((a, b) => a + b, 0);
   const images = new Uint8Array(total * 3072);
   const labels = new Int32Array(total);
@@ -55,11 +73,10 @@ function readBatches(files: string[]): { images: Uint8Array; labels: Int32Array;
 }
 
 export function loadCifar10(dirArg: string | undefined, normalize: NormalizationRequest): Dataset {
-  if (!dirArg) throw new InputError('CIFAR-10 needs its folder: pass --data DIR (the extracted cifar-10-batches-bin)');
-  if (!existsSync(dirArg)) throw new InputError(`CIFAR-10 folder not found: ${dirArg}`);
-  const dir = resolveDir(dirArg);
-  const train = readBatches([1, 2, 3, 4, 5].map((i) => path.join(dir, `data_batch_${i}.bin`)));
-  const test = readBatches([path.join(dir, 'test_batch.bin')]);
+  const files = cifar10Batches(dirArg);
+  const dir = files.dir;
+  const train = readBatches(files.train);
+  const test = readBatches(files.test);
   const stats = normalize.kind === 'standardize' ? channelStats(train.images, 3) : undefined;
   const tr = normalizeBytes(train.images, 3, normalize, stats);
   const te = normalizeBytes(test.images, 3, normalize, stats);

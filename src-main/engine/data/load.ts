@@ -1,8 +1,9 @@
 /** Loads the dataset a recipe names, applying its deterministic train/test subsets. */
+import { statSync } from 'node:fs';
 import type { DatasetConfig } from '../recipe/schema';
 import { InputError } from '../util/errors';
 import { type Dataset, featureCount, sha256, subset } from './dataset';
-import { loadCifar10 } from './cifar10';
+import { cifar10Batches, loadCifar10 } from './cifar10';
 import { loadFashionMnist } from './fashion';
 import { loadIdxDataset, loadMnist } from './mnist';
 import { gaussianMixture, spirals } from './synthetic';
@@ -10,6 +11,19 @@ import { gaussianMixture, spirals } from './synthetic';
 export interface LoadOptions {
   /** Folder for datasets read from disk (CIFAR-10), from --data. */
   dataDir?: string;
+}
+
+/**
+ * Checks, without loading it, that what a dataset is read from is there: `dataDir` (--data) must be a folder, and a
+ * CIFAR-10 folder must hold its batch files. The CLI calls it before a run is stored (InputError: exit 2).
+ */
+export function checkDatasetFiles(cfg: DatasetConfig, opts: LoadOptions = {}): void {
+  if (opts.dataDir !== undefined) {
+    const st = statSync(opts.dataDir, { throwIfNoEntry: false });
+    if (!st) throw new InputError(`--data ${opts.dataDir}: no such folder`);
+    if (!st.isDirectory()) throw new InputError(`--data ${opts.dataDir} is a file, not a folder`);
+  }
+  if (cfg.name === 'cifar10') cifar10Batches(opts.dataDir ?? cfg.dir);
 }
 
 export function loadDataset(cfg: DatasetConfig, opts: LoadOptions = {}): Dataset {

@@ -1,5 +1,5 @@
 /** Built-in experiment presets: the JSON recipes in resources/presets/. */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../util/errors';
@@ -37,11 +37,28 @@ export function loadPreset(name: string): AnyRecipe {
 /** Reads a recipe file given with --config. */
 export function loadRecipeFile(file: string): AnyRecipe {
   if (!existsSync(file)) throw new InputError(`config file not found: ${file}`);
+  if (statSync(file).isDirectory()) throw new InputError(`config ${file} is a folder, not a recipe file`);
+  // A UTF-8 byte-order mark (some editors write one) is not part of the JSON.
+  const text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   let doc: unknown;
   try {
-    doc = JSON.parse(readFileSync(file, 'utf8'));
+    doc = JSON.parse(text);
   } catch (e) {
-    throw new InputError(`${file} is not valid JSON: ${(e as Error).message}`);
+    throw new InputError(`${file} is not valid JSON: ${jsonProblem(text, e as Error)}`);
   }
   return parseAnyRecipe(doc, file);
+}
+
+/**
+ * What is wrong with `text`, in one line that quotes none of it (it may be any bytes): V8's message for an unexpected
+ * character echoes the text around it, so the character is named instead (as U+XXXX unless plain ASCII).
+ */
+function jsonProblem(text: string, e: Error): string {
+  const hint = /(^|[\s:,[])-?(NaN|Infinity)\b/.test(text) ? ' (NaN and Infinity are not JSON numbers: write a number, or null)' : '';
+  const m = /^Unexpected token '([\s\S]+?)', /u.exec(e.message);
+  if (!m) return `${e.message.replace(/\s+/g, ' ')}${hint}`;
+  const c = m[1]!;
+  const cp = c.codePointAt(0)!;
+  const named = /^[\x21-\x7e]$/.test(c) ? `'${c}'` : `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
+  return `unexpected character ${named}${hint}`;
 }
