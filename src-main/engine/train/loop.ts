@@ -18,7 +18,8 @@ import { type ProgressFn, StageTimer } from '../util/progress';
 import type { AugmentConfig } from './batches';
 import { correctCount, crossEntropy } from './loss';
 import { type OptimizerConfig, createOptimizer } from './optimizers';
-import { type LogPoint, type StepFn, runMinibatches } from './minibatches';
+import { type LogPoint, type StepFn, logInterval, runMinibatches } from './minibatches';
+import { TestProbe, testProbeSize } from './test-probe';
 import type { ScheduleConfig } from './schedule';
 
 export interface TrainConfig {
@@ -35,7 +36,8 @@ export interface TrainConfig {
   init?: InitScheme;
 }
 
-/** A point of a training curve: mean minibatch loss and accuracy since the previous point (dropout active). */
+/** A point of a training curve: mean minibatch loss and accuracy since the previous point (dropout active), and the
+ *  test metrics at that point (train/test-probe.ts). */
 export type CurvePoint = LogPoint;
 
 export interface TrainResult {
@@ -83,6 +85,8 @@ export async function train(spec: ArchSpec, data: Dataset, cfg: TrainConfig, opt
 
   // ONNX Runtime computes the steps when the onnx-cpu backend is selected (onnx/stepper.ts); tfjs otherwise.
   const stepper = activeBackend()?.backend === 'onnx-cpu' ? await onnxStepper(spec, init, cfg.optimizer, dropRng) : tfjsStepper(spec, init, cfg.optimizer, dropRng);
+  const probeSize = testProbeSize(spec, data.test.n, cfg.batchSize, logInterval(total, opts.logPoints));
+  const probe = probeSize > 0 ? new TestProbe(spec, data, probeSize, deriveSeed(opts.seed, 'test-probe')) : null;
   try {
     const loop = await runMinibatches(
       {
@@ -99,6 +103,7 @@ export async function train(spec: ArchSpec, data: Dataset, cfg: TrainConfig, opt
         logPoints: opts.logPoints,
         signal: opts.signal,
         onLog: opts.onCurvePoint,
+        ...(probe ? { evaluateAtLog: async () => probe.evaluate(await stepper.params()) } : {}),
         afterStep: async (done) => {
           if (cfg.checkpointEvery && opts.onCheckpoint && done % Math.max(1, Math.round(cfg.checkpointEvery * perEpoch)) === 0 && done < total) {
             await opts.onCheckpoint(await batchNormStatsOnTraining(spec, await stepper.params(), data, deriveSeed(opts.seed, 'batchnorm')), done / perEpoch, done);
@@ -111,6 +116,7 @@ export async function train(spec: ArchSpec, data: Dataset, cfg: TrainConfig, opt
     return { params: final, curve: loop.curve, steps: total, samples: loop.samples, seconds: loop.seconds, samplesPerSec: loop.samples / loop.seconds };
   } finally {
     stepper.dispose();
+    probe?.dispose();
   }
 }
 

@@ -25,6 +25,10 @@ export interface LogPoint {
   /** Mean minibatch loss and accuracy since the previous point (training mode: dropout active). */
   loss: number;
   acc: number;
+  /** Endpoint training: loss and accuracy on a fixed test subsample at this point (train/test-probe.ts); absent in
+   *  curve training, for BatchNorm networks, and in runs from before. */
+  testLoss?: number;
+  testAcc?: number;
 }
 
 /** One step on a minibatch: update the weights and return the batch's mean loss and correct count (the loop disposes
@@ -58,6 +62,8 @@ export interface MinibatchOptions {
   logPoints?: number;
   signal?: AbortSignal;
   onLog?: (p: LogPoint) => void;
+  /** At each log point: test metrics to put on the point (endpoint training). */
+  evaluateAtLog?: () => Promise<{ loss: number; acc: number }>;
   /** After each step (e.g. checkpoints), with the number of steps done. */
   afterStep?: (done: number) => Promise<void>;
 }
@@ -65,11 +71,16 @@ export interface MinibatchOptions {
 /** Seconds between progress reports when log points are further apart: a long run shows it is moving from the start. */
 export const PROGRESS_HEARTBEAT_SEC = 2;
 
+/** Steps between two log points (curve points, progress reports). */
+export function logInterval(total: number, logPoints = 100): number {
+  return Math.max(1, Math.round(total / logPoints));
+}
+
 export async function runMinibatches(o: MinibatchOptions, step: StepFn): Promise<{ curve: LogPoint[]; samples: number; seconds: number }> {
   const split = o.split ?? o.data.train;
   const features = featureCount(o.data);
   const n = split.n;
-  const logEvery = Math.max(1, Math.round(o.total / (o.logPoints ?? 100)));
+  const logEvery = logInterval(o.total, o.logPoints);
   const curve: LogPoint[] = [];
   let lossAcc = tf.scalar(0);
   let correctAcc = tf.scalar(0);
@@ -118,7 +129,8 @@ export async function runMinibatches(o: MinibatchOptions, step: StepFn): Promise
       }
       if (logNow) {
         const [l, c] = await Promise.all([lossAcc.data(), correctAcc.data()]);
-        const point: LogPoint = { step: done, epoch: done / o.perEpoch, lr, loss: l[0]! / seen, acc: c[0]! / seen };
+        const test = o.evaluateAtLog ? await o.evaluateAtLog() : undefined;
+        const point: LogPoint = { step: done, epoch: done / o.perEpoch, lr, loss: l[0]! / seen, acc: c[0]! / seen, ...(test ? { testLoss: test.loss, testAcc: test.acc } : {}) };
         curve.push(point);
         o.onLog?.(point);
         lossAcc.dispose();
@@ -127,7 +139,7 @@ export async function runMinibatches(o: MinibatchOptions, step: StepFn): Promise
         correctAcc = tf.scalar(0);
         seen = 0;
         const secs = (performance.now() - t0) / 1000;
-        o.timer.report(done, { loss: point.loss, acc: point.acc, lr, epoch: point.epoch, samplesPerSec: samples / secs });
+        o.timer.report(done, { loss: point.loss, acc: point.acc, ...(test ? { testLoss: test.loss, testAcc: test.acc } : {}), lr, epoch: point.epoch, samplesPerSec: samples / secs });
         reportedAt = secs;
       } else {
         const secs = (performance.now() - t0) / 1000;
