@@ -18,7 +18,8 @@ Measures the active backend: its 1024³ matmul ceiling, training throughput of t
 with and without dropout 0.5) and of the paper's MNIST CNN (batch 64), the 61-point straight line on 10,000 samples,
 also with a point worker beside this process where 'modelab run' uses one (one-core backends, two cores or more),
 the Theorem 1 path structure-aware against naive, the mnist-mlp preset's wall time (estimated with --quick), and peak
-memory. Results are kept in <MODELAB_HOME>/bench/ and compared with the previous run on the same backend and device.
+memory. Results are kept in <MODELAB_HOME>/bench/ and compared with the previous run on the same backend and device;
+the newest one times recipes before they run ('modelab run --dry-run', and next to Start in the app).
 
 Options:
   --quick          fewer steps; the preset's time is estimated (about 1½ minutes on a 2-core CPU)
