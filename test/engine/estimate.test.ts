@@ -3,7 +3,12 @@
  * one-line refusal of what cannot fit, every preset fitting a modest machine, the schema's bounds, and time from bench
  * figures by the stated arithmetic.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { loadDataset } from '../../src-main/engine/data/load';
 import type { BenchFigures } from '../../src-main/engine/recipe/estimate';
 import { estimateRun, estimateTime, formatBytes } from '../../src-main/engine/recipe/estimate';
 import { datasetShape } from '../../src-main/engine/data/shape';
@@ -80,6 +85,38 @@ describe('estimateRun', () => {
     expect(formatBytes(8e9)).toBe('8.0 GB');
     expect(formatBytes(3.14e12)).toBe('3.1 TB');
     expect(formatBytes(Infinity)).toBe('more than can be counted');
+  });
+});
+
+describe('datasetShape', () => {
+  it('knows a built-in dataset as loading it finds it, subsets included', () => {
+    for (const cfg of [{ name: 'mnist' }, { name: 'mnist', train: 5000, test: 1e9 }, { name: 'spirals', arms: 3 }] as const) {
+      const r = parseRecipe({ name: 'd', dataset: cfg, architecture: { type: 'mlp', hidden: [4] }, training: {} });
+      const d = loadDataset(r.dataset);
+      expect(datasetShape(r.dataset)).toMatchObject({ inputShape: d.inputShape, classes: d.classes, train: d.train.n, test: d.test.n });
+    }
+  });
+
+  it('reads an IDX dataset’s shape from the headers alone, and gives up on what it cannot read', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'modelab-shape-'));
+    try {
+      const idx = (dims: number[]): Buffer => {
+        const head = Buffer.alloc(4 + 4 * dims.length);
+        head[2] = 0x08;
+        head[3] = dims.length;
+        dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
+        return Buffer.concat([head, Buffer.alloc(dims.reduce((a, b) => a * b, 1))]);
+      };
+      const f = (name: string, b: Buffer): string => (writeFileSync(path.join(dir, name), b), path.join(dir, name));
+      const files = { trainImages: f('tr-x', idx([30, 5, 7])), trainLabels: f('tr-y', idx([30])), testImages: f('te-x', idx([12, 5, 7])), testLabels: f('te-y', idx([12])) };
+      const cfg = parseRecipe({ name: 'i', dataset: { name: 'idx', ...files, classes: 3, train: 20 }, architecture: { type: 'mlp', hidden: [4] }, training: {} }).dataset;
+      expect(datasetShape(cfg)).toEqual({ inputShape: [5, 7, 1], classes: 3, train: 20, test: 12, rawBytesPerFeature: 1 });
+      const gz = { ...cfg, trainImages: f('tr-x.gz', gzipSync(idx([30, 5, 7]))) };
+      expect(datasetShape(gz)).toBeNull();
+      expect(datasetShape({ ...cfg, testImages: path.join(dir, 'missing') })).toBeNull();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
