@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApi, openHistory } from '../api/handlers';
 import { InputError } from '../engine/util/errors';
+import { TOKEN_ENV, TOKEN_RULE, isValidToken } from '../server/access';
 import { DEFAULT_PORT, isLoopbackHost, startServer } from '../server/server';
 import { intOption, parse } from './args';
 
@@ -13,16 +14,18 @@ experiments, watch them live, browse, compare and export the history. Jobs run o
 
 Options:
   --port N        port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)
-  --host ADDR     address to bind (default 127.0.0.1, this machine only). Any other address requires a token:
-                  a random one is printed at start (open the printed URL once; the browser keeps a cookie)
-  --token T       use this token (also on loopback)
+  --host ADDR     address to bind (default 127.0.0.1, this machine only)
+  --token T       the access token (default: \$${TOKEN_ENV}, else a random one). It is required on every address,
+                  loopback included: open the printed URL (it carries the token) once; the browser keeps a cookie.
+                  Scripts may send it as \`Authorization: Bearer T\`
   --db FILE       the history database (default: $MODELAB_HOME/history.sqlite, else the user data folder)
   --jobs N        experiments running at once (default: one per core)
   --static DIR    the built renderer to serve (default: out/renderer of this installation)
 
 On a remote GPU server, keep the default host and tunnel the port:
   ssh -L ${DEFAULT_PORT}:localhost:${DEFAULT_PORT} gpu-box 'cd modelab && npx modelab serve'
-then open http://localhost:${DEFAULT_PORT}/ here. Ctrl-C stops the server (running experiments are cancelled).`;
+then open the URL it prints (http://127.0.0.1:${DEFAULT_PORT}/?token=…) here. Ctrl-C stops the server (running
+experiments are cancelled).`;
 
 export async function serveCommand(argv: string[], signal: AbortSignal): Promise<number> {
   const { values } = parse(argv, {
@@ -36,8 +39,8 @@ export async function serveCommand(argv: string[], signal: AbortSignal): Promise
   const port = intOption(values['port'], 'port') ?? DEFAULT_PORT;
   if (port > 65535) throw new InputError(`--port must be at most 65535, got ${port}`);
   const host = (values['host'] as string | undefined) ?? '127.0.0.1';
-  const token = values['token'] as string | undefined;
-  if (token !== undefined && !/^[A-Za-z0-9_-]{16,200}$/.test(token)) throw new InputError('--token needs 16 or more letters, digits, _ or -');
+  const token = (values['token'] as string | undefined) ?? (process.env[TOKEN_ENV] || undefined);
+  if (token !== undefined && !isValidToken(token)) throw new InputError(`${values['token'] !== undefined ? '--token' : TOKEN_ENV}: ${TOKEN_RULE}`);
   const jobs = intOption(values['jobs'], 'jobs');
   const staticDir = path.resolve((values['static'] as string | undefined) ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../out/renderer'));
 
@@ -61,7 +64,7 @@ export async function serveCommand(argv: string[], signal: AbortSignal): Promise
     throw e;
   }
   process.stdout.write(`ModeLab ${isLoopbackHost(host) ? '' : '(reachable from other machines) '}is serving on ${server.openUrl}\n`);
-  if (server.token) process.stdout.write(`access token: ${server.token}\n`);
+  process.stdout.write(`access token: ${server.token}\n`);
   process.stdout.write(`history: ${store.location.dbPath}\nCtrl-C stops.\n`);
 
   await stopped;

@@ -1,24 +1,28 @@
 /**
  * Server mode: the built renderer and the wire api over HTTP + WebSocket, so the desktop UI works in a browser —
- * typically a GPU server reached through an SSH tunnel (`ssh -L 7420:localhost:7420 gpu-box`, then
- * http://localhost:7420).
+ * typically a GPU server reached through an SSH tunnel (`ssh -L 7420:localhost:7420 gpu-box`, then the URL
+ * `modelab serve` printed).
  *
- * Security:
- * - Loopback by default. On loopback, requests must name a loopback Host (127.0.0.1, localhost, [::1]): a web page
- *   on another site cannot reach the api through DNS rebinding.
- * - Bound elsewhere, a random token (printed at start) is required: `?token=` once, which becomes an HttpOnly,
- *   SameSite=Strict cookie; the WebSocket upgrade checks the cookie (or `?token=`).
- * - The WebSocket and the upload endpoint accept only same-origin requests (Origin must match Host), so another site
- *   open in the same browser cannot drive the api (cross-site WebSocket hijacking, CSRF).
+ * Security (access.ts):
+ * - A token always, as Jupyter does, on every address, loopback included (another account on a shared machine reaches
+ *   loopback too): random unless given, printed in the URL to open; `?token=` once becomes an HttpOnly,
+ *   SameSite=Strict cookie; scripts may send `Authorization: Bearer`. Every request and the WebSocket need it; without
+ *   it there is only a one-line page saying to open the printed URL.
+ * - Loopback by default, where requests must name a loopback Host (127.0.0.1, localhost, [::1]): a web page on
+ *   another site cannot reach the api through DNS rebinding.
+ * - The api (/api/*, the WebSocket) is same-origin only: `Sec-Fetch-Site` must not be cross-site or same-site, and an
+ *   Origin must match Host, so another site open in the same browser cannot drive or read it.
+ * - WebSocket messages are limited in size and JSON depth before parsing (message-limits.ts); every failure of a
+ *   handler is an error reply or an HTTP error, never a process exit.
  * - Static files only from the built renderer folder (path containment), with a strict CSP and no-sniff headers.
  * - Every call is validated by the wire schemas (api/wire.ts) and answered with an {ok, value|error} envelope.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
@@ -27,11 +31,17 @@ import { throttleEvents } from '../api/events';
 import { contentSecurityPolicy } from '../api/policy';
 import { createWireApi, dispatch, runId, toWireError } from '../api/wire';
 import type { WireApi, WsServerMessage } from '../api/wire-types';
+import { makeDirs } from '../engine/io/mkdirs';
 import type { HistoryStore } from '../store/history';
+import { TOKEN_RULE, carriesToken, hostAllowed, isLoopbackHost, isValidToken, newToken, sameOrigin, sameToken, tokenCookie } from './access';
+import { MAX_JSON_DEPTH, MAX_MESSAGE_BYTES, leadingCallId, nestsDeeperThan } from './message-limits';
+
+export { isLoopbackHost } from './access';
 
 export const DEFAULT_PORT = 7420;
-const COOKIE = 'modelab_token';
 const MAX_UPLOAD = 8 * 1024 ** 3;
+/** The page a request without the token gets (and nothing else). */
+const NEEDS_TOKEN = 'ModeLab: this server needs its access token. Open the URL `modelab serve` printed (it ends with ?token=…).';
 
 export interface ServerOptions {
   api: ModeLabApi;
@@ -41,7 +51,7 @@ export interface ServerOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
-  /** The access token: generated when the host is not loopback; give one to require it on loopback too. */
+  /** The access token (16 to 200 of A-Z a-z 0-9 _ -); a random one when not given. Required on every address. */
   token?: string;
   /** Progress events per (run, stage) at most every this many ms (default 200). */
   eventIntervalMs?: number;
@@ -49,42 +59,13 @@ export interface ServerOptions {
 
 export interface RunningServer {
   url: string;
-  /** The URL to open first (with the token, when one is required). */
+  /** The URL to open first: `url` with the token. */
   openUrl: string;
   host: string;
   port: number;
-  token: string | null;
+  token: string;
   wire: WireApi;
   close(): Promise<void>;
-}
-
-const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
-
-export function isLoopbackHost(host: string): boolean {
-  const h = host.toLowerCase();
-  return LOOPBACK_NAMES.has(h) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h.endsWith('.localhost');
-}
-
-/** The host name of a Host header ("localhost:7420", "[::1]:7420"). */
-function hostName(header: string | undefined): string | null {
-  if (!header) return null;
-  const m = /^(\[[0-9a-fA-F:.]+\]|[^:]+)(?::\d+)?$/.exec(header.trim());
-  return m ? m[1]!.replace(/^\[|\]$/g, '') : null;
-}
-
-function sameToken(given: string | undefined | null, token: string): boolean {
-  if (!given) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function cookieValue(header: string | undefined, name: string): string | null {
-  for (const part of (header ?? '').split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === name) return decodeURIComponent(v.join('='));
-  }
-  return null;
 }
 
 const TYPES: Record<string, string> = {
@@ -127,7 +108,8 @@ function sendJson(req: http.IncomingMessage, res: http.ServerResponse, status: n
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const host = o.host ?? '127.0.0.1';
   const loopback = isLoopbackHost(host);
-  const token = o.token ?? (loopback ? null : randomBytes(24).toString('base64url'));
+  if (o.token !== undefined && !isValidToken(o.token)) throw new Error(TOKEN_RULE);
+  const token = o.token ?? newToken();
   const staticDir = path.resolve(o.staticDir);
   if (!existsSync(path.join(staticDir, 'index.html'))) {
     throw new Error(`no built renderer in ${staticDir} (run \`npx electron-vite build\` first)`);
@@ -135,24 +117,6 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const wire = createWireApi({ api: o.api, store: o.store, mode: 'server' });
   // Read per request: a rebuilt renderer (new asset hashes) is served without a restart.
   const indexHtml = (): Buffer => readFileSync(path.join(staticDir, 'index.html'));
-
-  /** Loopback: the Host header must be a loopback name (DNS rebinding). */
-  const hostAllowed = (req: http.IncomingMessage): boolean => {
-    if (!loopback) return true;
-    const h = hostName(req.headers.host);
-    return h !== null && isLoopbackHost(h);
-  };
-  const sameOrigin = (req: http.IncomingMessage): boolean => {
-    const origin = req.headers.origin;
-    if (origin === undefined) return true; // not a browser (tests, curl): the token / loopback rules still apply
-    try {
-      return new URL(origin).host === req.headers.host;
-    } catch {
-      return false;
-    }
-  };
-  const authorised = (req: http.IncomingMessage, url: URL): boolean =>
-    token === null || sameToken(cookieValue(req.headers.cookie, COOKIE), token) || sameToken(url.searchParams.get('token'), token);
 
   const serveStatic = (req: http.IncomingMessage, res: http.ServerResponse, url: URL): void => {
     let rel: string;
@@ -181,14 +145,15 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       'Cache-Control': rel.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
     });
     if (req.method === 'HEAD') res.end();
-    else createReadStream(file).pipe(res);
+    else pipeline(createReadStream(file), res).catch(() => res.destroy());
   };
 
   const downloadBundle = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> => {
     const ids = z.array(runId).min(1).max(1000).safeParse((url.searchParams.get('ids') ?? '').split(',').filter(Boolean));
     if (!ids.success) return sendJson(req, res, 400, { ok: false, error: { name: 'ArgumentError', message: 'ids: one or more run ids, comma-separated' } });
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'modelab-bundle-'));
+    let dir: string | null = null;
     try {
+      dir = mkdtempSync(path.join(os.tmpdir(), 'modelab-bundle-'));
       const file = path.join(dir, 'bundle.zip');
       const r = await o.api.exportRuns({ ids: ids.data, format: 'bundle', out: file });
       const name = r.ids.length === 1 ? `modelab-${r.ids[0]}.zip` : `modelab-${r.ids.length}-runs.zip`;
@@ -204,18 +169,22 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       if (!res.headersSent) sendJson(req, res, 400, { ok: false, error: toWireError(e) });
       else res.destroy();
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      if (dir) rmSync(dir, { recursive: true, force: true });
     }
   };
 
   const uploadBundle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
-    // A custom header forces a CORS preflight for any cross-site caller, and the Origin must be ours.
-    if (req.headers['x-modelab'] !== '1' || !sameOrigin(req)) return sendJson(req, res, 403, { ok: false, error: { name: 'Forbidden', message: 'cross-origin upload refused' } });
+    // A custom header forces a CORS preflight for any cross-site caller (the Origin was checked with the api's).
+    if (req.headers['x-modelab'] !== '1') return sendJson(req, res, 403, { ok: false, error: { name: 'Forbidden', message: 'cross-origin upload refused' } });
     const length = Number(req.headers['content-length'] ?? NaN);
     if (Number.isFinite(length) && length > MAX_UPLOAD) return sendJson(req, res, 413, { ok: false, error: { name: 'ArgumentError', message: 'bundle too large' } });
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'modelab-import-'));
+    let dir: string | null = null;
+    let file = '';
     try {
-      const file = path.join(dir, 'upload.zip');
+      // Beside the artifact folder, like the import's own staging: an upload may be large, and /tmp small.
+      makeDirs(o.store.artifacts.dir);
+      dir = mkdtempSync(path.join(o.store.artifacts.dir, '.upload-'));
+      file = path.join(dir, 'upload.zip');
       let seen = 0;
       req.on('data', (c: Buffer) => {
         seen += c.length;
@@ -225,28 +194,26 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       const r = await o.api.importBundle(file);
       sendJson(req, res, 200, { ok: true, value: r });
     } catch (e) {
-      if (!res.headersSent) sendJson(req, res, 400, { ok: false, error: toWireError(e) });
+      // The browser's user knows the file they chose, not where the server kept it.
+      const error = toWireError(e);
+      if (file) error.message = error.message.replaceAll(file, 'the uploaded bundle');
+      if (!res.headersSent) sendJson(req, res, 400, { ok: false, error });
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      if (dir) rmSync(dir, { recursive: true, force: true });
     }
   };
 
-  const server = http.createServer((req, res) => {
+  const handleRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (!hostAllowed(req)) return sendText(req, res, 421, 'this server answers only to localhost');
-    if (!authorised(req, url)) {
-      return sendText(req, res, 401, 'ModeLab: this server needs its access token. Open the URL `modelab serve` printed (it ends with ?token=…).');
+    if (!hostAllowed(req, loopback)) return sendText(req, res, 421, 'this server answers only to localhost');
+    if (!carriesToken(req, url, token)) return sendText(req, res, 401, NEEDS_TOKEN);
+    if (url.pathname.startsWith('/api/') && !sameOrigin(req)) {
+      return sendJson(req, res, 403, { ok: false, error: { name: 'Forbidden', message: 'the api answers only the app\'s own pages' } });
     }
-    const given = url.searchParams.get('token');
-    if (token !== null && given !== null && sameToken(given, token)) {
+    if (sameToken(url.searchParams.get('token'), token) && !url.pathname.startsWith('/api/')) {
       // Trade the token in the URL for a cookie, and drop it from the address bar.
       url.searchParams.delete('token');
-      res.writeHead(303, {
-        ...securityHeaders(req),
-        'Set-Cookie': `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`,
-        Location: `${url.pathname}${url.search}`,
-        'Cache-Control': 'no-store',
-      });
+      res.writeHead(303, { ...securityHeaders(req), 'Set-Cookie': tokenCookie(token), Location: `${url.pathname}${url.search}`, 'Cache-Control': 'no-store' });
       res.end();
       return;
     }
@@ -255,19 +222,36 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     if (url.pathname === '/api/import' && req.method === 'POST') return void uploadBundle(req, res);
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(req, res, 405, 'method not allowed', { Allow: 'GET, HEAD' });
     serveStatic(req, res, url);
+  };
+
+  const server = http.createServer((req, res) => {
+    try {
+      handleRequest(req, res);
+    } catch {
+      // A request target URL cannot parse, a file vanished between its checks, …: this request fails, not the server.
+      if (!res.headersSent) sendText(req, res, 400, 'bad request');
+      else res.destroy();
+    }
   });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 * 1024 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   const sockets = new Set<WebSocket>();
-  server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    // A reset before the handshake completes is this connection's end, not the server's.
+    socket.on('error', () => socket.destroy());
     const refuse = (code: number, why: string): void => {
       socket.end(`HTTP/1.1 ${code} ${why}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return refuse(400, 'Bad Request');
+    }
     if (url.pathname !== '/ws') return refuse(404, 'Not Found');
-    if (!hostAllowed(req)) return refuse(421, 'Misdirected Request');
+    if (!hostAllowed(req, loopback)) return refuse(421, 'Misdirected Request');
+    if (!carriesToken(req, url, token)) return refuse(401, 'Unauthorized');
     if (!sameOrigin(req)) return refuse(403, 'Forbidden');
-    if (!authorised(req, url)) return refuse(401, 'Unauthorized');
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 
@@ -276,6 +260,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     const send = (m: WsServerMessage): void => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
     };
+    const refuse = (id: number, message: string): void => send({ id, ok: false, error: { name: 'ArgumentError', message } });
     const events = throttleEvents((event) => send({ event }), o.eventIntervalMs ?? 200);
     const off = o.api.subscribe((e) => events.push(e));
     let alive = true;
@@ -286,17 +271,25 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       ws.ping();
     }, 30_000);
     ping.unref();
+    // A message over MAX_MESSAGE_BYTES (close 1009), an unmasked or malformed frame (1002): ws closes this socket and
+    // reports the reason here; unhandled, the 'error' event would end the process.
+    ws.on('error', () => ws.terminate());
     ws.on('message', (data, isBinary) => {
-      if (isBinary) return;
+      if (isBinary) return refuse(-1, 'binary messages are not understood: send JSON text');
+      const text = data.toString();
+      if (nestsDeeperThan(text, MAX_JSON_DEPTH)) return refuse(leadingCallId(text), `message nests deeper than ${MAX_JSON_DEPTH} levels`);
       let msg: unknown;
       try {
-        msg = JSON.parse(data.toString());
+        msg = JSON.parse(text);
       } catch {
-        return send({ id: -1, ok: false, error: { name: 'ArgumentError', message: 'not JSON' } });
+        return refuse(leadingCallId(text), 'not JSON');
       }
-      const m = msg as { id?: unknown; op?: unknown; args?: unknown };
+      const m = (typeof msg === 'object' && msg !== null ? msg : {}) as { id?: unknown; op?: unknown; args?: unknown };
       const id = typeof m.id === 'number' && Number.isSafeInteger(m.id) ? m.id : -1;
-      void dispatch(wire, m.op, m.args ?? []).then((env) => send({ id, ...env }));
+      dispatch(wire, m.op, m.args ?? [])
+        .catch((e: unknown) => ({ ok: false as const, error: toWireError(e) }))
+        .then((env) => send({ id, ...env }))
+        .catch((e: unknown) => refuse(id, `the reply could not be sent: ${(e as Error).message}`));
     });
     ws.on('close', () => {
       sockets.delete(ws);
@@ -304,7 +297,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       off();
       events.close();
     });
-    void wire.appInfo().then((info) => send({ hello: info }));
+    wire
+      .appInfo()
+      .then((info) => send({ hello: info }))
+      .catch(() => ws.close(1011, 'no app info'));
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -319,7 +315,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const url = `http://${urlHost}:${port}/`;
   return {
     url,
-    openUrl: token ? `${url}?token=${token}` : url,
+    openUrl: `${url}?token=${token}`,
     host,
     port,
     token,

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Download, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDetail } from '../../src-main/api/wire-types';
-import { ROOT, type Served, launchChromium, serve, wsCall } from './helpers';
+import { ROOT, type Served, launchChromium, serve, signIn, wsCall } from './helpers';
 
 const SHOTS = path.join(ROOT, 'test-output', 'screenshots');
 const DOWNLOADS = path.join(ROOT, 'test-output', 'downloads');
@@ -80,6 +80,7 @@ describe('the app in a browser against `modelab serve`', () => {
     page.on('console', (m) => {
       if (m.type() === 'error') errors.push(`console: ${m.text()}`);
     });
+    await signIn(page, server);
   });
 
   afterAll(async () => {
@@ -119,7 +120,7 @@ describe('the app in a browser against `modelab serve`', () => {
 
   it('shows every path of the run on the path chart, train and test, with the barrier annotated at its t', async () => {
     const id = runs[0]!;
-    const r = await wsCall<RunDetail>(server.url, 'getRun', [id]);
+    const r = await wsCall<RunDetail>(server, 'getRun', [id]);
     expect(r.ok).toBe(true);
     const run = (r as { value: RunDetail }).value;
     expect(run.paths.map((p) => p.name)).toEqual(['linear', 'theorem1']);
@@ -249,7 +250,7 @@ describe('the app in a browser against `modelab serve`', () => {
     await page.getByTestId('confirm-ok').click();
     await expect.poll(() => text(page.getByTestId('run-count')), POLL).toBe('1 run');
     await expect.poll(() => page.locator(`.spacer .tr[data-run="${runs[1]}"]`).count(), POLL).toBe(0);
-    const gone = await wsCall(server.url, 'getRun', [runs[1]!]);
+    const gone = await wsCall(server, 'getRun', [runs[1]!]);
     expect(gone).toMatchObject({ ok: false, error: { name: 'NotFound' } });
   });
 

@@ -9,7 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { ROOT, launchChromium, serve, wsCall } from './helpers';
+import { ROOT, launchChromium, serve, signIn, wsCall } from './helpers';
 
 const OUT = path.join(ROOT, 'docs', 'screenshots');
 const mnist = { name: 'mnist', train: 10000, test: 2000, normalize: 'scale' };
@@ -61,19 +61,20 @@ async function main(): Promise<void> {
   const server = await serve([], { MODELAB_PARALLEL_ENDPOINTS: '0' });
   const browser = await launchChromium();
   const page: Page = await (await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' })).newPage();
+  await signIn(page, server);
   const shot = async (name: string): Promise<void> => {
     await page.waitForTimeout(600);
     await page.screenshot({ path: path.join(OUT, `${name}.png`) });
     process.stderr.write(`  ${name}.png\n`);
   };
   const start = async (req: Record<string, unknown>): Promise<string> => {
-    const r = await wsCall<{ id: string }>(server.url, 'startRun', [req]);
+    const r = await wsCall<{ id: string }>(server, 'startRun', [req]);
     if (!r.ok) throw new Error(`${JSON.stringify(req).slice(0, 80)}: ${r.error.message}`);
     return r.value.id;
   };
   const waitFinal = async (id: string): Promise<string> => {
     for (;;) {
-      const r = await wsCall<{ status: string }>(server.url, 'getRun', [id]);
+      const r = await wsCall<{ status: string }>(server, 'getRun', [id]);
       if (r.ok && !['queued', 'running'].includes(r.value.status)) return r.value.status;
       await new Promise((res) => setTimeout(res, 1000));
     }

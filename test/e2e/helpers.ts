@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, type Page, chromium } from 'playwright-core';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const CHROMIUM = process.env['MODELAB_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -19,14 +19,18 @@ export const CHROMIUM_ARGS = [
 ];
 
 export interface Served {
+  /** The server's base URL (http://127.0.0.1:PORT/), without the token. */
   url: string;
+  /** The URL `modelab serve` printed: `url` with `?token=`. Opening it once gives a browser context the cookie. */
+  openUrl: string;
+  token: string;
   home: string;
   child: ChildProcess;
   output: () => string;
   stop(): Promise<void>;
 }
 
-/** Starts `modelab serve --port 0` with its own history; resolves with the URL it prints. */
+/** Starts `modelab serve --port 0` with its own history; resolves with the URL (and token) it prints. */
 export function serve(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Served> {
   const home = mkdtempSync(path.join(os.tmpdir(), 'modelab-e2e-home-'));
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/modelab.mjs'), 'serve', '--port', '0', ...args], {
@@ -54,7 +58,9 @@ export function serve(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise
       if (m && out.includes('Ctrl-C stops.')) {
         clearTimeout(timer);
         child.stdout!.off('data', check);
-        resolve({ url: m[1]!, home, child, output: () => out, stop });
+        const openUrl = new URL(m[1]!);
+        const token = openUrl.searchParams.get('token') ?? '';
+        resolve({ url: `${openUrl.origin}/`, openUrl: openUrl.href, token, home, child, output: () => out, stop });
       }
     };
     child.stdout!.on('data', check);
@@ -74,11 +80,17 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 }
 
-/** One call to the server's WebSocket api (as the browser's client makes it). */
-export async function wsCall<T = unknown>(httpUrl: string, op: string, args: unknown[] = [], headers: Record<string, string> = {}): Promise<{ ok: true; value: T } | { ok: false; error: { name: string; message: string } }> {
+/** Opens the URL `modelab serve` printed in the page's browser context, as a user does: the token becomes its cookie,
+ *  and every later page of that context (`${server.url}#/history`, …) is let in. */
+export async function signIn(page: Page, server: Served): Promise<void> {
+  await page.goto(server.openUrl);
+}
+
+/** One call to the server's WebSocket api (as a script makes it: the token as a Bearer header). */
+export async function wsCall<T = unknown>(server: Pick<Served, 'url' | 'token'>, op: string, args: unknown[] = []): Promise<{ ok: true; value: T } | { ok: false; error: { name: string; message: string } }> {
   const { default: WebSocket } = await import('ws');
-  const u = new URL(httpUrl);
-  const ws = new WebSocket(`ws://${u.host}/ws${u.search}`, { headers });
+  const u = new URL(server.url);
+  const ws = new WebSocket(`ws://${u.host}/ws`, { headers: { Authorization: `Bearer ${server.token}` } });
   try {
     return await new Promise((resolve, reject) => {
       ws.on('error', reject);

@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HistoryStore } from '../../src-main/store/history';
 import { newRunId } from '../../src-main/store/ids';
-import { ROOT, type Served, launchChromium, serve } from './helpers';
+import { ROOT, type Served, launchChromium, serve, signIn } from './helpers';
 
 const N = 5000;
 const POLL = { timeout: 20_000, interval: 100 };
@@ -45,6 +45,7 @@ describe(`the history view with ${N} runs`, () => {
     server = await serve([], { MODELAB_HOME: home });
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    await signIn(page, server);
   }, 300_000);
 
   afterAll(async () => {

@@ -1,4 +1,4 @@
-/** `modelab serve` as a command: help, the URL it prints, the token for non-loopback hosts, clean exit. */
+/** `modelab serve` as a command: help, the URL and token it prints (loopback too), --token and MODELAB_TOKEN, clean exit. */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,23 +19,50 @@ describe('modelab serve', () => {
     expect(bad.stderr).toMatch(/--port needs a non-negative integer/);
   });
 
-  it('--port 0 picks a free port on loopback and prints the URL; a non-loopback host gets a printed token', async () => {
+  it('--port 0 picks a free port on loopback and prints the URL with a random token, required there too', async () => {
     const a = await serve();
     try {
-      expect(a.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
-      expect(a.output()).not.toContain('access token');
+      expect(a.openUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{32}$/);
+      expect(a.output()).toContain(`access token: ${a.token}`);
+      expect(a.output()).not.toContain('reachable from other machines');
       expect(a.output()).toContain(`history: ${path.join(a.home, 'history.sqlite')}`);
+      expect((await fetch(a.url)).status).toBe(401);
+      expect((await fetch(a.url, { headers: { Authorization: `Bearer ${a.token}` } })).status).toBe(200);
     } finally {
       await a.stop();
     }
     const b = await serve(['--host', '0.0.0.0']);
     try {
-      expect(b.url).toMatch(/\?token=[A-Za-z0-9_-]{32}$/);
-      expect(b.output()).toMatch(/access token: [A-Za-z0-9_-]{32}/);
+      expect(b.token).toMatch(/^[A-Za-z0-9_-]{32}$/);
+      expect(b.token).not.toBe(a.token);
       expect(b.output()).toContain('reachable from other machines');
     } finally {
       await b.stop();
     }
     expect(b.child.exitCode).toBe(0);
+  });
+
+  it('takes the token from --token, else from MODELAB_TOKEN; refuses a bad one with exit 2', async () => {
+    const given = 'given-token-0123456789';
+    const fromEnv = 'env-token-0123456789ab';
+    const a = await serve(['--token', given], { MODELAB_TOKEN: fromEnv });
+    try {
+      expect(a.token).toBe(given);
+    } finally {
+      await a.stop();
+    }
+    const b = await serve([], { MODELAB_TOKEN: fromEnv });
+    try {
+      expect(b.token).toBe(fromEnv);
+      expect((await fetch(`${b.url}api/health`, { headers: { Authorization: `Bearer ${fromEnv}` } })).status).toBe(200);
+    } finally {
+      await b.stop();
+    }
+    const bad = spawnSync(process.execPath, [path.join(ROOT, 'bin/modelab.mjs'), 'serve', '--token', 'short'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim()).toBe('modelab: --token: a token needs 16 to 200 letters, digits, _ or -');
+    const badEnv = spawnSync(process.execPath, [path.join(ROOT, 'bin/modelab.mjs'), 'serve'], { encoding: 'utf8', env: { ...process.env, MODELAB_TOKEN: 'has spaces in it, no' } });
+    expect(badEnv.status).toBe(2);
+    expect(badEnv.stderr).toMatch(/^modelab: MODELAB_TOKEN: a token needs 16 to 200/);
   });
 });

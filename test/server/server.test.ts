@@ -1,71 +1,21 @@
 /**
- * Server mode: the built renderer and the wire api over HTTP + WebSocket. Loopback by default (and only loopback
- * Host names); a token for any other address; same-origin WebSockets; a WS api round trip with validation; bundle
- * download and upload.
+ * Server mode: the built renderer and the wire api over HTTP + WebSocket. A token always (loopback included), only
+ * loopback Host names on loopback, a same-origin api; a WS api round trip with validation; bundle download and
+ * upload.
  */
-import { request } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import type { ModeLabApi } from '../../src-main/api/contract';
 import { createApi } from '../../src-main/api/handlers';
-import type { ApiEvent, RunDetail } from '../../src-main/api/wire-types';
+import type { RunDetail } from '../../src-main/api/wire-types';
 import { type RunningServer, isLoopbackHost, startServer } from '../../src-main/server/server';
 import { HistoryStore } from '../../src-main/store/history';
 import { tempDir } from '../store/helpers';
 import { tinyRecipe } from '../jobs/recipes';
+import { Rpc, bearer, http, wsOpen } from './helpers';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const STATIC = path.join(ROOT, 'out/renderer');
-
-interface Res {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-}
-
-function http(url: string, opts: { method?: string; headers?: Record<string, string>; body?: Buffer } = {}): Promise<Res> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: opts.method ?? 'GET', headers: opts.headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
-    req.on('error', reject);
-    req.end(opts.body);
-  });
-}
-
-function wsOpen(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    ws.on('open', () => resolve(ws));
-    ws.on('unexpected-response', (_req, res) => reject(new Error(`refused ${res.statusCode}`)));
-    ws.on('error', reject);
-  });
-}
-
-class Rpc {
-  private next = 1;
-  private readonly pending = new Map<number, (m: unknown) => void>();
-  readonly events: ApiEvent[] = [];
-  hello: unknown = null;
-  constructor(readonly ws: WebSocket) {
-    ws.on('message', (d) => {
-      const m = JSON.parse(d.toString()) as { id?: number; event?: ApiEvent; hello?: unknown };
-      if (m.event) this.events.push(m.event);
-      else if (m.hello) this.hello = m.hello;
-      else if (m.id !== undefined) this.pending.get(m.id)?.(m);
-    });
-  }
-  call(op: string, ...args: unknown[]): Promise<{ ok: boolean; value?: unknown; error?: { name: string; message: string } }> {
-    const id = this.next++;
-    return new Promise((resolve) => {
-      this.pending.set(id, resolve as (m: unknown) => void);
-      this.ws.send(JSON.stringify({ id, op, args }));
-    });
-  }
-}
 
 let t: ReturnType<typeof tempDir>;
 let store: HistoryStore;
@@ -85,11 +35,10 @@ afterAll(async () => {
 });
 
 describe('server: loopback by default', () => {
-  it('binds 127.0.0.1 without a token, and serves the app with a strict CSP', async () => {
+  it('binds 127.0.0.1, and serves the app with a strict CSP', async () => {
     expect(local.host).toBe('127.0.0.1');
-    expect(local.token).toBeNull();
     expect(local.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
-    const r = await http(local.url);
+    const r = await http(local.url, { headers: bearer(local) });
     expect(r.status).toBe(200);
     expect(r.headers['content-type']).toMatch(/^text\/html/);
     expect(r.body.toString()).toContain('<div id="app">');
@@ -104,41 +53,132 @@ describe('server: loopback by default', () => {
   });
 
   it('serves built assets with their types, nothing outside the renderer folder', async () => {
-    const html = (await http(local.url)).body.toString();
+    const html = (await http(local.url, { headers: bearer(local) })).body.toString();
     const js = /src="\.?(\/assets\/[^"]+\.js)"/.exec(html)![1]!;
-    const r = await http(new URL(js, local.url).href);
+    const r = await http(new URL(js, local.url).href, { headers: bearer(local) });
     expect(r.status).toBe(200);
     expect(r.headers['content-type']).toMatch(/^text\/javascript/);
     expect(r.headers['cache-control']).toMatch(/immutable/);
     for (const p of ['/%2e%2e/%2e%2e/package.json', '/..%2f..%2fpackage.json', '/assets/../../package.json', '/%00', '/nope.js']) {
-      const x = await http(`${local.url.replace(/\/$/, '')}${p}`);
+      const x = await http(`${local.url.replace(/\/$/, '')}${p}`, { headers: bearer(local) });
       expect([400, 404], p).toContain(x.status);
       expect(x.body.toString()).not.toContain('"name": "modelab"');
     }
-    expect((await http(local.url, { method: 'DELETE' })).status).toBe(405);
+    expect((await http(local.url, { method: 'DELETE', headers: bearer(local) })).status).toBe(405);
   });
 
   it('answers only to loopback host names (no DNS rebinding)', async () => {
-    const r = await http(local.url, { headers: { Host: `evil.example:${local.port}` } });
+    const r = await http(local.url, { headers: { ...bearer(local), Host: `evil.example:${local.port}` } });
     expect(r.status).toBe(421);
-    await expect(wsOpen(`ws://127.0.0.1:${local.port}/ws`, { Host: `evil.example:${local.port}` })).rejects.toThrow(/421/);
-    expect((await http(local.url, { headers: { Host: `localhost:${local.port}` } })).status).toBe(200);
+    await expect(wsOpen(`ws://127.0.0.1:${local.port}/ws`, { ...bearer(local), Host: `evil.example:${local.port}` })).rejects.toThrow(/421/);
+    expect((await http(local.url, { headers: { ...bearer(local), Host: `localhost:${local.port}` } })).status).toBe(200);
     expect(isLoopbackHost('::1')).toBe(true);
     expect(isLoopbackHost('0.0.0.0')).toBe(false);
     expect(isLoopbackHost('192.168.1.4')).toBe(false);
   });
 
-  it('refuses cross-origin WebSockets', async () => {
-    await expect(wsOpen(`ws://127.0.0.1:${local.port}/ws`, { Origin: 'http://evil.example' })).rejects.toThrow(/403/);
-    const ok = await wsOpen(`ws://127.0.0.1:${local.port}/ws`, { Origin: `http://127.0.0.1:${local.port}` });
+  it('refuses cross-origin WebSockets, even with the token', async () => {
+    await expect(wsOpen(`ws://127.0.0.1:${local.port}/ws`, { ...bearer(local), Origin: 'http://evil.example' })).rejects.toThrow(/403/);
+    await expect(wsOpen(`ws://127.0.0.1:${local.port}/ws`, { ...bearer(local), 'Sec-Fetch-Site': 'cross-site' })).rejects.toThrow(/403/);
+    const ok = await wsOpen(`ws://127.0.0.1:${local.port}/ws`, { ...bearer(local), Origin: `http://127.0.0.1:${local.port}` });
     ok.terminate();
+  });
+});
+
+describe('server: a token always, loopback included', () => {
+  const NO_TOKEN = /Open the URL `modelab serve` printed/;
+
+  it('makes a random token and prints the URL that carries it', async () => {
+    expect(local.token).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(local.openUrl).toBe(`${local.url}?token=${local.token}`);
+    const other = await startServer({ api, store, staticDir: STATIC, port: 0 });
+    try {
+      expect(other.token).toMatch(/^[A-Za-z0-9_-]{32}$/);
+      expect(other.token).not.toBe(local.token);
+    } finally {
+      await other.close();
+    }
+    await expect(startServer({ api, store, staticDir: STATIC, port: 0, token: 'short' })).rejects.toThrow(/16 to 200 letters/);
+  });
+
+  it('without the token: only the one-line page, for the app, its assets, the api and the socket', async () => {
+    const html = (await http(local.url, { headers: bearer(local) })).body.toString();
+    const js = /src="\.?(\/assets\/[^"]+\.js)"/.exec(html)![1]!;
+    for (const p of ['', 'index.html', js.slice(1), 'api/health', 'api/bundle?ids=abc']) {
+      const r = await http(`${local.url}${p}`);
+      expect(r.status, p).toBe(401);
+      expect(r.body.toString(), p).toMatch(NO_TOKEN);
+    }
+    expect((await http(`${local.url}api/import`, { method: 'POST', headers: { 'X-ModeLab': '1' }, body: Buffer.from('PK') })).status).toBe(401);
+    await expect(wsOpen(`ws://127.0.0.1:${local.port}/ws`)).rejects.toThrow(/401/);
+    await expect(wsOpen(`ws://localhost:${local.port}/ws`, { Origin: `http://localhost:${local.port}` })).rejects.toThrow(/401/);
+  });
+
+  it('refuses a wrong token wherever it is carried', async () => {
+    const wrong = [local.token.slice(0, -1) + (local.token.endsWith('A') ? 'B' : 'A'), local.token.slice(0, 16), `${local.token}x`, '%'];
+    for (const w of wrong) {
+      expect((await http(`${local.url}?token=${w}`)).status, w).toBe(401);
+      expect((await http(local.url, { headers: { Cookie: `modelab_token=${w}` } })).status, w).toBe(401);
+      expect((await http(`${local.url}api/health`, { headers: { Authorization: `Bearer ${w}` } })).status, w).toBe(401);
+      await expect(wsOpen(`ws://127.0.0.1:${local.port}/ws?token=${w}`)).rejects.toThrow(/401/);
+    }
+  });
+
+  it('trades the token in the URL for an HttpOnly SameSite=Strict cookie, which then opens the page and the socket', async () => {
+    const r = await http(`${local.url}?token=${local.token}&e2e=1`);
+    expect(r.status).toBe(303);
+    expect(r.headers['location']).toBe('/?e2e=1');
+    const cookie = String(r.headers['set-cookie']);
+    expect(cookie).toMatch(/^modelab_token=[^;]+; HttpOnly; SameSite=Strict; Path=\//);
+    const c = cookie.split(';')[0]!;
+    expect((await http(local.url, { headers: { Cookie: `theme=dark; ${c}` } })).status).toBe(200);
+    expect((await http(`${local.url}api/health`, { headers: { Cookie: c } })).status).toBe(200);
+    const ws = await wsOpen(`ws://127.0.0.1:${local.port}/ws`, { Cookie: c, Origin: `http://127.0.0.1:${local.port}` });
+    expect(await new Rpc(ws).call('listRuns', { limit: 1 })).toMatchObject({ ok: true });
+    ws.terminate();
+    // Scripts: the token in the socket's URL or as a Bearer header.
+    const ws2 = await wsOpen(`ws://127.0.0.1:${local.port}/ws?token=${local.token}`);
+    expect(await new Rpc(ws2).call('listRuns', { limit: 1 })).toMatchObject({ ok: true });
+    ws2.terminate();
+  });
+
+  it('serves no api GET cross-site, even with the cookie', async () => {
+    const cookie = { Cookie: `modelab_token=${local.token}` };
+    const bundle = `${local.url}api/bundle?ids=zzzzzzzzzzzz`;
+    expect((await http(bundle, { headers: { ...cookie, 'Sec-Fetch-Site': 'cross-site' } })).status).toBe(403);
+    // Another port of this host is the same site, not the same origin.
+    expect((await http(bundle, { headers: { ...cookie, 'Sec-Fetch-Site': 'same-site' } })).status).toBe(403);
+    expect((await http(bundle, { headers: { ...cookie, Origin: 'http://evil.example' } })).status).toBe(403);
+    expect((await http(`${local.url}api/health`, { headers: { ...cookie, Origin: 'null' } })).status).toBe(403);
+    // The app's own download link (same-origin), or one typed in the address bar (none), reaches the handler.
+    for (const site of ['same-origin', 'none']) {
+      const r = await http(bundle, { headers: { ...cookie, 'Sec-Fetch-Site': site } });
+      expect(r.status, site).toBe(400);
+      expect(JSON.parse(r.body.toString())).toMatchObject({ ok: false, error: { name: 'NotFound' } });
+    }
+  });
+
+  it('asks for the token on any other address too (127.0.0.2, 0.0.0.0)', async () => {
+    for (const host of ['127.0.0.2', '0.0.0.0']) {
+      const other = await startServer({ api, store, staticDir: STATIC, host, port: 0 });
+      try {
+        const base = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${other.port}/`;
+        expect((await http(base)).status, host).toBe(401);
+        expect((await http(`${base}api/health`)).status, host).toBe(401);
+        await expect(wsOpen(`ws://${new URL(base).host}/ws`)).rejects.toThrow(/401/);
+        expect((await http(base, { headers: bearer(other) })).status, host).toBe(200);
+        expect(other.openUrl).toContain(`?token=${other.token}`);
+      } finally {
+        await other.close();
+      }
+    }
   });
 });
 
 describe('server: the api over WebSocket', () => {
   let rpc: Rpc;
   beforeAll(async () => {
-    rpc = new Rpc(await wsOpen(`ws://127.0.0.1:${local.port}/ws`));
+    rpc = new Rpc(await wsOpen(`ws://127.0.0.1:${local.port}/ws`, bearer(local)));
   });
   afterAll(() => rpc.ws.terminate());
 
@@ -162,7 +202,7 @@ describe('server: the api over WebSocket', () => {
     const started = (await rpc.call('startRun', { recipe: tinyRecipe('over ws'), name: 'ws run', tags: ['ws'], backend: 'wasm' })) as { ok: true; value: { id: string } };
     expect(started.ok).toBe(true);
     const id = started.value.id;
-    for (let k = 0; k < 600 && !rpc.events.some((e) => e.runId === id && e.type === 'status' && e.status === 'finished'); k++) await new Promise((r) => setTimeout(r, 100));
+    await rpc.finished(id);
     const types = new Set(rpc.events.filter((e) => e.runId === id).map((e) => e.type));
     expect([...types]).toEqual(expect.arrayContaining(['status', 'progress', 'curve', 'endpoint', 'path']));
     const rows = (await rpc.call('listRunRows', { tags: ['ws'] })) as { value: { runs: { id: string; paths: { name: string; trainBarrier: number }[]; architecture: string }[] } };
@@ -171,7 +211,7 @@ describe('server: the api over WebSocket', () => {
     const csv = (await rpc.call('exportText', [id], 'csv')) as { value: string };
     expect(csv.value.split('\n')[0]).toBe('run,path,t,split,loss,acc');
 
-    const zip = await http(`${local.url}api/bundle?ids=${id}`);
+    const zip = await http(`${local.url}api/bundle?ids=${id}`, { headers: bearer(local) });
     expect(zip.status).toBe(200);
     expect(zip.headers['content-type']).toBe('application/zip');
     expect(zip.headers['content-disposition']).toContain(`modelab-${id}.zip`);
@@ -181,45 +221,13 @@ describe('server: the api over WebSocket', () => {
 
     // Upload: refused cross-origin or without the custom header; accepted same-origin.
     const origin = `http://127.0.0.1:${local.port}`;
-    expect((await http(`${local.url}api/import`, { method: 'POST', body: zip.body, headers: { Origin: 'http://evil.example', 'X-ModeLab': '1' } })).status).toBe(403);
-    expect((await http(`${local.url}api/import`, { method: 'POST', body: zip.body, headers: { Origin: origin } })).status).toBe(403);
-    const up = await http(`${local.url}api/import`, { method: 'POST', body: zip.body, headers: { Origin: origin, 'X-ModeLab': '1', 'Content-Type': 'application/zip' } });
+    const auth = bearer(local);
+    expect((await http(`${local.url}api/import`, { method: 'POST', body: zip.body, headers: { ...auth, Origin: 'http://evil.example', 'X-ModeLab': '1' } })).status).toBe(403);
+    expect((await http(`${local.url}api/import`, { method: 'POST', body: zip.body, headers: { ...auth, Origin: origin } })).status).toBe(403);
+    const up = await http(`${local.url}api/import`, { method: 'POST', body: zip.body, headers: { ...auth, Origin: origin, 'X-ModeLab': '1', 'Content-Type': 'application/zip' } });
     expect(JSON.parse(up.body.toString())).toEqual({ ok: true, value: { ids: [id] } });
     const after = (await rpc.call('getRun', id)) as { value: RunDetail };
     expect(after.value).toEqual(before.value);
-    expect((await http(`${local.url}api/bundle?ids=../../etc`)).status).toBe(400);
-  });
-});
-
-describe('server: any other address needs the token', () => {
-  let remote: RunningServer;
-  beforeAll(async () => {
-    remote = await startServer({ api, store, staticDir: STATIC, host: '0.0.0.0', port: 0 });
-  });
-  afterAll(() => remote?.close());
-
-  it('prints a random token and refuses requests without it', async () => {
-    expect(remote.token).toMatch(/^[A-Za-z0-9_-]{32}$/);
-    expect(remote.openUrl).toContain(`?token=${remote.token}`);
-    const base = `http://127.0.0.1:${remote.port}/`;
-    expect((await http(base)).status).toBe(401);
-    expect((await http(`${base}?token=wrong`)).status).toBe(401);
-    expect((await http(base, { headers: { Cookie: 'modelab_token=wrong' } })).status).toBe(401);
-    await expect(wsOpen(`ws://127.0.0.1:${remote.port}/ws`)).rejects.toThrow(/401/);
-  });
-
-  it('trades the token in the URL for an HttpOnly SameSite cookie, which then opens the page and the socket', async () => {
-    const base = `http://127.0.0.1:${remote.port}/`;
-    const r = await http(`${base}?token=${remote.token}`);
-    expect(r.status).toBe(303);
-    expect(r.headers['location']).toBe('/');
-    const cookie = String(r.headers['set-cookie']);
-    expect(cookie).toMatch(/^modelab_token=[^;]+; HttpOnly; SameSite=Strict; Path=\//);
-    const c = cookie.split(';')[0]!;
-    expect((await http(base, { headers: { Cookie: c } })).status).toBe(200);
-    const ws = await wsOpen(`ws://127.0.0.1:${remote.port}/ws`, { Cookie: c });
-    const rpc = new Rpc(ws);
-    expect(await rpc.call('listRuns', { limit: 1 })).toMatchObject({ ok: true });
-    ws.terminate();
+    expect((await http(`${local.url}api/bundle?ids=../../etc`, { headers: auth })).status).toBe(400);
   });
 });
