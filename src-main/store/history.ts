@@ -327,7 +327,7 @@ export class HistoryStore {
 
   private async insertCurve(sql: Sql, id: string, endpoint: string, points: CurvePoint[]): Promise<void> {
     for (const p of points) {
-      await sql.run('INSERT OR REPLACE INTO curve_points (run_id, endpoint, step, epoch, lr, loss, acc) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+      await sql.run('INSERT OR REPLACE INTO curve_points (run_id, endpoint, step, epoch, lr, loss, acc, test_loss, test_acc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
         id,
         endpoint,
         p.step,
@@ -335,6 +335,8 @@ export class HistoryStore {
         p.lr,
         p.loss,
         p.acc,
+        p.testLoss ?? null,
+        p.testAcc ?? null,
       ]);
     }
   }
@@ -598,11 +600,12 @@ export class HistoryStore {
       );
       if (!row) throw new RunNotFoundError(`no run '${idOrPrefix}' in the history`);
       const curves: Record<string, CurvePoint[]> = {};
-      const cps = await sql.all<CurvePoint & { endpoint: string }>(
-        'SELECT endpoint, step, epoch, lr, loss, acc FROM curve_points WHERE run_id = ? ORDER BY endpoint, step',
+      const cps = await sql.all<Omit<CurvePoint, 'testLoss' | 'testAcc'> & { endpoint: string; testLoss: number | null; testAcc: number | null }>(
+        'SELECT endpoint, step, epoch, lr, loss, acc, test_loss AS testLoss, test_acc AS testAcc FROM curve_points WHERE run_id = ? ORDER BY endpoint, step',
         [id],
       );
-      for (const { endpoint, ...p } of cps) (curves[endpoint] ??= []).push(p);
+      // Test metrics only where they were measured (runs from before, BatchNorm networks: none).
+      for (const { endpoint, testLoss, testAcc, ...p } of cps) (curves[endpoint] ??= []).push({ ...p, ...(testLoss !== null && testAcc !== null ? { testLoss, testAcc } : {}) });
       const endpoints = (await sql.all<{ result_json: string }>('SELECT result_json FROM endpoints WHERE run_id = ? ORDER BY idx', [id])).map((r) => {
         const e = JSON.parse(r.result_json) as EndpointResult;
         e.training.curve = curves[e.name] ?? [];
