@@ -16,7 +16,7 @@ import { forwardMacs } from '../../src-main/engine/nn/spec';
 import { listPresets, loadPreset } from '../../src-main/engine/recipe/presets';
 import { parseRecipe, resolveArchitecture } from '../../src-main/engine/recipe/resolve';
 import { checkResources } from '../../src-main/engine/recipe/resources';
-import { type Recipe, RECIPE_LIMITS, isCounterexample } from '../../src-main/engine/recipe/schema';
+import { type DatasetConfig, type Recipe, RECIPE_LIMITS, isCounterexample } from '../../src-main/engine/recipe/schema';
 
 const GB = 1e9;
 const smokeLike = { name: 's', dataset: { name: 'gaussian-mixture' }, architecture: { type: 'mlp', hidden: [32] }, training: { epochs: 1 } };
@@ -109,7 +109,7 @@ describe('datasetShape', () => {
       };
       const f = (name: string, b: Buffer): string => (writeFileSync(path.join(dir, name), b), path.join(dir, name));
       const files = { trainImages: f('tr-x', idx([30, 5, 7])), trainLabels: f('tr-y', idx([30])), testImages: f('te-x', idx([12, 5, 7])), testLabels: f('te-y', idx([12])) };
-      const cfg = parseRecipe({ name: 'i', dataset: { name: 'idx', ...files, classes: 3, train: 20 }, architecture: { type: 'mlp', hidden: [4] }, training: {} }).dataset;
+      const cfg = parseRecipe({ name: 'i', dataset: { name: 'idx', ...files, classes: 3, train: 20 }, architecture: { type: 'mlp', hidden: [4] }, training: {} }).dataset as Extract<DatasetConfig, { name: 'idx' }>;
       expect(datasetShape(cfg)).toEqual({ inputShape: [5, 7, 1], classes: 3, train: 20, test: 12, rawBytesPerFeature: 1 });
       const gz = { ...cfg, trainImages: f('tr-x.gz', gzipSync(idx([30, 5, 7]))) };
       expect(datasetShape(gz)).toBeNull();
