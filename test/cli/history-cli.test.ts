@@ -186,7 +186,8 @@ describe('export → delete → import', () => {
     const listed = async (): Promise<number> => (JSON.parse((await modelab(['list', '--json', '--db', db])).stdout) as ListResult).total;
     const runsBefore = await listed();
     const twice = await modelab(['import', dir, '--db', db]);
-    expectOneLineError(twice, 2, new RegExp(`run ${id} \\('smoke'\\) is already in the history`), /--skip-existing/, /--as-copy/);
+    const name = (JSON.parse(before.stdout) as RunDetail).name; // 'smoke baseline' (renamed above)
+    expectOneLineError(twice, 2, new RegExp(`run ${id} \\('${name}'\\) is already in the history`), /--skip-existing/, /--as-copy/);
     expect(twice.stdout).toBe('');
     expect(await listed()).toBe(runsBefore);
     // …--skip-existing leaves it…
