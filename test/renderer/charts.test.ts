@@ -40,6 +40,20 @@ describe('training curves', () => {
     expect((epochs[0]!['data'] as number[][])[0]![0]).toBe(0.5);
     expect((buildTrainingOption(curves, { smoothing: 0, x: 'step', logY: true })['yAxis'] as { type: string }[])[0]!.type).toBe('log');
   });
+
+  it('draws the test loss and accuracy as dashed lines where the points carry them (older runs: none)', () => {
+    const withTest = { A: curves.A.map((p, k) => ({ ...p, testLoss: 2.5 / (k + 1), testAcc: k === 2 ? Number.NaN : 0.45 + k / 10 })), B: curves.B };
+    const o = buildTrainingOption(withTest, { smoothing: 0.6, x: 'step', logY: false });
+    expect(series(o).map((s) => s.id)).toEqual(['A|loss|raw', 'A|acc|raw', 'A|loss', 'A|acc', 'A|test-loss', 'A|test-acc', 'B|loss|raw', 'B|acc|raw', 'B|loss', 'B|acc']);
+    const testLoss = series(o).find((s) => s.id === 'A|test-loss')!;
+    expect(testLoss.data).toEqual(withTest.A.map((p) => [p.step, p.testLoss]));
+    expect(testLoss.lineStyle).toMatchObject({ type: 'dashed', width: 2 });
+    expect(testLoss.yAxisIndex).toBe(0);
+    const testAcc = series(o).find((s) => s.id === 'A|test-acc')!;
+    expect(testAcc.yAxisIndex).toBe(1);
+    expect((testAcc.data as unknown[][])[2]).toEqual([30, '-']);
+    expect((o['legend'] as { data: string[] }).data).toContain('A test accuracy');
+  });
 });
 
 const dist = (median: number): Distribution => ({ n: 10, infinite: 1, min: 0, p05: 0.1, median, p95: 0.9, max: 1, mean: 0.5, histogram: { edges: [0, 0.5, 1], counts: [4, 6] } });

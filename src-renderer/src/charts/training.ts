@@ -1,6 +1,8 @@
 /**
  * Training curves (mean minibatch loss and accuracy against step, per endpoint), with debiased exponential smoothing
- * computed on the full-resolution series (TensorBoard's formula) and the raw series drawn faintly behind.
+ * computed on the full-resolution series (TensorBoard's formula) and the raw series drawn faintly behind; where the
+ * curve points carry test metrics (engine/train/test-probe.ts), the test loss and accuracy as dashed lines in the
+ * endpoint's colour (not smoothed: each is one evaluation of the weights at that point, not a minibatch mean).
  */
 import type { CurvePoint } from '../api/types';
 import { num, pct } from '../util/format';
@@ -36,8 +38,15 @@ export interface TrainingSettings {
   zoom?: boolean;
 }
 
-export function trainingSeriesIds(endpoint: string): { loss: string; acc: string; lossRaw: string; accRaw: string } {
-  return { loss: `${endpoint}|loss`, acc: `${endpoint}|acc`, lossRaw: `${endpoint}|loss|raw`, accRaw: `${endpoint}|acc|raw` };
+export function trainingSeriesIds(endpoint: string): { loss: string; acc: string; lossRaw: string; accRaw: string; testLoss: string; testAcc: string } {
+  return {
+    loss: `${endpoint}|loss`,
+    acc: `${endpoint}|acc`,
+    lossRaw: `${endpoint}|loss|raw`,
+    accRaw: `${endpoint}|acc|raw`,
+    testLoss: `${endpoint}|test-loss`,
+    testAcc: `${endpoint}|test-acc`,
+  };
 }
 
 /** The series for the given curves (also used alone for live updates: setOption({series}) merges by id). */
@@ -57,6 +66,12 @@ export function trainingSeries(curves: Record<string, CurvePoint[]>, s: Training
     }
     out.push({ ...common, id: ids.loss, name: `${endpoint} loss`, data: pairs(smooth(loss, s.smoothing)), lineStyle: { width: 2, color: colour }, xAxisIndex: 0, yAxisIndex: 0 });
     out.push({ ...common, id: ids.acc, name: `${endpoint} accuracy`, data: pairs(smooth(acc, s.smoothing)), lineStyle: { width: 2, color: colour }, xAxisIndex: 1, yAxisIndex: 1 });
+    if (pts.some((p) => p.testLoss !== undefined)) {
+      const finite = (v: number | undefined): number | null => (v !== undefined && Number.isFinite(v) ? v : null);
+      const dashed = { width: 2, color: colour, type: 'dashed' };
+      out.push({ ...common, id: ids.testLoss, name: `${endpoint} test loss`, data: pairs(pts.map((p) => finite(p.testLoss))), lineStyle: dashed, xAxisIndex: 0, yAxisIndex: 0 });
+      out.push({ ...common, id: ids.testAcc, name: `${endpoint} test accuracy`, data: pairs(pts.map((p) => finite(p.testAcc))), lineStyle: dashed, xAxisIndex: 1, yAxisIndex: 1 });
+    }
   });
   return out;
 }
@@ -81,7 +96,7 @@ export function buildTrainingOption(curves: Record<string, CurvePoint[]>, s: Tra
       axis({ gridIndex: 1, name: xName, nameLocation: 'middle', nameGap: 24, scale: true, axisLabel: { formatter: roundTicksOnly() } }),
     ],
     yAxis: [
-      axis({ gridIndex: 0, type: s.logY ? 'log' : 'value', name: 'minibatch loss', nameLocation: 'middle', nameGap: 46, scale: true, axisLabel: { formatter: (v: number) => num(v, 3) } }),
+      axis({ gridIndex: 0, type: s.logY ? 'log' : 'value', name: 'loss (train: minibatch)', nameLocation: 'middle', nameGap: 46, scale: true, axisLabel: { formatter: (v: number) => num(v, 3) } }),
       axis({ gridIndex: 1, name: 'accuracy', nameLocation: 'middle', nameGap: 46, scale: true, axisLabel: { formatter: (v: number) => pct(v, 0) } }),
     ],
     axisPointer: { link: [{ xAxisIndex: 'all' }] },
