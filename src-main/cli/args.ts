@@ -37,7 +37,7 @@ export function intOption(v: string | boolean | undefined, name: string): number
   const n = Number(v);
   if (typeof v !== 'string' || !/^\d+$/.test(v) || !Number.isSafeInteger(n)) {
     const got = typeof v !== 'string' || v === '' ? 'nothing' : `'${v}'`;
-    throw new InputError(`--${name} needs a whole number of 0 or more (negative numbers are not allowed), got ${got}`);
+    throw new InputError(`--${name} needs a non-negative integer (digits only: negative numbers are not allowed), got ${got}`);
   }
   return n;
 }

@@ -65,7 +65,7 @@ describe('checked before anything runs or is stored', () => {
 
   it('seeds: -1, empty and non-integers are refused in one line that says what a seed is', async () => {
     for (const args of [['--seed', '-1'], ['--seed='], ['--seed', '1.5'], ['--seed', '1e3'], ['--seed', ' 7']]) {
-      expectOneLineError(await modelab(['run', '--preset', 'smoke', '--no-store', ...args]), 2, /--seed needs a whole number of 0 or more \(negative numbers are not allowed\)/);
+      expectOneLineError(await modelab(['run', '--preset', 'smoke', '--no-store', ...args]), 2, /--seed needs a non-negative integer \(digits only: negative numbers are not allowed\)/);
     }
   });
 

@@ -191,8 +191,9 @@ describe('faults while saving', () => {
   });
 
   const faults: [string, NodeJS.ProcessEnv, RegExp][] = [
-    ['a full disk (ENOSPC on every artifact write)', { MODELAB_FAULT_INJECT: 'artifact-write:ENOSPC' }, /ENOSPC/],
-    ['a read-only file system (EROFS on every artifact write)', { MODELAB_FAULT_INJECT: 'artifact-write:EROFS' }, /EROFS/],
+    // The reason in plain words, naming the folder (store/errors.ts), not the bare error code.
+    ['a full disk (ENOSPC on every artifact write)', { MODELAB_FAULT_INJECT: 'artifact-write:ENOSPC' }, /^no space left on the disk holding .*history\.artifacts$/],
+    ['a read-only file system (EROFS on every artifact write)', { MODELAB_FAULT_INJECT: 'artifact-write:EROFS' }, /^cannot write .*history\.artifacts: its disk is read-only$/],
   ];
   for (const [what, env, reason] of faults) {
     it(`${what}: the run is failed with the reason, earlier runs intact`, async () => {
