@@ -2,7 +2,7 @@
  * Who may talk to `modelab serve`: the access token (always required, loopback included — another account on the same
  * machine can reach loopback too), the Host rule against DNS rebinding, and the same-origin rule for the api.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
 
 /** The cookie the token becomes once the page was opened with `?token=`. */
@@ -60,12 +60,12 @@ export function sameOrigin(req: http.IncomingMessage): boolean {
   }
 }
 
-/** Timing-safe: how much of a wrong token matched is not measurable. */
+/** Timing-safe: neither how much of a wrong token matched nor the token's length is measurable (digests of equal
+ *  length are compared in constant time). */
 export function sameToken(given: string | undefined | null, token: string): boolean {
   if (!given) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
+  const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(given), digest(token));
 }
 
 function cookieValue(header: string | undefined, name: string): string | null {

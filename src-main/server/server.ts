@@ -32,6 +32,7 @@ import { contentSecurityPolicy } from '../api/policy';
 import { createWireApi, dispatch, runId, toWireError } from '../api/wire';
 import type { WireApi, WsServerMessage } from '../api/wire-types';
 import { makeDirs } from '../engine/io/mkdirs';
+import { EXISTING_RUN_CHOICES } from '../store/bundle';
 import type { HistoryStore } from '../store/history';
 import { TOKEN_RULE, carriesToken, hostAllowed, isLoopbackHost, isValidToken, newToken, sameOrigin, sameToken, tokenCookie } from './access';
 import { MAX_JSON_DEPTH, MAX_MESSAGE_BYTES, leadingCallId, nestsDeeperThan } from './message-limits';
@@ -173,9 +174,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     }
   };
 
-  const uploadBundle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+  const uploadBundle = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> => {
     // A custom header forces a CORS preflight for any cross-site caller (the Origin was checked with the api's).
     if (req.headers['x-modelab'] !== '1') return sendJson(req, res, 403, { ok: false, error: { name: 'Forbidden', message: 'cross-origin upload refused' } });
+    // What to do with runs the history already has (the app asks, then sends the bundle again with its choice).
+    const existing = z.enum(EXISTING_RUN_CHOICES).optional().safeParse(url.searchParams.get('existing') ?? undefined);
+    if (!existing.success) return sendJson(req, res, 400, { ok: false, error: { name: 'ArgumentError', message: `existing: one of ${EXISTING_RUN_CHOICES.join(', ')}` } });
     const length = Number(req.headers['content-length'] ?? NaN);
     if (Number.isFinite(length) && length > MAX_UPLOAD) return sendJson(req, res, 413, { ok: false, error: { name: 'ArgumentError', message: 'bundle too large' } });
     let dir: string | null = null;
@@ -191,7 +195,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         if (seen > MAX_UPLOAD) req.destroy(new Error('bundle too large'));
       });
       await pipeline(req, createWriteStream(file));
-      const r = await o.api.importBundle(file);
+      const r = await o.api.importBundle(file, { existing: existing.data });
       sendJson(req, res, 200, { ok: true, value: r });
     } catch (e) {
       // The browser's user knows the file they chose, not where the server kept it.
@@ -219,7 +223,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     }
     if (url.pathname === '/api/health') return sendJson(req, res, 200, { ok: true });
     if (url.pathname === '/api/bundle' && (req.method === 'GET' || req.method === 'HEAD')) return void downloadBundle(req, res, url);
-    if (url.pathname === '/api/import' && req.method === 'POST') return void uploadBundle(req, res);
+    if (url.pathname === '/api/import' && req.method === 'POST') return void uploadBundle(req, res, url);
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(req, res, 405, 'method not allowed', { Allow: 'GET, HEAD' });
     serveStatic(req, res, url);
   };
@@ -307,6 +311,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     server.once('error', reject);
     server.listen(o.port ?? DEFAULT_PORT, host, () => {
       server.off('error', reject);
+      // Once listening, an error is a failed accept (too many open files, …): that connection is lost, the server
+      // keeps listening.
+      server.on('error', () => undefined);
       resolve();
     });
   });

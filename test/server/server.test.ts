@@ -224,10 +224,16 @@ describe('server: the api over WebSocket', () => {
     const auth = bearer(local);
     expect((await http(`${local.url}api/import`, { method: 'POST', body: zip.body, headers: { ...auth, Origin: 'http://evil.example', 'X-ModeLab': '1' } })).status).toBe(403);
     expect((await http(`${local.url}api/import`, { method: 'POST', body: zip.body, headers: { ...auth, Origin: origin } })).status).toBe(403);
-    const up = await http(`${local.url}api/import`, { method: 'POST', body: zip.body, headers: { ...auth, Origin: origin, 'X-ModeLab': '1', 'Content-Type': 'application/zip' } });
-    expect(JSON.parse(up.body.toString())).toEqual({ ok: true, value: { ids: [id] } });
+    const upload = (query = ''): Promise<unknown> =>
+      http(`${local.url}api/import${query}`, { method: 'POST', body: zip.body, headers: { ...auth, Origin: origin, 'X-ModeLab': '1', 'Content-Type': 'application/zip' } }).then((r) => JSON.parse(r.body.toString()));
+    expect(await upload()).toEqual({ ok: true, value: { ids: [id], skipped: [], warnings: [] } });
     const after = (await rpc.call('getRun', id)) as { value: RunDetail };
     expect(after.value).toEqual(before.value);
+    // Uploaded again: refused (the app then asks), skipped or copied as chosen.
+    expect(await upload()).toMatchObject({ ok: false, error: { code: 'RUN_EXISTS' } });
+    expect(await upload('?existing=skip')).toEqual({ ok: true, value: { ids: [], skipped: [id], warnings: [] } });
+    expect(await upload('?existing=sometimes')).toMatchObject({ ok: false, error: { name: 'ArgumentError', message: 'existing: one of refuse, skip, copy' } });
+    expect(((await rpc.call('listRuns', { tags: ['ws'] })) as { value: { total: number } }).value.total).toBe(1);
     expect((await http(`${local.url}api/bundle?ids=../../etc`, { headers: auth })).status).toBe(400);
   });
 });
