@@ -145,20 +145,25 @@ function readPaths(f: BundleFiles, doc: RunResult, out: ImportedArtifact[]): voi
   }
 }
 
-/** eval-data.safetensors, when the bundle has it: train.x/y and test.x/y, the inputs shaped as the run's dataset. */
-function readEvalData(f: BundleFiles, doc: RunResult, out: ImportedArtifact[]): void {
+/**
+ * eval-data.safetensors, when the bundle has it: train.x/y and test.x/y, the inputs shaped as the run's dataset — as
+ * run.json and history.json's environment both say (a later export reshapes the inputs by the environment's).
+ */
+function readEvalData(f: BundleFiles, doc: RunResult, record: HistoryRecord, out: ImportedArtifact[]): void {
   const rel = 'eval-data.safetensors';
   if (!f.has(rel)) return;
   const data = f.read(rel);
   const t = decodeSafetensors(data, f.where(rel)).tensors;
-  const inputShape = (doc.dataset as { inputShape?: number[] } | undefined)?.inputShape;
+  const shapes = [(doc.dataset as { inputShape?: number[] } | null | undefined)?.inputShape, record.environment?.dataset?.inputShape].filter((s) => s !== undefined);
   for (const s of ['train', 'test']) {
     const x = t[`${s}.x`];
     const y = t[`${s}.y`];
     if (!x || !y) throw new InputError(`${f.where(rel)} lacks ${x ? `${s}.y` : `${s}.x`} (exports of the run need train.x, train.y, test.x and test.y)`);
     if (y.shape.length !== 1 || x.shape[0] !== y.shape[0]) throw new InputError(`${f.where(rel)}: ${s}.x has ${x.shape[0]} rows and ${s}.y shape [${y.shape}]`);
-    if (inputShape && x.shape.slice(1).join('×') !== inputShape.join('×')) {
-      throw new InputError(`${f.where(rel)}: ${s}.x has inputs of shape [${x.shape.slice(1)}], the run's dataset [${inputShape}]`);
+    for (const inputShape of shapes) {
+      if (x.shape.slice(1).join('×') !== inputShape.join('×')) {
+        throw new InputError(`${f.where(rel)}: ${s}.x has inputs of shape [${x.shape.slice(1)}], the run's dataset [${inputShape}]`);
+      }
     }
     if (!y.data.every((v) => Number.isInteger(v) && v >= 0)) throw new InputError(`${f.where(rel)}: ${s}.y holds values that are not class indices`);
   }
@@ -229,7 +234,7 @@ export function readBundle(dir: string, files: string[], limits: BundleLimits): 
   const artifacts: ImportedArtifact[] = [];
   readEndpoints(f, result, artifacts);
   readPaths(f, result, artifacts);
-  readEvalData(f, result, artifacts);
+  readEvalData(f, result, record, artifacts);
   artifacts.push(...readCheckpoints(f));
   f.verifyRest();
   return { record, doc: result, artifacts, unverified: !f.verified };

@@ -47,7 +47,7 @@ export const historyRecordSchema = z
         backend: text(100),
         device: text(1000),
         tfjsVersion: text(100),
-        dataset: z.object({ name: text(200), checksum: text(200) }).passthrough().optional(),
+        dataset: z.object({ name: text(200), checksum: text(200), inputShape: z.array(z.number().int().min(1)).optional() }).passthrough().optional(),
       })
       .passthrough()
       .nullable(),

@@ -204,7 +204,7 @@ describe('manifest.sha256', () => {
   it('a changed file is refused, naming it; so are a file added or removed after export and a malformed manifest', async () => {
     const tampered = copyOf('tampered');
     const w = readFileSync(path.join(tampered, 'endpoints.safetensors'));
-    w[w.length - 1] ^= 1; // one bit of the last weight: still a valid safetensors file
+    w.writeUInt8(w.readUInt8(w.length - 1) ^ 1, w.length - 1); // one bit of the last weight: still a valid safetensors file
     writeFileSync(path.join(tampered, 'endpoints.safetensors'), w);
     await expectRefused(tampered, [/tampered\/endpoints\.safetensors does not match its checksum in manifest\.sha256/]);
 
@@ -341,6 +341,17 @@ describe('tensors are checked at import', () => {
       await expectRefused(d, [want]);
     });
   }
+
+  it("eval-data.safetensors: inputs shaped as run.json says but not as history.json's environment (what exports use)", async () => {
+    const d = edited('env-shape', (b) => {
+      const f = path.join(b, 'history.json');
+      const h = JSON.parse(readFileSync(f, 'utf8')) as { environment: { dataset: { inputShape: number[] } } };
+      expect(h.environment.dataset.inputShape).toEqual([1, 1, 3]);
+      h.environment.dataset.inputShape = [3, 1, 1];
+      writeFileSync(f, JSON.stringify(h));
+    });
+    await expectRefused(d, [/train\.x has inputs of shape \[1,1,3\], the run's dataset \[3,1,1\]/]);
+  });
 
   it('a zip of a bad bundle leaves no staging folder behind', async () => {
     const d = edited('zipped-bad', (b) => writeFileSync(path.join(b, 'endpoints.safetensors'), Buffer.alloc(3)));
