@@ -5,6 +5,7 @@
  * time from the stored bench figures (a fixture here: the real bench takes minutes), starts and stores nothing, and
  * without figures says how to get them and never runs the bench by itself.
  */
+import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,7 @@ import { latestBench } from '../../src-main/engine/bench/stored';
 import { estimateTime } from '../../src-main/engine/recipe/estimate';
 import { loadPreset } from '../../src-main/engine/recipe/presets';
 import type { Recipe } from '../../src-main/engine/recipe/schema';
-import { type Ran, modelab, root } from './modelab';
+import { type Ran, bin, modelab, root } from './modelab';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'modelab-estimate-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -119,6 +120,22 @@ describe('modelab run --dry-run', () => {
     expect(json.notes).toEqual(['no timing figures yet']);
     expect(existsSync(path.join(h, 'bench'))).toBe(false);
   });
+
+  it('on a terminal asks before benchmarking, and a no runs nothing', async () => {
+    const h = home(false);
+    // `script` (util-linux) gives the command a terminal; the answer comes on its stdin.
+    const ran = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = execFile('script', ['-qec', `"${process.execPath}" "${bin}" run --preset smoke --dry-run`, '/dev/null'], { cwd: root, timeout: 60_000 }, (err, stdout) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, out: stdout }),
+      );
+      child.stdin!.end('n\n');
+    });
+    expect(ran.code, ran.out).toBe(0);
+    expect(ran.out).toContain('no timing figures yet on this machine. Run the quick benchmark now (about 1½ minutes)? [y/N]');
+    expect(ran.out).toMatch(/smoke: nothing started or stored \(--dry-run\)/);
+    expect(ran.out).toMatch(/time: no timing figures yet — run `modelab bench --quick`/);
+    expect(existsSync(path.join(h, 'bench'))).toBe(false);
+  }, 60_000);
 
   it('a bench figure for another backend is not used when a backend is asked for', async () => {
     home(true);
