@@ -8,6 +8,7 @@ import path from 'node:path';
 import { type RunResult } from '../engine/recipe/result';
 import { endpointsSafetensors, readCheckpointInfo } from '../engine/io/export';
 import { decodeSafetensors } from '../engine/io/safetensors';
+import { paramShapes } from '../engine/nn/spec';
 import type { HostParams, HostTensor } from '../engine/nn/params';
 import { InputError } from '../engine/util/errors';
 import { type BundleLimits, readBounded } from './bundle-files';
@@ -215,6 +216,24 @@ function historyOf(f: BundleFiles, doc: RunResult & { runId?: string }): History
   return record;
 }
 
+/**
+ * A run with paths is exported later (bundles, `paths/<name>.json`) from its history record's environment: the
+ * architecture (its parameter layout) and the dataset's input shape must be there and make sense.
+ */
+function checkExportable(f: BundleFiles, record: HistoryRecord, doc: RunResult): void {
+  if (!doc.paths.length) return;
+  const where = f.has('history.json') ? f.where('history.json') : f.where('run.json');
+  const env = record.environment;
+  if (!env?.architecture?.spec || !env.dataset?.inputShape) {
+    throw new InputError(`${where}: the run has paths but its environment lacks the architecture or the dataset's input shape (exports of the paths need both)`);
+  }
+  try {
+    paramShapes(env.architecture.spec);
+  } catch (e) {
+    throw new InputError(`${where}: environment.architecture.spec is not a ModeLab architecture (${(e as Error).message})`);
+  }
+}
+
 /** Reads and checks one bundle folder (`files`: every file under `dir`, '/'-separated). */
 export function readBundle(dir: string, files: string[], limits: BundleLimits): BundleContent {
   const f = new BundleFiles(dir, new Set(files), limits);
@@ -228,6 +247,7 @@ export function readBundle(dir: string, files: string[], limits: BundleLimits): 
   }
   const record = historyOf(f, doc);
   if (!FINAL_STATUSES.includes(record.status)) record.status = 'crashed';
+  checkExportable(f, record, doc);
   const { runId: _id, ...result } = doc;
   void _id;
 

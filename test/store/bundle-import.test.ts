@@ -353,6 +353,22 @@ describe('tensors are checked at import', () => {
     await expectRefused(d, [/train\.x has inputs of shape \[1,1,3\], the run's dataset \[3,1,1\]/]);
   });
 
+  it('history.json: a run with paths whose environment has no usable architecture (exports of its paths need it)', async () => {
+    const cases: [string, (env: { architecture?: { spec: unknown } }) => void, RegExp][] = [
+      ['no-architecture', (env) => delete env.architecture, /lacks the architecture or the dataset's input shape/],
+      ['bad-spec', (env) => (env.architecture = { spec: { input: [1, 1, 3] } }), /environment\.architecture\.spec is not a ModeLab architecture/],
+    ];
+    for (const [name, edit, want] of cases) {
+      const d = edited(name, (b) => {
+        const f = path.join(b, 'history.json');
+        const h = JSON.parse(readFileSync(f, 'utf8')) as { environment: Parameters<typeof edit>[0] };
+        edit(h.environment);
+        writeFileSync(f, JSON.stringify(h));
+      });
+      await expectRefused(d, [/history\.json: /, want]);
+    }
+  });
+
   it('a zip of a bad bundle leaves no staging folder behind', async () => {
     const d = edited('zipped-bad', (b) => writeFileSync(path.join(b, 'endpoints.safetensors'), Buffer.alloc(3)));
     const entries = (readdirSync(d, { recursive: true }) as string[])
