@@ -240,14 +240,16 @@ describe('the app in a browser against `modelab serve`', () => {
     await expect.poll(() => text(page.getByTestId('run-count')), POLL).toBe('2 runs');
     await page.locator(`.spacer .tr[data-run="${runs[1]}"]`).click();
     await page.getByTestId('delete-selected').click();
-    await page.getByTestId('confirm-dialog').waitFor({ state: 'visible' });
-    await expect.poll(() => text(page.getByTestId('confirm-dialog')), POLL).toContain('smoke B (seed 2)');
+    // The History view holds more than one confirmation dialog (delete, import); the open one is asking.
+    const dialog = page.getByRole('dialog', { name: 'Delete 1 run?' });
+    await dialog.waitFor({ state: 'visible' });
+    await expect.poll(() => text(dialog), POLL).toContain('smoke B (seed 2)');
     await shot('10-delete-confirm');
     // Cancel keeps it; confirm removes it.
-    await page.getByTestId('confirm-cancel').click();
+    await dialog.getByTestId('confirm-cancel').click();
     await expect.poll(() => text(page.getByTestId('run-count')), POLL).toContain('2 runs');
     await page.getByTestId('delete-selected').click();
-    await page.getByTestId('confirm-ok').click();
+    await dialog.getByTestId('confirm-ok').click();
     await expect.poll(() => text(page.getByTestId('run-count')), POLL).toBe('1 run');
     await expect.poll(() => page.locator(`.spacer .tr[data-run="${runs[1]}"]`).count(), POLL).toBe(0);
     const gone = await wsCall(server, 'getRun', [runs[1]!]);

@@ -145,9 +145,10 @@ async function main(): Promise<void> {
     await page.goto(`${server.url}#/history`);
     await page.locator(`.spacer .tr[data-run="${failed}"]`).click();
     await page.getByTestId('delete-selected').click();
-    await page.getByTestId('confirm-dialog').waitFor();
+    const dialog = page.getByRole('dialog', { name: 'Delete 1 run?' });
+    await dialog.waitFor();
     await shot('12-delete-confirm');
-    await page.getByTestId('confirm-cancel').click();
+    await dialog.getByTestId('confirm-cancel').click();
 
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.goto(`${server.url}#/run/${compare}`);
