@@ -21,7 +21,7 @@ import { createWriteStream, existsSync, mkdtempSync, readdirSync, renameSync, rm
 import path from 'node:path';
 import yazl from 'yazl';
 import type { Split } from '../engine/data/dataset';
-import { type RunArtifacts, endpointsSafetensors, readCheckpointInfo, writeRunDir } from '../engine/io/export';
+import { type RunArtifacts, writeRunDir } from '../engine/io/export';
 import { writeFileAtomic } from '../engine/io/atomic';
 import { makeDirs } from '../engine/io/mkdirs';
 import { decodeSafetensors } from '../engine/io/safetensors';
