@@ -222,8 +222,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       return;
     }
     if (url.pathname === '/api/health') return sendJson(req, res, 200, { ok: true });
-    if (url.pathname === '/api/bundle' && (req.method === 'GET' || req.method === 'HEAD')) return void downloadBundle(req, res, url);
-    if (url.pathname === '/api/import' && req.method === 'POST') return void uploadBundle(req, res, url);
+    if (url.pathname === '/api/bundle' && (req.method === 'GET' || req.method === 'HEAD')) return void downloadBundle(req, res, url).catch(() => res.destroy());
+    if (url.pathname === '/api/import' && req.method === 'POST') return void uploadBundle(req, res, url).catch(() => res.destroy());
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(req, res, 405, 'method not allowed', { Allow: 'GET, HEAD' });
     serveStatic(req, res, url);
   };
