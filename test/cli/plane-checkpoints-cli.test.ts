@@ -116,8 +116,10 @@ describe('a stored run with a plane and checkpoints', () => {
       expect(readFileSync(path.join(dir, 'checkpoints', f)).equals(readFileSync(path.join(out, 'checkpoints', f))), f).toBe(true);
     }
     expect((JSON.parse(readFileSync(path.join(dir, 'run.json'), 'utf8')) as StoredRunDocument).plane).toEqual(doc.plane);
-    // `run --out` wrote the same bundle (plus the earlier checkpoints).
-    for (const f of files(dir)) expect(readFileSync(path.join(out, f)).equals(readFileSync(path.join(dir, f))), f).toBe(true);
+    // `run --out` wrote the same bundle (plus the earlier checkpoints, which its manifest lists too).
+    for (const f of files(dir).filter((f) => f !== 'manifest.sha256')) expect(readFileSync(path.join(out, f)).equals(readFileSync(path.join(dir, f))), f).toBe(true);
+    const listed = readFileSync(path.join(out, 'manifest.sha256'), 'utf8').trimEnd().split('\n').map((l) => l.slice(66));
+    expect(listed).toEqual(files(out).filter((f) => f !== 'manifest.sha256').map((f) => f.split(path.sep).join('/')));
 
     const before = await showJson(id);
     const del = await modelab(['delete', id, '--yes', '--db', db]);
@@ -133,11 +135,12 @@ describe('a stored run with a plane and checkpoints', () => {
     expect(files(dir2)).toEqual(files(dir));
     for (const f of files(dir)) expect(readFileSync(path.join(dir2, f)).equals(readFileSync(path.join(dir, f))), f).toBe(true);
 
-    // The `run --out` folder imports too (as a copy: the id is taken), with the latest of its checkpoints.
-    const copy = await modelab(['import', out, '--db', db]);
+    // The `run --out` folder imports too (as a copy: the run is there), with the latest of its checkpoints.
+    const copy = await modelab(['import', out, '--as-copy', '--db', db]);
     expect(copy.code, copy.stderr).toBe(0);
     const c = await showJson(copy.stdout.trim());
-    expect({ ...c.d, id }).toEqual(after.d);
+    expect(c.d.name).toBe(`${after.d.name} (copy)`);
+    expect({ ...c.d, id, name: after.d.name }).toEqual(after.d);
   });
 });
 
