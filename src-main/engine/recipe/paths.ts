@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { applyPermutation } from '../align/permutation';
 import { type CurveShape, curvePath, straightControls } from '../curves/curve';
 import { trainCurve } from '../curves/train';
-import { type Barrier, type PathPoint, barrierOf } from '../eval/barrier';
+import { type Barrier, barrierOf } from '../eval/barrier';
 import type { Metrics } from '../eval/evaluate';
 import { evaluateHost } from '../eval/host';
 import { assertNoBatchNorm, foldBatchNorm } from '../nn/batchnorm';
@@ -11,7 +11,7 @@ import { forward } from '../nn/forward';
 import { type HostParams, disposeParams, toDevice } from '../nn/params';
 import { type ArchSpec, hasBatchNorm, layerMacs } from '../nn/spec';
 import { type ParamPath, linearPath, tGrid } from '../paths/path';
-import { FUNCTION_TOLERANCE, type PathVerification, evaluatePathStructured } from '../paths/structured-eval';
+import { FUNCTION_TOLERANCE, evaluatePathStructured } from '../paths/structured-eval';
 import { embedNarrow, withHiddenWidths } from '../theory/embed';
 import type { Kept } from '../theory/kept';
 import { narrowSlots, theorem2Path, theorem3Path } from '../theory/noise-stable-paths';
@@ -314,7 +314,6 @@ async function construct(ctx: ExperimentContext, p: PathConfig, name: string, fr
       } else {
         path = theorem2Path(ctx.spec, A, dA, B, dB, name);
       }
-      const last = path.segments.length - 1;
       // The Lemma 2 middle is bounded by the loss of the networks it joins, evaluated here on their own (not read off
       // the path): the Algorithm 1 networks, and θ* for Theorem 3.
       const LA1 = (await evaluateHost(ctx.spec, dA.theta1, ctx.splits.train)).loss;
