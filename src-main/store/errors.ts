@@ -12,6 +12,13 @@ export class DatabaseFileError extends InputError {
   override name = 'DatabaseFileError';
 }
 
+/** A database file refused as it is: `why`, that it was not changed, and what to do. */
+export function untouchedFileError(file: string, why: string, advice = 'Use --db (or MODELAB_HOME) to pick another database.'): DatabaseFileError {
+  return new DatabaseFileError(`${file}: ${why}. ModeLab did not change it. ${advice}`);
+}
+
+export const RESTORE_ADVICE = 'Restore one of its backups (*.backup-v*.sqlite beside it), or use --db to pick another database.';
+
 /** No run with that id (or the prefix matches several). */
 export class RunNotFoundError extends InputError {
   override name = 'RunNotFoundError';
@@ -47,6 +54,25 @@ export function diskIsFull(file: string): boolean {
   }
 }
 
+/** What a file-system error code means, in words (undefined for codes that are no file-system condition). */
+export function fsReason(code: string): string | undefined {
+  const words: Record<string, string> = {
+    ENOSPC: 'no space left on its disk',
+    EDQUOT: 'the disk quota is used up',
+    EROFS: 'its disk is read-only',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EISDIR: 'it is a folder',
+    ENOTDIR: 'a part of the path is not a folder',
+    ENOENT: 'a folder on the path does not exist',
+    EEXIST: 'it already exists',
+    ENAMETOOLONG: 'the name is too long',
+    EINVAL: 'this file system does not allow it',
+    EIO: 'a disk I/O error',
+  };
+  return words[code];
+}
+
 export const readOnlyHistoryMessage = (file: string): string =>
   `the history ${file} is read-only here: read commands (list, show, export) still work, commands that change it do not`;
 
@@ -80,11 +106,9 @@ export function storageError(e: unknown, file: string): unknown {
     case 'EPERM':
       return new StorageError(`permission denied: ${where}`, 'EACCES');
     case 'SQLITE_CORRUPT':
-      return new DatabaseFileError(
-        `${where}: the history database is corrupt (${detail}). Restore one of its backups (*.backup-v*.sqlite beside it), or use --db to pick another database.`,
-      );
+      return untouchedFileError(where, `the database is corrupt (${detail})`, RESTORE_ADVICE);
     case 'SQLITE_NOTADB':
-      return new DatabaseFileError(`${where}: not an SQLite database (${detail}). Use --db (or MODELAB_HOME) to pick another database.`);
+      return untouchedFileError(where, `not an SQLite database (${detail})`);
     default:
       return e;
   }

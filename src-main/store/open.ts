@@ -6,7 +6,7 @@
 import { accessSync, closeSync, constants, existsSync, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { makeDirs } from '../engine/io/mkdirs';
-import { DatabaseFileError, StorageError, isDiskFull, readOnlyHistoryMessage, storageError } from './errors';
+import { DatabaseFileError, RESTORE_ADVICE, StorageError, isDiskFull, readOnlyHistoryMessage, storageError, untouchedFileError } from './errors';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations';
 import { Database, sqliteCode } from './sqlite';
 
@@ -32,15 +32,8 @@ function readHeader(file: string): Buffer {
   }
 }
 
-function untouched(file: string, why: string, advice = 'Use --db (or MODELAB_HOME) to pick another database.'): DatabaseFileError {
-  return new DatabaseFileError(`${file}: ${why}. ModeLab did not change it. ${advice}`);
-}
-
 function describeSqliteFailure(file: string, e: unknown): unknown {
-  const code = sqliteCode(e);
-  if (code === 'SQLITE_NOTADB') return untouched(file, 'not an SQLite database (file is not a database)');
-  if (code === 'SQLITE_CORRUPT') return untouched(file, 'the database is corrupt (database disk image is malformed)', 'Restore one of its backups (*.backup-v*.sqlite beside it), or use --db to pick another database.');
-  if (code === 'SQLITE_CANTOPEN') return new DatabaseFileError(`${file}: cannot open the history database (${(e as Error).message})`);
+  if (sqliteCode(e) === 'SQLITE_CANTOPEN') return new DatabaseFileError(`${file}: cannot open the history database (${(e as Error).message})`);
   return storageError(e, file);
 }
 
@@ -65,7 +58,7 @@ export async function openDatabase(file: string, opts: OpenDatabaseOptions = {})
     if (statSync(file).isDirectory()) throw new DatabaseFileError(`${file} is a folder, not a database file`);
     const h = readHeader(file);
     if (h.length > 0 && (h.length < 100 || !h.subarray(0, 16).equals(HEADER))) {
-      throw untouched(file, 'not an SQLite database (its header is not "SQLite format 3")');
+      throw untouchedFileError(file, 'not an SQLite database (its header is not "SQLite format 3")');
     }
     // Read commands still work on a history this process cannot write (its first write says so: errors.ts).
     if (!writable(file)) return openReadOnly(file, opts);
@@ -139,10 +132,10 @@ async function checkOurs(db: Database, file: string): Promise<number> {
     appId: (await sql.get<{ application_id: number }>('PRAGMA application_id'))!.application_id,
     tables: (await sql.get<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'"))!.n,
   }));
-  if (appId !== 0 && appId !== APPLICATION_ID) throw untouched(file, `not a ModeLab history (application_id ${appId})`);
-  if (version === 0 && tables > 0) throw untouched(file, 'an SQLite database, but not a ModeLab history (it has tables but no ModeLab schema version)');
+  if (appId !== 0 && appId !== APPLICATION_ID) throw untouchedFileError(file, `not a ModeLab history (application_id ${appId})`);
+  if (version === 0 && tables > 0) throw untouchedFileError(file, 'an SQLite database, but not a ModeLab history (it has tables but no ModeLab schema version)');
   if (version > SCHEMA_VERSION) {
-    throw untouched(
+    throw untouchedFileError(
       file,
       `written by a newer ModeLab (history schema version ${version}; this ModeLab reads up to version ${SCHEMA_VERSION})`,
       'Update ModeLab to open it, or use --db to pick another database.',
@@ -163,7 +156,7 @@ async function openReadWrite(file: string, existed: boolean, opts: OpenDatabaseO
     if (version > 0 && version < SCHEMA_VERSION) {
       const check = await db.all<{ quick_check: string }>('PRAGMA quick_check');
       if (check.length !== 1 || check[0]!.quick_check !== 'ok') {
-        throw untouched(file, `the database is corrupt (${check.slice(0, 3).map((r) => r.quick_check).join('; ')})`);
+        throw untouchedFileError(file, `the database is corrupt (${check.slice(0, 3).map((r) => r.quick_check).join('; ')})`, RESTORE_ADVICE);
       }
     }
 
