@@ -36,8 +36,9 @@ Options:
   --config FILE      a recipe JSON file (schema: docs/recipes.md)
   --backend NAME     tensorflow-gpu | tensorflow | webgpu | wasm | cpu (default: fastest available;
                      also MODELAB_BACKEND), or onnx-cpu (training steps on ONNX Runtime, the rest on wasm)
-  --seed N           base seed; endpoint seeds derive from it unless the recipe fixes them
-  --data DIR         dataset folder (CIFAR-10 binary batches)
+  --seed N           base seed, a non-negative integer; endpoint seeds derive from it unless the recipe
+                     fixes them
+  --data DIR         dataset folder (CIFAR-10 binary batches); checked, like --out, before the run starts
   --exact            evaluate on the full training and test sets
   --json             print exactly one JSON document on stdout (progress stays on stderr)
   --dry-run          start nothing, store nothing: check the recipe and print the memory it needs
@@ -57,7 +58,10 @@ Options:
 The run is stored in the history as it progresses (its id is printed first, on stderr) and runs in its own
 process; 'modelab list' and 'modelab show ID' browse the history.
 
-Exit codes: 0 done, 1 the run failed or crashed, 2 bad input, 130 cancelled (Ctrl-C).`;
+Ctrl-C, SIGTERM or SIGHUP cancels the run (it stops within a training step); a second one quits at once. Either
+way the run is recorded as cancelled.
+
+Exit codes: 0 done, 1 the run failed or crashed (or a disk error), 2 bad input, 130 cancelled.`;
 
 /** `signal`: cancel (the first Ctrl-C, SIGTERM or SIGHUP); `quit`: stop at once (a later one, main.ts). */
 export async function runCommand(argv: string[], signal: AbortSignal, quit?: AbortSignal): Promise<number> {
