@@ -59,13 +59,15 @@ async function presetsCommand(): Promise<number> {
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
-  // The first Ctrl-C, SIGTERM or SIGHUP cancels (a run stops within a training step); any later one quits at once:
-  // `run` records its run as cancelled first (run-command.ts), other commands just exit.
+  // For `run` and `serve`, the first Ctrl-C, SIGTERM or SIGHUP cancels (a run stops within a training step) and any
+  // later one quits at once (`run` records its run as cancelled first: run-command.ts). Other commands just exit.
   const controller = new AbortController();
   const quit = new AbortController();
+  const cancellable = cmd === 'run' || cmd === 'serve';
   let interrupts = 0;
   const onSignal = (): void => {
     interrupts++;
+    if (!cancellable) process.exit(130);
     if (interrupts > 1) {
       if (cmd === 'run') quit.abort();
       else process.exit(130);
