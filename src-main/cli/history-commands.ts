@@ -2,6 +2,7 @@
  * The history commands: list, show, tag, note, rename, colour, delete, export, import, cancel. Each opens the history
  * (--db FILE, else MODELAB_HOME, else the user's data directory), which also marks runs whose job died as crashed.
  */
+import { existsSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createApi, openHistory } from '../api/handlers';
 import type { ExportFormat, ListQuery, ModeLabApi, RunDetail, RunStatus, RunSummary, SortKey } from '../api/contract';
@@ -331,9 +332,11 @@ export async function exportCommand(argv: string[]): Promise<number> {
   if (!format || !['json', 'csv', 'bundle'].includes(format)) throw new InputError(`--format needs json, csv or bundle${format ? `, got '${format}'` : ''}`);
   if (!out) throw new InputError('--out PATH is required (- for stdout with json or csv)');
   if (out !== '-') checkOutPath(out, format === 'bundle' && !out.toLowerCase().endsWith('.zip') ? 'folder' : 'file');
+  const made = out !== '-' && !existsSync(out);
   return withApi(values['db'] as string | undefined, async (api) => {
     const r = await api.exportRuns({ ids: positionals, format: format as ExportFormat, out, overwrite: Boolean(values['force']) }).catch((e: unknown) => {
-      // The disk filling or failing while writing (the destination was checked above).
+      // The disk filling or failing while writing (the destination was checked above): no half-written export left.
+      if (made) rmSync(out, { recursive: true, force: true });
       throw storageError(e, out);
     });
     if (out !== '-') process.stderr.write(`exported ${r.ids.length} run${r.ids.length === 1 ? '' : 's'} to ${terminalText(out)}\n`);

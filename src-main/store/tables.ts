@@ -19,6 +19,7 @@ function csvCell(v: unknown): string {
 }
 
 function write(out: Writable, s: string): Promise<void> {
+  if (out.errored) return Promise.reject(out.errored);
   return new Promise((resolve, reject) => {
     if (out.write(s)) resolve();
     else {
@@ -30,15 +31,19 @@ function write(out: Writable, s: string): Promise<void> {
 
 function end(out: Writable): Promise<void> {
   if (out === process.stdout) return Promise.resolve();
+  if (out.errored) return Promise.reject(out.errored);
   return new Promise((resolve, reject) => {
     out.once('error', reject);
     out.end(() => resolve());
   });
 }
 
-/** `-` means stdout. */
+/** `-` means stdout. A write error (a full disk) may come after write() returned: write and end report it then. */
 export function openOutput(file: string): Writable {
-  return file === '-' ? process.stdout : createWriteStream(file);
+  if (file === '-') return process.stdout;
+  const out = createWriteStream(file);
+  out.on('error', () => undefined);
+  return out;
 }
 
 export async function writeCsv(store: HistoryStore, ids: string[], out: Writable): Promise<number> {

@@ -1,9 +1,10 @@
 /**
  * Storage faults from the command line, on a real small disk (test/store/small-disk.ts): a full disk, a disk that fills
  * during a run, a read-only history and a database damaged in the middle all give one line in plain words that names
- * the file; read commands keep working where they can; a run whose writes fail ends `failed` with the reason.
+ * the file; read commands keep working where they can; a run whose writes fail ends `failed` with the reason; an
+ * export that does not fit leaves nothing behind.
  */
-import { closeSync, copyFileSync, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, openSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ListResult } from '../../src-main/api/contract';
@@ -48,6 +49,12 @@ describe('storage faults', () => {
     expect(show.stdout).toContain(`run ${id}`);
     expectOneLineError(await modelab(['tag', id, 'more', '--db', db]), 1, new RegExp(`^modelab: no space left on the disk holding ${escape(db)}$`));
     expectOneLineError(await modelab(['run', '--preset', 'smoke', '--backend', 'cpu', '--db', db]), 1, /no space left on the disk holding /);
+    // An export that does not fit: one line, and no half-written file or folder left behind.
+    for (const [format, name] of [['json', 'out.json'], ['csv', 'out.csv'], ['bundle', 'out-bundle'], ['bundle', 'out.zip']] as const) {
+      const out = path.join(disk.dir, name);
+      expectOneLineError(await modelab(['export', id, '--format', format, '--out', out, '--db', db]), 1, new RegExp(`^modelab: no space left on the disk holding ${escape(out)}$`));
+      expect(existsSync(out), out).toBe(false);
+    }
   });
 
   it('a disk that fills during a run: the run ends failed with the reason, never running or crashed', async () => {
