@@ -18,6 +18,7 @@ import {
 } from './history-commands';
 import { table } from './table';
 import { terminalText } from './terminal-text';
+import { storageError } from '../store/errors';
 
 const HELP = `ModeLab ${VERSION}: a laboratory for mode connectivity.
 
@@ -142,9 +143,11 @@ main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
-  (e: unknown) => {
+  (err: unknown) => {
     // Messages echo user text (names, paths, flag values): one line, control characters escaped (terminal-text.ts).
     const say = (m: string): void => void process.stderr.write(`modelab: ${terminalText(m)}\n`);
+    // A file-system error that names its file (a full disk under --out): in plain words too (store/errors.ts).
+    const e = typeof (err as { path?: unknown } | null)?.path === 'string' ? storageError(err, '') : err;
     if (e instanceof InputError) {
       say(e.message);
       process.exitCode = 2;

@@ -17,6 +17,7 @@ import type { Split } from '../engine/data/dataset';
 import { InputError } from '../engine/util/errors';
 import { createApi, openHistory, checkBackend } from '../api/handlers';
 import { exportBundles } from '../store/bundle';
+import { storageError } from '../store/errors';
 import { CancelledError } from '../engine/util/errors';
 import { pointWorkerPool } from '../jobs/points';
 import { checkDatasetFiles } from '../engine/data/load';
@@ -158,7 +159,13 @@ export async function runCommand(argv: string[], signal: AbortSignal, quit?: Abo
   });
   progress.finishLine();
 
-  if (outDir) writeRunDir(outDir, result, artifacts);
+  if (outDir) {
+    try {
+      writeRunDir(outDir, result, artifacts);
+    } catch (e) {
+      throw storageError(e, outDir); // a full or failing disk, in plain words naming the folder
+    }
+  }
   if (values['json']) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
     const wrote = `run.json, endpoints.safetensors, eval-data.safetensors, paths/${checkpoints ? ', checkpoints/' : ''}`;
@@ -238,7 +245,12 @@ async function runStored(recipe: AnyRecipe, o: StoredRunOptions): Promise<number
       throw new RunFailedError(`${why} (what it computed is kept: modelab show ${id})`);
     }
     const doc = await api.getRunDocument(id);
-    if (o.outDir) await exportBundles(store, [id], o.outDir, { overwrite: true });
+    if (o.outDir) {
+      const out = o.outDir;
+      await exportBundles(store, [id], out, { overwrite: true }).catch((e: unknown) => {
+        throw storageError(e, out);
+      });
+    }
     if (o.json) process.stdout.write(`${JSON.stringify(doc)}\n`);
     else {
       process.stdout.write(`${terminalText(runSummary(doc), { newlines: true })}\n`);

@@ -49,6 +49,8 @@ describe('storage faults', () => {
     expect(show.stdout).toContain(`run ${id}`);
     expectOneLineError(await modelab(['tag', id, 'more', '--db', db]), 1, new RegExp(`^modelab: no space left on the disk holding ${escape(db)}$`));
     expectOneLineError(await modelab(['run', '--preset', 'smoke', '--backend', 'cpu', '--db', db]), 1, /no space left on the disk holding /);
+    const runOut = path.join(disk.dir, 'run-out');
+    expectOneLineError(await modelab(['run', '--preset', 'smoke', '--backend', 'cpu', '--no-store', '--out', runOut]), 1, new RegExp(`no space left on the disk holding ${escape(runOut)}$`));
     // An export that does not fit: one line, and no half-written file or folder left behind.
     for (const [format, name] of [['json', 'out.json'], ['csv', 'out.csv'], ['bundle', 'out-bundle'], ['bundle', 'out.zip']] as const) {
       const out = path.join(disk.dir, name);
