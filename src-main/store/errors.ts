@@ -100,7 +100,7 @@ export function storageError(e: unknown, file: string): unknown {
     case 'SQLITE_READONLY':
       return new StorageError(readOnlyHistoryMessage(where), 'EROFS');
     case 'EROFS':
-      return new StorageError(`cannot write ${where}: its disk is read-only`, 'EROFS');
+      return new StorageError(`cannot write ${where}: ${fsReason('EROFS')}`, 'EROFS');
     case 'SQLITE_PERM':
     case 'EACCES':
     case 'EPERM':
