@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { fieldHelp } from '../../src-main/engine/recipe/field-help';
 import { OPTIMIZER_SETTINGS, otherOptimizersSettings } from '../../src-main/engine/recipe/optimizer-settings';
 import { loadPreset } from '../../src-main/engine/recipe/presets';
-import { recipeSchema } from '../../src-main/engine/recipe/schema';
+import { recipeSchema, type Recipe } from '../../src-main/engine/recipe/schema';
 
 describe('recipe field help', () => {
-  const smoke = loadPreset('smoke');
+  const smoke = loadPreset('smoke') as Recipe;
   const help = fieldHelp(recipeSchema, smoke);
 
   it('describes the fields a new user edits first, by their dotted path', () => {
