@@ -6,6 +6,7 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { makeDirs } from '../engine/io/mkdirs';
+import { checkStateOf } from '../engine/recipe/check-state';
 import type { EndpointResult, PathResult, PlaneResult, RunResult, StabilityReport } from '../engine/recipe/result';
 import { RUN_SCHEMA } from '../engine/recipe/result';
 import type { CurvePoint } from '../engine/train/loop';
@@ -366,8 +367,8 @@ export class HistoryStore {
     const stored = { ...p, points: null };
     await sql.run('DELETE FROM paths WHERE run_id = ? AND name = ?', [id, p.name]);
     await sql.run(
-      `INSERT INTO paths (run_id, idx, name, kind, from_endpoint, to_endpoint, check_pass, train_barrier, test_barrier, result_json)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO paths (run_id, idx, name, kind, from_endpoint, to_endpoint, check_pass, check_state, train_barrier, test_barrier, result_json)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         id,
         index,
@@ -376,6 +377,7 @@ export class HistoryStore {
         p.from,
         p.to,
         p.check ? (p.check.pass ? 1 : 0) : null,
+        p.check ? checkStateOf(p.check) : null,
         num(p.barrier?.train?.lossOverInterpolation?.value),
         num(p.barrier?.test?.lossOverInterpolation?.value),
         JSON.stringify(stored),

@@ -114,6 +114,12 @@ describe('migrations', () => {
         expect(d.notes).toBe("baseline for the paper's Fig. 3");
         expect(d.colour).toBe('#1f77b4');
       }
+      // Version 6: each check's state — from the stored document's state (a version 5 WARNING, check_pass 0, stays a
+      // warning) or else from check_pass.
+      expect(await db.all('SELECT name, check_pass, check_state FROM paths ORDER BY idx')).toEqual([
+        { name: 'linear', check_pass: 1, check_state: 'pass' },
+        ...(v >= 5 ? [{ name: 'theorem2', check_pass: 0, check_state: 'warning' }] : []),
+      ]);
       // The new columns and indexes work.
       expect((await store.list({ tags: ['paper'], status: ['finished'] })).total).toBe(v >= 2 ? 1 : 0);
       await store.markStarted('01fixture0000001', 1);
