@@ -4,16 +4,14 @@ import { readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { selectBackend } from '../engine/backend/backends';
-import { BACKEND_CHOICES_HELP } from '../engine/backend/names';
 import { writeFileAtomic } from '../engine/io/atomic';
-import { type RunDirSetup, RunDirWriter, checkpointFileName, checkpointSafetensors } from '../engine/io/export';
+import { type RunArtifacts, checkpointFileName, checkpointSafetensors, writeRunDir } from '../engine/io/export';
 import { loadPreset, loadRecipeFile } from '../engine/recipe/presets';
 import { runRecipe } from '../engine/recipe/run';
 import { type AnyRecipe, isCounterexample } from '../engine/recipe/schema';
 import { runCounterexample } from '../engine/recipe/counterexample-run';
 import type { EndpointResult, PathResult } from '../engine/recipe/result';
 import type { HostParams } from '../engine/nn/params';
-import type { ArchSpec } from '../engine/nn/spec';
 import type { ParamPath } from '../engine/paths/path';
 import type { Split } from '../engine/data/dataset';
 import { InputError } from '../engine/util/errors';
@@ -29,7 +27,6 @@ import { terminalText } from './terminal-text';
 import { ProgressRenderer } from './progress';
 import { runSummary } from './summary';
 import { dryRun } from './dry-run';
-import { applyWorkersOption } from '../jobs/parallelism';
 
 export const RUN_HELP = `Usage: modelab run (--preset NAME | --config FILE) [--dry-run] [options]
 
@@ -38,14 +35,12 @@ Trains the recipe's endpoints, evaluates them, builds and evaluates its paths, a
 Options:
   --preset NAME      a built-in recipe (see: modelab presets)
   --config FILE      a recipe JSON file (schema: docs/recipes.md)
-  --backend NAME     ${BACKEND_CHOICES_HELP}; also MODELAB_BACKEND
-                     (onnx-*: training steps and evaluation on ONNX Runtime, the rest on wasm)
+  --backend NAME     tensorflow-gpu | tensorflow | webgpu | wasm | cpu (default: fastest available;
+                     also MODELAB_BACKEND), or onnx-cpu (training steps on ONNX Runtime, the rest on wasm)
   --seed N           base seed, a non-negative integer; endpoint seeds derive from it unless the recipe
                      fixes them
   --data DIR         dataset folder (CIFAR-10 binary batches); checked, like --out, before the run starts
   --exact            evaluate on the full training and test sets
-  --workers N        processes to compute with at once: endpoint trainings, path points (default: the
-                     cores present; also MODELAB_WORKERS)
   --json             print exactly one JSON document on stdout (progress stays on stderr)
   --dry-run          start nothing, store nothing: check the recipe and print the memory it needs
                      against this machine's and its time per stage from this machine's bench
@@ -85,7 +80,6 @@ export async function runCommand(argv: string[], signal: AbortSignal, quit?: Abo
     tag: { type: 'string', multiple: true },
     db: { type: 'string' },
     'no-store': { type: 'boolean' },
-    workers: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values['help']) {
@@ -97,7 +91,6 @@ export async function runCommand(argv: string[], signal: AbortSignal, quit?: Abo
   if (!preset === !config) throw new InputError('give exactly one of --preset NAME and --config FILE');
   const recipe: AnyRecipe = preset ? loadPreset(preset) : loadRecipeFile(config!);
   const seed = intOption(values['seed'], 'seed');
-  applyWorkersOption(values['workers'] as string | undefined);
   if (seed !== undefined) recipe.seed = seed;
   if (values['exact'] && !isCounterexample(recipe)) recipe.evaluation = { ...recipe.evaluation, trainSamples: null, testSamples: null };
   const outDir = values['out'] as string | undefined;
@@ -124,23 +117,18 @@ export async function runCommand(argv: string[], signal: AbortSignal, quit?: Abo
 
   const backend = await selectBackend(backendName);
   const progress = new ProgressRenderer();
-  // --out DIR is written as the run goes, each stage's files at once (atomically), so that a run stopped midway
-  // keeps what it finished; run.json comes last. A failing disk is reported in plain words naming the folder.
-  const out = outDir ? new RunDirWriter(outDir) : null;
-  const write = (f: (w: RunDirWriter) => void): void => {
-    if (!out) return;
-    try {
-      f(out);
-    } catch (e) {
-      throw storageError(e, out.dir);
-    }
-  };
+  const artifacts: RunArtifacts = { endpoints: {}, paths: [] };
   let checkpoints = 0;
   const hooks = {
-    onSetup: ({ spec, data }: { spec: ArchSpec; data: RunDirSetup['dataset'] }) => write((w) => w.setup({ spec, dataset: data })),
-    onEndpoint: (e: EndpointResult, params: HostParams) => write((w) => w.endpoint(e.name, params)),
-    onPath: (r: PathResult, p: ParamPath) => write((w) => w.path(p, r)),
-    onEvaluationData: (sets: { train: Split; test: Split }) => write((w) => w.evalData(sets)),
+    onEndpoint: (e: EndpointResult, params: HostParams) => {
+      artifacts.endpoints[e.name] = params;
+    },
+    onPath: (r: PathResult, p: ParamPath) => {
+      if (outDir) artifacts.paths.push({ path: p, result: r });
+    },
+    onEvaluationData: (sets: { train: Split; test: Split }) => {
+      if (outDir) artifacts.evalData = sets;
+    },
   };
   // Path points shared with a helper process when there is a second core and enough work (jobs/points.ts).
   const pointsDir = path.join(os.tmpdir(), `modelab-points-${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -158,9 +146,10 @@ export async function runCommand(argv: string[], signal: AbortSignal, quit?: Abo
     onProgress: (e) => progress.update(e),
     ...hooks,
     // Written at once, so that a run that dies keeps the checkpoints made until then.
-    onCheckpoint: out
+    onCheckpoint: outDir
       ? (endpoint, params, at) => {
-          write((w) => w.checkpoint({ endpoint, ...at }, checkpointSafetensors({ endpoint, ...at }, params)));
+          const c = { endpoint, ...at };
+          writeFileAtomic(path.join(outDir, 'checkpoints', checkpointFileName(endpoint, at.epoch)), checkpointSafetensors(c, params));
           checkpoints++;
         }
       : undefined,
@@ -170,7 +159,13 @@ export async function runCommand(argv: string[], signal: AbortSignal, quit?: Abo
   });
   progress.finishLine();
 
-  write((w) => w.finish(result));
+  if (outDir) {
+    try {
+      writeRunDir(outDir, result, artifacts);
+    } catch (e) {
+      throw storageError(e, outDir); // a full or failing disk, in plain words naming the folder
+    }
+  }
   if (values['json']) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
     const wrote = `run.json, endpoints.safetensors, eval-data.safetensors, paths/${checkpoints ? ', checkpoints/' : ''}`;
