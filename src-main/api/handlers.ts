@@ -1,5 +1,6 @@
 /** The api contract over the history store and the job runner. */
 // tfjs (backends) and zod (recipes) load on first use: listing and reading the history does not need them.
+import { AUTO_BACKEND, type BackendName } from '../engine/backend/names';
 import type { AnyRecipe } from '../engine/recipe/schema';
 import { InputError } from '../engine/util/errors';
 import { runQuickBenchJob } from '../jobs/bench-job';
@@ -14,9 +15,9 @@ import type { ApiEvent, ExportRequest, ModeLabApi, StartRunRequest } from './con
 
 /** Checks a requested backend exists and is available here, without initialising it in this process. */
 export async function checkBackend(requested: string | undefined): Promise<void> {
-  if (requested === undefined || requested === 'auto') return;
-  const { BACKEND_NAMES, probeBackend, selectBackend } = await import('../engine/backend/backends');
-  if ((BACKEND_NAMES as readonly string[]).includes(requested) && (await probeBackend(requested as (typeof BACKEND_NAMES)[number])).available) return;
+  if (requested === undefined || requested === AUTO_BACKEND) return;
+  const { KNOWN_BACKEND_NAMES, probeBackend, selectBackend } = await import('../engine/backend/backends');
+  if ((KNOWN_BACKEND_NAMES as readonly string[]).includes(requested) && (await probeBackend(requested as BackendName)).available) return;
   await selectBackend(requested); // throws the InputError naming what is available
 }
 

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { z } from 'zod';
+import { AUTO_BACKEND, KNOWN_BACKEND_NAMES } from '../engine/backend/names';
 import { InputError } from '../engine/util/errors';
 import { VERSION } from '../engine/version';
 import type { HistoryStore } from '../store/history';
@@ -33,7 +34,7 @@ import { WIRE_OPS } from './wire-types';
 // ------------------------------------------------------------------------------------------------------ schemas
 
 const RUN_STATUS = z.enum(RUN_STATUSES);
-const BACKEND = z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu']);
+const BACKEND = z.enum([AUTO_BACKEND, ...KNOWN_BACKEND_NAMES]);
 /** A run id or a unique prefix of one (4+ characters). */
 export const runId = z.string().regex(/^[0-9a-z]{4,40}$/, 'a run id (4 to 40 lowercase letters and digits)');
 const runIds = z.array(runId).min(1).max(10_000);

@@ -4,6 +4,7 @@ import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { selectBackend } from '../engine/backend/backends';
+import { BACKEND_CHOICES_HELP } from '../engine/backend/names';
 import { type BenchResult, runBench } from '../engine/bench/bench';
 import { benchDirIn, keepBenchResult, readBenchResults } from '../engine/bench/stored';
 import { pointWorkerPool } from '../jobs/points';
@@ -24,8 +25,8 @@ the newest one times recipes before they run ('modelab run --dry-run', and next 
 Options:
   --quick          fewer steps; the preset's time is estimated (about 1½ minutes on a 2-core CPU)
   --json           print exactly one JSON document on stdout
-  --backend NAME   tensorflow-gpu | tensorflow | webgpu | wasm | cpu (default: fastest available), or onnx-cpu
-                   (training steps on ONNX Runtime, the rest on wasm; docs/backends.md)`;
+  --backend NAME   ${BACKEND_CHOICES_HELP}
+                   (onnx-*: training steps and evaluation on ONNX Runtime, the rest on wasm; docs/backends.md)`;
 
 function previous(dir: string, r: BenchResult): BenchResult | null {
   return readBenchResults(dir).find((p) => p.backend === r.backend && p.device === r.device && p.quick === r.quick) ?? null;

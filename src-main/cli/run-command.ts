@@ -4,6 +4,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { selectBackend } from '../engine/backend/backends';
+import { BACKEND_CHOICES_HELP } from '../engine/backend/names';
 import { writeFileAtomic } from '../engine/io/atomic';
 import { type RunArtifacts, checkpointFileName, checkpointSafetensors, writeRunDir } from '../engine/io/export';
 import { loadPreset, loadRecipeFile } from '../engine/recipe/presets';
@@ -35,8 +36,8 @@ Trains the recipe's endpoints, evaluates them, builds and evaluates its paths, a
 Options:
   --preset NAME      a built-in recipe (see: modelab presets)
   --config FILE      a recipe JSON file (schema: docs/recipes.md)
-  --backend NAME     tensorflow-gpu | tensorflow | webgpu | wasm | cpu (default: fastest available;
-                     also MODELAB_BACKEND), or onnx-cpu (training steps on ONNX Runtime, the rest on wasm)
+  --backend NAME     ${BACKEND_CHOICES_HELP}; also MODELAB_BACKEND
+                     (onnx-*: training steps and evaluation on ONNX Runtime, the rest on wasm)
   --seed N           base seed, a non-negative integer; endpoint seeds derive from it unless the recipe
                      fixes them
   --data DIR         dataset folder (CIFAR-10 binary batches); checked, like --out, before the run starts

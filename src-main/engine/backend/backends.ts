@@ -3,8 +3,9 @@
  * TensorFlow C with CUDA (`@tensorflow/tfjs-node-gpu`), TensorFlow C on CPU (`@tensorflow/tfjs-node`),
  * WebGPU (Dawn from the `webgpu` package, only when an adapter exists), WebAssembly (`wasm`), plain JS (`cpu`).
  * The tfjs-node packages are optional dependencies: they are loaded only when installed and working.
- * `onnx-cpu` is chosen only by name: training steps on ONNX Runtime's native CPU provider (engine/onnx), everything
- * else on tfjs' wasm backend.
+ * The `onnx-*` backends (ONNX Runtime's CPU, WebGPU and CUDA execution providers) are chosen only by name: training
+ * steps and network evaluation on ONNX Runtime (engine/onnx), everything else on tfjs' wasm backend.
+ * The names live in names.ts (pure data, shared with the wire contract).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -15,15 +16,11 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { InputError } from '../util/errors';
-import { probeOrtCpu } from '../onnx/runtime';
+import { probeOrtProvider, useOrtProvider } from '../onnx/runtime';
+import { type BackendName, BACKEND_NAMES, KNOWN_BACKEND_NAMES, isOnnxBackend, onnxProviderOf } from './names';
 import { ensureGradients } from './gradients';
 
-/** The tfjs backends, in auto-selection order. */
-export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
-/** Backends never picked automatically (yet): only by name. */
-export const EXPLICIT_BACKEND_NAMES = ['onnx-cpu'] as const;
-export const KNOWN_BACKEND_NAMES = [...BACKEND_NAMES, ...EXPLICIT_BACKEND_NAMES] as const;
-export type BackendName = (typeof KNOWN_BACKEND_NAMES)[number];
+export { type BackendName, BACKEND_NAMES, KNOWN_BACKEND_NAMES } from './names';
 
 /** What a run records about where it computed. */
 export interface BackendRecord {
@@ -142,13 +139,18 @@ export function probeBackend(name: BackendName): Promise<BackendProbe> {
             : { name, available: false, reason: '@tensorflow/tfjs-backend-wasm is not installed' };
         case 'cpu':
           return { name, available: true };
-        case 'onnx-cpu': {
-          const ort = await probeOrtCpu();
+        case 'onnx-cpu':
+        case 'onnx-webgpu':
+        case 'onnx-cuda': {
+          if (name === 'onnx-webgpu' && !vulkanLoaderPresent()) {
+            return { name, available: false, reason: 'no WebGPU adapter: no Vulkan loader (libvulkan.so.1)' };
+          }
+          const ort = await probeOrtProvider(onnxProviderOf(name));
           if (!ort.available) return { name, available: false, reason: ort.reason };
           onnxRuntimeVersion = ort.version ?? null;
           return (await probeBackend('wasm')).available
             ? { name, available: true }
-            : { name, available: false, reason: 'it computes all but training steps on wasm, which is not installed' };
+            : { name, available: false, reason: 'it computes the rest of a run on wasm, which is not installed' };
         }
       }
     })();
@@ -163,9 +165,9 @@ export async function probeAll(): Promise<BackendProbe[]> {
   return out;
 }
 
-/** The tfjs backend that computes for a ModeLab backend (onnx-cpu: wasm, for all but training steps). */
+/** The tfjs backend that computes for a ModeLab backend (onnx-*: wasm, for what ONNX Runtime does not do). */
 function tfjsBackendOf(name: BackendName): string {
-  if (name === 'onnx-cpu') return 'wasm';
+  if (isOnnxBackend(name)) return 'wasm';
   return name.startsWith('tensorflow') ? 'tensorflow' : name;
 }
 
@@ -184,6 +186,7 @@ async function activate(name: BackendName): Promise<void> {
   const ok = await tf.setBackend(tfName);
   if (!ok || tf.getBackend() !== tfName) throw new Error(`tfjs could not initialise the ${name} backend`);
   await tf.ready();
+  if (isOnnxBackend(name)) useOrtProvider(onnxProviderOf(name));
 }
 
 function record(name: BackendName): BackendRecord {
@@ -212,10 +215,16 @@ function record(name: BackendName): BackendRecord {
       device = `JavaScript on ${cpuModel()}`;
       break;
     case 'onnx-cpu':
+    case 'onnx-webgpu':
+    case 'onnx-cuda': {
+      const provider = onnxProviderOf(name);
       details['onnxruntime'] = onnxRuntimeVersion ?? 'unknown';
+      details['onnxProvider'] = provider;
       details['simd'] = true;
-      device = `ONNX Runtime ${onnxRuntimeVersion ?? ''} CPU (training steps) and WebAssembly SIMD (the rest) on ${cpuModel()}`;
+      const on = provider === 'cpu' ? 'CPU' : provider === 'webgpu' ? 'WebGPU' : 'CUDA';
+      device = `ONNX Runtime ${onnxRuntimeVersion ?? ''} ${on} (training steps, evaluation) and WebAssembly SIMD (the rest) on ${cpuModel()}`;
       break;
+    }
   }
   return { backend: name, tfjsBackend: tf.getBackend(), device, tfjsVersion: tf.version_core, details };
 }

@@ -1,11 +1,12 @@
 /**
  * The lean functional training loop: a pure forward pass, tf.variableGrads, our own optimiser update. No tfjs-layers.
- * With the onnx-cpu backend selected, each step is one ONNX Runtime graph instead (onnx/stepper.ts).
+ * With an onnx-* backend selected, each step is one ONNX Runtime graph instead (onnx/stepper.ts).
  * Reproducible: initialisation, data order, dropout and augmentation draw from generators derived from one seed.
  * Loss and accuracy accumulate on the device and are read only at log points (no per-step sync).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { activeBackend } from '../backend/backends';
+import { isOnnxBackend } from '../backend/names';
 import type { Dataset } from '../data/dataset';
 import { forward } from '../nn/forward';
 import type { InitScheme } from '../nn/init';
@@ -83,8 +84,8 @@ export async function train(spec: ArchSpec, data: Dataset, cfg: TrainConfig, opt
   const augRng = new Rng(deriveSeed(opts.seed, 'augment'));
   const timer = new StageTimer(opts.onProgress, opts.stage ?? 'train', opts.label ?? 'train', total, 'steps');
 
-  // ONNX Runtime computes the steps when the onnx-cpu backend is selected (onnx/stepper.ts); tfjs otherwise.
-  const stepper = activeBackend()?.backend === 'onnx-cpu' ? await onnxStepper(spec, init, cfg.optimizer, dropRng) : tfjsStepper(spec, init, cfg.optimizer, dropRng);
+  // ONNX Runtime computes the steps when an onnx-* backend is selected (onnx/stepper.ts); tfjs otherwise.
+  const stepper = isOnnxBackend(activeBackend()?.backend) ? await onnxStepper(spec, init, cfg.optimizer, dropRng) : tfjsStepper(spec, init, cfg.optimizer, dropRng);
   const probeSize = testProbeSize(spec, data.test.n, cfg.batchSize, logInterval(total, opts.logPoints));
   const probe = probeSize > 0 ? new TestProbe(spec, data, probeSize, deriveSeed(opts.seed, 'test-probe')) : null;
   try {
