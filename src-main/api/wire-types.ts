@@ -8,7 +8,9 @@
  * imports are chosen by the shell (open dialog, upload).
  */
 import type { ApiEvent, ListQuery, ListResult, QuickBenchOutcome, RecipeEstimate, RunDetail, RunStatus, RunSummary, StartRunRequest, StoredRunDocument } from './contract';
+import type { PathBrief, TagCount } from '../store/listing';
 
+export type { PathBrief, TagCount } from '../store/listing';
 export type { ApiEvent, ListQuery, ListResult, QuickBenchOutcome, RecipeEstimate, RunDetail, RunStatus, RunSummary, StartRunRequest, StoredRunDocument } from './contract';
 
 export interface AppInfo {
@@ -57,16 +59,6 @@ export interface DataDirCheck {
   files: string[];
 }
 
-/** One path of a run, as the history table shows it. */
-export interface PathBrief {
-  name: string;
-  kind: string;
-  pass: boolean | null;
-  /** Loss over the linear interpolation of the ends (train, test): `barrier.*.lossOverInterpolation.value`. */
-  trainBarrier: number | null;
-  testBarrier: number | null;
-}
-
 export interface RunRow extends RunSummary {
   architecture: string | null;
   /** finishedAt − startedAt in seconds (null while running or never started). */
@@ -76,11 +68,6 @@ export interface RunRow extends RunSummary {
 
 export interface RunRowsResult extends Omit<ListResult, 'runs'> {
   runs: RunRow[];
-}
-
-export interface TagCount {
-  tag: string;
-  runs: number;
 }
 
 /** Every operation of the wire contract. Each takes JSON arguments and resolves to JSON. */

@@ -13,6 +13,7 @@ import { AUTO_BACKEND, KNOWN_BACKEND_NAMES } from '../engine/backend/names';
 import { InputError } from '../engine/util/errors';
 import { VERSION } from '../engine/version';
 import type { HistoryStore } from '../store/history';
+import { architectures, pathBriefs, tagCounts } from '../store/listing';
 import { COLOUR_MESSAGE, COLOUR_RULE, NAME_MAX, NOTES_MAX, TAG_MAX, TAG_MESSAGE, TAG_RULE } from '../store/run-fields';
 import { writeCsv, writeJson } from '../store/tables';
 import { RUN_STATUSES } from '../store/types';
@@ -21,7 +22,6 @@ import type {
   BackendInfo,
   DataDirCheck,
   Envelope,
-  PathBrief,
   RecipeIssue,
   RecipeValidation,
   RunRow,
@@ -176,11 +176,10 @@ export function createWireApi(o: WireOptions): WireApi {
         // Help for the fields the form will show: the recipe with its defaults filled in.
         return { ok: true, issues: [], recipe: parsed, summary: describeRecipe(parsed as unknown as Record<string, unknown>), help: fieldHelp(schema, parsed) };
       } catch (e) {
-        // Checks beyond the schema (duplicate endpoint names, per-endpoint training): "recipe: paths.1.x: why".
-        const msg = (e as Error).message.replace(/^recipe: /, '');
-        const m = /^([A-Za-z0-9_.]+): (.*)$/.exec(msg);
-        const p = m ? m[1]!.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k)) : [];
-        return { ok: false, issues: [{ path: p, message: m ? m[2]! : msg }], help: fieldHelp(schema, recipe) };
+        // Checks beyond the schema (duplicate endpoint names, per-endpoint training) name their field as data.
+        if (!(e instanceof InputError)) throw e;
+        const issue: RecipeIssue = e.at ? { path: e.at.field, message: e.at.reason } : { path: [], message: e.message };
+        return { ok: false, issues: [issue], help: fieldHelp(schema, recipe) };
       }
     },
 
@@ -190,25 +189,7 @@ export function createWireApi(o: WireOptions): WireApi {
     async listRunRows(q) {
       const page = await api.listRuns(q);
       const ids = page.runs.map((r) => r.id);
-      const briefs = new Map<string, PathBrief[]>();
-      const arch = new Map<string, string | null>();
-      if (ids.length) {
-        const marks = ids.map(() => '?').join(', ');
-        const rows = await store.db.all<{ run_id: string; name: string; kind: string; check_pass: number | null; train_barrier: number | null; test_barrier: number | null }>(
-          `SELECT run_id, name, kind, check_pass, train_barrier, test_barrier FROM paths WHERE run_id IN (${marks}) ORDER BY run_id, idx`,
-          ids,
-        );
-        for (const r of rows) {
-          const list = briefs.get(r.run_id) ?? [];
-          list.push({ name: r.name, kind: r.kind, pass: r.check_pass === null ? null : r.check_pass === 1, trainBarrier: r.train_barrier, testBarrier: r.test_barrier });
-          briefs.set(r.run_id, list);
-        }
-        const envs = await store.db.all<{ id: string; arch: string | null; config_arch: string | null }>(
-          `SELECT id, json_extract(environment_json, '$.architecture.description') AS arch, json_extract(config_json, '$.architecture.type') AS config_arch FROM runs WHERE id IN (${marks})`,
-          ids,
-        );
-        for (const e of envs) arch.set(e.id, e.arch ?? (e.config_arch ? e.config_arch.toUpperCase() : null));
-      }
+      const [briefs, arch] = await Promise.all([pathBriefs(store.db, ids), architectures(store.db, ids)]);
       const runs: RunRow[] = page.runs.map((r) => ({
         ...r,
         architecture: arch.get(r.id) ?? null,
@@ -218,7 +199,7 @@ export function createWireApi(o: WireOptions): WireApi {
       return { ...page, runs };
     },
 
-    listTags: async () => store.db.all<{ tag: string; runs: number }>('SELECT tag, count(*) AS runs FROM run_tags GROUP BY tag ORDER BY tag'),
+    listTags: () => tagCounts(store.db),
     getRun: (id) => api.getRun(id),
     getRunDocument: (id) => api.getRunDocument(id),
     startRun: (req) => api.startRun(req),

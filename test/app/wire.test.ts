@@ -85,6 +85,12 @@ describe('wire contract', () => {
     expect(bad.issues.map((i) => i.path.join('.'))).toEqual(expect.arrayContaining(['training.lr', 'training.epochs']));
     const dup = await wire.validateRecipe({ ...preset, endpoints: [{ name: 'A' }, { name: 'A' }] });
     expect(dup).toMatchObject({ ok: false, issues: [{ path: ['endpoints'], message: expect.stringMatching(/used twice/) }] });
+    // A check beyond the schema reports the field it names as data, down to the key inside a per-endpoint override.
+    const override = await wire.validateRecipe({ ...preset, endpoints: [{ name: 'A', training: { lr: -1 } }, { name: 'B' }] });
+    expect(override).toMatchObject({ ok: false, issues: [{ path: ['endpoints', 0, 'training', 'lr'] }] });
+    expect(override.issues[0]!.message).not.toMatch(/^lr:|endpoints/);
+    const twice = await wire.validateRecipe({ ...preset, paths: [{ type: 'linear', name: 'p.q' }, { type: 'linear', name: 'p.q' }] });
+    expect(twice).toMatchObject({ ok: false, issues: [{ path: ['paths', 1, 'name'], message: "'p.q' is used twice" }] });
     const filled = await wire.validateRecipe({ name: 'x', dataset: { name: 'spirals' }, architecture: { type: 'mlp', hidden: [8] }, training: { epochs: 1 } });
     expect(filled.ok).toBe(true);
     expect(filled.recipe).toMatchObject({ training: { optimizer: 'sgd', momentum: 0.9 }, endpoints: [{ name: 'A' }, { name: 'B' }] });

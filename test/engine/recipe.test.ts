@@ -136,6 +136,24 @@ describe('parseRecipe rejects bad fields with one line naming the field', () => 
     expect(inputError('not an object')).toMatch(/root|expected object/);
   });
 
+  it('carries the field and the bare reason as data, not only in the message', () => {
+    const at = (doc: unknown): InputError['at'] => {
+      try {
+        parseRecipe(doc);
+      } catch (e) {
+        expect(e).toBeInstanceOf(InputError);
+        return (e as InputError).at;
+      }
+      throw new Error('expected an InputError');
+    };
+    const two = [{ name: 'A' }, { name: 'B' }];
+    expect(at({ ...minimal(), endpoints: two, paths: [{ type: 'linear', to: 'Z' }] })).toEqual({ field: ['paths', 0, 'to'], reason: "no endpoint named 'Z' (endpoints: A, B)" });
+    // A bad per-endpoint override: the field inside the override, numbers as numbers.
+    expect(at({ ...minimal(), endpoints: [{ name: 'A', training: { lr: -1 } }, { name: 'B' }] })).toMatchObject({ field: ['endpoints', 0, 'training', 'lr'] });
+    expect(at({ ...minimal(), endpoints: two, paths: [{ type: 'linear', name: 'p.q' }, { type: 'linear', name: 'p.q' }] })).toEqual({ field: ['paths', 1, 'name'], reason: "'p.q' is used twice" });
+    expect(at({ ...minimal(), training: { steps: 10, lr: 0 } })).toMatchObject({ field: ['training', 'lr'] });
+  });
+
   it('fills in defaults, and per-endpoint overrides merge over the shared settings', () => {
     const r = parseRecipe({ ...minimal(), endpoints: [{ name: 'A' }, { name: 'B', seed: 7, training: { lr: 0.3, momentum: 0 } }] });
     expect(r.seed).toBe(1);

@@ -253,7 +253,7 @@ export function estimateTime(recipe: Recipe, data: DataShape, figures: BenchFigu
       what.push('keep-fraction sweep');
     }
     if (st.narrow) {
-      const c = trainingWith(recipe, st.narrow.training, 'stability.narrow.training');
+      const c = trainingWith(recipe, st.narrow.training, ['stability', 'narrow', 'training']);
       const steps = stepsOf(c, data.train);
       for (const w of st.narrow.widths) sec += st.narrow.trials * trainSec(steps, c.batchSize, forwardMacs(narrowSpec(spec, w)));
       what.push(`${st.narrow.widths.length * st.narrow.trials} narrow trainings`);
@@ -287,7 +287,7 @@ export function estimateTime(recipe: Recipe, data: DataShape, figures: BenchFigu
     }
     if (p.type === 'theorem3') {
       const width = Array.isArray(p.narrow.width) ? Math.max(...p.narrow.width) : p.narrow.width;
-      const c = trainingWith(recipe, p.narrow.training, 'narrow.training');
+      const c = trainingWith(recipe, p.narrow.training, ['narrow', 'training']);
       sec += trainSec(stepsOf(c, data.train), c.batchSize, forwardMacs(narrowSpec(spec, width)));
       basis += ' + narrow network training';
     }

@@ -263,7 +263,7 @@ async function construct(ctx: ExperimentContext, p: PathConfig, name: string, fr
         }
         const nSpec = withHiddenWidths(ctx.spec, nw);
         nSpec.layers = nSpec.layers.map((l) => ({ ...l, dropout: 0 }));
-        const r = await train(nSpec, ctx.data, trainingWith(ctx.recipe, p.narrow.training, `paths.${name}.narrow.training`), {
+        const r = await train(nSpec, ctx.data, trainingWith(ctx.recipe, p.narrow.training, ['paths', name, 'narrow', 'training']), {
           seed: deriveSeed(ctx.recipe.seed, `narrow:${name}`),
           stage: `train:${name}:narrow`,
           label: `train θ* (${name})`,

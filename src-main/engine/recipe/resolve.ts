@@ -4,22 +4,26 @@ import type { ArchSpec, LayerSpec } from '../nn/spec';
 import { layerOutputShapes } from '../nn/spec';
 import type { CurveTrainConfig } from '../curves/train';
 import type { TrainConfig } from '../train/loop';
-import { InputError } from '../util/errors';
+import { type FieldPath, InputError, fieldError } from '../util/errors';
 import { deriveSeed } from '../util/rng';
 import { type AnyRecipe, type ArchitectureConfig, type Recipe, counterexampleRecipeSchema, recipeSchema, trainingSchema } from './schema';
 
-function formatIssues(err: z.ZodError, prefix = ''): string {
-  return err.issues
+/** A schema failure as one line naming up to three fields; the first issue's field (under `base`) is kept as data. */
+function schemaError(source: string, err: z.ZodError, base: FieldPath = []): InputError {
+  const at = (i: z.ZodIssue): FieldPath => [...base, ...i.path.map((k) => (typeof k === 'number' ? k : String(k)))];
+  const first = err.issues[0]!;
+  const text = err.issues
     .slice(0, 3)
-    .map((i) => `${prefix}${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
+    .map((i) => `${at(i).length ? at(i).join('.') : '(root)'}: ${i.message}`)
     .join('; ');
+  return new InputError(`${source ? `${source}: ` : ''}${text}`, { field: at(first), reason: first.message });
 }
 
 /** Validates any recipe document: a training experiment, or the counterexample (`"experiment": "counterexample"`). */
 export function parseAnyRecipe(doc: unknown, source = 'recipe'): AnyRecipe {
   if (doc && typeof doc === 'object' && (doc as { experiment?: unknown }).experiment !== undefined) {
     const r = counterexampleRecipeSchema.safeParse(doc);
-    if (!r.success) throw new InputError(`${source}: ${formatIssues(r.error)}`);
+    if (!r.success) throw schemaError(source, r.error);
     return r.data;
   }
   return parseRecipe(doc, source);
@@ -28,50 +32,52 @@ export function parseAnyRecipe(doc: unknown, source = 'recipe'): AnyRecipe {
 /** Validates a recipe document; throws InputError with a one-line reason naming the offending fields. */
 export function parseRecipe(doc: unknown, source = 'recipe'): Recipe {
   const r = recipeSchema.safeParse(doc);
-  if (!r.success) throw new InputError(`${source}: ${formatIssues(r.error)}`);
+  if (!r.success) throw schemaError(source, r.error);
   const recipe = r.data;
   const names = recipe.endpoints.map((e) => e.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
-  if (dup) throw new InputError(`${source}: endpoints: the name '${dup}' is used twice`);
+  if (dup) throw fieldError(source, ['endpoints'], `the name '${dup}' is used twice`);
   recipe.endpoints.forEach((e, i) => {
     if (e.training) trainingFor(recipe, i, source);
   });
   recipe.paths.forEach((p, i) => {
-    if (p.type === 'theorem3') trainingWith(recipe, p.narrow.training, `${source}: paths.${i}.narrow.training`);
+    if (p.type === 'theorem3') trainingWith(recipe, p.narrow.training, ['paths', i, 'narrow', 'training'], source);
   });
-  if (recipe.stability?.narrow?.training) trainingWith(recipe, recipe.stability.narrow.training, `${source}: stability.narrow.training`);
+  if (recipe.stability?.narrow?.training) trainingWith(recipe, recipe.stability.narrow.training, ['stability', 'narrow', 'training'], source);
   const a = recipe.architecture;
   if (a.type === 'mlp' && Array.isArray(a.dropout) && a.dropout.length !== a.hidden.length) {
-    throw new InputError(`${source}: architecture.dropout: ${a.dropout.length} values for ${a.hidden.length} hidden layers`);
+    throw fieldError(source, ['architecture', 'dropout'], `${a.dropout.length} values for ${a.hidden.length} hidden layers`);
   }
   const pathNames = new Set<string>();
   recipe.paths.forEach((p, i) => {
     const single = p.type === 'dropout-line';
-    if (!single && recipe.endpoints.length < 2) throw new InputError(`${source}: paths.${i}: a path needs two endpoints`);
+    if (!single && recipe.endpoints.length < 2) throw fieldError(source, ['paths', i], 'a path needs two endpoints');
     const { from, to } = pathEnds(recipe, p);
     for (const [field, v] of [['from', from], ['to', to]] as const) {
-      if (!names.includes(v)) throw new InputError(`${source}: paths.${i}.${field}: no endpoint named '${v}' (endpoints: ${names.join(', ')})`);
+      if (!names.includes(v)) throw fieldError(source, ['paths', i, field], `no endpoint named '${v}' (endpoints: ${names.join(', ')})`);
     }
-    if (!single && from === to) throw new InputError(`${source}: paths.${i}: from and to are the same endpoint`);
+    if (!single && from === to) throw fieldError(source, ['paths', i], 'from and to are the same endpoint');
     const name = pathName(recipe, i);
-    if (pathNames.has(name)) throw new InputError(`${source}: paths.${i}.name: '${name}' is used twice`);
+    if (pathNames.has(name)) throw fieldError(source, ['paths', i, 'name'], `'${name}' is used twice`);
     pathNames.add(name);
     if (a.batchNorm && (p.type === 'theorem2' || p.type === 'theorem3' || p.type === 'dropout-line' || (p.type === 'theorem1' && !p.foldBatchNorm))) {
-      throw new InputError(
-        `${source}: paths.${i}: the ${p.type} construction does not support BatchNorm${p.type === 'theorem1' ? ' (set "foldBatchNorm": true to build it between the BN-folded endpoints)' : ''}`,
+      throw fieldError(
+        source,
+        ['paths', i],
+        `the ${p.type} construction does not support BatchNorm${p.type === 'theorem1' ? ' (set "foldBatchNorm": true to build it between the BN-folded endpoints)' : ''}`,
       );
     }
   });
-  if (a.batchNorm && recipe.stability) throw new InputError(`${source}: stability: dropout and noise stability (Definitions 1–4) do not support BatchNorm`);
+  if (a.batchNorm && recipe.stability) throw fieldError(source, ['stability'], 'dropout and noise stability (Definitions 1–4) do not support BatchNorm');
   const plane = recipe.plane;
   if (plane) {
-    if (recipe.endpoints.length < 2) throw new InputError(`${source}: plane: a plane needs two endpoints`);
+    if (recipe.endpoints.length < 2) throw fieldError(source, ['plane'], 'a plane needs two endpoints');
     for (const [field, v] of [['from', plane.from], ['to', plane.to]] as const) {
-      if (v !== undefined && !names.includes(v)) throw new InputError(`${source}: plane.${field}: no endpoint named '${v}' (endpoints: ${names.join(', ')})`);
+      if (v !== undefined && !names.includes(v)) throw fieldError(source, ['plane', field], `no endpoint named '${v}' (endpoints: ${names.join(', ')})`);
     }
-    if (plane.third && !pathNames.has(plane.third.path)) throw new InputError(`${source}: plane.third.path: no path named '${plane.third.path}' (paths: ${[...pathNames].join(', ') || 'none'})`);
+    if (plane.third && !pathNames.has(plane.third.path)) throw fieldError(source, ['plane', 'third', 'path'], `no path named '${plane.third.path}' (paths: ${[...pathNames].join(', ') || 'none'})`);
     if (!plane.third && !recipe.paths.some((p) => p.type === 'aligned-linear' || p.type === 'bezier' || p.type === 'polychain')) {
-      throw new InputError(`${source}: plane: give plane.third ({ "path": NAME, "vertex": K }) or add an aligned-linear, bezier or polychain path`);
+      throw fieldError(source, ['plane'], 'give plane.third ({ "path": NAME, "vertex": K }) or add an aligned-linear, bezier or polychain path');
     }
   }
   return recipe;
@@ -100,15 +106,15 @@ export function endpointSeed(recipe: Recipe, i: number): number {
 
 /** The merged, validated training settings of endpoint i as the training loop takes them. */
 export function trainingFor(recipe: Recipe, i: number, source = 'recipe'): TrainConfig {
-  return trainingWith(recipe, recipe.endpoints[i]!.training, `${source}: endpoints.${i}.training`);
+  return trainingWith(recipe, recipe.endpoints[i]!.training, ['endpoints', i, 'training'], source);
 }
 
-/** The recipe's training settings with overrides applied (validated; `where` names them in errors). */
-export function trainingWith(recipe: Recipe, overrides: Record<string, unknown> | undefined, where: string): TrainConfig {
+/** The recipe's training settings with overrides applied (validated; errors name the overrides' `field` in `source`). */
+export function trainingWith(recipe: Recipe, overrides: Record<string, unknown> | undefined, field: FieldPath, source = ''): TrainConfig {
   let t = recipe.training;
   if (overrides) {
     const merged = trainingSchema.safeParse({ ...stripDefaults(recipe.training), ...overrides });
-    if (!merged.success) throw new InputError(`${where}: ${formatIssues(merged.error)}`);
+    if (!merged.success) throw schemaError(source, merged.error, field);
     t = merged.data;
   }
   const optimizer =

@@ -62,7 +62,7 @@ export async function stabilityReport(ctx: ExperimentContext): Promise<Stability
   }
   if (cfg.narrow) {
     const { widths, trials } = cfg.narrow;
-    const trainCfg = trainingWith(ctx.recipe, cfg.narrow.training, 'stability.narrow.training');
+    const trainCfg = trainingWith(ctx.recipe, cfg.narrow.training, ['stability', 'narrow', 'training']);
     const points: NarrowPoint[] = [];
     for (const w of widths) {
       const spec = withHiddenWidths(ctx.spec, hiddenWidths(ctx.spec).map(() => w));
