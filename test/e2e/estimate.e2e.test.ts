@@ -1,7 +1,8 @@
 /**
  * End to end: the estimate next to Start (issue 13's time estimate, issue 12 item 4). Without bench figures the form
  * says so and offers the quick benchmark (not pressed here: it takes minutes; the api test covers its job); with the
- * machine's figures it shows the time and the memory; a recipe that cannot fit shows the engine's refusal.
+ * machine's figures it shows the time and the memory; a recipe that cannot fit shows the engine's refusal, counted
+ * among the form's problems, and cannot be started.
  */
 import { cpSync } from 'node:fs';
 import path from 'node:path';
@@ -48,6 +49,15 @@ describe('the estimate next to Start', () => {
     await hidden.fill('1000000000');
     await hidden.press('Tab');
     await expect.poll(() => text('estimate-refusal'), POLL).toMatch(/^this recipe needs about [0-9.]+ TB of memory \(.*\); this machine has [0-9.]+ GB$/);
+    // The refusal is a problem of the form: counted, listed, and Start stays disabled until the recipe fits.
+    await expect.poll(() => page.getByTestId('validation-state').innerText(), POLL).toBe('1 problem');
+    expect(await page.getByTestId('start').isDisabled()).toBe(true);
+    expect(await text('issues')).toMatch(/^recipe: this recipe needs about [0-9.]+ TB of memory/);
+    await hidden.fill('32');
+    await hidden.press('Tab');
+    await expect.poll(() => page.getByTestId('validation-state').innerText(), POLL).toBe('ready');
+    expect(await page.getByTestId('start').isEnabled()).toBe(true);
+    expect(await page.getByTestId('estimate-refusal').count()).toBe(0);
     expect(errors).toEqual([]);
   }, 180_000);
 });

@@ -71,6 +71,14 @@ describe('the form never starts a recipe other than the one shown', () => {
     expect(formProblems('', [lr], invalid)).toEqual([lr, { path: ['seed'], message: 'an integer' }]);
   });
 
+  it("counts the resource estimate's refusal among the problems (a recipe that cannot fit does not start)", () => {
+    const validation = { ok: true, issues: [], help: {} };
+    const refusal = 'this recipe needs about 4.0 TB of memory (parameters 1.0 TB); this machine has 8.0 GB';
+    expect(formProblems('', [], validation, refusal)).toEqual([{ path: [], message: refusal }]);
+    expect(formState(false, formProblems('', [], validation, refusal).length, validation)).toBe('1 problem');
+    expect(formProblems('', [], validation, null)).toEqual([]);
+  });
+
   it('shows only the JSON syntax error while the JSON does not parse, not the last recipe problems', () => {
     const invalid = { ok: false, issues: [{ path: ['seed'], message: 'an integer' }], help: {} };
     expect(formProblems('Unexpected end of JSON input', [], invalid)).toEqual([{ path: [], message: 'JSON: Unexpected end of JSON input' }]);

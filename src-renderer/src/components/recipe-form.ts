@@ -160,12 +160,13 @@ export function textShows(text: string, value: unknown): boolean {
 /**
  * Every problem that stands between the form and Start, in the order shown. A JSON syntax error stands alone (the
  * last validation was of another recipe); otherwise fields whose text does not parse (the recipe still holds their
- * previous value, so the engine's message at that path is about a value no longer shown) and the engine's issues.
+ * previous value, so the engine's message at that path is about a value no longer shown), the engine's issues, and
+ * the resource estimate's refusal of the recipe (it cannot fit this machine), if any.
  */
-export function formProblems(jsonError: string, textErrors: RecipeIssue[], validation: RecipeValidation | null): RecipeIssue[] {
+export function formProblems(jsonError: string, textErrors: RecipeIssue[], validation: RecipeValidation | null, refusal: string | null = null): RecipeIssue[] {
   if (jsonError) return [{ path: [], message: `JSON: ${jsonError}` }];
   const engine = (validation?.issues ?? []).filter((i) => !textErrors.some((t) => samePath(t.path, i.path)));
-  return [...textErrors, ...engine];
+  return [...textErrors, ...engine, ...(refusal ? [{ path: [], message: refusal }] : [])];
 }
 
 /** The line beside Start: checking, the problem count, or ready. */
