@@ -1,12 +1,15 @@
 /**
- * `modelab run --backend onnx-cpu` as a user runs it: the smoke preset trains its endpoints on ONNX Runtime (the rest
- * on wasm), prints a run document whose backend docs/run-json.schema.json accepts, and its
- * endpoints reach the same loss as the same run on wasm (float32 tolerance); `modelab backends` lists onnx-cpu.
+ * `modelab run --backend onnx-cpu` as a user runs it: the smoke preset trains its endpoints and evaluates its networks
+ * on ONNX Runtime (the rest on wasm), prints a run document whose backend docs/run-json.schema.json accepts, its
+ * endpoints and every point of every path reach the same losses as the same run on wasm (float32 tolerance) with the
+ * same check verdicts, numpy re-evaluates its exported paths (docs/check_paths.py), and `modelab backends` lists it.
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import Ajv from 'ajv';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src-main/engine/recipe/result';
 import { type Ran, modelab, root } from '../cli/modelab';
 
@@ -18,9 +21,11 @@ const validateBackend = ajv.compile(schema.properties.backend);
 describe('modelab run --preset smoke --backend onnx-cpu', () => {
   let onnx: Ran;
   let wasm: Ran;
+  const out = mkdtempSync(path.join(os.tmpdir(), 'modelab-onnx-out-'));
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
   beforeAll(async () => {
     // One after the other: two cores are shared by everything else running.
-    onnx = await modelab(['run', '--preset', 'smoke', '--json', '--backend', 'onnx-cpu']);
+    onnx = await modelab(['run', '--preset', 'smoke', '--json', '--backend', 'onnx-cpu', '--out', out]);
     wasm = await modelab(['run', '--preset', 'smoke', '--json', '--backend', 'wasm']);
   });
 
@@ -42,6 +47,31 @@ describe('modelab run --preset smoke --backend onnx-cpu', () => {
       expect(Math.abs(e.train.loss - w.train.loss)).toBeLessThan(1e-4 * Math.max(1, w.train.loss));
       expect(Math.abs(e.test.loss - w.test.loss)).toBeLessThan(1e-4 * Math.max(1, w.test.loss));
     });
+  });
+
+  it('evaluates every point of every path to the wasm run’s losses, with the same check verdicts', () => {
+    const a = JSON.parse(onnx.stdout) as RunResult;
+    const b = JSON.parse(wasm.stdout) as RunResult;
+    expect(a.paths.map((p) => p.name)).toEqual(b.paths.map((p) => p.name));
+    expect(a.paths.length).toBeGreaterThanOrEqual(2);
+    a.paths.forEach((p, k) => {
+      const w = b.paths[k]!;
+      expect(p.check.pass, p.name).toBe(w.check.pass);
+      expect(p.points.map((q) => q.t)).toEqual(w.points.map((q) => q.t));
+      p.points.forEach((q, i) => {
+        const r = w.points[i]!;
+        expect(Math.abs(q.train.loss - r.train.loss), `${p.name} t=${q.t}`).toBeLessThan(1e-4 * Math.max(1, r.train.loss));
+        expect(Math.abs(q.test.loss - r.test.loss), `${p.name} t=${q.t}`).toBeLessThan(1e-4 * Math.max(1, r.test.loss));
+      });
+    });
+  });
+
+  it('numpy re-evaluates the exported paths of the onnx-cpu run within 1e-4', () => {
+    const python = process.env['MODELAB_PYTHON'] ?? 'python3';
+    const check = spawnSync(python, [path.join(root, 'docs/check_paths.py'), out], { encoding: 'utf8' });
+    expect(check.status, check.stderr + check.stdout).toBe(0);
+    expect(Number(/largest difference: (\S+)/.exec(check.stdout)![1])).toBeLessThanOrEqual(1e-4);
+    expect(check.stdout.match(/^ {2}t=/gm)!.length).toBeGreaterThan(60);
   });
 
   it('modelab backends lists onnx-cpu as available', async () => {

@@ -15,7 +15,13 @@ export interface Metrics {
 export class DeviceSplit {
   readonly batches: { x: tf.Tensor2D; y: tf.Tensor1D }[] = [];
   readonly n: number;
-  constructor(split: Split, features: number, batchSize: number) {
+  constructor(
+    /** The host rows, for evaluation on ONNX Runtime (eval/host.ts), which batches them the same way. */
+    readonly host: Split,
+    features: number,
+    readonly batchSize: number,
+  ) {
+    const split = host;
     this.n = split.n;
     for (let s = 0; s < split.n; s += batchSize) {
       const e = Math.min(s + batchSize, split.n);

@@ -1,7 +1,7 @@
 /** Evaluation of a path at a grid of t: train and test loss and accuracy at every point, one forward pass per point. */
-import { type DeviceSplit, evaluate } from '../eval/evaluate';
+import type { DeviceSplit } from '../eval/evaluate';
+import { evaluateHost } from '../eval/host';
 import type { PathPoint } from '../eval/barrier';
-import { disposeParams, toDevice } from '../nn/params';
 import type { ArchSpec } from '../nn/spec';
 import { throwIfCancelled } from '../util/errors';
 import { type ProgressFn, StageTimer, yieldToEventLoop } from '../util/progress';
@@ -30,12 +30,8 @@ export async function evaluatePathPoints(
   const points: PathPoint[] = [];
   for (const t of ts) {
     throwIfCancelled(opts.signal);
-    const dev = toDevice(pointAt(path, t));
-    try {
-      points.push({ t, train: await evaluate(spec, dev, splits.train), test: await evaluate(spec, dev, splits.test) });
-    } finally {
-      disposeParams(dev);
-    }
+    const theta = pointAt(path, t);
+    points.push({ t, train: await evaluateHost(spec, theta, splits.train), test: await evaluateHost(spec, theta, splits.test) });
     const last = points[points.length - 1]!;
     timer.report(points.length, { t, trainLoss: last.train.loss, testAcc: last.test.acc });
     await yieldToEventLoop();

@@ -19,6 +19,7 @@ import { forward, forwardFromPre, linearPart, networkInput } from '../nn/forward
 import { type HostParams, combineParams, disposeParams, toDevice } from '../nn/params';
 import { type ArchSpec, layerMacs } from '../nn/spec';
 import type { DeviceSplit } from '../eval/evaluate';
+import { evaluateHost, evaluatesOnOnnx } from '../eval/host';
 import type { EvalSplits } from './evaluate-path';
 import { type ParamPath, bernstein } from './path';
 import { metricsFrom } from './metrics';
@@ -58,7 +59,8 @@ export class SegmentPointEvaluator {
     this.full = this.macs.reduce((a, b) => a + b, 0);
     const first = spec.layers[0]!;
     const outPerSample = this.macs[0]! / (first.type === 'conv' ? first.kernel * first.kernel * spec.input[2] : spec.input[0] * spec.input[1] * spec.input[2]);
-    this.factored = spec.layers.length > 1 && outPerSample * (splits.train.n + splits.test.n) * 4 <= CACHE_BUDGET;
+    // On ONNX Runtime every point is one full pass there (eval/host.ts): the tfjs first-layer cache does not apply.
+    this.factored = !evaluatesOnOnnx() && spec.layers.length > 1 && outPerSample * (splits.train.n + splits.test.n) * 4 <= CACHE_BUDGET;
     this.batched =
       this.factored && !transform && batchPointsByDefault() && spec.layers.every((l) => l.type === 'dense' && !l.batchNorm);
   }
@@ -90,6 +92,10 @@ export class SegmentPointEvaluator {
     const combined: HostParams = combineParams(ctrl.map((v) => path.vertices[v]!), weights);
     const theta = this.transform ? await this.transform(combined, (seg + u) / path.segments.length) : combined;
     // A transform that rewrites A_1 (REPAIR) breaks the factored first layer: that point takes a full pass.
+    if (evaluatesOnOnnx()) {
+      this.cost += 1;
+      return { train: await evaluateHost(this.spec, theta, this.splits.train), test: await evaluateHost(this.spec, theta, this.splits.test) };
+    }
     if (!this.factored || theta['A1.w'] !== combined['A1.w']) {
       const dev = toDevice(theta);
       const r = {
