@@ -1,5 +1,5 @@
 /**
- * Structure-aware evaluation of a labelled path (paper.md §4; DESIGN.md "Performance thinking").
+ * Structure-aware evaluation of a labelled path (the segment kinds of arXiv:1906.06247 App. A; docs/performance.md).
  * - A (b) or (c) segment leaves the network function unchanged, so its vertices share one function.
  * - An (a) segment changes only A_d, so logits are affine in t along it: logits(t) = (1−t)·logits(V) + t·logits(V′).
  * Vertices are grouped into distinct functions (joined by (b)/(c) segments, and by having bit-identical compact

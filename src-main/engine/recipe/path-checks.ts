@@ -45,7 +45,7 @@ export function maxOnSegments(path: ParamPath, points: PathPoint[], first: numbe
 
 /** Theorems 2 and 3: the Lemma 2 part (every segment but the first and last) stays below the loss of the networks it
  *  joins — L(θ^A_1), L(θ^B_1) and, for Theorem 3, L(θ*) — by convexity in the top layer and exact function
- *  preservation (paper.md, Lemma 2). */
+ *  preservation (arXiv:1906.06247 §3, Lemma 2). */
 export function lemma2MiddleBound(path: ParamPath, points: PathPoint[], L: { LA1: number; LB1: number; Lstar?: number }): Bound {
   const last = path.segments.length - 1;
   const narrow = L.Lstar !== undefined;

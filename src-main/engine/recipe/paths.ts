@@ -157,8 +157,9 @@ async function naiveBarrier(ctx: ExperimentContext, from: string, to: string, po
   return { source: 'evaluated for this path', barrier: barrierOf(ev.points) };
 }
 
-/** The segment count each theorem's path has (paper.md §3): Theorem 1 8d − 4 for a depth-d network, Theorem 2 10
- *  (1 + 8 + 1), Theorem 3 13 (1 + 8 + 3 + 1). Preset descriptions quote these (test/engine/presets.test.ts). */
+/** The segment count each theorem's path has (arXiv:1906.06247 §3 Theorem 1, §4 Theorems 2 and 3): Theorem 1 8d − 4 for
+ *  a depth-d network, Theorem 2 10 (1 + 8 + 1), Theorem 3 13 (1 + 8 + 3 + 1). Preset descriptions quote these
+ *  (test/engine/presets.test.ts). */
 export function theoremSegments(type: 'theorem1' | 'theorem2' | 'theorem3', d: number): number {
   return type === 'theorem1' ? 8 * d - 4 : type === 'theorem2' ? 10 : 13;
 }

@@ -1,6 +1,7 @@
 /**
- * Algorithm 1 (paper.md §2): for every layer i = 2 … d and every column j of A_i (unit j of layer i−1), δ_j is 0 with
- * probability p and 1/(1−p) otherwise; column j is multiplied by δ_j. A_1 is left alone (its columns are inputs).
+ * Algorithm 1 (arXiv:1906.06247 §4): for every layer i = 2 … d and every column j of A_i (unit j of layer i−1), δ_j is
+ * 0 with probability p and 1/(1−p) otherwise; column j is multiplied by δ_j. A_1 is left alone (its columns are
+ * inputs).
  * Rows of dropped units are not zeroed: the units still compute, but nothing uses their outputs.
  */
 import type { HostParams } from '../nn/params';

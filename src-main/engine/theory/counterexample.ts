@@ -1,7 +1,7 @@
 /**
- * Theorem 4 (paper.md §5): for any width h, a dataset labelled by a two-unit ReLU teacher on which the two-layer
- * bias-free student f_θ(x) = wᵀφ(Ax) with h hidden units has two exact global minimizers (squared loss) that no path
- * of zero loss connects.
+ * Theorem 4 (arXiv:1906.06247 §5, proof in App. C): for any width h, a dataset labelled by a two-unit ReLU teacher on
+ * which the two-layer bias-free student f_θ(x) = wᵀφ(Ax) with h hidden units has two exact global minimizers (squared
+ * loss) that no path of zero loss connects.
  * Data (rows i = 1…n, features f_1 … f_{h+2}), with k = h+1, l = k+h+1, m = l+3, n = m+h+1 (so k > h, l−k > h,
  * m−l > 2, n−m > h):
  *   i ≤ l:      f_1 = i, f_2 = i−1; f_j (j ≥ 3) = 1 if i ≡ j (mod h), else −1 (i ≤ k) or 0 (k < i ≤ l)

@@ -1,6 +1,7 @@
 /**
- * Lemma 1 (paper.md §4.1, merged variant): a path from θ to its dropout version θ_1 = DROP(θ, K, r, 1) through every
- * θ_k, in 4d − 6 segments alternating (a) top-layer moves and (b) dead-row rewrites:
+ * Lemma 1 (arXiv:1906.06247 §3, proof in App. A; merged variant): a path from θ to its dropout version
+ * θ_1 = DROP(θ, K, r, 1) through every θ_k, in 4d − 6 segments alternating (a) top-layer moves and (b) dead-row
+ * rewrites:
  *   (a) A_d → [r·L_d | 0]                                             (now computes f_{θ_{d−1}})
  *   for k = d−1 … 2:
  *     (b) S1: zero stale rows N_i (i = k…d−1) and build a copy chain in copy slots P_i ⊆ N_i: layer-k copies read

@@ -1,6 +1,6 @@
 /**
- * Lemma 2 (paper.md §4.3): connect θ (non-zero units K_i) to θ′ (non-zero units K′_i) in 8 segments with
- * L ≤ max{L(θ), L(θ′)}:
+ * Lemma 2 (arXiv:1906.06247 §3, proof in App. A): connect θ (non-zero units K_i) to θ′ (non-zero units K′_i) in 8
+ * segments with L ≤ max{L(θ), L(θ′)}:
  *   (b) embed θ′'s units in free slots Q_i ⊆ [h_i] \ K_i (rows outside K_i rewritten; they are unused)
  *   (a) switch the top layer from θ's units to the embedded θ′ (convex in A_d: between f_θ and f_θ′)
  *   (b) zero θ's rows K_i (now unused)

@@ -1,6 +1,6 @@
 /**
- * Lemma 4 (paper.md §4.2): move the non-zero hidden units U_i of a network to target slots T_i (any injective map) in
- * 5 segments at constant loss, all hidden layers at once. Needs |U_i| ≤ ⌊h_i/2⌋.
+ * Lemma 4 (arXiv:1906.06247 App. A): move the non-zero hidden units U_i of a network to target slots T_i (any injective
+ * map) in 5 segments at constant loss, all hidden layers at once. Needs |U_i| ≤ ⌊h_i/2⌋.
  *   P1 (b) copy rows U_i[a] into free slots π′_i(a)            P2 (c) move columns U_i[a] → π′_i(a)
  *   P3 (b) copy rows π′_i(a) into T_i[a] where they differ      P4 (c) move columns π′_i(a) → T_i[a]
  *   P5 (b) set every row outside T_i to `finalRows`' row (zero by default)

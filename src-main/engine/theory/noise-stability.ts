@@ -1,5 +1,6 @@
 /**
- * Noise-stability quantities (Definitions 2–4, paper.md §2 and §4.6) per layer and training point.
+ * Noise-stability quantities (arXiv:1906.06247 §4, Definitions 2–4; measured per layer as in App. D.3) per layer and
+ * training point.
  * For each sample x, with x^i the pre-activation of layer i and φ the layer's ReLU (then its max-pool, if any):
  * - layer cushion            µ_i(x)   = ‖A_i φ(x^{i−1})‖ / (‖A_i‖_F ‖φ(x^{i−1})‖)   (φ(x^0) = x; A_i without bias)
  * - activation contraction   c_i(x)   = ‖x^i‖ / ‖ReLU(x^i)‖                           (hidden layers)

@@ -1,6 +1,7 @@
 /**
- * The noise-stable paths (paper.md §4.5). Both start by dropping out each network with Algorithm 1 and walking the
- * straight segment θ → θ_1 (Lemma 3), then connect the dropped networks with Lemma 2:
+ * The noise-stable paths (arXiv:1906.06247 §4, Theorems 2 and 3; proofs in App. B). Both start by dropping out each
+ * network with Algorithm 1 and walking the straight segment θ → θ_1 (Lemma 3), then connect the dropped networks with
+ * Lemma 2:
  *   Theorem 2: [θ_A → θ^A_1] + Lemma 2(θ^A_1 → θ^B_1) + [θ^B_1 → θ_B]                          10 segments, p = 3/4
  *   Theorem 3: [θ_A → θ^A_1] + Lemma 2(θ^A_1 → θ*) + first 3 steps of Lemma 2(θ* → θ^B_1) + [θ^B_1 → θ_B]   13 segments
  * where θ* is a trained narrow network embedded in units that θ^B_1 dropped (so θ^B_1 can be written in place).

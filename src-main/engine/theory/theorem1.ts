@@ -1,5 +1,5 @@
 /**
- * Theorem 1 (paper.md §4.4): between two ε-dropout-stable networks, the path
+ * Theorem 1 (arXiv:1906.06247 §3, proof in App. A): between two ε-dropout-stable networks, the path
  *   θ_A → θ^A_1 (Lemma 1, 4d−6 segments) → θ^B_1 (Lemma 2, 8) → θ_B (Lemma 1 reversed, 4d−6)
  * of 8d − 4 segments, on which L ≤ max{L(θ_A), L(θ_B)} + ε, with ε = max over both networks and all i of
  * L(θ_i) − L(θ) for the kept sets the path uses.

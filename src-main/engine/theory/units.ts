@@ -1,5 +1,6 @@
 /**
- * The paper's unit convention on our tensors (paper.md §1.1, §4.8). Hidden unit j of layer i is
+ * The paper's unit convention on our tensors (arXiv:1906.06247 §2 "Neural network"; conv nets, §6: filters are
+ * units). Hidden unit j of layer i is
  * - "row j of A_i": its input weights (dense: column j of the [in, out] kernel; conv: output channel j of the
  *   [kh, kw, in, out] kernel) together with its bias b_i[j] — a bias is part of its unit's row;
  * - "column j of A_{i+1}": its output weights (dense after dense: row j of the next kernel; conv after conv: input
