@@ -3,7 +3,7 @@
  * the window at 1024, 1366 and 1920 px with the date cell showing the time inside the viewport; comparing three runs
  * that all carry the same stored colour draws each run in its own colour, the dots beside their names matching the
  * chart, with the recipe differences and the endpoints' metrics side by side; the PNG export is drawn off-screen at
- * twice the chart's size.
+ * twice the chart's size; the top bar's Compare without chosen runs opens the history with a hint.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -82,6 +82,25 @@ describe('history columns and compare colours', () => {
       expect(box.clipped, `date cell clipped at ${width} px`).toBe(false);
       expect(box.right, `date cell outside the window at ${width} px`).toBeLessThanOrEqual(box.viewport);
     }
+  });
+
+  it("the top bar's Compare without chosen runs opens the history with a hint; with runs it is the current page", async () => {
+    await page.setViewportSize({ width: 1366, height: 900 });
+    await open('/new');
+    await page.locator('[data-nav="compare"]').click();
+    await expect.poll(() => page.evaluate(() => location.hash), POLL).toBe('#/history?hint=compare');
+    const hint = page.getByTestId('compare-hint');
+    await expect.poll(() => (hint.count() ? hint.innerText() : ''), POLL).toMatch(/^To compare runs, tick them in the history/);
+    // Ticking a run answers the hint; the toolbar's Compare then compares it, and the top bar marks that page.
+    await page.getByLabel('Select same colour 0').check();
+    expect(await hint.count()).toBe(0);
+    await page.getByTestId('compare').click();
+    await expect.poll(() => page.evaluate(() => location.hash), POLL).toMatch(/^#\/compare\?ids=/);
+    expect(await page.locator('[data-nav="compare"]').getAttribute('aria-current')).toBe('page');
+    // A comparison emptied (its last run removed) says how to choose runs again.
+    await page.getByRole('button', { name: 'Remove same colour 0 from the comparison' }).click();
+    await expect.poll(() => (hint.count() ? hint.innerText() : ''), POLL).toMatch(/^To compare runs, tick them in the history/);
+    expect(await page.locator('[data-nav="compare"]').getAttribute('aria-current')).toBeNull();
   });
 
   it('compares three runs that share a stored colour in three colours, dots matching the chart', async () => {

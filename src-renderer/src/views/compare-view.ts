@@ -9,6 +9,9 @@ import { shortId } from '../util/format';
 
 type Option = Record<string, unknown>;
 
+/** What to do when there is nothing to compare (the top bar's Compare without runs, a comparison emptied). */
+export const COMPARE_HINT = 'To compare runs, tick them in the history (one or more), then press Compare.';
+
 /** A recipe as `field.path → value` (objects flattened; arrays and primitives are leaves). */
 export function flattenRecipe(value: unknown, prefix = '', out = new Map<string, unknown>()): Map<string, unknown> {
   if (value && typeof value === 'object' && !Array.isArray(value)) {
