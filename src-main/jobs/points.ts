@@ -12,7 +12,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { evalDataSafetensors } from '../engine/io/export';
 import { makeDirs } from '../engine/io/mkdirs';
@@ -23,6 +22,7 @@ import type { ParamPath } from '../engine/paths/path';
 import type { PointEvaluationData, PointSession, PointWorkerPool, SharedPoint } from '../engine/paths/point-workers';
 import { CancelledError } from '../engine/util/errors';
 import { type FromPointWorker, type ToPointWorker, fromWireMetrics } from './protocol';
+import { workerCount, workerEnv } from './parallelism';
 import { type JobProcess, type Launcher, forkLauncher, workerEntry } from './process';
 
 /**
@@ -45,7 +45,7 @@ export function useParallelPoints(mode: 'auto' | 'on' | 'off', backend: string, 
   const env = process.env['MODELAB_PARALLEL_POINTS'];
   if (env === '0') return false;
   if (env === '1') return true;
-  return os.availableParallelism() > 1 && ONE_CORE_BACKENDS.has(backend) && work >= POINTS_MIN_WORK;
+  return workerCount() > 1 && ONE_CORE_BACKENDS.has(backend) && work >= POINTS_MIN_WORK;
 }
 
 export interface PointPoolOptions {
@@ -138,7 +138,8 @@ export class PointProcessPool implements PointWorkerPool {
     this.state = 'running';
     let child: JobProcess;
     try {
-      child = (this.o.launcher ?? forkLauncher)(this.o.entry ?? workerEntry('point-worker'));
+      // Two processes compute the points at once: this one and the worker.
+      child = (this.o.launcher ?? forkLauncher)(this.o.entry ?? workerEntry('point-worker'), { env: workerEnv(2) });
     } catch (e) {
       this.state = 'stopped';
       this.warn(`the point worker could not start (${(e as Error).message})`);

@@ -12,6 +12,7 @@ import { isDiskFull } from '../store/errors';
 import type { HistoryStore } from '../store/history';
 import type { RunStatus } from '../store/types';
 import { type ErrorKind, type FromWorker, type JobSpec, type ToWorker, describeError } from './protocol';
+import { HelperHost, type HelperWorker } from './helpers';
 import { type JobProcess, type Launcher, forkLauncher, workerEntry } from './process';
 
 export const HEARTBEAT_MS = 2000;
@@ -24,6 +25,9 @@ export interface RunnerOptions {
   launcher?: Launcher;
   /** The experiment worker module (default: worker.ts beside this file). */
   workerEntry?: string;
+  /** The helper modules (training processes, point worker) this runner starts for its jobs (helpers.ts; default:
+   *  beside this file). */
+  helperEntry?: (worker: HelperWorker) => string;
   parallelEndpoints?: JobSpec['parallelEndpoints'];
   parallelPoints?: JobSpec['parallelPoints'];
   /** After a cancel, how long the job process gets to stop before it is killed (default 10 s). */
@@ -256,12 +260,24 @@ export class JobRunner {
     }
     job.proc = proc;
     job.pid = proc.pid ?? null;
+    // The job's training processes and point worker are started here, by the top process (helpers.ts).
+    const helpers = new HelperHost({
+      launcher: this.launcher,
+      entry: this.opts.helperEntry ?? workerEntry,
+      env: this.opts.env,
+      reply: (m) => proc.send(m),
+    });
     this.enqueue(job, async () => {
       await this.store.markStarted(job.runId, job.pid);
       this.emit({ type: 'status', runId: job.runId, status: 'running', error: null });
     });
-    proc.onMessage((m) => this.enqueue(job, () => this.handle(job, m as FromWorker)));
-    proc.onExit((code, signal) => this.enqueue(job, () => this.finalize(job, code, signal)));
+    proc.onMessage((m) => {
+      if (!helpers.handle(m)) this.enqueue(job, () => this.handle(job, m as FromWorker));
+    });
+    proc.onExit((code, signal) => {
+      helpers.close();
+      this.enqueue(job, () => this.finalize(job, code, signal));
+    });
   }
 
   /** Runs f after everything queued for this job; the chain never rejects (a failure to save stops the job). */

@@ -7,7 +7,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { type CheckpointInfo, checkpointSafetensors } from '../engine/io/export';
 import { makeDirs } from '../engine/io/mkdirs';
@@ -19,6 +18,7 @@ import { parameterCount } from '../engine/nn/spec';
 import { CancelledError, InputError } from '../engine/util/errors';
 import { ArtifactStore, type StagedArtifact } from '../store/artifacts';
 import type { FromTrainer, ToTrainer, TrainJobSpec } from './protocol';
+import { workerCount, workerEnv } from './parallelism';
 import { type Launcher, forkLauncher, workerEntry } from './process';
 
 export type TrainEndpoints = NonNullable<RunOptions['trainEndpoints']>;
@@ -43,7 +43,8 @@ export function trainingWork(jobs: EndpointTrainJob[], ctx: { spec: Parameters<T
   return Math.max(0, ...jobs.map((j) => totalSteps(j.config, ctx.data.train.n).total * Math.min(j.config.batchSize, ctx.data.train.n) * params));
 }
 
-/** Whether to train endpoints in parallel processes: 'auto' means when there are several endpoints and cores, and
+/** Whether to train endpoints in parallel processes: 'auto' means when there are several endpoints and workers
+ *  (workerCount(): the cores, or --workers / MODELAB_WORKERS), and
  *  enough work to pay for starting processes (MODELAB_PARALLEL_ENDPOINTS=0 turns it off, =1 on). */
 export function useParallelEndpoints(mode: 'auto' | 'on' | 'off', endpoints: number, work = Infinity): boolean {
   if (mode === 'off' || endpoints < 2) return false;
@@ -51,7 +52,7 @@ export function useParallelEndpoints(mode: 'auto' | 'on' | 'off', endpoints: num
   const env = process.env['MODELAB_PARALLEL_ENDPOINTS'];
   if (env === '0') return false;
   if (env === '1') return true;
-  return os.availableParallelism() > 1 && work >= PARALLEL_MIN_WORK;
+  return workerCount() > 1 && work >= PARALLEL_MIN_WORK;
 }
 
 export interface TrainerOptions {
@@ -68,7 +69,7 @@ export interface TrainerOptions {
   onCurve?: (endpoint: string, point: CurvePoint) => void;
   launcher?: Launcher;
   entry?: string;
-  /** Most training processes at once (default: available cores). */
+  /** Most training processes at once (default: workerCount(), parallelism.ts). */
   maxProcesses?: number;
   /** Keep training checkpoints: each is staged in `artifactsDir` and reported (absent: none are made). */
   checkpoints?: { artifactsDir: string; onCheckpoint: (c: StagedCheckpoint) => void };
@@ -113,7 +114,8 @@ function trainerError(m: Extract<FromTrainer, { type: 'error' }>, name: string):
 async function trainInProcesses(jobs: EndpointTrainJob[], ctx: Parameters<TrainEndpoints>[1], o: TrainerOptions): Promise<TrainResult[]> {
   const launcher = o.launcher ?? forkLauncher;
   const entry = o.entry ?? workerEntry('train-worker');
-  const limit = Math.max(1, o.maxProcesses ?? os.availableParallelism());
+  const limit = Math.max(1, o.maxProcesses ?? workerCount());
+  const env = workerEnv(Math.min(limit, jobs.length));
   makeDirs(o.tmpDir);
   const live = new Set<{ kill: () => void }>();
   let failed: Error | null = null;
@@ -130,7 +132,7 @@ async function trainInProcesses(jobs: EndpointTrainJob[], ctx: Parameters<TrainE
     new Promise<TrainResult>((resolve, reject) => {
       if (failed) return reject(failed);
       const outFile = path.join(o.tmpDir, `train-${process.pid}-${j.name}-${randomBytes(4).toString('hex')}.safetensors`);
-      const child = launcher(entry);
+      const child = launcher(entry, { env });
       const handle = { kill: () => child.kill('SIGKILL') };
       live.add(handle);
       let result: TrainResult | null = null;

@@ -21,12 +21,15 @@ import { ArtifactStore } from '../store/artifacts';
 import { storageError } from '../store/errors';
 import type { RunEnvironment } from '../store/types';
 import { type FromWorker, type JobSpec, type ToWorker, describeError } from './protocol';
+import { ownerLauncher } from './helpers';
 import { leaveTerminalSignalsToOwner, parentPort } from './process';
 import { pointWorkerPool } from './points';
 import { endpointTrainer, useParallelEndpoints } from './trainers';
 
 const port = parentPort();
 const send = (m: FromWorker, sent?: () => void): void => port.send(m, sent);
+/** Training processes and the point worker are started by the owner (helpers.ts): a utility process cannot. */
+const helperLauncher = ownerLauncher(port);
 const controller = new AbortController();
 let started = false;
 
@@ -116,6 +119,7 @@ async function run(job: JobSpec): Promise<RunResult> {
         tmpDir: artifacts.tmpDir,
         signal,
         onWarning: (m) => process.stderr.write(`modelab: ${m}\n`),
+        launcher: helperLauncher,
       });
   try {
     return await experiment();
@@ -173,6 +177,7 @@ async function run(job: JobSpec): Promise<RunResult> {
             tmpDir: artifacts.tmpDir,
             heartbeatMs: job.heartbeatMs,
             onCurve,
+            launcher: helperLauncher,
             checkpoints: {
               artifactsDir: job.artifactsDir,
               onCheckpoint: (c) => {

@@ -1,0 +1,46 @@
+/**
+ * How many processes compute at once, and how many threads each may use: the one home of the rule.
+ *
+ * - `workerCount()`: the cores ModeLab spreads work over: `MODELAB_WORKERS` when set (what `--workers N` on
+ *   run/serve sets, so every job and worker process started from there inherits it), else os.availableParallelism().
+ * - `threadsPerProcess(n)`: the intra-op threads each of n processes running at once may take (ONNX Runtime reads
+ *   it as MODELAB_THREADS_PER_PROCESS): the cores shared evenly, at least one.
+ * - `workerEnv(n)`: the environment every worker process is started with.
+ */
+import os from 'node:os';
+import { InputError } from '../engine/util/errors';
+
+export const WORKERS_ENV = 'MODELAB_WORKERS';
+export const THREADS_ENV = 'MODELAB_THREADS_PER_PROCESS';
+
+/** Parses a worker count (`--workers N`, MODELAB_WORKERS): a positive integer, or a one-line InputError naming `what`. */
+export function parseWorkerCount(text: string, what: string): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
+    throw new InputError(`${what} must be a positive integer (the number of worker processes), got '${text.slice(0, 40)}'`);
+  }
+  return Number(text);
+}
+
+/** The number of processes ModeLab computes with at once: MODELAB_WORKERS, else the cores present. */
+export function workerCount(env: NodeJS.ProcessEnv = process.env): number {
+  const set = env[WORKERS_ENV];
+  if (set !== undefined && set !== '') return parseWorkerCount(set, WORKERS_ENV);
+  return os.availableParallelism();
+}
+
+/** Threads for each of `processes` processes running at once: max(1, floor(cores / processes)). */
+export function threadsPerProcess(processes: number, cores = os.availableParallelism()): number {
+  return Math.max(1, Math.floor(cores / Math.max(1, processes)));
+}
+
+/** The environment a worker process is started with, one of `processes` computing at once. */
+export function workerEnv(processes: number, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...base, [THREADS_ENV]: String(threadsPerProcess(processes)) };
+}
+
+/** `--workers N` on run and serve: checked (as is MODELAB_WORKERS when the flag is absent) before anything runs, and
+ *  set as MODELAB_WORKERS so that every process started from here inherits it. */
+export function applyWorkersOption(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): void {
+  if (flag !== undefined) env[WORKERS_ENV] = String(parseWorkerCount(flag, '--workers'));
+  else workerCount(env);
+}
