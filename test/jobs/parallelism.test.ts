@@ -1,0 +1,64 @@
+/** The one rule for how many processes compute at once and how many threads each takes; the helper relay's checks. */
+import os from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { HelperHost } from '../../src-main/jobs/helpers';
+import { applyWorkersOption, threadsPerProcess, workerCount, workerEnv } from '../../src-main/jobs/parallelism';
+import type { JobProcess, Launcher } from '../../src-main/jobs/process';
+import { InputError } from '../../src-main/engine/util/errors';
+
+describe('parallelism', () => {
+  it('workers: MODELAB_WORKERS when set, else the cores present', () => {
+    expect(workerCount({})).toBe(os.availableParallelism());
+    expect(workerCount({ MODELAB_WORKERS: '6' })).toBe(6);
+    for (const bad of ['0', '-1', '2.5', 'many', '1e3']) {
+      expect(() => workerCount({ MODELAB_WORKERS: bad }), bad).toThrow(InputError);
+    }
+  });
+
+  it('--workers N: checked, one line naming the flag, and set for every process started from here', () => {
+    const env: NodeJS.ProcessEnv = {};
+    applyWorkersOption('3', env);
+    expect(env['MODELAB_WORKERS']).toBe('3');
+    expect(() => applyWorkersOption('zero', env)).toThrow(/^--workers must be a positive integer/);
+    expect(() => applyWorkersOption(undefined, { MODELAB_WORKERS: 'x' })).toThrow(/^MODELAB_WORKERS must be a positive integer/);
+  });
+
+  it('threads per process: the cores shared evenly among the processes running at once, at least one', () => {
+    expect(threadsPerProcess(1, 16)).toBe(16);
+    expect(threadsPerProcess(3, 16)).toBe(5);
+    expect(threadsPerProcess(4, 2)).toBe(1);
+    expect(threadsPerProcess(0, 8)).toBe(8);
+    expect(workerEnv(2, { A: 'b' })).toEqual({ A: 'b', MODELAB_THREADS_PER_PROCESS: String(threadsPerProcess(2)) });
+  });
+});
+
+describe('helpers started by the owner', () => {
+  /** A launcher that records what it starts and starts nothing. */
+  function recording(): { launcher: Launcher; started: { entry: string; env?: NodeJS.ProcessEnv }[] } {
+    const started: { entry: string; env?: NodeJS.ProcessEnv }[] = [];
+    const launcher: Launcher = (entry, opts) => {
+      started.push({ entry, env: opts?.env });
+      const p: JobProcess = { pid: 4242, send: () => undefined, onMessage: () => undefined, onExit: () => undefined, kill: () => undefined };
+      return p;
+    };
+    return { launcher, started };
+  }
+
+  it('starts only the helper workers it knows, from its own entries, with the threads asked for', () => {
+    const { launcher, started } = recording();
+    const replies: unknown[] = [];
+    const host = new HelperHost({ launcher, entry: (w) => `/built/${w}.cjs`, env: { BASE: '1' }, reply: (m) => replies.push(m) });
+    expect(host.handle({ type: 'helper-start', id: 1, worker: 'train-worker', threads: '3' })).toBe(true);
+    expect(started).toEqual([{ entry: '/built/train-worker.cjs', env: { BASE: '1', MODELAB_THREADS_PER_PROCESS: '3' } }]);
+    expect(replies).toEqual([{ type: 'helper-started', id: 1, pid: 4242 }]);
+    // A path, an unknown module or garbage threads: nothing is started from what the job sends.
+    expect(host.handle({ type: 'helper-start', id: 2, worker: '../../evil' })).toBe(true);
+    expect(host.handle({ type: 'helper-start', id: 3, worker: 'point-worker', threads: '1; rm -rf' })).toBe(true);
+    expect(started.map((s) => s.entry)).toEqual(['/built/train-worker.cjs', '/built/point-worker.cjs']);
+    expect(started[1]!.env).toEqual({ BASE: '1' });
+    expect(replies).toContainEqual({ type: 'helper-exit', id: 2, code: null, signal: 'refused: not a helper worker' });
+    // Not a helper message: left to the runner.
+    expect(host.handle({ type: 'progress' })).toBe(false);
+    expect(host.handle(null)).toBe(false);
+  });
+});
