@@ -6,13 +6,14 @@ import path from 'node:path';
 import { selectBackend } from '../engine/backend/backends';
 import { BACKEND_CHOICES_HELP } from '../engine/backend/names';
 import { writeFileAtomic } from '../engine/io/atomic';
-import { type RunArtifacts, checkpointFileName, checkpointSafetensors, writeRunDir } from '../engine/io/export';
+import { type RunDirSetup, RunDirWriter, checkpointFileName, checkpointSafetensors } from '../engine/io/export';
 import { loadPreset, loadRecipeFile } from '../engine/recipe/presets';
 import { runRecipe } from '../engine/recipe/run';
 import { type AnyRecipe, isCounterexample } from '../engine/recipe/schema';
 import { runCounterexample } from '../engine/recipe/counterexample-run';
 import type { EndpointResult, PathResult } from '../engine/recipe/result';
 import type { HostParams } from '../engine/nn/params';
+import type { ArchSpec } from '../engine/nn/spec';
 import type { ParamPath } from '../engine/paths/path';
 import type { Split } from '../engine/data/dataset';
 import { InputError } from '../engine/util/errors';
@@ -28,6 +29,7 @@ import { terminalText } from './terminal-text';
 import { ProgressRenderer } from './progress';
 import { runSummary } from './summary';
 import { dryRun } from './dry-run';
+import { applyWorkersOption } from '../jobs/parallelism';
 
 export const RUN_HELP = `Usage: modelab run (--preset NAME | --config FILE) [--dry-run] [options]
 
@@ -42,13 +44,16 @@ Options:
                      fixes them
   --data DIR         dataset folder (CIFAR-10 binary batches); checked, like --out, before the run starts
   --exact            evaluate on the full training and test sets
+  --workers N        processes to compute with at once: endpoint trainings, path points (default: the
+                     cores present; also MODELAB_WORKERS)
   --json             print exactly one JSON document on stdout (progress stays on stderr)
   --dry-run          start nothing, store nothing: check the recipe and print the memory it needs
                      against this machine's and its time per stage from this machine's bench
                      figures (modelab bench --quick); with --json, one document (docs/run-json.md)
   --out DIR          also write DIR/run.json, endpoint weights, the evaluation data and every
                      path's vertices (DIR/paths/<name>.safetensors + .json): docs/run-json.md, "Files written by --out DIR"
-                     (with the history: a full bundle, importable with 'modelab import DIR'); with
+                     (with the history: a full bundle, importable with 'modelab import DIR'; with --no-store:
+                     each stage's files as soon as it finishes, run.json last, so a stopped run keeps them); with
                      training.checkpointEvery, every checkpoint as it is made: DIR/checkpoints/<endpoint>-epoch<e>.safetensors
   --name NAME        the run's name in the history (default: the recipe's name)
   --tag TAG          tag the run (repeatable)
@@ -81,6 +86,7 @@ export async function runCommand(argv: string[], signal: AbortSignal, quit?: Abo
     tag: { type: 'string', multiple: true },
     db: { type: 'string' },
     'no-store': { type: 'boolean' },
+    workers: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values['help']) {
@@ -92,12 +98,13 @@ export async function runCommand(argv: string[], signal: AbortSignal, quit?: Abo
   if (!preset === !config) throw new InputError('give exactly one of --preset NAME and --config FILE');
   const recipe: AnyRecipe = preset ? loadPreset(preset) : loadRecipeFile(config!);
   const seed = intOption(values['seed'], 'seed');
+  applyWorkersOption(values['workers'] as string | undefined);
   if (seed !== undefined) recipe.seed = seed;
   if (values['exact'] && !isCounterexample(recipe)) recipe.evaluation = { ...recipe.evaluation, trainSamples: null, testSamples: null };
   const outDir = values['out'] as string | undefined;
   const backendName = (values['backend'] as string | undefined) ?? process.env['MODELAB_BACKEND'];
   if (values['dry-run']) return dryRun(recipe, { backend: backendName, json: Boolean(values['json']) });
-  // Before anything runs or is stored: the data folder is there, and --out can be written (it is written last).
+  // Before anything runs or is stored: the data folder is there, and --out can be written (before any stage writes to it).
   if (!isCounterexample(recipe)) checkDatasetFiles(recipe.dataset, { dataDir: values['data'] as string | undefined });
   if (outDir) checkOutPath(outDir, !values['no-store'] && outDir.toLowerCase().endsWith('.zip') ? 'file' : 'folder');
   if (!values['no-store']) {
@@ -118,18 +125,23 @@ export async function runCommand(argv: string[], signal: AbortSignal, quit?: Abo
 
   const backend = await selectBackend(backendName);
   const progress = new ProgressRenderer();
-  const artifacts: RunArtifacts = { endpoints: {}, paths: [] };
+  // --out DIR is written as the run goes, each stage's files at once (atomically), so that a run stopped midway
+  // keeps what it finished; run.json comes last. A failing disk is reported in plain words naming the folder.
+  const out = outDir ? new RunDirWriter(outDir) : null;
+  const write = (f: (w: RunDirWriter) => void): void => {
+    if (!out) return;
+    try {
+      f(out);
+    } catch (e) {
+      throw storageError(e, out.dir);
+    }
+  };
   let checkpoints = 0;
   const hooks = {
-    onEndpoint: (e: EndpointResult, params: HostParams) => {
-      artifacts.endpoints[e.name] = params;
-    },
-    onPath: (r: PathResult, p: ParamPath) => {
-      if (outDir) artifacts.paths.push({ path: p, result: r });
-    },
-    onEvaluationData: (sets: { train: Split; test: Split }) => {
-      if (outDir) artifacts.evalData = sets;
-    },
+    onSetup: ({ spec, data }: { spec: ArchSpec; data: RunDirSetup['dataset'] }) => write((w) => w.setup({ spec, dataset: data })),
+    onEndpoint: (e: EndpointResult, params: HostParams) => write((w) => w.endpoint(e.name, params)),
+    onPath: (r: PathResult, p: ParamPath) => write((w) => w.path(p, r)),
+    onEvaluationData: (sets: { train: Split; test: Split }) => write((w) => w.evalData(sets)),
   };
   // Path points shared with a helper process when there is a second core and enough work (jobs/points.ts).
   const pointsDir = path.join(os.tmpdir(), `modelab-points-${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -147,10 +159,9 @@ export async function runCommand(argv: string[], signal: AbortSignal, quit?: Abo
     onProgress: (e) => progress.update(e),
     ...hooks,
     // Written at once, so that a run that dies keeps the checkpoints made until then.
-    onCheckpoint: outDir
+    onCheckpoint: out
       ? (endpoint, params, at) => {
-          const c = { endpoint, ...at };
-          writeFileAtomic(path.join(outDir, 'checkpoints', checkpointFileName(endpoint, at.epoch)), checkpointSafetensors(c, params));
+          write((w) => w.checkpoint({ endpoint, ...at }, checkpointSafetensors({ endpoint, ...at }, params)));
           checkpoints++;
         }
       : undefined,
@@ -160,13 +171,7 @@ export async function runCommand(argv: string[], signal: AbortSignal, quit?: Abo
   });
   progress.finishLine();
 
-  if (outDir) {
-    try {
-      writeRunDir(outDir, result, artifacts);
-    } catch (e) {
-      throw storageError(e, outDir); // a full or failing disk, in plain words naming the folder
-    }
-  }
+  write((w) => w.finish(result));
   if (values['json']) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
     const wrote = `run.json, endpoints.safetensors, eval-data.safetensors, paths/${checkpoints ? ', checkpoints/' : ''}`;

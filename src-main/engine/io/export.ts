@@ -10,7 +10,7 @@
 import path from 'node:path';
 import type { Split } from '../data/dataset';
 import type { HostParams } from '../nn/params';
-import { paramShapes } from '../nn/spec';
+import { type ArchSpec, paramShapes } from '../nn/spec';
 import type { ParamPath } from '../paths/path';
 import type { PathResult, RunResult } from '../recipe/result';
 import { writeFileAtomic } from './atomic';
@@ -72,15 +72,21 @@ export function pathSafetensors(p: ParamPath): Buffer {
   return encodeSafetensors(tensors, { format: 'modelab-path', path: p.name, vertices: String(p.vertices.length) });
 }
 
-export function pathDescription(run: RunResult, p: ParamPath, r: PathResult): unknown {
+/** What a path's description and the evaluation data need of the run: known once the data is loaded. */
+export interface RunDirSetup {
+  spec: ArchSpec;
+  dataset: Pick<RunResult['dataset'], 'name' | 'normalization' | 'inputShape'>;
+}
+
+export function pathDescription(run: RunDirSetup, p: ParamPath, r: PathResult): unknown {
   const S = p.segments.length;
   return {
     name: p.name,
     method: p.method,
     from: r.from,
     to: r.to,
-    architecture: run.architecture.spec,
-    parameters: paramShapes(run.architecture.spec).map((s) => ({ name: s.name, shape: s.shape, layer: s.layer, role: s.role })),
+    architecture: run.spec,
+    parameters: paramShapes(run.spec).map((s) => ({ name: s.name, shape: s.shape, layer: s.layer, role: s.role })),
     layouts: LAYOUTS,
     vertices: p.vertices.length,
     tensorNames: 'v<k>.<parameter>, k = 0 … vertices−1',
@@ -111,13 +117,58 @@ export function evalDataSafetensors(inputShape: [number, number, number], sets: 
   return encodeSafetensors({ ...splitTensors('train', sets.train, inputShape), ...splitTensors('test', sets.test, inputShape) }, { labels: 'float32 class indices' });
 }
 
-export function writeRunDir(dir: string, run: RunResult, a: RunArtifacts): void {
-  writeFileAtomic(path.join(dir, 'endpoints.safetensors'), endpointsSafetensors(a.endpoints));
-  if (a.evalData) writeFileAtomic(path.join(dir, 'eval-data.safetensors'), evalDataSafetensors(run.dataset.inputShape, a.evalData));
-  for (const { path: p, result } of a.paths) {
-    writeFileAtomic(path.join(dir, 'paths', `${p.name}.safetensors`), pathSafetensors(p));
-    writeFileAtomic(path.join(dir, 'paths', `${p.name}.json`), `${JSON.stringify(pathDescription(run, p, result), null, 2)}\n`);
+/**
+ * Writes a run's folder stage by stage, each file atomically (temp file, fsync, rename) as soon as its stage is done,
+ * so that a run stopped or killed midway keeps whole files for everything it finished; run.json comes last and marks
+ * a finished run. `modelab run --no-store --out DIR` writes through it as the run goes; writeRunDir all at once.
+ */
+export class RunDirWriter {
+  private readonly endpointWeights: Record<string, HostParams> = {};
+  private known: RunDirSetup | null = null;
+
+  constructor(readonly dir: string) {}
+
+  private get setupDone(): RunDirSetup {
+    if (!this.known) throw new Error('RunDirWriter: the architecture and dataset are not known yet (setup first)');
+    return this.known;
   }
-  for (const c of a.checkpoints ?? []) writeFileAtomic(path.join(dir, 'checkpoints', checkpointFileName(c.endpoint, c.epoch)), c.data);
-  writeFileAtomic(path.join(dir, 'run.json'), `${JSON.stringify(run, null, 2)}\n`);
+
+  /** The architecture and dataset, before any evaluation data or path is written. */
+  setup(s: RunDirSetup): void {
+    this.known = s;
+  }
+
+  /** endpoints.safetensors again with this endpoint added (every endpoint finished so far). */
+  endpoint(name: string, params: HostParams): void {
+    this.endpointWeights[name] = params;
+    writeFileAtomic(path.join(this.dir, 'endpoints.safetensors'), endpointsSafetensors(this.endpointWeights));
+  }
+
+  evalData(sets: { train: Split; test: Split }): void {
+    writeFileAtomic(path.join(this.dir, 'eval-data.safetensors'), evalDataSafetensors(this.setupDone.dataset.inputShape, sets));
+  }
+
+  path(p: ParamPath, result: PathResult): void {
+    writeFileAtomic(path.join(this.dir, 'paths', `${p.name}.safetensors`), pathSafetensors(p));
+    writeFileAtomic(path.join(this.dir, 'paths', `${p.name}.json`), `${JSON.stringify(pathDescription(this.setupDone, p, result), null, 2)}\n`);
+  }
+
+  checkpoint(c: CheckpointInfo, data: Uint8Array): void {
+    writeFileAtomic(path.join(this.dir, 'checkpoints', checkpointFileName(c.endpoint, c.epoch)), data);
+  }
+
+  /** run.json: the finished run's document. */
+  finish(run: RunResult): void {
+    writeFileAtomic(path.join(this.dir, 'run.json'), `${JSON.stringify(run, null, 2)}\n`);
+  }
+}
+
+export function writeRunDir(dir: string, run: RunResult, a: RunArtifacts): void {
+  const w = new RunDirWriter(dir);
+  w.setup({ spec: run.architecture.spec, dataset: run.dataset });
+  writeFileAtomic(path.join(dir, 'endpoints.safetensors'), endpointsSafetensors(a.endpoints));
+  if (a.evalData) w.evalData(a.evalData);
+  for (const { path: p, result } of a.paths) w.path(p, result);
+  for (const c of a.checkpoints ?? []) w.checkpoint(c, c.data);
+  w.finish(run);
 }

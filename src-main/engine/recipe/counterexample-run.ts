@@ -45,6 +45,8 @@ export async function runCounterexample(
     backend: BackendRecord;
     preset?: string;
     onProgress?: ProgressFn;
+    /** Called with the architecture and the dataset's description once they are known, before anything else. */
+    onSetup?: (info: { spec: ArchSpec; data: Pick<RunResult['dataset'], 'name' | 'normalization' | 'inputShape'> }) => void;
     onEndpoint?: (e: EndpointResult, p: HostParams) => void;
     onPath?: (r: PathResult, p: ParamPath) => void;
     onEvaluationData?: (sets: { train: Split; test: Split }) => void;
@@ -62,6 +64,7 @@ export async function runCounterexample(
     ],
   };
   const split: Split = { x: Float32Array.from(data.x.flat()), y: Int32Array.from(data.y), n: data.x.length };
+  opts.onSetup?.({ spec, data: { name: 'counterexample', normalization: { kind: 'none' }, inputShape: [1, 1, h + 2] } });
   opts.onEvaluationData?.({ train: split, test: split });
   const ends = { teacher: teacherMinimizer(h), student: studentMinimizer(h) };
   const endpoints: EndpointResult[] = Object.entries(ends).map(([name, p]) => {
