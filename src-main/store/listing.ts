@@ -3,13 +3,15 @@
  * word, and the tags with their run counts. They read the store's tables, so they live with the store (the api only
  * shapes what they return).
  */
+import type { CheckState } from '../engine/recipe/check-state';
 import type { Sql } from './sqlite';
 
 /** One path of a run, as the history table shows it. */
 export interface PathBrief {
   name: string;
   kind: string;
-  pass: boolean | null;
+  /** The check's verdict (migration 6); null for a path without a check. */
+  state: CheckState | null;
   /** Loss over the linear interpolation of the ends (train, test): `barrier.*.lossOverInterpolation.value`. */
   trainBarrier: number | null;
   testBarrier: number | null;
@@ -28,13 +30,13 @@ function marks(ids: readonly string[]): string {
 export async function pathBriefs(db: Sql, ids: readonly string[]): Promise<Map<string, PathBrief[]>> {
   const briefs = new Map<string, PathBrief[]>();
   if (!ids.length) return briefs;
-  const rows = await db.all<{ run_id: string; name: string; kind: string; check_pass: number | null; train_barrier: number | null; test_barrier: number | null }>(
-    `SELECT run_id, name, kind, check_pass, train_barrier, test_barrier FROM paths WHERE run_id IN (${marks(ids)}) ORDER BY run_id, idx`,
+  const rows = await db.all<{ run_id: string; name: string; kind: string; check_state: CheckState | null; train_barrier: number | null; test_barrier: number | null }>(
+    `SELECT run_id, name, kind, check_state, train_barrier, test_barrier FROM paths WHERE run_id IN (${marks(ids)}) ORDER BY run_id, idx`,
     [...ids],
   );
   for (const r of rows) {
     const list = briefs.get(r.run_id) ?? [];
-    list.push({ name: r.name, kind: r.kind, pass: r.check_pass === null ? null : r.check_pass === 1, trainBarrier: r.train_barrier, testBarrier: r.test_barrier });
+    list.push({ name: r.name, kind: r.kind, state: r.check_state, trainBarrier: r.train_barrier, testBarrier: r.test_barrier });
     briefs.set(r.run_id, list);
   }
   return briefs;

@@ -57,7 +57,7 @@ describe('wire contract', () => {
     expect(row.paths.map((p) => p.name)).toEqual(['linear', 'theorem1']);
     const d = await api.getRun(runId);
     expect(row.paths[0]!.trainBarrier).toBeCloseTo(d.paths[0]!.barrier.train.lossOverInterpolation.value, 6);
-    expect(row.paths[1]!.pass).toBe(d.paths[1]!.check.pass);
+    expect(row.paths[1]!.state).toBe(d.paths[1]!.check.state);
     expect(await wire.listTags()).toEqual([
       { tag: 'paper', runs: 1 },
       { tag: 'wire', runs: 1 },

@@ -20,6 +20,7 @@ let browser: Browser;
 let page: Page;
 let home: string;
 const ids: string[] = [];
+let warnedId = '';
 
 const endpoint = (name: string, k: number) => ({
   name,
@@ -55,6 +56,13 @@ describe('history columns and compare colours', () => {
       await store.setStatus(id, 'finished');
       ids.push(id);
     }
+    // A run whose Theorem 1 check ended in the WARNING state (stored with check_pass 0, the state in check_state).
+    warnedId = await store.createRun({ name: 'warned', preset: null, config: { name: 'warned', seed: 9 } });
+    await store.saveEndpoint(warnedId, 0, endpoint('A', 1));
+    await store.saveEndpoint(warnedId, 1, endpoint('B', 2));
+    await store.savePath(warnedId, 0, linear);
+    await store.savePath(warnedId, 1, { ...theorem1, check: { ...theorem1.check, state: 'warning', pass: false } });
+    await store.setStatus(warnedId, 'finished');
     await store.close();
     server = await serve([], { MODELAB_HOME: home });
     browser = await launchChromium();
@@ -101,6 +109,31 @@ describe('history columns and compare colours', () => {
     await page.getByRole('button', { name: 'Remove same colour 0 from the comparison' }).click();
     await expect.poll(() => (hint.count() ? hint.innerText() : ''), POLL).toMatch(/^To compare runs, tick them in the history/);
     expect(await page.locator('[data-nav="compare"]').getAttribute('aria-current')).toBeNull();
+  });
+
+  it('shows a WARNING check amber, apart from a fail, in the history and in the comparison', async () => {
+    await page.setViewportSize({ width: 1366, height: 900 });
+    await open('/history');
+    const chip = page.locator(`[data-run="${warnedId}"] .barrier-chip`, { hasText: 'theorem1' });
+    await chip.waitFor();
+    expect(await chip.getAttribute('data-check')).toBe('warning');
+    const colours = await chip.evaluate((el) => {
+      const css = getComputedStyle(document.querySelector('.app')!);
+      return { value: getComputedStyle(el.querySelector('b')!).color, warn: css.getPropertyValue('--warn').trim(), danger: css.getPropertyValue('--danger').trim() };
+    });
+    const rgb = (hex: string): string => `rgb(${[1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)).join(', ')})`;
+    expect(colours.value).toBe(rgb(colours.warn));
+    expect(colours.value).not.toBe(rgb(colours.danger));
+    expect(await page.locator(`[data-run="${ids[0]}"] .barrier-chip`, { hasText: 'theorem1' }).getAttribute('data-check')).toBe('pass');
+
+    await open(`/compare?ids=${ids[0]},${warnedId}`);
+    const cells = page.getByTestId('compare-barriers').locator('td[data-check]');
+    await expect.poll(() => cells.evaluateAll((tds) => tds.map((td) => `${td.getAttribute('data-check')}:${(td as HTMLElement).innerText.trim()}`)), POLL).toEqual([
+      'pass:PASS',
+      'pass:PASS',
+      'pass:PASS',
+      'warning:WARNING',
+    ]);
   });
 
   it('compares three runs that share a stored colour in three colours, dots matching the chart', async () => {

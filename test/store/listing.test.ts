@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryStore } from '../../src-main/store/history';
 import { architectures, pathBriefs, tagCounts } from '../../src-main/store/listing';
-import { syntheticRun, tempStore } from './helpers';
+import type { PathResult } from '../../src-main/engine/recipe/result';
+import { pathResult, syntheticRun, tempStore } from './helpers';
 
 let t: Awaited<ReturnType<typeof tempStore>>;
 let store: HistoryStore;
@@ -23,9 +24,25 @@ afterAll(async () => t.cleanup());
 describe('store listing queries', () => {
   it("gives each run's paths in recipe order with their check and barriers; runs without paths are absent", async () => {
     const briefs = await pathBriefs(store.db, [finished, queued]);
-    expect(briefs.get(finished)).toEqual([{ name: 'linear', kind: 'linear', pass: true, trainBarrier: 0.3, testBarrier: 0.3 }]);
+    expect(briefs.get(finished)).toEqual([{ name: 'linear', kind: 'linear', state: 'pass', trainBarrier: 0.3, testBarrier: 0.3 }]);
     expect(briefs.has(queued)).toBe(false);
     expect((await pathBriefs(store.db, [])).size).toBe(0);
+  });
+
+  it("gives each path's check state as saved: a WARNING stays a warning (not a fail), a path without a check null", async () => {
+    const id = await syntheticRun(store, { name: 'checks' });
+    const warned = { ...pathResult('theorem2'), check: { state: 'warning', pass: false } } as unknown as PathResult;
+    const failed = { ...pathResult('theorem3'), check: { state: 'fail', pass: false } } as unknown as PathResult;
+    const older = { ...pathResult('theorem1'), check: { pass: false } } as unknown as PathResult; // before check.state
+    const none = { ...pathResult('plain'), check: undefined } as unknown as PathResult;
+    for (const [k, p] of [warned, failed, older, none].entries()) await store.savePath(id, k + 1, p);
+    expect((await pathBriefs(store.db, [id])).get(id)!.map((b) => [b.name, b.state])).toEqual([
+      ['linear', 'pass'],
+      ['theorem2', 'warning'],
+      ['theorem3', 'fail'],
+      ['theorem1', 'fail'],
+      ['plain', null],
+    ]);
   });
 
   it("names the architecture from the environment once set up, else from the recipe's type, else null", async () => {
