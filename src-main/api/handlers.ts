@@ -24,15 +24,8 @@ export async function checkBackend(requested: string | undefined): Promise<void>
 /** The recipe a start request names (validated, overrides applied). */
 async function requestedRecipe(req: StartRunRequest): Promise<AnyRecipe> {
   if (!req.preset && req.recipe === undefined) throw new InputError('give a preset or a recipe');
-  const [{ loadPreset }, { parseAnyRecipe }, { isCounterexample }] = await Promise.all([
-    import('../engine/recipe/presets'),
-    import('../engine/recipe/resolve'),
-    import('../engine/recipe/schema'),
-  ]);
-  const recipe = req.recipe !== undefined ? parseAnyRecipe(req.recipe, 'recipe') : loadPreset(req.preset!);
-  if (req.seed !== undefined) recipe.seed = req.seed;
-  if (req.exact && !isCounterexample(recipe)) recipe.evaluation = { ...recipe.evaluation, trainSamples: null, testSamples: null };
-  return recipe;
+  const [{ loadPreset }, { applyOverrides, parseAnyRecipe }] = await Promise.all([import('../engine/recipe/presets'), import('../engine/recipe/resolve')]);
+  return applyOverrides(req.recipe !== undefined ? parseAnyRecipe(req.recipe, 'recipe') : loadPreset(req.preset!), req);
 }
 
 /** Resolves a start request into the recipe the job runs (validated, overrides applied, checked to fit this machine). */

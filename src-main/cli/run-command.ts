@@ -8,6 +8,7 @@ import { BACKEND_CHOICES_HELP } from '../engine/backend/names';
 import { writeFileAtomic } from '../engine/io/atomic';
 import { type RunDirSetup, RunDirWriter, checkpointFileName, checkpointSafetensors } from '../engine/io/export';
 import { loadPreset, loadRecipeFile } from '../engine/recipe/presets';
+import { applyOverrides } from '../engine/recipe/resolve';
 import { runRecipe } from '../engine/recipe/run';
 import { type AnyRecipe, isCounterexample } from '../engine/recipe/schema';
 import { runCounterexample } from '../engine/recipe/counterexample-run';
@@ -99,8 +100,7 @@ export async function runCommand(argv: string[], signal: AbortSignal, quit?: Abo
   const recipe: AnyRecipe = preset ? loadPreset(preset) : loadRecipeFile(config!);
   const seed = intOption(values['seed'], 'seed');
   applyWorkersOption(values['workers'] as string | undefined);
-  if (seed !== undefined) recipe.seed = seed;
-  if (values['exact'] && !isCounterexample(recipe)) recipe.evaluation = { ...recipe.evaluation, trainSamples: null, testSamples: null };
+  applyOverrides(recipe, { seed, exact: Boolean(values['exact']) });
   const outDir = values['out'] as string | undefined;
   const backendName = (values['backend'] as string | undefined) ?? process.env['MODELAB_BACKEND'];
   if (values['dry-run']) return dryRun(recipe, { backend: backendName, json: Boolean(values['json']) });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type ArchSpec, describeArch, layerOutputShapes, parameterCount, paramShapes } from '../../src-main/engine/nn/spec';
 import { listPresets, loadPreset, loadRecipeFile } from '../../src-main/engine/recipe/presets';
-import { endpointSeed, parseRecipe, resolveArchitecture, trainingFor } from '../../src-main/engine/recipe/resolve';
+import { applyOverrides, endpointSeed, parseAnyRecipe, parseRecipe, resolveArchitecture, trainingFor } from '../../src-main/engine/recipe/resolve';
 import type { Recipe } from '../../src-main/engine/recipe/schema';
 import { InputError } from '../../src-main/engine/util/errors';
 
@@ -238,5 +238,33 @@ describe('resolveArchitecture', () => {
     const tooDeep = parseRecipe({ ...minimal(), architecture: { type: 'cnn', conv: [{ filters: 4, pool: 2 }, { filters: 4, pool: 2 }] } });
     expect(() => resolveArchitecture(tooDeep.architecture, [3, 3, 1], 2)).toThrow(InputError);
     expect(() => resolveArchitecture(tooDeep.architecture, [3, 3, 1], 2)).toThrow(/^architecture: /);
+  });
+});
+
+describe('applyOverrides: --seed and --exact, as every front end applies them', () => {
+  it('a seed replaces the base seed; exact evaluates on the whole training and test sets', () => {
+    const r = parseRecipe(minimal());
+    expect(r.evaluation.trainSamples).toBe(10000);
+    expect(applyOverrides(r, {})).toEqual(parseRecipe(minimal()));
+    applyOverrides(r, { seed: 42, exact: true });
+    expect(r.seed).toBe(42);
+    expect(r.evaluation).toMatchObject({ trainSamples: null, testSamples: null, batchSize: 1000 });
+    expect(endpointSeed(r, 0)).not.toBe(endpointSeed(parseRecipe(minimal()), 0));
+  });
+
+  it("a counterexample takes the seed; exact leaves its generated data as it is", () => {
+    const c = parseAnyRecipe({ name: 'c', experiment: 'counterexample', width: 3 });
+    const before = JSON.parse(JSON.stringify(c)) as object;
+    expect(applyOverrides(c, { seed: 7, exact: true })).toEqual({ ...before, seed: 7 });
+  });
+
+  it('is the one place the overrides are applied', () => {
+    const root = path.resolve(__dirname, '../../src-main');
+    const files = readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.ts'));
+    const applying = files
+      .map((e) => path.join(e.parentPath, e.name))
+      .filter((f) => /trainSamples: null, testSamples: null|recipe\.seed = /.test(readFileSync(f, 'utf8')))
+      .map((f) => path.relative(root, f));
+    expect(applying).toEqual([path.join('engine', 'recipe', 'resolve.ts')]);
   });
 });

@@ -6,7 +6,7 @@ import type { CurveTrainConfig } from '../curves/train';
 import type { TrainConfig } from '../train/loop';
 import { type FieldPath, InputError, fieldError } from '../util/errors';
 import { deriveSeed } from '../util/rng';
-import { type AnyRecipe, type ArchitectureConfig, type Recipe, counterexampleRecipeSchema, recipeSchema, trainingSchema } from './schema';
+import { type AnyRecipe, type ArchitectureConfig, type Recipe, counterexampleRecipeSchema, isCounterexample, recipeSchema, trainingSchema } from './schema';
 
 /** A schema failure as one line naming up to three fields; the first issue's field (under `base`) is kept as data. */
 function schemaError(source: string, err: z.ZodError, base: FieldPath = []): InputError {
@@ -80,6 +80,21 @@ export function parseRecipe(doc: unknown, source = 'recipe'): Recipe {
       throw fieldError(source, ['plane'], 'give plane.third ({ "path": NAME, "vertex": K }) or add an aligned-linear, bezier or polychain path');
     }
   }
+  return recipe;
+}
+
+/** What every front end lets a user change in a recipe at start (`modelab run --seed --exact`, the api's start request). */
+export interface RecipeOverrides {
+  /** A new base seed (endpoint seeds derive from it unless the recipe sets them). */
+  seed?: number | undefined;
+  /** Evaluate on the full training and test sets (a counterexample's generated data is always evaluated whole). */
+  exact?: boolean | undefined;
+}
+
+/** The recipe with the overrides applied, in place (and returned). */
+export function applyOverrides<R extends AnyRecipe>(recipe: R, o: RecipeOverrides): R {
+  if (o.seed !== undefined) recipe.seed = o.seed;
+  if (o.exact && !isCounterexample(recipe)) recipe.evaluation = { ...recipe.evaluation, trainSamples: null, testSamples: null };
   return recipe;
 }
 
