@@ -61,6 +61,9 @@ export interface PointPoolOptions {
   onWarning?: (message: string) => void;
   launcher?: Launcher;
   entry?: string;
+  /** Processes that compute the points at once, this one included (default: workerCount(), parallelism.ts): up to
+   *  workers − 1 point workers. */
+  workers?: number;
 }
 
 interface Waiting {
@@ -138,8 +141,8 @@ export class PointProcessPool implements PointWorkerPool {
     this.state = 'running';
     let child: JobProcess;
     try {
-      // Two processes compute the points at once: this one and the worker.
-      child = (this.o.launcher ?? forkLauncher)(this.o.entry ?? workerEntry('point-worker'), { env: workerEnv(2) });
+      // This process and the point workers compute at once: each gets its share of the cores.
+      child = (this.o.launcher ?? forkLauncher)(this.o.entry ?? workerEntry('point-worker'), { env: workerEnv(Math.max(2, this.o.workers ?? 2)) });
     } catch (e) {
       this.state = 'stopped';
       this.warn(`the point worker could not start (${(e as Error).message})`);
@@ -313,8 +316,70 @@ class ProcessSession implements PointSession {
   }
 }
 
-/** A pool for one run, or undefined when points stay in this process (`parallel` false). */
-export function pointWorkerPool(o: PointPoolOptions): PointProcessPool | undefined {
+/** Several point workers, each a PointProcessPool: a session hands each point to the worker with the fewest in
+ *  flight. A worker that stops rejects its points as one alone would (they are evaluated in the experiment process). */
+export class SpreadPointPool implements PointWorkerPool {
+  evaluationData: PointWorkerPool['evaluationData'] = null;
+
+  constructor(readonly pools: PointProcessPool[]) {}
+
+  /** Points the workers have evaluated so far. */
+  get served(): number {
+    return this.pools.reduce((n, p) => n + p.served, 0);
+  }
+
+  prepare(info: { spec: ArchSpec; pointwiseMacs: number }): void {
+    for (const p of this.pools) p.prepare(info);
+  }
+
+  async setEvaluationData(d: PointEvaluationData): Promise<void> {
+    for (const p of this.pools) p.setEvaluationData(d);
+    this.evaluationData = this.pools[0]!.evaluationData;
+  }
+
+  session(spec: ArchSpec, p: ParamPath, macs: number): PointSession | null {
+    const sessions = this.pools.flatMap((pool) => pool.session(spec, p, macs) ?? []);
+    return sessions.length > 1 ? new SpreadSession(sessions) : (sessions[0] ?? null);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.pools.map((p) => p.close()));
+  }
+}
+
+class SpreadSession implements PointSession {
+  private readonly inFlight: number[];
+
+  constructor(private readonly sessions: PointSession[]) {
+    this.inFlight = sessions.map(() => 0);
+  }
+
+  get processes(): number {
+    return this.sessions.length;
+  }
+
+  evaluate(segment: number, u: number): Promise<SharedPoint | null> {
+    const k = this.inFlight.indexOf(Math.min(...this.inFlight));
+    this.inFlight[k]!++;
+    return this.sessions[k]!.evaluate(segment, u).finally(() => this.inFlight[k]!--);
+  }
+
+  withdraw(): void {
+    for (const s of this.sessions) s.withdraw();
+  }
+
+  close(): void {
+    for (const s of this.sessions) s.close();
+  }
+}
+
+export type PointPool = PointProcessPool | SpreadPointPool;
+
+/** A pool for one run: workers − 1 point workers (one: a PointProcessPool), or undefined when points stay in this
+ *  process (`parallel` false, or 'auto' without a second worker or a one-core backend). */
+export function pointWorkerPool(o: PointPoolOptions): PointPool | undefined {
   if (o.parallel === false || (o.parallel === 'auto' && !useParallelPoints('auto', o.backend))) return undefined;
-  return new PointProcessPool(o);
+  const workers = Math.max(2, o.workers ?? workerCount());
+  if (workers === 2) return new PointProcessPool({ ...o, workers });
+  return new SpreadPointPool(Array.from({ length: workers - 1 }, () => new PointProcessPool({ ...o, workers })));
 }

@@ -24,7 +24,7 @@ import type { RunResult } from '../../src-main/engine/recipe/result';
 import { runRecipe } from '../../src-main/engine/recipe/run';
 import type { Recipe } from '../../src-main/engine/recipe/schema';
 import { CancelledError } from '../../src-main/engine/util/errors';
-import { POINTS_MIN_WORK, PointProcessPool, pointWorkerPool, useParallelPoints } from '../../src-main/jobs/points';
+import { POINTS_MIN_WORK, PointProcessPool, SpreadPointPool, pointWorkerPool, useParallelPoints } from '../../src-main/jobs/points';
 import { forkLauncher } from '../../src-main/jobs/process';
 import { JobRunner } from '../../src-main/jobs/runner';
 import type { HistoryStore } from '../../src-main/store/history';
@@ -130,7 +130,7 @@ describe('path points in a point worker', () => {
 
     process.env['MODELAB_PARALLEL_POINTS'] = '1';
     const warnings: string[] = [];
-    const pool = pointWorkerPool({ parallel: 'auto', backend: backend.backend, tmpDir: tmp, onWarning: (m) => warnings.push(m) })!;
+    const pool = pointWorkerPool({ parallel: 'auto', backend: backend.backend, tmpDir: tmp, onWarning: (m) => warnings.push(m), workers: 2 }) as PointProcessPool;
     expect(pool).toBeInstanceOf(PointProcessPool);
     let pid: number | undefined;
     const tensors = tf.memory().numTensors;
@@ -252,6 +252,29 @@ describe('path points in a point worker', () => {
     expect(running(pid)).toBe(true);
     owner.kill('SIGKILL');
     expect(await gone(pid)).toBe(true);
+  });
+
+  it('spread over several point workers (workers: 3, two beside this process): the same points, nothing left', async () => {
+    const recipe = sharedRecipe();
+    const local = await runRecipe(recipe, { backend });
+    process.env['MODELAB_PARALLEL_POINTS'] = '1';
+    const pool = pointWorkerPool({ parallel: 'auto', backend: backend.backend, tmpDir: tmp, workers: 3 }) as SpreadPointPool;
+    expect(pool).toBeInstanceOf(SpreadPointPool);
+    expect(pool.pools).toHaveLength(2);
+    const pids = new Set<number>();
+    const tensors = tf.memory().numTensors;
+    const shared = await runRecipe(recipe, {
+      backend,
+      pointWorkers: pool,
+      onProgress: () => pool.pools.forEach((p) => p.pid && pids.add(p.pid)),
+    });
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(pool.pools.every((p) => p.started)).toBe(true);
+    expect(pids.size).toBe(2);
+    expectSamePoints(local, shared);
+    await pool.close();
+    for (const pid of pids) expect(await gone(pid)).toBe(true);
+    expect(readdirSync(tmp)).toEqual([]);
   });
 
   it("'auto': a second core, a one-core backend and enough work; MODELAB_PARALLEL_POINTS forces it", () => {

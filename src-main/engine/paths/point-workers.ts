@@ -51,6 +51,8 @@ export interface SharedPoint {
 }
 
 export interface PointSession {
+  /** The helper processes serving this session (default 1): each is kept two points ahead. */
+  readonly processes?: number;
   /**
    * Evaluates local parameter u of segment `segment` (an index into path.segments, a 'line' or 'curve'). Resolves
    * with null when the point was taken back (`withdraw`) before the helper started it; rejects when the helper fails

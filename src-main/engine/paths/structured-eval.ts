@@ -96,7 +96,8 @@ interface PendingPoint {
   u: number;
 }
 
-/** Points the helper holds at once: the one it evaluates and one queued, so that it never waits for this process. */
+/** Points each helper process holds at once: the one it evaluates and one queued, so that it never waits for this
+ *  process. */
 const HELPER_QUEUE = 2;
 
 /** Whether the pool evaluates on these evaluation sets (same sizes, same batches). */
@@ -140,7 +141,7 @@ async function evaluatePointwise(
   let failure: unknown = null;
   let draining = false;
   const send = (): void => {
-    while (!draining && failure === null && flights.size < HELPER_QUEUE && queue.length > 0) {
+    while (!draining && failure === null && flights.size < HELPER_QUEUE * (session.processes ?? 1) && queue.length > 0) {
       const p = queue.pop()!;
       const flight = session.evaluate(p.segment, p.u).then(
         (r) => {
