@@ -4,13 +4,13 @@
  * {ok, value|error} envelope — never a throw, since Electron keeps only the message of a rejected invoke.
  * Shell operations (save/open dialogs) are validated the same way; the renderer never names a path to write.
  */
-import { writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import type { IpcMain, IpcMainInvokeEvent } from 'electron';
 import { z } from 'zod';
 import type { ModeLabApi } from '../api/contract';
 import { dispatch, runId, toWireError } from '../api/wire';
 import { IPC_PREFIX, WIRE_OPS } from '../api/wire-types';
+import { writeFileAtomic } from '../engine/io/atomic';
 import { InputError } from '../engine/util/errors';
 import { EXISTING_RUN_CHOICES, RunExistsError } from '../store/bundle';
 import type { Envelope, WireApi } from '../api/wire-types';
@@ -73,12 +73,6 @@ export function trustedSender(event: Pick<IpcMainInvokeEvent, 'senderFrame'>, is
 
 const REFUSED: Envelope<never> = { ok: false, error: { name: 'Forbidden', message: 'this page may not call ModeLab' } };
 
-function writeAtomic(file: string, data: string | Buffer): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, file);
-}
-
 export function createShell(o: Pick<IpcOptions, 'api' | 'dialogs' | 'defaultDir' | 'onImported'>): ShellApi {
   // The bundle whose import waits for the user's choice (its runs are already in the history). The renderer never
   // names a path, so the choice comes back without one.
@@ -88,7 +82,7 @@ export function createShell(o: Pick<IpcOptions, 'api' | 'dialogs' | 'defaultDir'
       const target = await o.dialogs.save({ defaultPath: path.join(o.defaultDir(), req.suggestedName), filters: [FILTERS[req.kind]] });
       if (!target) return false;
       const data = req.kind === 'png' ? Buffer.from(req.data.slice(req.data.indexOf(',') + 1), 'base64') : req.data;
-      writeAtomic(target, data);
+      writeFileAtomic(target, data);
       return true;
     },
     async saveBundle(ids) {

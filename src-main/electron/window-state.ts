@@ -1,5 +1,6 @@
 /** Remembers the window's size and position between launches (a small JSON file in the app's userData folder). */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../engine/io/atomic';
 
 export interface WindowState {
   width: number;
@@ -48,9 +49,7 @@ export function loadWindowState(file: string, displays: Rect[]): WindowState {
 
 export function saveWindowState(file: string, state: WindowState): void {
   try {
-    const tmp = `${file}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(state)}\n`);
-    renameSync(tmp, file);
+    writeFileAtomic(file, `${JSON.stringify(state)}\n`);
   } catch {
     // Not worth failing a quit over.
   }
