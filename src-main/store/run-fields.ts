@@ -3,10 +3,16 @@
  * schemas (api/wire.ts), its handlers and bundle import (store/bundle-schema.ts). Plain constants: no zod here, so
  * the CLI's history commands load nothing extra.
  */
+import { InputError } from '../engine/util/errors';
 
 /** A chart colour: #rgb, #rrggbb or a CSS colour name (3 to 20 lowercase letters). */
 export const COLOUR_RULE = /^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{6}|[a-z]{3,20})$/;
 export const COLOUR_MESSAGE = 'a #rgb/#rrggbb value or a colour name';
+
+/** Throws the one-line InputError for a colour that does not fit COLOUR_RULE. */
+export function checkColour(colour: string): void {
+  if (!COLOUR_RULE.test(colour)) throw new InputError(`colour '${colour}' is not ${COLOUR_MESSAGE}`);
+}
 
 export const NAME_MAX = 200;
 export const NOTES_MAX = 100_000;

@@ -4,6 +4,8 @@
  * `background` is the panel the charts sit on (styles.css --panel) and the background of exported images; the
  * text colours meet WCAG AA (contrast ≥ 4.5:1) against it — test/renderer/chart-theme.test.ts checks both themes.
  */
+import { parseHex } from './palette';
+
 type Option = Record<string, unknown>;
 
 export interface ChartTheme {
@@ -73,14 +75,13 @@ export function themedLegend(t: ChartTheme, legend: Option): Option {
 
 /** Relative luminance of a #rrggbb colour (WCAG 2.x). */
 export function luminance(hex: string): number {
-  const m = /^#([0-9a-f]{6})$/i.exec(hex);
-  if (!m) throw new Error(`not a #rrggbb colour: ${hex}`);
-  const n = parseInt(m[1]!, 16);
+  const rgb = parseHex(hex);
+  if (!rgb) throw new Error(`not a #rrggbb colour: ${hex}`);
   const lin = (c: number): number => {
     const s = c / 255;
     return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
   };
-  return 0.2126 * lin((n >> 16) & 255) + 0.7152 * lin((n >> 8) & 255) + 0.0722 * lin(n & 255);
+  return 0.2126 * lin(rgb[0]) + 0.7152 * lin(rgb[1]) + 0.0722 * lin(rgb[2]);
 }
 
 /** WCAG contrast ratio of two #rrggbb colours (1 … 21). */
