@@ -8,7 +8,7 @@ import { JobRunner, type RunnerOptions } from '../jobs/runner';
 import { exportBundles, importBundles, storedDocument } from '../store/bundle';
 import { HistoryStore } from '../store/history';
 import { type HistoryLocation, modelabHome } from '../store/location';
-import { COLOUR_MESSAGE, COLOUR_RULE } from '../store/run-fields';
+import { checkColour } from '../store/run-fields';
 import { openOutput, writeCsv, writeJson } from '../store/tables';
 import type { ApiEvent, ExportRequest, ModeLabApi, StartRunRequest } from './contract';
 
@@ -61,7 +61,7 @@ export function createApi(opts: ApiOptions): ModeLabApi {
     async startRun(req) {
       const { recipe, preset } = await resolveRecipe(req);
       await checkBackend(req.backend);
-      if (req.colour && !COLOUR_RULE.test(req.colour)) throw new InputError(`colour '${req.colour}' is not ${COLOUR_MESSAGE}`);
+      if (req.colour) checkColour(req.colour);
       const id = await store.createRun({ name: req.name ?? recipe.name, preset, config: recipe, tags: req.tags, notes: req.notes, colour: req.colour ?? null });
       void jobs().submit(id, { recipe, preset, backend: req.backend, dataDir: req.dataDir });
       return { id };
@@ -103,7 +103,7 @@ export function createApi(opts: ApiOptions): ModeLabApi {
       return store.summary(await store.rename(id, name));
     },
     setColour: async (id, colour) => {
-      if (colour !== null && !COLOUR_RULE.test(colour)) throw new InputError(`colour '${colour}' is not ${COLOUR_MESSAGE}`);
+      if (colour !== null) checkColour(colour);
       return store.summary(await store.setColour(id, colour));
     },
 
