@@ -6,6 +6,7 @@ import { InputError } from '../engine/util/errors';
 import { runQuickBenchJob } from '../jobs/bench-job';
 import { JobRunner, type RunnerOptions } from '../jobs/runner';
 import { exportBundles, importBundles, storedDocument } from '../store/bundle';
+import { isDiskFull, storageError } from '../store/errors';
 import { HistoryStore } from '../store/history';
 import { type HistoryLocation, modelabHome } from '../store/location';
 import { checkColour } from '../store/run-fields';
@@ -153,14 +154,29 @@ export function createApi(opts: ApiOptions): ModeLabApi {
  * Opens the history for a front end: migrations, then the start-up checks — runs whose job process died are marked
  * crashed (heartbeat older than 3 × the interval and pid gone), and unreferenced artifacts are removed.
  */
-export async function openHistory(location: HistoryLocation | { db?: string } = {}, opts: { staleMs?: number } = {}): Promise<HistoryStore> {
+export async function openHistory(
+  location: HistoryLocation | { db?: string } = {},
+  opts: { staleMs?: number; onWarning?: (message: string) => void } = {},
+): Promise<HistoryStore> {
   const store = await HistoryStore.open(location);
-  try {
-    await store.detectCrashed({ staleMs: opts.staleMs });
-    await store.gc();
-  } catch (e) {
-    await store.close();
-    throw e;
+  // On a disk too full for these writes the history still reads (list, show, export): with `onWarning`, each is
+  // skipped with one line saying so, and done at a later start once there is room.
+  const housekeeping: [() => Promise<unknown>, string][] = [
+    [() => store.detectCrashed({ staleMs: opts.staleMs }), 'runs whose job process stopped are not marked crashed yet'],
+    [() => store.gc(), 'unused files are not removed yet'],
+  ];
+  for (const [step, skipped] of housekeeping) {
+    try {
+      await step();
+    } catch (e) {
+      const err = storageError(e, store.location.dbPath);
+      if (opts.onWarning && isDiskFull(err)) {
+        opts.onWarning(`${(err as Error).message}: ${skipped}`);
+        continue;
+      }
+      await store.close();
+      throw e;
+    }
   }
   return store;
 }

@@ -96,7 +96,7 @@ function help(cmd: string): number {
 }
 
 async function withApi<T>(db: string | undefined, f: (api: ModeLabApi) => Promise<T>): Promise<T> {
-  const store = await openHistory({ db });
+  const store = await openHistory({ db }, { onWarning: (m) => process.stderr.write(`modelab: warning: ${terminalText(m)}\n`) });
   const api = createApi({ store });
   try {
     return await f(api);

@@ -4,10 +4,11 @@
  * the file; read commands keep working where they can; a run whose writes fail ends `failed` with the reason; an
  * export that does not fit leaves nothing behind.
  */
-import { closeSync, copyFileSync, existsSync, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ListResult } from '../../src-main/api/contract';
+import { HistoryStore } from '../../src-main/store/history';
 import { type SmallDisk, freeBytes, mountSmallDisk } from '../store/small-disk';
 import { type Ran, modelab } from './modelab';
 
@@ -57,6 +58,23 @@ describe('storage faults', () => {
       expectOneLineError(await modelab(['export', id, '--format', format, '--out', out, '--db', db]), 1, new RegExp(`^modelab: no space left on the disk holding ${escape(out)}$`));
       expect(existsSync(out), out).toBe(false);
     }
+  });
+
+  it('a full disk with a dead run to mark crashed: list lists anyway, with a one-line warning', async () => {
+    // A run left 'running' by a job process that is gone (no such pid, heartbeat long past).
+    const store = await HistoryStore.open({ db });
+    const id = await store.createRun({ name: 'orphan', preset: null, config: { name: 'orphan' } });
+    await store.markStarted(id, 2 ** 22 + 1);
+    await store.db.run('UPDATE runs SET heartbeat_at = 0 WHERE id = ?', [id]);
+    await store.close();
+    rmSync(path.join(`${db.replace(/\.sqlite$/, '')}.artifacts`, '.space-reserve'), { force: true }); // nothing left to release
+    // Room for SQLite's 32 KiB shared-memory file (the history opens for writing), none for the write itself.
+    disk.leaveFree(36 * 1024);
+
+    const r = await modelab(['list', '--json', '--db', db]);
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as ListResult).runs.map((x) => [x.id, x.status])).toEqual([[id, 'running']]);
+    expect(r.stderr).toBe(`modelab: warning: no space left on the disk holding ${db}: runs whose job process stopped are not marked crashed yet\n`);
   });
 
   it('a disk that fills during a run: the run ends failed with the reason, never running or crashed', async () => {
