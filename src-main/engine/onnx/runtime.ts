@@ -91,6 +91,18 @@ export async function probeOrtProvider(p: OrtProvider): Promise<{ available: boo
   }
 }
 
+/**
+ * Intra-op threads sleep instead of spinning between operators. ModeLab runs several processes at once (worker
+ * pools) and often shares its cores; measured on the shared 2-core machine (MLP training, batch 128), two spinning
+ * threads trained at 1,200–4,000 samples/s and two sleeping ones at 3,500–15,000 (docs/performance.md).
+ */
+const NO_SPINNING = { session: { intra_op: { allow_spinning: '0' } } };
+
+/** How every ModeLab session is created on provider `p`. */
+export function sessionOptions(p: OrtProvider): Ort.InferenceSession.SessionOptions {
+  return { executionProviders: [p], graphOptimizationLevel: 'all', intraOpNumThreads: ortThreads(), extra: NO_SPINNING };
+}
+
 const sessions = new Map<string, Promise<OrtSession>>();
 
 /** The session for `key` on the selected provider, built from `build()`'s model bytes the first time it is asked for. */
@@ -98,7 +110,7 @@ export function cachedSession(key: string, build: () => Uint8Array): Promise<Ort
   const full = `${provider}/${key}`;
   let s = sessions.get(full);
   if (!s) {
-    const options = { executionProviders: [provider], graphOptimizationLevel: 'all' as const, intraOpNumThreads: ortThreads() };
+    const options = sessionOptions(provider);
     s = loadOrt().then((ort) => ort.InferenceSession.create(build(), options));
     // A failed compile is not cached: the next call reports the error again instead of a stale rejection.
     s.catch(() => sessions.delete(full));
