@@ -4,12 +4,12 @@
  * Electron bridge (electron/ipc.ts) and the server (server/server.ts) both go through `dispatch`, so a call is
  * validated the same way whichever way it came.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { z } from 'zod';
 import { AUTO_BACKEND, KNOWN_BACKEND_NAMES } from '../engine/backend/names';
+import { CIFAR10_BATCH_FILES, cifar10Batches } from '../engine/data/cifar10';
 import { InputError } from '../engine/util/errors';
 import { VERSION } from '../engine/version';
 import type { HistoryStore } from '../store/history';
@@ -121,20 +121,17 @@ class TextSink extends Writable {
   }
 }
 
-const CIFAR_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin'];
-const CIFAR_BATCH_BYTES = 10_000 * 3073;
-
+/** The app's check of a CIFAR-10 folder: the engine's one rule (cifar10Batches), its message when it refuses. */
 export function inspectCifarDir(dir: string): DataDirCheck {
-  if (!existsSync(dir)) return { ok: false, message: `no such folder: ${dir}`, files: [] };
-  if (!statSync(dir).isDirectory()) return { ok: false, message: `${dir} is a file, not a folder`, files: [] };
-  const nested = path.join(dir, 'cifar-10-batches-bin');
-  const where = !existsSync(path.join(dir, 'test_batch.bin')) && existsSync(path.join(nested, 'test_batch.bin')) ? nested : dir;
-  const present = new Set(readdirSync(where));
-  const missing = CIFAR_FILES.filter((f) => !present.has(f));
-  if (missing.length) return { ok: false, message: `not a CIFAR-10 binary folder: missing ${missing.join(', ')}`, files: CIFAR_FILES.filter((f) => present.has(f)) };
-  const wrong = CIFAR_FILES.filter((f) => statSync(path.join(where, f)).size !== CIFAR_BATCH_BYTES);
-  if (wrong.length) return { ok: false, message: `${wrong.join(', ')}: not ${CIFAR_BATCH_BYTES} bytes (10,000 records of 3,073 bytes)`, files: CIFAR_FILES };
-  return { ok: true, message: `CIFAR-10 binary batches found${where === nested ? ' in cifar-10-batches-bin/' : ''}: 50,000 training and 10,000 test images`, files: CIFAR_FILES };
+  try {
+    const b = cifar10Batches(dir);
+    const nested = b.dir !== dir ? ' in cifar-10-batches-bin/' : '';
+    const n = (x: number): string => x.toLocaleString('en-US');
+    return { ok: true, message: `CIFAR-10 binary batches found${nested}: ${n(b.trainRecords)} training and ${n(b.testRecords)} test images`, files: [...CIFAR10_BATCH_FILES] };
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    return { ok: false, message: e.message, files: [] };
+  }
 }
 
 function describeRecipe(r: Record<string, unknown>): string {

@@ -8,6 +8,8 @@ import { createApi } from '../../src-main/api/handlers';
 import { contentSecurityPolicy, isAllowedExternalUrl } from '../../src-main/api/policy';
 import { WIRE_SCHEMAS, checkArgs, createWireApi, dispatch, inspectCifarDir } from '../../src-main/api/wire';
 import { WIRE_OPS, type WireApi } from '../../src-main/api/wire-types';
+import { checkDatasetFiles } from '../../src-main/engine/data/load';
+import type { DatasetConfig } from '../../src-main/engine/recipe/schema';
 import { HistoryStore } from '../../src-main/store/history';
 import { tempDir } from '../store/helpers';
 import { tinyRecipe } from '../jobs/recipes';
@@ -96,18 +98,31 @@ describe('wire contract', () => {
     expect(filled.recipe).toMatchObject({ training: { optimizer: 'sgd', momentum: 0.9 }, endpoints: [{ name: 'A' }, { name: 'B' }] });
   });
 
-  it('lists backends with availability, and checks a CIFAR-10 folder', async () => {
+  it('lists backends with availability', async () => {
     const b = await wire.backends();
     expect(b.find((x) => x.name === 'cpu')).toEqual({ name: 'cpu', available: true });
     expect(b.map((x) => x.name)).toEqual(['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu']);
-    expect(inspectCifarDir(path.join(t.dir, 'missing'))).toMatchObject({ ok: false, message: /no such folder/ });
+  });
+
+  it("checks a CIFAR-10 folder by the engine's one rule: whole 3,073-byte records, not full-size batches", () => {
+    expect(inspectCifarDir(path.join(t.dir, 'missing'))).toMatchObject({ ok: false, message: /^CIFAR-10 folder not found: / });
     const dir = path.join(t.dir, 'cifar', 'cifar-10-batches-bin');
     mkdirSync(dir, { recursive: true });
-    expect(inspectCifarDir(dir)).toMatchObject({ ok: false, message: /missing data_batch_1\.bin/ });
-    for (const f of ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin']) writeFileSync(path.join(dir, f), '');
-    expect(inspectCifarDir(dir)).toMatchObject({ ok: false, message: /not 30730000 bytes/ });
-    for (const f of ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin']) writeFileSync(path.join(dir, f), Buffer.alloc(30_730_000));
-    expect(inspectCifarDir(path.dirname(dir))).toMatchObject({ ok: true, message: /in cifar-10-batches-bin/ });
+    expect(inspectCifarDir(dir)).toMatchObject({ ok: false, message: /^CIFAR-10 batch not found: .*data_batch_1\.bin/ });
+    const files = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin'];
+    for (const f of files) writeFileSync(path.join(dir, f), '');
+    expect(inspectCifarDir(dir)).toMatchObject({ ok: false, message: /data_batch_1\.bin has 0 bytes; a CIFAR-10 binary batch holds whole records of 3,073 bytes/ });
+    // The engine's rule, not full-size batches: any whole number of 3,073-byte records (a cut-down copy) is accepted …
+    for (const [k, f] of files.entries()) writeFileSync(path.join(dir, f), Buffer.alloc(3073 * (k + 2)));
+    expect(inspectCifarDir(path.dirname(dir))).toEqual({ ok: true, message: 'CIFAR-10 binary batches found in cifar-10-batches-bin/: 20 training and 7 test images', files });
+    // … and the run the app starts on it reads the same folder (checkDatasetFiles: what `modelab run --data` checks).
+    expect(() => checkDatasetFiles({ name: 'cifar10' } as DatasetConfig, { dataDir: dir })).not.toThrow();
+    // A batch with a partial record is refused by both.
+    writeFileSync(path.join(dir, 'test_batch.bin'), Buffer.alloc(3073 * 2 + 5));
+    expect(inspectCifarDir(dir)).toMatchObject({ ok: false, message: /test_batch\.bin has 6151 bytes; a CIFAR-10 binary batch holds whole records/ });
+    expect(() => checkDatasetFiles({ name: 'cifar10' } as DatasetConfig, { dataDir: dir })).toThrow(/test_batch\.bin has 6151 bytes/);
+    for (const f of files) writeFileSync(path.join(dir, f), Buffer.alloc(30_730_000));
+    expect(inspectCifarDir(dir)).toMatchObject({ ok: true, message: 'CIFAR-10 binary batches found: 50,000 training and 10,000 test images' });
   });
 
   it('has one strict CSP for the app and opens no web pages', () => {

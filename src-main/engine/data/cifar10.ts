@@ -29,19 +29,34 @@ function batchRecords(file: string): number {
   return st.size / RECORD;
 }
 
+/** The batch files of the binary distribution, training first. */
+export const CIFAR10_BATCH_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin'] as const;
+
+export interface Cifar10Batches {
+  /** The folder holding the batches: `dirArg` or its cifar-10-batches-bin/. */
+  dir: string;
+  train: string[];
+  test: string[];
+  /** Records (images) in the training and in the test batches. */
+  trainRecords: number;
+  testRecords: number;
+}
+
 /**
  * The batch files of the CIFAR-10 folder `dirArg` (or of its cifar-10-batches-bin/), checked without reading them:
- * each must be there and hold whole records. Callers check a folder with it before starting a run.
+ * each must be there and hold whole records. The one rule for a CIFAR-10 folder: the CLI checks `--data` with it
+ * before a run starts, the app's folder check reports what it says.
  */
-export function cifar10Batches(dirArg: string | undefined): { dir: string; train: string[]; test: string[] } {
+export function cifar10Batches(dirArg: string | undefined): Cifar10Batches {
   if (!dirArg) throw new InputError('CIFAR-10 needs its folder: pass --data DIR (the extracted cifar-10-batches-bin)');
   if (!existsSync(dirArg)) throw new InputError(`CIFAR-10 folder not found: ${dirArg}`);
   if (!statSync(dirArg).isDirectory()) throw new InputError(`CIFAR-10 folder ${dirArg} is a file, not a folder`);
   const dir = resolveDir(dirArg);
-  const train = [1, 2, 3, 4, 5].map((i) => path.join(dir, `data_batch_${i}.bin`));
-  const test = [path.join(dir, 'test_batch.bin')];
-  for (const f of [...train, ...test]) batchRecords(f);
-  return { dir, train, test };
+  const files = CIFAR10_BATCH_FILES.map((f) => path.join(dir, f));
+  const train = files.slice(0, 5);
+  const test = files.slice(5);
+  const count = (list: string[]): number => list.reduce((n, f) => n + batchRecords(f), 0);
+  return { dir, train, test, trainRecords: count(train), testRecords: count(test) };
 }
 
 function readBatches(files: string[]): { images: Uint8Array; labels: Int32Array; hashes: string[] } {
