@@ -7,6 +7,8 @@ export const RUN_STATUSES = ['queued', 'running', 'finished', 'failed', 'cancell
 export type RunStatus = (typeof RUN_STATUSES)[number];
 /** Statuses a run never leaves on its own. */
 export const FINAL_STATUSES: readonly RunStatus[] = ['finished', 'failed', 'cancelled', 'crashed'];
+/** Statuses of a run a job still owns (waiting or computing): all but the final ones. */
+export const ACTIVE_STATUSES: readonly RunStatus[] = RUN_STATUSES.filter((s) => !FINAL_STATUSES.includes(s));
 
 /** Where and with what a run computed. Known from the job's setup on; completed from the run document at the end. */
 export interface RunEnvironment {

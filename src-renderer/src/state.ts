@@ -4,7 +4,7 @@
  */
 import { computed, reactive, ref } from 'vue';
 import { type ModeLabClient, getClient } from './api/client';
-import type { ApiEvent, ProgressEvent, RunStatus } from './api/types';
+import { type ApiEvent, type ProgressEvent, type RunStatus, ACTIVE_STATUSES as ACTIVE } from './api/types';
 
 // ------------------------------------------------------------------------------------------------------ route
 
@@ -84,8 +84,6 @@ export function startLiveTracking(): void {
     listeners.forEach((l) => l(e));
   });
 }
-
-const ACTIVE: readonly RunStatus[] = ['running', 'queued'];
 
 /**
  * Brings the live state in line with the server (at start and after a reconnection): runs it runs that this page has

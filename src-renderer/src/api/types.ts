@@ -1,9 +1,10 @@
 /**
- * Types shared with the main side — imported as TYPES only (`import type`), plus one constant: the list of api
- * operations (api/wire-types.ts, a module whose imports are all types). The renderer bundles nothing else from
- * src-main, and src-renderer has no Node imports.
+ * Types shared with the main side — imported as TYPES only (`import type`), plus two constants from modules whose
+ * imports are all types: the list of api operations (api/wire-types.ts) and the run statuses (store/types.ts). The
+ * renderer bundles nothing else from src-main, and src-renderer has no Node imports.
  */
 export { WIRE_OPS } from '../../../src-main/api/wire-types';
+export { ACTIVE_STATUSES, RUN_STATUSES } from '../../../src-main/store/types';
 export type {
   ApiEvent,
   AppInfo,
