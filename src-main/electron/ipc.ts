@@ -1,13 +1,15 @@
 /**
  * Main-side IPC: one `ipcMain.handle` per operation. Every handler first checks the sender (the app's own page, top
- * frame), then validates the arguments with the wire schemas (api/wire.ts), runs the operation and returns an
- * {ok, value|error} envelope — never a throw, since Electron keeps only the message of a rejected invoke.
+ * frame), then the arguments' size and nesting depth (the server's limits), then validates them with the wire
+ * schemas (api/wire.ts), runs the operation and returns an {ok, value|error} envelope — never a throw, since
+ * Electron keeps only the message of a rejected invoke.
  * Shell operations (save/open dialogs) are validated the same way; the renderer never names a path to write.
  */
 import path from 'node:path';
 import type { IpcMain, IpcMainInvokeEvent } from 'electron';
 import { z } from 'zod';
 import type { ModeLabApi } from '../api/contract';
+import { MAX_ARGS_DEPTH, MAX_MESSAGE_BYTES, argumentsExceedLimits } from '../api/message-limits';
 import { dispatch, runId, toWireError } from '../api/wire';
 import { IPC_PREFIX, WIRE_OPS } from '../api/wire-types';
 import { writeFileAtomic } from '../engine/io/atomic';
@@ -47,13 +49,25 @@ const fileName = z
   .max(200)
   .regex(/^[^/\\:*?"<>|\0]+$/, 'a file name without folders');
 
+/** The largest file the renderer may hand over to save (a CSV of many runs, a PNG at twice a chart's size). */
+const SAVE_DATA_MAX = 512 * 1024 * 1024;
+
+/**
+ * The server's limits on a call (api/message-limits.ts), applied to IPC arguments before validation: the wire
+ * operations take what a WebSocket message may carry; the shell's saveFile carries a whole file, up to SAVE_DATA_MAX.
+ */
+const WIRE_LIMITS = { maxDepth: MAX_ARGS_DEPTH, maxBytes: MAX_MESSAGE_BYTES };
+const SHELL_LIMITS = { maxDepth: MAX_ARGS_DEPTH, maxBytes: SAVE_DATA_MAX + 64 * 1024 };
+
+const tooLarge = (op: string, why: string): Envelope<never> => ({ ok: false, error: { name: 'ArgumentError', message: `${op}: ${why}` } });
+
 export const SHELL_SCHEMAS = {
   saveFile: z.tuple([
     z
       .object({
         suggestedName: fileName,
         kind: z.enum(['png', 'svg', 'csv', 'json']),
-        data: z.string().max(512 * 1024 * 1024),
+        data: z.string().max(SAVE_DATA_MAX),
       })
       .strict()
       .refine((r) => r.kind !== 'png' || r.data.startsWith('data:image/png;base64,'), 'a PNG comes as a data:image/png;base64 URL'),
@@ -118,13 +132,19 @@ export function registerIpc(o: IpcOptions): { shell: ShellApi; dispose: () => vo
   const channels: string[] = [];
   for (const op of WIRE_OPS) {
     const channel = `${IPC_PREFIX}${op}`;
-    o.ipcMain.handle(channel, (event, ...args: unknown[]) => (trustedSender(event, o.isAppUrl) ? dispatch(o.wire, op, args) : REFUSED));
+    o.ipcMain.handle(channel, (event, ...args: unknown[]) => {
+      if (!trustedSender(event, o.isAppUrl)) return REFUSED;
+      const excess = argumentsExceedLimits(args, WIRE_LIMITS);
+      return excess ? tooLarge(op, excess) : dispatch(o.wire, op, args);
+    });
     channels.push(channel);
   }
   for (const op of SHELL_OPS) {
     const channel = `${SHELL_PREFIX}${op}`;
     o.ipcMain.handle(channel, async (event, ...args: unknown[]): Promise<Envelope<unknown>> => {
       if (!trustedSender(event, o.isAppUrl)) return REFUSED;
+      const excess = argumentsExceedLimits(args, SHELL_LIMITS);
+      if (excess) return tooLarge(op, excess);
       const parsed = SHELL_SCHEMAS[op].safeParse(args);
       if (!parsed.success) {
         return { ok: false, error: { name: 'ArgumentError', message: `${op}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`).join('; ')}` } };

@@ -12,7 +12,7 @@
  *   another site cannot reach the api through DNS rebinding.
  * - The api (/api/*, the WebSocket) is same-origin only: `Sec-Fetch-Site` must not be cross-site or same-site, and an
  *   Origin must match Host, so another site open in the same browser cannot drive or read it.
- * - WebSocket messages are limited in size and JSON depth before parsing (message-limits.ts); every failure of a
+ * - WebSocket messages are limited in size and JSON depth before parsing (api/message-limits.ts); every failure of a
  *   handler is an error reply or an HTTP error, never a process exit.
  * - Static files only from the built renderer folder (path containment), with a strict CSP and no-sniff headers.
  * - Every call is validated by the wire schemas (api/wire.ts) and answered with an {ok, value|error} envelope.
@@ -35,7 +35,7 @@ import { makeDirs } from '../engine/io/mkdirs';
 import { EXISTING_RUN_CHOICES } from '../store/bundle';
 import type { HistoryStore } from '../store/history';
 import { TOKEN_RULE, carriesToken, hostAllowed, isLoopbackHost, isValidToken, newToken, sameOrigin, sameToken, tokenCookie } from './access';
-import { MAX_JSON_DEPTH, MAX_MESSAGE_BYTES, leadingCallId, nestsDeeperThan } from './message-limits';
+import { MAX_JSON_DEPTH, MAX_MESSAGE_BYTES, leadingCallId, nestsDeeperThan } from '../api/message-limits';
 
 export { isLoopbackHost } from './access';
 

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ModeLabApi } from '../../src-main/api/contract';
 import { createApi } from '../../src-main/api/handlers';
+import { MAX_ARGS_DEPTH, MAX_MESSAGE_BYTES } from '../../src-main/api/message-limits';
 import { createWireApi } from '../../src-main/api/wire';
 import { IPC_PREFIX, WIRE_OPS, type Envelope, type WireApi } from '../../src-main/api/wire-types';
 import { registerIpc, trustedSender } from '../../src-main/electron/ipc';
@@ -108,6 +109,37 @@ describe('IPC handlers', () => {
       expect(await call(`${SHELL_PREFIX}${op}`, good, ...args), op).toMatchObject({ ok: false, error: { name: 'ArgumentError' } });
     }
     expect(dialogs.save).not.toHaveBeenCalled();
+  });
+
+  it("refuses arguments nested deeper or larger than the server's limits, before validation or running", async () => {
+    const spy = vi.spyOn(wire, 'validateRecipe');
+    let deep: unknown = 1;
+    for (let k = 0; k < 10_000; k++) deep = [deep]; // the 10,000-deep recipe that once ended `modelab serve`
+    const r = await call(`${IPC_PREFIX}validateRecipe`, good, { name: 'x', layers: deep });
+    expect(r).toEqual({ ok: false, error: { name: 'ArgumentError', message: `validateRecipe: arguments nest deeper than ${MAX_ARGS_DEPTH} levels` } });
+    // A cyclic value (structured clone allows them) ends at the depth limit too.
+    const cyclic: Record<string, unknown> = {};
+    cyclic['self'] = cyclic;
+    expect(await call(`${IPC_PREFIX}validateRecipe`, good, cyclic)).toMatchObject({ ok: false, error: { message: /nest deeper than/ } });
+    const big = await call(`${IPC_PREFIX}validateRecipe`, good, { name: 'x'.repeat(MAX_MESSAGE_BYTES) });
+    expect(big).toEqual({ ok: false, error: { name: 'ArgumentError', message: `validateRecipe: arguments larger than ${MAX_MESSAGE_BYTES} bytes` } });
+    const wide = await call(`${IPC_PREFIX}deleteRuns`, good, new Array(MAX_MESSAGE_BYTES).fill(0));
+    expect(wide).toMatchObject({ ok: false, error: { message: /^deleteRuns: arguments larger than/ } });
+    expect(spy).not.toHaveBeenCalled();
+    // The same depth as the server allows passes the limits (and reaches validation).
+    let ok: unknown = 1;
+    for (let k = 0; k < MAX_ARGS_DEPTH - 2; k++) ok = [ok];
+    expect(await call(`${IPC_PREFIX}validateRecipe`, good, { a: ok })).toMatchObject({ ok: true });
+    expect(spy).toHaveBeenCalledTimes(1);
+    expect(await call(`${IPC_PREFIX}validateRecipe`, good, { a: [ok] })).toMatchObject({ ok: false, error: { message: /nest deeper than/ } });
+    expect(spy).toHaveBeenCalledTimes(1);
+    // The shell's depth is limited the same way; its saveFile may carry a whole file.
+    expect(await call(`${SHELL_PREFIX}saveFile`, good, { suggestedName: 'x.csv', kind: 'csv', data: 'a', extra: deep })).toMatchObject({
+      ok: false,
+      error: { name: 'ArgumentError', message: `saveFile: arguments nest deeper than ${MAX_ARGS_DEPTH} levels` },
+    });
+    expect(dialogs.save).not.toHaveBeenCalled();
+    spy.mockRestore();
   });
 
   it('saves files where the user chooses in the native dialog (text, and PNG from a data URL)', async () => {

@@ -11,7 +11,7 @@ import { ZipFile } from 'yazl';
 import type { ModeLabApi } from '../../src-main/api/contract';
 import { createApi } from '../../src-main/api/handlers';
 import { type RunningServer, startServer } from '../../src-main/server/server';
-import { MAX_JSON_DEPTH, MAX_MESSAGE_BYTES, nestsDeeperThan } from '../../src-main/server/message-limits';
+import { MAX_JSON_DEPTH, MAX_MESSAGE_BYTES, nestsDeeperThan } from '../../src-main/api/message-limits';
 import { HistoryStore } from '../../src-main/store/history';
 import { tinyRecipe } from '../jobs/recipes';
 import { tempDir } from '../store/helpers';
