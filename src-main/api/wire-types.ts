@@ -110,6 +110,8 @@ export interface WireError {
   name: string;
   message: string;
   code?: string;
+  /** An InputError about one recipe field: the field and the reason alone (the form shows it at that field). */
+  at?: { field: (string | number)[]; reason: string };
 }
 
 /** What every call returns over IPC and WebSocket: errors travel as data (Electron keeps only `message` of a throw). */

@@ -237,7 +237,12 @@ function formatZod(e: z.ZodError): string {
 export function toWireError(e: unknown): WireError {
   const err = e as Error & { code?: unknown };
   const name = err instanceof InputError ? (err.name === 'RunNotFoundError' ? 'NotFound' : 'InputError') : 'Error';
-  return { name, message: err?.message ?? String(e), ...(typeof err?.code === 'string' ? { code: err.code } : {}) };
+  return {
+    name,
+    message: err?.message ?? String(e),
+    ...(typeof err?.code === 'string' ? { code: err.code } : {}),
+    ...(err instanceof InputError && err.at ? { at: { field: err.at.field, reason: err.at.reason } } : {}),
+  };
 }
 
 /** Validates a call's arguments against its schema (ArgumentError envelope when they do not fit). */

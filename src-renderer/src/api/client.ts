@@ -8,10 +8,13 @@ import { type ApiEvent, type AppInfo, type Envelope, type ImportChoice, type Imp
 
 export class ApiError extends Error {
   readonly code?: string;
+  /** The recipe field a refused request is about, with the reason alone (WireError.at). */
+  readonly at?: WireError['at'];
   constructor(e: WireError) {
     super(e.message);
     this.name = e.name;
     if (e.code) this.code = e.code;
+    if (e.at) this.at = e.at;
   }
 }
 
