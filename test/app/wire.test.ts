@@ -50,6 +50,15 @@ describe('wire contract', () => {
     expect(checkArgs('startRun', [{ recipe: { a: 'x'.repeat(1_100_000) } }])).toMatchObject({ ok: false });
   });
 
+  it('a refused start names the recipe field as data, which the form marks; nothing is stored', async () => {
+    const before = (await wire.listRuns()).total;
+    const bad = { ...tinyRecipe('bad-end'), paths: [{ type: 'linear', from: 'A', to: 'Z' }] };
+    const r = await dispatch(wire, 'startRun', [{ recipe: bad }]);
+    expect(r).toMatchObject({ ok: false, error: { name: 'InputError', message: /^recipe: paths\.0\.to: no endpoint named 'Z'/, at: { field: ['paths', 0, 'to'], reason: expect.stringMatching(/^no endpoint named 'Z'/) } } });
+    expect((await dispatch(wire, 'startRun', [{ preset: 'nope' }])) as unknown).not.toHaveProperty('error.at');
+    expect((await wire.listRuns()).total).toBe(before);
+  });
+
   it('lists runs with what the history table shows: architecture, duration, each path with its barrier and check', async () => {
     const r = await wire.listRunRows({ tags: ['paper'] });
     expect(r.total).toBe(1);
