@@ -109,7 +109,7 @@ describe('the running state after a reconnection', () => {
       }),
     } as unknown as ModeLabClient;
     await refreshRunning(client);
-    expect(client.listRuns).toHaveBeenCalledWith({ status: ['running', 'queued'], limit: 1000 });
+    expect(client.listRuns).toHaveBeenCalledWith({ status: ['queued', 'running'], limit: 1000 });
     expect(client.getRun).toHaveBeenCalledTimes(2);
     expect(live['old']).toMatchObject({ status: 'crashed', error: 'the server stopped' });
     expect(live['gone']).toBeUndefined();
