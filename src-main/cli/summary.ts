@@ -51,6 +51,7 @@ export function checkLine(c: PathResult['check']): string {
   if (c.functionPreserving.segments) parts.push(`(b)/(c) max |Δout| ${c.functionPreserving.maxAbsDiff.toExponential(1)}`);
   if (c.topLayerOnly.segments) parts.push(`(a) top layer only ${c.topLayerOnly.violations.length === 0 ? 'yes' : 'NO'}`);
   if (c.endFunction) parts.push(`${c.endFunction.vertex} = θ_B's function: max |Δout| ${c.endFunction.maxAbsDiff.toExponential(1)} ${c.endFunction.pass ? 'yes' : 'NO'}`);
+  if (c.theorem4) parts.push(`Theorem 4: max train loss ${num(c.theorem4.maxLoss)} at t=${c.theorem4.t.toFixed(3)} > 0: ${c.theorem4.pass ? 'yes' : 'NO'}`);
   const lb = c.lossBound;
   if (lb) {
     const [max, bound] = distinctDigits(lb.maxTrainLoss, lb.bound);

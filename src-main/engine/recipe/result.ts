@@ -74,6 +74,9 @@ export interface PathCheck {
   /** Aligned paths end at π(θ_B), not θ_B (`endpoints.endsAtB` then compares with π(θ_B)): π(θ_B) must compute
    *  θ_B's function — its logits against θ_B's on the check batch. */
   endFunction?: { vertex: string; maxAbsDiff: number; maxRelDiff: number; tolerance: number; pass: boolean };
+  /** Theorem 4 counterexample paths (counterexample-checks.ts): the path's maximum train loss and its t. The theorem
+   *  says no path joins the two global minimizers at zero loss: pass when maxLoss > 0 (and every loss is finite). */
+  theorem4?: { maxLoss: number; t: number; pass: boolean };
 }
 
 export interface PathResult {

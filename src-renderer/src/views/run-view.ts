@@ -95,6 +95,13 @@ export function checkLines(c: PathCheck | undefined): CheckLine[] {
       detail: `excess over L(${s.endpoint}) ${excess} at t=${s.t.toFixed(3)} ${s.withinTolerance ? '≤' : '>'} tolerance ${tol}; theory: ${a1!.theory}, ${s.theoryScale === null ? 'ε not measured (add stability.noise)' : `measured ε-scale ${num(s.theoryScale)}`}`,
     });
   }
+  if (c.theorem4) {
+    lines.push({
+      label: 'Theorem 4: no zero-loss path',
+      state: held(c.theorem4.pass),
+      detail: `max train loss ${num(c.theorem4.maxLoss)} at t=${c.theorem4.t.toFixed(3)} ${c.theorem4.pass ? '>' : 'is not >'} 0`,
+    });
+  }
   if (c.endFunction) {
     lines.push({ label: 'π(θ_B) computes θ_B', state: held(c.endFunction.pass), detail: `max |Δlogits| ${num(c.endFunction.maxAbsDiff, 2)}, relative ${num(c.endFunction.maxRelDiff, 2)} ≤ ${num(c.endFunction.tolerance, 2)}` });
   }
