@@ -5,6 +5,7 @@ import { createApi, openHistory } from '../api/handlers';
 import { InputError } from '../engine/util/errors';
 import { TOKEN_ENV, TOKEN_RULE, isValidToken } from '../server/access';
 import { DEFAULT_PORT, isLoopbackHost, startServer } from '../server/server';
+import { applyWorkersOption } from '../jobs/parallelism';
 import { intOption, parse } from './args';
 
 export const SERVE_HELP = `Usage: modelab serve [--port N] [--host ADDR] [--db FILE] [--token T]
@@ -20,6 +21,8 @@ Options:
                   Scripts may send it as \`Authorization: Bearer T\`
   --db FILE       the history database (default: $MODELAB_HOME/history.sqlite, else the user data folder)
   --jobs N        experiments running at once (default: one per core)
+  --workers N     processes each experiment computes with at once: endpoint trainings, path points (default:
+                  the cores present; also MODELAB_WORKERS)
   --static DIR    the built renderer to serve (default: out/renderer of this installation)
 
 On a remote GPU server, keep the default host and tunnel the port:
@@ -34,6 +37,7 @@ export async function serveCommand(argv: string[], signal: AbortSignal): Promise
     db: { type: 'string' },
     token: { type: 'string' },
     jobs: { type: 'string' },
+    workers: { type: 'string' },
     static: { type: 'string' },
   });
   const port = intOption(values['port'], 'port') ?? DEFAULT_PORT;
@@ -42,6 +46,7 @@ export async function serveCommand(argv: string[], signal: AbortSignal): Promise
   const token = (values['token'] as string | undefined) ?? (process.env[TOKEN_ENV] || undefined);
   if (token !== undefined && !isValidToken(token)) throw new InputError(`${values['token'] !== undefined ? '--token' : TOKEN_ENV}: ${TOKEN_RULE}`);
   const jobs = intOption(values['jobs'], 'jobs');
+  applyWorkersOption(values['workers'] as string | undefined);
   const staticDir = path.resolve((values['static'] as string | undefined) ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../out/renderer'));
 
   // Ctrl-C (the abort signal) or SIGTERM stops the server cleanly: listen before anything can be asked to stop.

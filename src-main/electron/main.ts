@@ -14,7 +14,7 @@ import { IPC_EVENT_CHANNEL } from '../api/wire-types';
 import type { ModeLabApi } from '../api/contract';
 import { setPresetsDir } from '../engine/recipe/presets';
 import { VERSION } from '../engine/version';
-import { utilityProcessLauncher } from '../jobs/process';
+import { desktopRunnerOptions } from './job-options';
 import { registerIpc } from './ipc';
 import { menuTemplate } from './menu';
 import { IPC_MENU_CHANNEL, type ImportChoice, type MenuCommand } from './shell-types';
@@ -55,15 +55,9 @@ async function start(): Promise<void> {
   const store = await openHistory({ db: process.env['MODELAB_DB'] });
   api = createApi({
     store,
-    runnerOptions: {
-      launcher: utilityProcessLauncher(utilityProcess),
-      // The job worker is built beside this file (electron.vite.config.ts: main's extra entries).
-      workerEntry: join(import.meta.dirname, 'worker.cjs'),
-      // A utility process cannot start further utility processes, and plain child processes of it would need
-      // Electron's run-as-node (a fuse the installers turn off): the job does its training and path points itself.
-      env: { ...process.env, MODELAB_PARALLEL_ENDPOINTS: '0', MODELAB_PARALLEL_POINTS: '0' },
-      parallelEndpoints: 'off',
-    },
+    // Jobs in utility processes; their training processes and point worker started here too (a utility process
+    // cannot start more), all built beside this file: the same parallelism as `modelab run`.
+    runnerOptions: desktopRunnerOptions(utilityProcess, import.meta.dirname),
   });
   const wire = createWireApi({ api, store, mode: 'electron' });
   const events = throttleEvents((e) => send(IPC_EVENT_CHANNEL, e));

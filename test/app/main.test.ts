@@ -25,7 +25,8 @@ const m = vi.hoisted(() => {
   const appEvents = new Map<string, (...a: unknown[]) => unknown>();
   const sent: unknown[][] = [];
   const forks: { modulePath: string; options: { env?: NodeJS.ProcessEnv; serviceName?: string } }[] = [];
-  return { windows, handlers, appEvents, sent, forks, menu: null as unknown, permissionHandler: null as unknown, userData: '' };
+  const posted: { modulePath: string; msg: unknown }[] = [];
+  return { windows, handlers, appEvents, sent, forks, posted, menu: null as unknown, permissionHandler: null as unknown, userData: '' };
 });
 
 vi.mock('electron', async () => {
@@ -81,13 +82,17 @@ vi.mock('electron', async () => {
     utilityProcess: {
       fork: (modulePath: string, _args: string[], options: { env?: NodeJS.ProcessEnv; serviceName?: string }) => {
         m.forks.push({ modulePath, options });
-        // What Electron would run: the bundled worker beside index.js.
-        const child = fork(path.resolve(import.meta.dirname, '../../out/main/worker.cjs'), [], { env: options.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+        // What Electron would run: the bundled module of that name beside index.js (the job worker, or a helper main
+        // starts for it: train-worker.cjs, point-worker.cjs).
+        const child = fork(path.resolve(import.meta.dirname, '../../out/main', path.basename(modulePath)), [], { env: options.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
         return {
           get pid() {
             return child.pid;
           },
-          postMessage: (msg: unknown) => child.connected && child.send(msg as object),
+          postMessage: (msg: unknown) => {
+            m.posted.push({ modulePath, msg });
+            if (child.connected) child.send(msg as object);
+          },
           on: (event: string, cb: (x: unknown) => void) => (event === 'exit' ? child.on('exit', (code) => cb(code)) : child.on('message', cb)),
           kill: () => child.kill(),
         };
@@ -176,12 +181,42 @@ describe('Electron main process (mocked Electron)', () => {
     const done = await until(() => m.sent.find((s) => s[0] === IPC_EVENT_CHANNEL && (s[1] as { type: string; runId: string; status?: string }).runId === id && (s[1] as { status?: string }).status === 'finished'), 90_000);
     expect(done).toBeDefined();
     expect(m.forks[0]!.modulePath).toMatch(/[\\/]worker\.cjs$/);
-    expect(m.forks[0]!.options).toMatchObject({ serviceName: 'ModeLab job', env: { MODELAB_PARALLEL_ENDPOINTS: '0' } });
+    expect(m.forks[0]!.options).toMatchObject({ serviceName: 'ModeLab job' });
     const kinds = new Set(m.sent.filter((s) => s[0] === IPC_EVENT_CHANNEL).map((s) => (s[1] as { type: string }).type));
     expect([...kinds]).toEqual(expect.arrayContaining(['status', 'progress', 'curve', 'endpoint', 'path']));
     const detail = (await m.handlers.get(`${IPC_PREFIX}getRun`)!(appEvent, id)) as { ok: true; value: { status: string; paths: { name: string }[] } };
     expect(detail.value.status).toBe('finished');
     expect(detail.value.paths.map((p) => p.name)).toEqual(['linear', 'theorem1']);
+  });
+
+  it('trains endpoints in parallel and shares path points as the CLI does: main starts the helper utility processes', async () => {
+    process.env['MODELAB_PARALLEL_ENDPOINTS'] = '1';
+    process.env['MODELAB_PARALLEL_POINTS'] = '1';
+    const before = m.forks.length;
+    try {
+      const r = (await m.handlers.get(`${IPC_PREFIX}startRun`)!(appEvent, { recipe: tinyRecipe('in parallel'), name: 'parallel app run', backend: 'wasm' })) as { ok: true; value: { id: string } };
+      const id = r.value.id;
+      await until(() => m.sent.find((s) => s[0] === IPC_EVENT_CHANNEL && (s[1] as { runId: string; status?: string }).runId === id && (s[1] as { status?: string }).status === 'finished'), 120_000);
+      const forks = m.forks.slice(before);
+      // The job, one training process per endpoint and the point worker: all started by main (no job process can).
+      expect(forks.map((f) => path.basename(f.modulePath)).sort()).toEqual(['point-worker.cjs', 'train-worker.cjs', 'train-worker.cjs', 'worker.cjs']);
+      for (const f of forks) expect(f.options.env?.['MODELAB_PARALLEL_ENDPOINTS'], f.modulePath).toBe('1');
+      // Each helper is told its share of the cores (jobs/parallelism.ts): two trainings at once, or job + point worker.
+      const { threadsPerProcess } = await import('../../src-main/jobs/parallelism');
+      for (const f of forks.filter((f) => path.basename(f.modulePath) !== 'worker.cjs')) {
+        expect(f.options.env?.['MODELAB_THREADS_PER_PROCESS'], f.modulePath).toBe(String(threadsPerProcess(2)));
+      }
+      // The job is configured exactly as a CLI-started one (JobRunner defaults): parallelism decided in the job.
+      const start = m.posted.find((p) => path.basename(p.modulePath) === 'worker.cjs' && (p.msg as { type: string; job?: { runId: string } }).job?.runId === id);
+      expect((start!.msg as { job: object }).job).toMatchObject({ parallelEndpoints: 'auto', parallelPoints: 'auto' });
+      const detail = (await m.handlers.get(`${IPC_PREFIX}getRun`)!(appEvent, id)) as { ok: true; value: { status: string; endpoints: unknown[]; paths: unknown[] } };
+      expect(detail.value).toMatchObject({ status: 'finished' });
+      expect(detail.value.endpoints).toHaveLength(2);
+      expect(detail.value.paths).toHaveLength(2);
+    } finally {
+      delete process.env['MODELAB_PARALLEL_ENDPOINTS'];
+      delete process.env['MODELAB_PARALLEL_POINTS'];
+    }
   });
 
   it('remembers the window size and position, and closes the history before quitting', async () => {
