@@ -1,42 +1,51 @@
 /** The end-of-run summary printed on a terminal. */
 import { CHECK_STATE_LABEL, checkStateOf } from '../engine/recipe/check-state';
+import { type Alignment, type TrainedCurveConstruction, alignmentOf } from '../engine/recipe/construction';
 import type { PathResult, PlaneResult, RunResult } from '../engine/recipe/result';
 import { distinctDigits } from '../engine/util/format-compare';
 import { formatDuration } from './progress';
 import { num, pct, table } from './table';
 
 function constructionLine(p: PathResult): string {
-  const c = p.construction as Record<string, unknown>;
-  if (p.kind === 'theorem1') return `kept ${String(c['keptSizes'])} units per hidden layer, r = ${num(c['r'] as number, 3)}, ${String(c['dropoutStable'])}`;
-  if (p.kind === 'theorem2' || p.kind === 'theorem3') {
-    const a1 = c['algorithm1'] as Record<string, { tries: number; toleranceMet: boolean; lineExcessOnSearch: number }>;
-    const parts = Object.entries(a1).map(([e, v]) => `${e}: ${v.tries} ${v.tries === 1 ? "try" : "tries"}, straight-segment excess ${num(v.lineExcessOnSearch)}${v.toleranceMet ? '' : ' (tolerance not met)'}`);
-    const narrow = c['narrow'] as { widths: number[]; train: { loss: number; acc: number } } | undefined;
-    return `Algorithm 1 p = ${num(c['p'] as number, 3)}; ${parts.join('; ')}${narrow ? `; θ* widths ${narrow.widths.join('-')}, L(θ*) = ${num(narrow.train.loss)}` : ''}`;
+  switch (p.kind) {
+    case 'theorem1': {
+      const c = p.construction;
+      return `kept ${String(c.keptSizes)} units per hidden layer, r = ${num(c.r, 3)}, ${c.dropoutStable}`;
+    }
+    case 'theorem2':
+    case 'theorem3': {
+      const c = p.construction;
+      const parts = Object.entries(c.algorithm1).map(([e, v]) => `${e}: ${v.tries} ${v.tries === 1 ? 'try' : 'tries'}, straight-segment excess ${num(v.lineExcessOnSearch)}${v.toleranceMet ? '' : ' (tolerance not met)'}`);
+      return `Algorithm 1 p = ${num(c.p, 3)}; ${parts.join('; ')}${c.narrow ? `; θ* widths ${c.narrow.widths.join('-')}, L(θ*) = ${num(c.narrow.train.loss)}` : ''}`;
+    }
+    case 'aligned-linear':
+      return alignmentLine(p.construction.alignment);
+    case 'aligned-bezier':
+    case 'aligned-polychain':
+      return [alignmentLine(p.construction.alignment), curveLine(p.construction)].filter(Boolean).join('; ');
+    case 'bezier':
+    case 'polychain':
+      // Theorem 4's counterexample curves record their training steps and bend only.
+      return 'training' in p.construction ? curveLine(p.construction) : '';
+    case 'dropout-line': {
+      const c = p.construction;
+      return `p = ${c.p}, ${c.scale} scaling, kept ${String(c.keptSizes)}, ${c.tries} ${c.tries === 1 ? 'try' : 'tries'}${c.accepted ? '' : ' (accuracy target not met)'}`;
+    }
+    case 'linear':
+      return '';
   }
-  const curve = curveLine(c);
-  if (p.kind.startsWith('aligned-')) return [alignmentLine(c), curve].filter(Boolean).join('; ');
-  if (p.kind === 'bezier' || p.kind === 'polychain') return curve;
-  if (p.kind === 'dropout-line') return `p = ${c['p']}, ${c['scale']} scaling, kept ${String(c["keptSizes"])}, ${c["tries"]} ${c["tries"] === 1 ? "try" : "tries"}${c['accepted'] ? '' : ' (accuracy target not met)'}`;
-  return '';
 }
 
 /** Trained curves (bezier, polychain, aligned curves): shape and training. */
-function curveLine(c: Record<string, unknown>): string {
-  const shape = c['curve'] as { type: string; order?: number; bends?: number } | undefined;
-  const tr = c['training'] as { steps: number; samples: number; seconds: number; samplesPerSec: number; log: { loss: number }[] } | undefined;
-  if (!shape || !tr) return '';
+function curveLine(c: TrainedCurveConstruction): string {
+  const { curve: shape, training: tr } = c;
   const what = shape.type === 'bezier' ? `Bézier order ${shape.order}` : `polygonal chain, ${shape.bends} bend${shape.bends === 1 ? '' : 's'}`;
   const last = tr.log[tr.log.length - 1];
   return `${what}, trained ${tr.steps} steps (${tr.samples} samples, ${formatDuration(tr.seconds)}, ${Math.round(tr.samplesPerSec)} samples/s)${last ? `, final minibatch loss at random t ${num(last.loss)}` : ''}`;
 }
 
 /** Aligned paths: the matching and the naive line's barrier it is compared with. */
-function alignmentLine(c: Record<string, unknown>): string {
-  const a = c['alignment'] as
-    | { method: string; iterations: number; converged: boolean; moved: number[]; seconds: number; barrierBefore: { source: string; barrier: PathResult['barrier'] } }
-    | undefined;
-  if (!a) return '';
+function alignmentLine(a: Alignment): string {
   const how = a.method.startsWith('weight') ? `weight matching, ${a.iterations} sweep${a.iterations === 1 ? '' : 's'}${a.converged ? '' : ' (not converged)'}` : 'activation matching';
   return `${how} in ${formatDuration(a.seconds)}, units moved ${a.moved.map((m) => pct(m)).join(' / ')}; naive line (${a.barrierBefore.source}): train loss − interp. ${num(a.barrierBefore.barrier.train.lossOverInterpolation.value)}`;
 }
@@ -169,7 +178,7 @@ export function comparison(paths: PathResult[]): string {
   const at = (v: { value: number; t: number }, f: (x: number) => string): string => `${f(v.value)} @${v.t.toFixed(2)}`;
   const rows = paths.map((p) => {
     const [tr, te] = [p.barrier.train, p.barrier.test];
-    const before = (p.construction['alignment'] as { barrierBefore?: { barrier: PathResult['barrier'] } } | undefined)?.barrierBefore?.barrier;
+    const before = alignmentOf(p)?.barrierBefore.barrier;
     return [
       p.name,
       p.kind,

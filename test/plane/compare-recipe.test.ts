@@ -9,6 +9,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { comparison, planeSummary } from '../../src-main/cli/summary';
 import { type BackendRecord, selectBackend } from '../../src-main/engine/backend/backends';
+import { alignmentOf } from '../../src-main/engine/recipe/construction';
 import { loadPreset } from '../../src-main/engine/recipe/presets';
 import { parseRecipe } from '../../src-main/engine/recipe/resolve';
 import type { RunResult } from '../../src-main/engine/recipe/result';
@@ -60,9 +61,19 @@ describe('the comparison recipe', () => {
     expect(doc.paths[3]!.points.some((q) => q.t === 0.5)).toBe(true); // the polychain's bend is a grid point
   });
 
+  it('each path records its construction in the fields its kind declares: renormalisation and BN folding included', () => {
+    const [line, aligned, bezier, , t1] = doc.paths;
+    expect(line!.kind === 'linear' && line!.construction).toEqual({ renormalize: 'none' });
+    expect(aligned!.kind === 'aligned-linear' && aligned!.construction.renormalize).toBe('none');
+    expect(bezier!.kind === 'bezier' && 'curve' in bezier!.construction && bezier!.construction.curve).toEqual({ type: 'bezier', order: 2, freeControlPoints: 1 });
+    // No BatchNorm here: the path is built between the endpoints themselves, and the plane projects it.
+    expect(t1!.kind === 'theorem1' && t1!.construction.foldedBatchNorm).toBeNull();
+    expect(doc.plane!.paths.map((p) => p.name)).toContain(t1!.name);
+  });
+
   it('weight matching lowers the barrier of the straight line, reports before and after, and keeps θ_B\'s function', () => {
     const [naive, aligned] = [doc.paths[0]!, doc.paths[1]!];
-    const a = aligned.construction['alignment'] as { barrierBefore: { source: string; barrier: typeof naive.barrier }; converged: boolean; permutation: number[][] };
+    const a = alignmentOf(aligned)!;
     expect(a.barrierBefore.source).toBe('path linear');
     expect(a.barrierBefore.barrier).toEqual(naive.barrier);
     expect(a.converged).toBe(true);

@@ -1,11 +1,12 @@
 /** Small, hand-made run data for the chart-option tests (shapes as in docs/run-json.md). */
+import type { PathConstruction } from '../../src-main/engine/recipe/construction';
 import type { PathResult, PlaneResult } from '../../src-main/engine/recipe/result';
 import type { Segment } from '../../src-main/engine/paths/path';
 
 const m = (loss: number, acc: number) => ({ loss, acc });
 const bv = (value: number, t: number) => ({ value, t });
 
-export function path(name: string, kind: string, segments: Segment[], f: (t: number) => number, n = 11): PathResult {
+export function path(name: string, made: PathConstruction, segments: Segment[], f: (t: number) => number, n = 11): PathResult {
   const points = Array.from({ length: n }, (_, i) => {
     const t = i / (n - 1);
     return { t, train: m(f(t), 1 - f(t) / 4), test: m(f(t) * 1.2, 1 - (f(t) * 1.2) / 4) };
@@ -19,7 +20,6 @@ export function path(name: string, kind: string, segments: Segment[], f: (t: num
   const split = { lossOverInterpolation: best, lossOverEndpointMean: bv(best.value, best.t), errorOverInterpolation: bv(0.02, 0.5), errorOverEndpointMean: bv(0.02, 0.5), maxLoss: bv(1, 0.5), maxError: bv(0.2, 0.5) };
   return {
     name,
-    kind,
     from: 'A',
     to: 'B',
     segments,
@@ -33,14 +33,26 @@ export function path(name: string, kind: string, segments: Segment[], f: (t: num
       functionPreserving: { segments: 0, maxAbsDiff: 0, maxRelDiff: 0, tolerance: 1e-4, pass: true },
       topLayerOnly: { segments: 0, violations: [], affineMaxRelDiff: 0, tolerance: 1e-4, pass: true },
     },
-    construction: {},
+    ...made,
   };
 }
 
-export const linear = path('linear', 'linear', [{ from: 0, to: 1, kind: 'line' }], (t) => 0.1 + 0.5 * Math.sin(Math.PI * t));
+export const linear = path('linear', { kind: 'linear', construction: { renormalize: 'none' } }, [{ from: 0, to: 1, kind: 'line' }], (t) => 0.1 + 0.5 * Math.sin(Math.PI * t));
 export const theorem1 = path(
   'theorem1',
-  'theorem1',
+  {
+    kind: 'theorem1',
+    construction: {
+      foldedBatchNorm: null,
+      keepFraction: 0.5,
+      r: 2,
+      epsilon: { A: 0.01, B: 0.02 },
+      kept: { A: [[0, 1]], B: [[2, 3]] },
+      keptSizes: [2],
+      chosen: { A: 'random', B: 'random' },
+      dropoutStable: 'ε = 0.02000',
+    },
+  },
   [
     { from: 0, to: 1, kind: 'b', label: 'S1' },
     { from: 1, to: 2, kind: 'a', label: 'S2' },

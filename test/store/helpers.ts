@@ -58,7 +58,7 @@ export function pathResult(name: string): PathResult {
     barrier: { train: sb, test: sb },
     cost: { naive: 3, fullPassEquivalents: 3, distinctFunctions: 3 } as unknown as PathResult['cost'],
     check: { pass: true } as unknown as PathResult['check'],
-    construction: {},
+    construction: { renormalize: 'none' },
   };
 }
 

@@ -165,7 +165,8 @@ export class RunDirWriter {
 
 export function writeRunDir(dir: string, run: RunResult, a: RunArtifacts): void {
   const w = new RunDirWriter(dir);
-  w.setup({ spec: run.architecture.spec, dataset: run.dataset });
+  // A run that crashed before its setup has no architecture yet, nor evaluation data or paths to describe with it.
+  if (a.evalData || a.paths.length) w.setup({ spec: run.architecture.spec, dataset: run.dataset });
   writeFileAtomic(path.join(dir, 'endpoints.safetensors'), endpointsSafetensors(a.endpoints));
   if (a.evalData) w.evalData(a.evalData);
   for (const { path: p, result } of a.paths) w.path(p, result);

@@ -26,6 +26,7 @@ import { type Split, sha256 } from '../data/dataset';
 import type { ProgressFn } from '../util/progress';
 import { StageTimer } from '../util/progress';
 import { deriveSeed } from '../util/rng';
+import type { PathConstruction } from './construction';
 import type { EndpointResult, PathResult, RunResult } from './result';
 import { type CounterexamplePathKind, counterexamplePathCheck } from './counterexample-checks';
 import { runHeader } from './result';
@@ -84,19 +85,21 @@ export async function runCounterexample(
     });
   const paths: PathResult[] = [];
   const timings: Record<string, number> = {};
-  const add = (name: string, kind: string, vertices: number[][], points: PathPoint[], construction: Record<string, unknown>, seconds: number): void => {
+  const add = (name: string, made: PathConstruction, vertices: number[][], points: PathPoint[], seconds: number): void => {
+    const kind = made.kind;
     const hv = vertices.map((v) => toHost(unflatten(v, h)));
     // A Bézier curve is one 'curve' segment over its control points; polylines are straight segments.
     const segments =
       kind === 'bezier'
         ? [{ from: 0, to: hv.length - 1, kind: 'curve' as const }]
         : hv.slice(1).map((_, s) => ({ from: s, to: s + 1, kind: 'line' as const }));
+    const place = { kind }; // `kind` second and `construction` last in the document, as in paths.ts
     // The path's function as its points were evaluated: its ends are checked against the minimizers themselves.
     const at = (t: number): number[] =>
       kind === 'linear' ? vertices[0]!.map((v, i) => (1 - t) * v + t * vertices[1]![i]!) : curvePoint(kind as CurveKind, vertices[0]!, vertices[1]!, vertices[2]!, t).theta;
     const result: PathResult = {
       name,
-      kind,
+      ...place,
       from: 'teacher',
       to: 'student',
       segments,
@@ -104,14 +107,14 @@ export async function runCounterexample(
       barrier: barrierOf(points),
       cost: { fullPassEquivalents: points.length, naive: points.length, distinctFunctions: vertices.length, pointwise: points.length },
       check: counterexamplePathCheck({ kind: kind as CounterexamplePathKind, at, from: a, to: b, segments: segments.length, points }),
-      construction,
+      ...made,
     };
     timings[`path:${name}`] = seconds;
     paths.push(result);
     opts.onPath?.(result, { name, method: kind, vertices: hv, segments });
   };
   let t1 = performance.now();
-  add('linear', 'linear', [a, b], evaluateCurve((t) => a.map((v, i) => (1 - t) * v + t * b[i]!)), {}, (performance.now() - t1) / 1000);
+  add('linear', { kind: 'linear', construction: { renormalize: 'none' } }, [a, b], evaluateCurve((t) => a.map((v, i) => (1 - t) * v + t * b[i]!)), (performance.now() - t1) / 1000);
   const timer = new StageTimer(opts.onProgress, 'curves', 'trained curves', 2, 'curves');
   (['bezier', 'polychain'] as CurveKind[]).forEach((kind, k) => {
     t1 = performance.now();
@@ -119,7 +122,7 @@ export async function runCounterexample(
     const points = evaluateCurve((t) => curvePoint(kind, a, c, b, t).theta);
     const bend = counterexampleMetrics(unflatten(c, h), data);
     // A polygonal chain passes through its bend; a Bézier curve's vertices are its control points.
-    add(kind, kind, [a, c, b], points, { steps: recipe.curves.steps, lr: recipe.curves.lr, bend }, (performance.now() - t1) / 1000);
+    add(kind, { kind, construction: { steps: recipe.curves.steps, lr: recipe.curves.lr, bend } }, [a, c, b], points, (performance.now() - t1) / 1000);
     timer.report(k + 1);
   });
   timings['total'] = (performance.now() - t0) / 1000;

@@ -23,12 +23,14 @@ import { deriveSeed } from '../util/rng';
 import type { ExperimentContext } from './context';
 import { type RetriedDropout, algorithm1WithRetries, droppedVersion } from './dropout-search';
 import { algorithm1SegmentsCheck, buildCheck, type CheckedConstruction, lemma2MiddleBound } from './path-checks';
+import type { Alignment, PathConstruction, TrainedCurveConstruction, Theorem23Construction } from './construction';
 import type { PathCheck, PathResult } from './result';
 import { curveTrainConfig, pathEnds, pathName, trainingWith } from './resolve';
 import type { PathConfig, Recipe } from './schema';
 
 interface Construction extends CheckedConstruction {
-  details: Record<string, unknown>;
+  /** The path's kind and what it records of its construction (construction.ts). */
+  made: PathConstruction;
   /** The architecture the path lives in, when not the run's (a BN-folded path). */
   spec?: ArchSpec;
   /** What the first and last vertex must equal bit for bit (default θ_from, θ_to). */
@@ -71,7 +73,7 @@ async function trainedCurve(
   cfg: Parameters<typeof curveTrainConfig>[0],
   name: string,
   method: string,
-): Promise<{ path: ParamPath; details: Record<string, unknown> }> {
+): Promise<{ path: ParamPath; details: Omit<TrainedCurveConstruction, 'renormalize'> }> {
   const training = curveTrainConfig(cfg);
   const r = await trainCurve(ctx.spec, ctx.data, shape, A, B, straightControls(shape, A, B), training, {
     seed: deriveSeed(ctx.recipe.seed, `curve:${name}`),
@@ -80,7 +82,7 @@ async function trainedCurve(
     onProgress: ctx.onProgress,
     signal: ctx.signal,
   });
-  const details = {
+  const details: Omit<TrainedCurveConstruction, 'renormalize'> = {
     curve: shape.kind === 'bezier' ? { type: 'bezier', order: shape.free + 1, freeControlPoints: shape.free } : { type: 'polychain', bends: shape.free },
     training: {
       optimizer: training.optimizer,
@@ -141,7 +143,7 @@ export function pointwiseWorkEstimate(recipe: Recipe, spec: ArchSpec, evalSample
  *  the same ends and renormalisation, else evaluated here at the same points. */
 async function naiveBarrier(ctx: ExperimentContext, from: string, to: string, points: number, renormalize: 'none' | 'repair', name: string): Promise<{ source: string; barrier: Barrier }> {
   const done = ctx.evaluated.find(
-    (r) => r.kind === 'linear' && r.from === from && r.to === to && ((r.construction['renormalize'] as string | undefined) ?? 'none') === renormalize,
+    (r) => r.kind === 'linear' && r.from === from && r.to === to && r.construction.renormalize === renormalize,
   );
   if (done) return { source: `path ${done.name}`, barrier: done.barrier };
   const [A, B] = [ctx.weights.get(from)!, ctx.weights.get(to)!];
@@ -175,19 +177,25 @@ async function construct(ctx: ExperimentContext, p: PathConfig, name: string, fr
   }
   switch (p.type) {
     case 'linear':
-      return { path: linearPath(A, B, name), expectedSegments: 1, details: p.renormalize === 'repair' ? { renormalize: 'repair' } : {}, renormalize: p.renormalize ?? 'none' };
+      return { path: linearPath(A, B, name), expectedSegments: 1, made: { kind: 'linear', construction: { renormalize: p.renormalize ?? 'none' } }, renormalize: p.renormalize ?? 'none' };
     case 'bezier':
     case 'polychain': {
       const shape = curveShape(p.type, p);
       const c = await trainedCurve(ctx, shape, A, B, p, name, p.type);
-      return { path: c.path, expectedSegments: p.type === 'bezier' ? 1 : shape.free + 1, details: { ...c.details, renormalize: p.renormalize }, points: p.points, renormalize: p.renormalize };
+      return {
+        path: c.path,
+        expectedSegments: p.type === 'bezier' ? 1 : shape.free + 1,
+        made: { kind: p.type, construction: { ...c.details, renormalize: p.renormalize } },
+        points: p.points,
+        renormalize: p.renormalize,
+      };
     }
     case 'aligned-linear': {
       const m = await ctx.alignment(from, to, { method: p.method, maxIterations: p.maxIterations, samples: p.samples });
       const piB = applyPermutation(ctx.spec, B, m.perm);
       const same = await outputDiff(ctx.spec, B, piB, ctx.checkX);
       const before = await naiveBarrier(ctx, from, to, p.points, p.renormalize, name);
-      const alignment = {
+      const alignment: Alignment = {
         method: p.method === 'weight' ? 'weight matching (Git Re-Basin, coordinate descent over per-layer assignments)' : 'activation matching (correlations, one assignment per layer)',
         iterations: m.iterations,
         converged: m.converged,
@@ -206,7 +214,7 @@ async function construct(ctx: ExperimentContext, p: PathConfig, name: string, fr
         return {
           path: c.path,
           expectedSegments: p.curve.type === 'bezier' ? 1 : shape.free + 1,
-          details: { alignment, ...c.details, renormalize: p.curve.renormalize },
+          made: { kind: p.curve.type === 'bezier' ? 'aligned-bezier' : 'aligned-polychain', construction: { alignment, ...c.details, renormalize: p.curve.renormalize } },
           end: piB,
           endStandsFor: { label: 'π(θ_B)', original: B },
           points: p.curve.points,
@@ -215,7 +223,7 @@ async function construct(ctx: ExperimentContext, p: PathConfig, name: string, fr
       }
       const path = linearPath(A, piB, name);
       path.method = 'aligned-linear';
-      return { path, expectedSegments: 1, details: { alignment, renormalize: p.renormalize }, end: piB, endStandsFor: { label: 'π(θ_B)', original: B }, points: p.points, renormalize: p.renormalize };
+      return { path, expectedSegments: 1, made: { kind: 'aligned-linear', construction: { alignment, renormalize: p.renormalize } }, end: piB, endStandsFor: { label: 'π(θ_B)', original: B }, points: p.points, renormalize: p.renormalize };
     }
     case 'theorem1': {
       // A BN network's path is built between its BN-folded endpoints (same functions, no BN); see nn/batchnorm.ts.
@@ -235,15 +243,18 @@ async function construct(ctx: ExperimentContext, p: PathConfig, name: string, fr
         expectedSegments: theoremSegments('theorem1', d),
         bound: () => ({ value: Math.max(LA, LB) + epsilon, epsilon, formula: 'max(L_A, L_B) + ε, ε = max over both networks and i of L(θ_i) − L(θ)' }),
         ...(folded ? { spec, start: tA, end: tB } : {}),
-        details: {
-          ...(foldCheck ? { foldedBatchNorm: { note: 'built between the BN-folded endpoints (BN affine folded into the preceding weights and bias)', outputDiff: foldCheck } } : {}),
-          keepFraction: sA.keepFraction,
-          r: sA.r,
-          epsilon: { [from]: sA.epsilon, [to]: sB.epsilon },
-          kept: { [from]: sA.kept, [to]: sB.kept },
-          keptSizes: sA.kept.map((k) => k.length),
-          chosen: { [from]: sA.chosen, [to]: sB.chosen },
-          dropoutStable: epsilon <= 0 ? 'yes (ε ≤ 0)' : `ε = ${epsilon.toPrecision(4)}`,
+        made: {
+          kind: 'theorem1',
+          construction: {
+            foldedBatchNorm: foldCheck ? { note: 'built between the BN-folded endpoints (BN affine folded into the preceding weights and bias)', outputDiff: foldCheck } : null,
+            keepFraction: sA.keepFraction,
+            r: sA.r,
+            epsilon: { [from]: sA.epsilon, [to]: sB.epsilon },
+            kept: { [from]: sA.kept, [to]: sB.kept },
+            keptSizes: sA.kept.map((k) => k.length),
+            chosen: { [from]: sA.chosen, [to]: sB.chosen },
+            dropoutStable: epsilon <= 0 ? 'yes (ε ≤ 0)' : `ε = ${epsilon.toPrecision(4)}`,
+          },
         },
       };
     }
@@ -300,18 +311,15 @@ async function construct(ctx: ExperimentContext, p: PathConfig, name: string, fr
         });
       }
       const [dA, dB] = [drops[from]!, drops[to]!];
-      const details: Record<string, unknown> = {
-        p: prob,
-        tolerance: p.tolerance,
-        algorithm1: Object.fromEntries(
-          Object.entries(drops).map(([e, d]) => [e, { tries: d.tries, toleranceMet: d.toleranceMet, lineExcessOnSearch: d.lineExcess, droppedFraction: d.droppedFraction, kept: d.kept }]),
-        ),
-      };
+      const algorithm1 = Object.fromEntries(
+        Object.entries(drops).map(([e, d]) => [e, { tries: d.tries, toleranceMet: d.toleranceMet, lineExcessOnSearch: d.lineExcess, droppedFraction: d.droppedFraction, kept: d.kept }]),
+      );
       let path: ParamPath;
+      let narrowDetails: Theorem23Construction['narrow'];
       if (narrow) {
         const E = narrowSlots(widths, dB.kept, narrow.widths);
         path = theorem3Path(ctx.spec, A, dA, B, dB, embedNarrow(ctx.spec, A, narrow.spec, narrow.params, E), E, name);
-        Object.assign(details, { narrow: { widths: narrow.widths, train: narrow.train, test: narrow.test, slots: E } });
+        narrowDetails = { widths: narrow.widths, train: narrow.train, test: narrow.test, slots: E };
       } else {
         path = theorem2Path(ctx.spec, A, dA, B, dB, name);
       }
@@ -320,7 +328,7 @@ async function construct(ctx: ExperimentContext, p: PathConfig, name: string, fr
       const LA1 = (await evaluateHost(ctx.spec, dA.theta1, ctx.splits.train)).loss;
       const LB1 = (await evaluateHost(ctx.spec, dB.theta1, ctx.splits.train)).loss;
       const Lstar = narrow?.train.loss;
-      details['algorithm1Loss'] = { [from]: LA1, [to]: LB1 };
+      const details: Theorem23Construction = { p: prob, tolerance: p.tolerance, algorithm1, ...(narrowDetails ? { narrow: narrowDetails } : {}), algorithm1Loss: { [from]: LA1, [to]: LB1 } };
       // Theorem 2: Õ(ε); Theorem 3 (Lemma 3): Õ(√p·ε), ε of Definition 4 per endpoint.
       const scale = (e: string): number | null => {
         const eps = ctx.noiseStability?.[e]?.definition4.epsilon;
@@ -329,7 +337,7 @@ async function construct(ctx: ExperimentContext, p: PathConfig, name: string, fr
       return {
         path,
         expectedSegments: theoremSegments(p.type, d),
-        details,
+        made: { kind: p.type, construction: details },
         bound: (points) => lemma2MiddleBound(path, points, { LA1, LB1, Lstar }),
         algorithm1Segments: (points) =>
           algorithm1SegmentsCheck(path, points, p.tolerance, [
@@ -356,7 +364,10 @@ async function construct(ctx: ExperimentContext, p: PathConfig, name: string, fr
       return {
         path,
         expectedSegments: 1,
-        details: { p: p.p, scale: p.scale, keptSizes: v.kept.map((k) => k.length), tries: v.tries, minAcc: p.minAcc, accepted: v.accepted, searchAcc: v.search.acc, kept: v.kept },
+        made: {
+          kind: 'dropout-line',
+          construction: { p: p.p, scale: p.scale, keptSizes: v.kept.map((k) => k.length), tries: v.tries, minAcc: p.minAcc, accepted: v.accepted, searchAcc: v.search.acc, kept: v.kept },
+        },
       };
     }
   }
@@ -394,7 +405,10 @@ export async function buildAndEvaluatePath(ctx: ExperimentContext, p: PathConfig
     endFunction = { vertex: c.endStandsFor.label, ...diff, tolerance: FUNCTION_TOLERANCE, pass: diff.maxRelDiff <= FUNCTION_TOLERANCE };
   }
   const check = buildCheck(c, c.start ?? ctx.weights.get(from)!, end, ev.verification, ev.points, barrier.train.maxLoss, endFunction);
-  const result: PathResult = { name, kind: c.path.method, from, to, segments: c.path.segments, points: ev.points, barrier, cost: ev.cost, check, construction: c.details };
+  // `kind` placed second and `construction` last in the document (a key keeps its first place when a later spread
+  // sets it again); spreading `made` whole keeps the two correlated for the type.
+  const place = { kind: c.made.kind };
+  const result: PathResult = { name, ...place, from, to, segments: c.path.segments, points: ev.points, barrier, cost: ev.cost, check, ...c.made };
   ctx.evaluated.push(result);
   return { path: c.path, result };
 }

@@ -72,7 +72,7 @@ export async function buildPlane(ctx: ExperimentContext, cfg: PlaneConfig, built
       grid: { size: cfg.size, margin: cfg.margin, xs: r.xs, ys: r.ys },
       train: r.train,
       test: r.test,
-      paths: built.filter((x) => x.path.vertices[0]!['A1.w']!.data.length === A['A1.w']!.data.length && !x.result.construction['foldedBatchNorm']).map((x) => projectPath(frame, x.path, x.result.points.map((p) => p.t))),
+      paths: built.filter((x) => x.path.vertices[0]!['A1.w']!.data.length === A['A1.w']!.data.length && !(x.result.kind === 'theorem1' && x.result.construction.foldedBatchNorm)).map((x) => projectPath(frame, x.path, x.result.points.map((p) => p.t))),
       samples: { train: train.n, test: test.n },
       batchNorm: hasBatchNorm(ctx.spec) ? (transform ? 'recomputed' : 'interpolated') : 'none',
       cost: r.cost,

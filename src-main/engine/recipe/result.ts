@@ -11,6 +11,7 @@ import type { NoiseStability } from '../theory/noise-stability';
 import type { CurvePoint } from '../train/loop';
 import { VERSION } from '../version';
 import type { CheckState } from './check-state';
+import type { PathConstruction } from './construction';
 import type { AnyRecipe } from './schema';
 
 export const RUN_SCHEMA = 'modelab.run/1';
@@ -79,10 +80,8 @@ export interface PathCheck {
   theorem4?: { maxLoss: number; t: number; pass: boolean };
 }
 
-export interface PathResult {
+interface PathResultBase {
   name: string;
-  /** The construction: 'linear', 'theorem1', … */
-  kind: string;
   from: string;
   to: string;
   segments: Segment[];
@@ -91,9 +90,11 @@ export interface PathResult {
   /** Forward passes the evaluation used against the naive count. */
   cost: PathCost;
   check: PathCheck;
-  /** Construction parameters and measurements (kept sets, r, ε, tries …). */
-  construction: Record<string, unknown>;
 }
+
+/** An evaluated path: `kind` names the construction ('linear', 'theorem1', …) and types its `construction`
+ *  (parameters and measurements: kept sets, r, ε, tries …; construction.ts). */
+export type PathResult = PathResultBase & PathConstruction;
 
 export interface SweepPoint {
   keepFraction: number;
