@@ -19,6 +19,7 @@ import type { Database, Sql, SqlValue } from './sqlite';
 import {
   type ArtifactRef,
   type CheckpointRecord,
+  ACTIVE_STATUSES,
   FINAL_STATUSES,
   type HistoryRecord,
   type ListQuery,
@@ -489,7 +490,7 @@ export class HistoryStore {
    * (default: queued or running). Returns whether it changed.
    */
   async setStatus(id: string, status: RunStatus, opts: { error?: string | null; from?: RunStatus[] } = {}): Promise<boolean> {
-    const from = opts.from ?? ['queued', 'running'];
+    const from = opts.from ?? ACTIVE_STATUSES;
     const final = FINAL_STATUSES.includes(status);
     const r = await this.db.run(
       `UPDATE runs SET status = ?, error = ?, finished_at = CASE WHEN ? THEN coalesce(finished_at, ?) ELSE finished_at END,
