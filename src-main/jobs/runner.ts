@@ -388,7 +388,7 @@ export class JobRunner {
 
   private async settle(job: Job, status: RunStatus, error: string | null, kind?: ErrorKind): Promise<void> {
     if (status !== 'finished') {
-      const record = (): Promise<boolean> => this.store.setStatus(job.runId, status, { error, from: ['queued', 'running'] });
+      const record = (): Promise<boolean> => this.store.setStatus(job.runId, status, { error });
       try {
         await record().catch((e: unknown) => {
           // A full disk: free the space reserve (history.ts) so that the status and its reason fit, then try again.
