@@ -231,7 +231,7 @@ async function runStored(recipe: AnyRecipe, o: StoredRunOptions): Promise<number
     // processes stop when they see this process gone (jobs/process.ts).
     const onQuit = (): void => {
       void store
-        .setStatus(id, 'cancelled', { from: ['queued', 'running'] })
+        .setStatus(id, 'cancelled')
         .catch(() => false)
         .finally(() => {
           process.stderr.write(`\nmodelab: run ${id} cancelled\n`);
