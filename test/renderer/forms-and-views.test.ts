@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { describeChart } from '../../src-renderer/src/components/chart-description';
 import { discriminatorAt, formProblems, formState, getAt, issuesAt, newItem, orphanIssues, parseNumberList, parseNumberText, removeAt, setAt, shownKeys, textShows } from '../../src-renderer/src/components/recipe-form';
-import { checkLines, expectedStages, finishedStages, recipePathNames, verdict } from '../../src-renderer/src/views/run-view';
+import { checkLines, expectedStages, finishedStages, verdict } from '../../src-renderer/src/views/run-view';
+import { pathNames } from '../../src-main/engine/recipe/plan';
 import { duration, num, pct, slug } from '../../src-renderer/src/util/format';
 import { parseHash } from '../../src-renderer/src/state';
 import { theorem1 } from './fixtures';
@@ -89,7 +90,7 @@ describe('the form never starts a recipe other than the one shown', () => {
 describe('run view', () => {
   it('expects a stage per endpoint, stability, each path (named as the engine names them) and the plane', () => {
     const cfg = { endpoints: [{ name: 'A' }, { name: 'B' }], stability: { dropout: {} }, paths: [{ type: 'linear' }, { type: 'theorem1' }, { type: 'linear' }, { type: 'bezier', name: 'curved' }], plane: {} };
-    expect(recipePathNames(cfg.paths)).toEqual(['linear', 'theorem1', 'linear-2', 'curved']);
+    expect(pathNames(cfg.paths)).toEqual(['linear', 'theorem1', 'linear-2', 'curved']);
     expect(expectedStages(cfg).map((s) => s.stage)).toEqual(['train:A', 'train:B', 'stability', 'path:linear', 'path:theorem1', 'path:linear-2', 'path:curved', 'plane']);
     expect(expectedStages({ experiment: 'counterexample' }).map((s) => s.stage)).toEqual(['curves', 'path:linear', 'path:bezier', 'path:polychain']);
     expect(finishedStages({ status: 'running', endpoints: [{ name: 'A' }] as never, stability: null, paths: [theorem1] })).toEqual(['train:A', 'path:theorem1']);

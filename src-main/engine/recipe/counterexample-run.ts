@@ -27,6 +27,7 @@ import type { ProgressFn } from '../util/progress';
 import { StageTimer } from '../util/progress';
 import { deriveSeed } from '../util/rng';
 import type { PathConstruction } from './construction';
+import { stageKey } from './plan';
 import type { EndpointResult, PathResult, RunResult } from './result';
 import { type CounterexamplePathKind, counterexamplePathCheck } from './counterexample-checks';
 import { runHeader } from './result';
@@ -109,13 +110,13 @@ export async function runCounterexample(
       check: counterexamplePathCheck({ kind: kind as CounterexamplePathKind, at, from: a, to: b, segments: segments.length, points }),
       ...made,
     };
-    timings[`path:${name}`] = seconds;
+    timings[stageKey.path(name)] = seconds;
     paths.push(result);
     opts.onPath?.(result, { name, method: kind, vertices: hv, segments });
   };
   let t1 = performance.now();
   add('linear', { kind: 'linear', construction: { renormalize: 'none' } }, [a, b], evaluateCurve((t) => a.map((v, i) => (1 - t) * v + t * b[i]!)), (performance.now() - t1) / 1000);
-  const timer = new StageTimer(opts.onProgress, 'curves', 'trained curves', 2, 'curves');
+  const timer = new StageTimer(opts.onProgress, stageKey.curves, 'trained curves', 2, 'curves');
   (['bezier', 'polychain'] as CurveKind[]).forEach((kind, k) => {
     t1 = performance.now();
     const c = trainCurve(kind, a, b, data, recipe.curves.steps, recipe.curves.lr, deriveSeed(recipe.seed, `curve:${kind}`));

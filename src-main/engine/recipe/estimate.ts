@@ -9,6 +9,7 @@ import type { BenchResult } from '../bench/bench';
 import type { DataShape } from '../data/shape';
 import { type ArchSpec, forwardMacs, parameterCount } from '../nn/spec';
 import { InputError } from '../util/errors';
+import { stageKey } from './plan';
 import { curveTrainConfig, pathName, resolveArchitecture, trainingFor, trainingWith } from './resolve';
 import { type AnyRecipe, type PathConfig, type Recipe, isCounterexample } from './schema';
 
@@ -291,7 +292,7 @@ export function estimateTime(recipe: Recipe, data: DataShape, figures: BenchFigu
       sec += trainSec(stepsOf(c, data.train), c.batchSize, forwardMacs(narrowSpec(spec, width)));
       basis += ' + narrow network training';
     }
-    stages.push({ stage: `path:${pathName(recipe, i)}`, label: pathName(recipe, i), seconds: sec, basis });
+    stages.push({ stage: stageKey.path(pathName(recipe, i)), label: pathName(recipe, i), seconds: sec, basis });
   });
   if (recipe.plane) {
     const pl = recipe.plane;

@@ -8,6 +8,7 @@ import { evaluatePlaneGrid, planeCoordinates, planeFrame, planeGrid, projectPath
 import { InputError } from '../util/errors';
 import type { ExperimentContext } from './context';
 import type { PathResult, PlaneResult } from './result';
+import { stageKey } from './plan';
 import type { PlaneConfig } from './schema';
 
 /** The default third point: π(θ_B) of the first aligned path, else the first free control point of the first curve. */
@@ -62,7 +63,7 @@ export async function buildPlane(ctx: ExperimentContext, cfg: PlaneConfig, built
       extra: at.map((c) => ({ x: c.x, y: c.y })),
       onProgress: ctx.onProgress,
       signal: ctx.signal,
-      stage: 'plane',
+      stage: stageKey.plane,
       label: `loss plane ${cfg.size}×${cfg.size}`,
     });
     return {

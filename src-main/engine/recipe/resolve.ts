@@ -6,6 +6,7 @@ import type { CurveTrainConfig } from '../curves/train';
 import type { TrainConfig } from '../train/loop';
 import { type FieldPath, InputError, fieldError } from '../util/errors';
 import { deriveSeed } from '../util/rng';
+import { pathNames } from './plan';
 import { type AnyRecipe, type ArchitectureConfig, type Recipe, counterexampleRecipeSchema, isCounterexample, recipeSchema, trainingSchema } from './schema';
 
 /** A schema failure as one line naming up to three fields; the first issue's field (under `base`) is kept as data. */
@@ -100,10 +101,7 @@ export function applyOverrides<R extends AnyRecipe>(recipe: R, o: RecipeOverride
 
 /** Path i's name: its own, or its type (numbered from the second path of the same type on: linear, linear-2, …). */
 export function pathName(recipe: Pick<Recipe, 'paths'>, i: number): string {
-  const p = recipe.paths[i]!;
-  if (p.name) return p.name;
-  const nth = recipe.paths.slice(0, i + 1).filter((q) => !q.name && q.type === p.type).length;
-  return nth === 1 ? p.type : `${p.type}-${nth}`;
+  return pathNames(recipe.paths)[i]!;
 }
 
 /** The endpoints a path joins; a dropout-line joins a network to its own dropped version. */

@@ -16,6 +16,7 @@ import type { ProgressFn } from '../util/progress';
 import { ExperimentContext } from './context';
 import { buildAndEvaluatePath, pointwiseWorkEstimate } from './paths';
 import { buildPlane } from './plane';
+import { stageKey } from './plan';
 import { checkResources } from './resources';
 import { type EndpointResult, type PathResult, type PlaneResult, type RunResult, type StabilityReport, describeDataset, runHeader } from './result';
 import { endpointSeed, pathName, resolveArchitecture, trainingFor } from './resolve';
@@ -90,7 +91,7 @@ export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunRe
     name: e.name,
     seed: endpointSeed(recipe, i),
     config: trainingFor(recipe, i),
-    stage: `train:${e.name}`,
+    stage: stageKey.train(e.name),
     label: `train ${e.name}`,
   }));
   throwIfCancelled(opts.signal);
@@ -141,20 +142,20 @@ export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunRe
         await opts.onEndpoint?.(e, theta);
       }
     });
-    stability = await timed(timings, 'stability', () => stabilityReport(ctx));
+    stability = await timed(timings, stageKey.stability, () => stabilityReport(ctx));
     if (stability) await opts.onStability?.(stability);
     ctx.noiseStability = stability?.noise;
     for (let i = 0; i < recipe.paths.length; i++) {
       throwIfCancelled(opts.signal);
       const p = recipe.paths[i]!;
-      const { result, path } = await timed(timings, `path:${pathName(recipe, i)}`, () => buildAndEvaluatePath(ctx, p, i));
+      const { result, path } = await timed(timings, stageKey.path(pathName(recipe, i)), () => buildAndEvaluatePath(ctx, p, i));
       paths.push(result);
       built.push({ result, path });
       await opts.onPath?.(result, path);
     }
     if (recipe.plane) {
       const cfg = recipe.plane;
-      plane = await timed(timings, 'plane', () => buildPlane(ctx, cfg, built));
+      plane = await timed(timings, stageKey.plane, () => buildPlane(ctx, cfg, built));
       await opts.onPlane?.(plane);
     }
   } finally {

@@ -3,44 +3,17 @@ import type { PathCheck, RunDetail } from '../api/types';
 import { num } from '../util/format';
 import { type CheckState, CHECK_STATE_LABEL, checkStateOf } from '../../../src-main/engine/recipe/check-state';
 import { distinctDigits } from '../../../src-main/engine/util/format-compare';
+import { type PlanInput, type PlannedStage, runPlan, stageKey } from '../../../src-main/engine/recipe/plan';
 
-interface RecipeLike {
-  experiment?: string;
-  endpoints?: { name: string }[];
-  paths?: { type: string; name?: string }[];
-  stability?: Record<string, unknown>;
-  plane?: unknown;
-}
-
-/** Path i's name as the engine names it: its own, or its type numbered from the second of that type on. */
-export function recipePathNames(paths: { type: string; name?: string }[]): string[] {
-  return paths.map((p, i) => {
-    if (p.name) return p.name;
-    const nth = paths.slice(0, i + 1).filter((q) => !q.name && q.type === p.type).length;
-    return nth === 1 ? p.type : `${p.type}-${nth}`;
-  });
-}
-
-export function expectedStages(config: unknown): { stage: string; label: string }[] {
-  const r = (config ?? {}) as RecipeLike;
-  if (r.experiment === 'counterexample') {
-    return [
-      { stage: 'curves', label: 'trained curves' },
-      ...['linear', 'bezier', 'polychain'].map((n) => ({ stage: `path:${n}`, label: `path ${n}` })),
-    ];
-  }
-  const out: { stage: string; label: string }[] = [];
-  for (const e of r.endpoints ?? [{ name: 'A' }, { name: 'B' }]) out.push({ stage: `train:${e.name}`, label: `train ${e.name}` });
-  if (r.stability && Object.keys(r.stability).length) out.push({ stage: 'stability', label: 'stability' });
-  for (const n of recipePathNames(r.paths ?? [])) out.push({ stage: `path:${n}`, label: `path ${n}` });
-  if (r.plane) out.push({ stage: 'plane', label: 'loss plane' });
-  return out;
+/** The stages a run goes through, as the engine plans them from its recipe (recipe/plan.ts). */
+export function expectedStages(config: unknown): PlannedStage[] {
+  return runPlan(config as PlanInput | null).stages;
 }
 
 export function finishedStages(d: Pick<RunDetail, 'endpoints' | 'stability' | 'paths' | 'status'>): string[] {
-  const done = [...d.endpoints.map((e) => `train:${e.name}`), ...d.paths.map((p) => `path:${p.name}`)];
-  if (d.stability) done.push('stability');
-  if (d.status === 'finished') done.push('plane', 'curves');
+  const done = [...d.endpoints.map((e) => stageKey.train(e.name)), ...d.paths.map((p) => stageKey.path(p.name))];
+  if (d.stability) done.push(stageKey.stability);
+  if (d.status === 'finished') done.push(stageKey.plane, stageKey.curves);
   return done;
 }
 
