@@ -28,7 +28,7 @@ Commands:
   run        train two networks and evaluate the paths between them (modelab run --help)
   presets    list the built-in experiment presets
   backends   list the compute backends and which are available here
-  bench      measure this machine's backend (modelab bench --help)
+  bench      measure this machine's backends side by side (modelab bench --help)
   serve      the app in a browser: UI and api over HTTP + WebSocket (modelab serve --help)
 
 History (docs/history.md; --db FILE or MODELAB_HOME picks the database):

@@ -13,6 +13,7 @@ import type { DatasetConfig } from '../../src-main/engine/recipe/schema';
 import { HistoryStore } from '../../src-main/store/history';
 import { tempDir } from '../store/helpers';
 import { tinyRecipe } from '../jobs/recipes';
+import { KNOWN_BACKEND_NAMES } from '../../src-main/engine/backend/names';
 
 let t: ReturnType<typeof tempDir>;
 let store: HistoryStore;
@@ -110,7 +111,8 @@ describe('wire contract', () => {
   it('lists backends with availability', async () => {
     const b = await wire.backends();
     expect(b.find((x) => x.name === 'cpu')).toEqual({ name: 'cpu', available: true });
-    expect(b.map((x) => x.name)).toEqual(['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu']);
+    // Every backend the engine knows, in its order (engine/backend/names.ts): the app's picker shows this list.
+    expect(b.map((x) => x.name)).toEqual([...KNOWN_BACKEND_NAMES]);
   });
 
   it("checks a CIFAR-10 folder by the engine's one rule: whole 3,073-byte records, not full-size batches", () => {
