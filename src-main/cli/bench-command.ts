@@ -1,11 +1,13 @@
-/** `modelab bench`: measures this machine's backend (docs/performance.md) and keeps every result for comparison. */
+/** `modelab bench`: measures this machine's backends side by side (docs/performance.md) and keeps every result for
+ *  comparison. */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { selectBackend } from '../engine/backend/backends';
+import { probeAll, selectBackend } from '../engine/backend/backends';
 import { BACKEND_CHOICES_HELP } from '../engine/backend/names';
-import { type BenchResult, runBench } from '../engine/bench/bench';
+import { BENCH_RUN_SCHEMA, type BenchResult, type BenchRun, fastestPeak, runBench } from '../engine/bench/bench';
+import { InputError } from '../engine/util/errors';
 import { benchDirIn, keepBenchResult, readBenchResults } from '../engine/bench/stored';
 import { workerCount } from '../jobs/parallelism';
 import { pointWorkerPool } from '../jobs/points';
@@ -14,25 +16,31 @@ import { parse } from './args';
 import { ProgressRenderer } from './progress';
 import { num, table } from './table';
 
-export const BENCH_HELP = `Usage: modelab bench [--quick] [--json] [--backend NAME]
+export const BENCH_HELP = `Usage: modelab bench [--quick] [--json] [--backend NAME[,NAME…]]
 
-Measures the active backend: its 1024³ matmul ceiling, training throughput of the 784-512-512-10 MLP (batch 128,
-with and without dropout 0.5) and of the paper's MNIST CNN (batch 64), the 61-point straight line on 10,000 samples,
-also with 2, 3, … workers computing its points up to the cores present (or MODELAB_WORKERS) where 'modelab run' uses
-point workers (one-core backends),
-the Theorem 1 path structure-aware against naive, the mnist-mlp preset's wall time (estimated with --quick), and peak
-memory. Results are kept in <MODELAB_HOME>/bench/ and compared with the previous run on the same backend and device;
-the newest one times recipes before they run ('modelab run --dry-run', and next to Start in the app).
+Measures every available backend side by side (all but plain-JavaScript 'cpu', which takes many minutes; or those
+named by --backend or MODELAB_BACKEND), each in turn: its 1024³ matmul ceiling, training throughput of the
+784-512-512-10 MLP (batch 128, with and without dropout 0.5) and of the paper's MNIST CNN (batch 64), the 61-point
+straight line on 10,000 samples, also with 2, 3, … workers computing its points up to the cores present (or
+MODELAB_WORKERS) where 'modelab run' uses point workers (one-core backends), the Theorem 1 path structure-aware
+against naive, the mnist-mlp preset's wall time (estimated with --quick), and peak memory. Training efficiency is
+stated against each backend's own matmul ceiling and against this CPU's native peak (an ONNX MatMul on ONNX
+Runtime's CPU provider), both timed just before each training round. Results are kept in <MODELAB_HOME>/bench/ and
+compared with the previous run on the same backend and device; the newest one times recipes before they run
+('modelab run --dry-run', and next to Start in the app).
 
 Options:
   --quick          fewer steps; the preset's time is estimated (about 1½ minutes on a 2-core CPU)
-  --json           print exactly one JSON document on stdout
-  --backend NAME   ${BACKEND_CHOICES_HELP}
+  --json           print exactly one JSON document on stdout (schema ${BENCH_RUN_SCHEMA}: the fastest native matmul and
+                   one result per backend)
+  --backend NAMES  one or more of ${BACKEND_CHOICES_HELP}, comma-separated
                    (onnx-*: training steps and evaluation on ONNX Runtime, the rest on wasm; docs/backends.md)`;
 
 function previous(dir: string, r: BenchResult): BenchResult | null {
   return readBenchResults(dir).find((p) => p.backend === r.backend && p.device === r.device && p.quick === r.quick) ?? null;
 }
+
+const pct = (x: number): string => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
 
 function summary(r: BenchResult, prev: BenchResult | null): string {
   const delta = (now: number, before: number | undefined, higherIsBetter = true): string => {
@@ -46,7 +54,7 @@ function summary(r: BenchResult, prev: BenchResult | null): string {
     ['matmul 1024³', `${num(r.matmul.gflops, 2)} GFLOP/s`, delta(r.matmul.gflops, prev?.matmul.gflops)],
     ...(['mlp', 'mlpDropout', 'cnn'] as const).map((k) => [
       `train ${t[k].architecture}, batch ${t[k].batch}`,
-      `${Math.round(t[k].samplesPerSec)} samples/s, ${num(t[k].gflops, 2)} GFLOP/s; ${(t[k].efficiency * 100).toFixed(0)}% of the matmul${t[k].rounds.length > 1 ? ` (median of ${t[k].rounds.length} rounds)` : ''}`,
+      `${Math.round(t[k].samplesPerSec)} samples/s, ${num(t[k].gflops, 2)} GFLOP/s; ${pct(t[k].efficiency)} of the matmul${t[k].rounds.length > 1 ? ` (median of ${t[k].rounds.length} rounds)` : ''}${t[k].nativeEfficiency != null ? `, ${pct(t[k].nativeEfficiency!)} of the native peak` : ''}`,
       delta(t[k].samplesPerSec, pt?.[k].samplesPerSec),
     ]),
     ['straight line, 61 points × 10,000 samples', `${num(r.lineEval.seconds, 2)} s (${num(r.lineEval.fullPassEquivalents, 1)} full passes)`, delta(r.lineEval.seconds, prev?.lineEval.seconds, false)],
@@ -70,19 +78,73 @@ function summary(r: BenchResult, prev: BenchResult | null): string {
   ].join('\n');
 }
 
+/** Every figure of each backend in one column: the side-by-side view of a run over several backends. */
+function sideBySide(run: BenchRun): string {
+  const rs = run.results;
+  const row = (label: string, f: (r: BenchResult) => string): string[] => [label, ...rs.map(f)];
+  const rows: string[][] = [
+    row('matmul 1024³ (own ceiling), GFLOP/s', (r) => num(r.matmul.gflops, 1)),
+    ...(['mlp', 'mlpDropout', 'cnn'] as const).flatMap((k) => [
+      row(`train ${rs[0]!.training[k].architecture}, samples/s`, (r) => String(Math.round(r.training[k].samplesPerSec))),
+      row('  of own ceiling / of native peak', (r) => `${pct(r.training[k].efficiency)} / ${r.training[k].nativeEfficiency != null ? pct(r.training[k].nativeEfficiency!) : '—'}`),
+    ]),
+    row('straight line, 61 points × 10,000 samples, s', (r) => num(r.lineEval.seconds, 2)),
+    row('Theorem 1 path structure-aware, s', (r) => num(r.theorem1Eval.structured.seconds, 2)),
+    row(`preset ${rs[0]!.preset.name}${rs[0]!.preset.estimated ? ' (estimated)' : ''}, s`, (r) => num(r.preset.seconds, 0)),
+  ];
+  const peak = run.nativePeak;
+  return [
+    `Side by side${peak ? `; native peak ${num(peak.gflops, 1)} GFLOP/s (ONNX Runtime CPU MatMul 1024³, ${peak.threads} thread${peak.threads === 1 ? '' : 's'})` : '; no native peak (ONNX Runtime does not load)'}`,
+    '',
+    table(['figure', ...rs.map((r) => r.backend)], rows, 2),
+  ].join('\n');
+}
+
+/** The backends a bench measures: those named (comma-separated), else every available one but plain-JS 'cpu'. */
+export async function benchBackends(named: string | undefined): Promise<string[]> {
+  if (named !== undefined) {
+    const names = named.split(',').map((n) => n.trim());
+    if (names.some((n) => !n)) throw new InputError(`--backend '${named}' names an empty backend (give NAME[,NAME…])`);
+    const twice = names.find((n, k) => names.indexOf(n) !== k);
+    if (twice) throw new InputError(`--backend names '${twice}' twice`);
+    return names;
+  }
+  return (await probeAll()).filter((p) => p.available && p.name !== 'cpu').map((p) => p.name);
+}
+
 export async function benchCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, { quick: { type: 'boolean' }, json: { type: 'boolean' }, backend: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
   if (values['help']) {
     process.stdout.write(`${BENCH_HELP}\n`);
     return 0;
   }
-  const { result, prev } = await benchAndKeep({ quick: Boolean(values['quick']), backend: values['backend'] as string | undefined });
-  process.stdout.write(values['json'] ? `${JSON.stringify(result)}\n` : `${summary(result, prev)}\n`);
+  const quick = Boolean(values['quick']);
+  const names = await benchBackends((values['backend'] as string | undefined) ?? process.env['MODELAB_BACKEND']);
+  // Every name checked before anything is measured: a typo in the last one does not cost the others' minutes.
+  for (const n of names) await checkAvailable(n);
+  const run: BenchRun = { schema: BENCH_RUN_SCHEMA, quick, nativePeak: null, results: [] };
+  const texts: string[] = [];
+  for (const backend of names) {
+    const { result, prev } = await benchAndKeep({ quick, backend });
+    run.results.push(result);
+    texts.push(summary(result, prev));
+  }
+  run.nativePeak = fastestPeak(run.results.map((r) => r.nativePeak));
+  if (run.results.length > 1) texts.push(sideBySide(run));
+  process.stdout.write(values['json'] ? `${JSON.stringify(run)}\n` : `${texts.join('\n\n')}\n`);
   return 0;
 }
 
-/** Runs the bench with progress on stderr and keeps its result (<MODELAB_HOME>/bench/); also the previous comparable
- *  result. Used by `modelab bench` and, with the user's consent, by `modelab run --dry-run`. */
+/** An InputError naming what is available when `name` is unknown or not available here. */
+async function checkAvailable(name: string): Promise<void> {
+  const probes = await probeAll();
+  const p = probes.find((q) => q.name === name);
+  if (p?.available) return;
+  await selectBackend(name); // throws the InputError naming what is available
+}
+
+/** Runs the bench on one backend with progress on stderr and keeps its result (<MODELAB_HOME>/bench/); also the
+ *  previous comparable result. Used by `modelab bench` and, with the user's consent, by `modelab run --dry-run`. */
 export async function benchAndKeep(o: { quick: boolean; backend?: string }): Promise<{ result: BenchResult; prev: BenchResult | null }> {
   const backend = await selectBackend(o.backend ?? process.env['MODELAB_BACKEND']);
   const progress = new ProgressRenderer();

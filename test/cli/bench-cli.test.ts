@@ -1,14 +1,15 @@
 /**
- * `modelab bench --quick --json` as a user runs it: every figure of issue 7 is reported and consistent with the
- * others (GFLOP/s from samples/s and the networks' multiply-accumulates, efficiency from the rounds' matmuls), the
- * Theorem 1 evaluation stays within 5 full-pass equivalents, no tensor is left, and the result is kept for comparison.
+ * `modelab bench --quick --json --backend wasm,onnx-cpu` as a user runs it: both backends measured side by side in one
+ * run, every figure of issue 7 reported for each and consistent with the others (GFLOP/s from samples/s and the
+ * networks' multiply-accumulates, efficiency from the rounds' own and native matmuls, the native peak the fastest), the
+ * Theorem 1 evaluation stays within 5 full-pass equivalents, no tensor is left, and each result is kept for comparison.
  * It asserts no speed: speed is what the command measures (docs/performance.md).
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { BenchResult } from '../../src-main/engine/bench/bench';
+import type { BenchResult, BenchRun } from '../../src-main/engine/bench/bench';
 import { modelab } from './modelab';
 
 const home = mkdtempSync(path.join(os.tmpdir(), 'modelab-bench-'));
@@ -20,86 +21,115 @@ const MLP_MACS = 784 * 512 + 512 * 512 + 512 * 10;
 const CNN_MACS = 28 * 28 * 32 * 9 * (1 + 32 + 32) + 28 * 28 * 32 * 10;
 
 describe('modelab bench --quick --json', () => {
-  it('reports every figure, consistently, and keeps the result', async () => {
+  it('reports every figure for each backend, consistently, side by side, and keeps the results', async () => {
     process.env['MODELAB_HOME'] = home;
-    const ran = await modelab(['bench', '--quick', '--json', '--backend', 'wasm'], { timeoutMs: 300_000 });
+    const ran = await modelab(['bench', '--quick', '--json', '--backend', 'wasm,onnx-cpu'], { timeoutMs: 400_000 });
     expect(ran.code, ran.stderr).toBe(0);
-    const r = JSON.parse(ran.stdout) as BenchResult;
-    expect(r.schema).toBe('modelab.bench/1');
-    expect(r.quick).toBe(true);
-    expect(r.backend).toBe('wasm');
-    expect(r.device).toMatch(/WebAssembly/);
-    expect(r.matmul.size).toBe(1024);
-    expect(r.matmul.gflops).toBeCloseTo((2 * 1024 ** 3) / r.matmul.ms / 1e6, 6);
+    const run = JSON.parse(ran.stdout) as BenchRun;
+    expect(run.schema).toBe('modelab.bench-run/1');
+    expect(run.quick).toBe(true);
+    // This CPU's native peak: an ONNX MatMul 1024³ on the CPU provider, with every core unless the pool owner says;
+    // the run's is the fastest of its backends'.
+    const peak = run.nativePeak!;
+    expect(peak).toMatchObject({ size: 1024, provider: 'cpu', threads: os.availableParallelism() });
+    expect(peak.gflops).toBeCloseTo((2 * 1024 ** 3) / peak.ms / 1e6, 6);
+    expect(peak.gflops).toBe(Math.max(...run.results.map((r) => r.nativePeak!.gflops)));
+    expect(run.results.map((r) => r.backend)).toEqual(['wasm', 'onnx-cpu']);
+    expect(run.results[0]!.device).toMatch(/WebAssembly/);
+    expect(run.results[1]!.device).toMatch(/^ONNX Runtime/);
+    for (const r of run.results) checkResult(r);
 
-    // Each training round is set against the matmul timed just before it; the ceiling is the fastest of them all.
-    const ratio = (x: { gflops: number; matmulGflops: number }): number => x.gflops / x.matmulGflops;
-    const allRounds = Object.values(r.training).flatMap((t) => t.rounds);
-    expect(Math.max(...allRounds.map((x) => x.matmulGflops))).toBeCloseTo(r.matmul.gflops, 6);
-    expect(r.training.mlp.rounds).toHaveLength(4);
-    expect(r.training.mlpDropout.rounds).toHaveLength(4);
-    expect(r.training.cnn.rounds).toHaveLength(1);
-    for (const k of ['mlp', 'mlpDropout', 'cnn'] as const) {
-      const t = r.training[k];
-      expect(t.samplesPerSec).toBe(Math.max(...t.rounds.map((x) => x.samplesPerSec)));
-      const ratios = t.rounds.map(ratio).sort((a, b) => a - b);
-      const mid = ratios.length >> 1;
-      expect(t.efficiency).toBeCloseTo(ratios.length % 2 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2, 9);
-      for (const x of t.rounds) expect(x.gflops).toBeCloseTo((x.samplesPerSec * 6 * (k === 'cnn' ? CNN_MACS : MLP_MACS)) / 1e9, 6);
-    }
-    expect(r.training.mlp.batch).toBe(128);
-    expect(r.training.cnn.batch).toBe(64);
-    expect(r.training.mlpDropout.dropout).toBe(0.5);
-
-    // The line: 59 interior points one by one plus the two endpoints' logits (first layer factored once).
-    expect(r.lineEval).toMatchObject({ points: 61, samples: 10000 });
-    expect(r.lineEval.fullPassEquivalents).toBeGreaterThan(20);
-    expect(r.lineEval.fullPassEquivalents).toBeLessThan(61);
-    if (os.availableParallelism() > 1) {
-      expect(r.lineEval.withPointWorker?.workerPoints).toBeGreaterThan(0);
-      expect(r.lineEval.withPointWorker!.workerPoints).toBeLessThanOrEqual(59);
-    } else {
-      expect(r.lineEval.withPointWorker).toBeNull();
-    }
-    // The line with 1, 2, … workers up to the cores present, each timing beside its workers count, where the points
-    // are shared (one-core backends): the 2-worker figure is withPointWorker's.
-    const spread = os.availableParallelism() > 1 && ['wasm', 'cpu'].includes(r.backend);
-    const scaling = r.lineEval.scaling!;
-    expect(scaling.map((x) => x.workers)).toEqual(spread ? Array.from({ length: os.availableParallelism() }, (_, k) => k + 1) : [1]);
-    expect(scaling[0]).toEqual({ workers: 1, seconds: r.lineEval.seconds, workerPoints: 0 });
-    for (const x of scaling.slice(1)) {
-      expect(x.seconds).toBeGreaterThan(0);
-      expect(x.workerPoints).toBeGreaterThan(0);
-      expect(x.workerPoints).toBeLessThanOrEqual(59);
-    }
-    if (spread) expect(r.lineEval.withPointWorker).toEqual({ seconds: scaling[1]!.seconds, workerPoints: scaling[1]!.workerPoints });
-
-    // Theorem 1 (bias-free MLP, d = 3: 8d − 4 = 20 segments, 4 points each): at most 5 full passes against 81.
-    expect(r.theorem1Eval).toMatchObject({ segments: 20, points: 81, samples: 10000 });
-    expect(r.theorem1Eval.structured.fullPassEquivalents).toBeLessThanOrEqual(5);
-    expect(r.theorem1Eval.naive.passes).toBe(81);
-    expect(r.theorem1Eval.naive.extrapolated).toBe(true);
-
-    expect(r.preset).toMatchObject({ name: 'mnist-mlp', estimated: true });
-    expect(r.preset.seconds).toBeGreaterThan(0);
-    expect(r.memory.peakRssMB).toBeGreaterThan(50);
-    expect(r.memory.tensorsAtEnd).toBe(r.memory.tensorsAtStart);
-    expect(r.memory.maxTensors).toBeGreaterThanOrEqual(r.memory.tensorsAtStart);
-
-    const kept = readdirSync(path.join(home, 'bench'));
-    expect(kept).toHaveLength(1);
-    expect(JSON.parse(readFileSync(path.join(home, 'bench', kept[0]!), 'utf8'))).toEqual(r);
+    const kept = readdirSync(path.join(home, 'bench')).sort();
+    expect(kept).toHaveLength(2);
+    const keptResults = kept.map((f) => JSON.parse(readFileSync(path.join(home, 'bench', f), 'utf8')) as BenchResult);
+    for (const r of run.results) expect(keptResults.find((k) => k.backend === r.backend)).toEqual(r);
     expect(readdirSync(os.tmpdir()).filter((f) => f.startsWith(`modelab-bench-points-`))).toEqual([]);
-  }, 320_000);
+  }, 420_000);
 
-  it('--help tells what it measures; an unknown backend is a one-line error', async () => {
+  it('--help tells what it measures; an unknown, repeated or empty backend is a one-line error', async () => {
     const help = await modelab(['bench', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/--quick/);
     expect(help.stdout).toMatch(/matmul ceiling/);
-    const bad = await modelab(['bench', '--backend', 'nope']);
-    expect(bad.code).toBe(2);
-    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
-    expect(bad.stderr).toMatch(/wasm/);
+    expect(help.stdout).toMatch(/native peak/);
+    for (const [arg, message] of [['nope', /wasm/], ['wasm,nope', /unknown backend 'nope'/], ['wasm,wasm', /'wasm' twice/], ['wasm,', /empty backend/]] as const) {
+      const bad = await modelab(['bench', '--backend', arg]);
+      expect(bad.code, arg).toBe(2);
+      expect(bad.stderr.trim().split('\n'), arg).toHaveLength(1);
+      expect(bad.stderr, arg).toMatch(message);
+    }
   });
 });
+
+/** Every figure of one backend's result, consistent with the others. */
+function checkResult(r: BenchResult): void {
+  const onnx = r.backend.startsWith('onnx-');
+  expect(r.schema).toBe('modelab.bench/1');
+  expect(r.quick).toBe(true);
+  expect(r.nativePeak).toMatchObject({ size: 1024, provider: 'cpu' });
+  expect(r.matmul.size).toBe(1024);
+  expect(r.matmul.gflops).toBeCloseTo((2 * 1024 ** 3) / r.matmul.ms / 1e6, 6);
+
+  // Each training round is set against the matmuls timed just before it, its own and the native one; the ceiling and
+  // the native peak are the fastest of them all.
+  const allRounds = Object.values(r.training).flatMap((t) => t.rounds);
+  expect(Math.max(...allRounds.map((x) => x.matmulGflops))).toBeCloseTo(r.matmul.gflops, 6);
+  expect(Math.max(...allRounds.map((x) => x.nativeGflops!))).toBe(r.nativePeak!.gflops);
+  const medianOf = (xs: number[]): number => {
+    const v = [...xs].sort((a, b) => a - b);
+    const mid = v.length >> 1;
+    return v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
+  };
+  expect(r.training.mlp.rounds).toHaveLength(4);
+  expect(r.training.mlpDropout.rounds).toHaveLength(4);
+  expect(r.training.cnn.rounds).toHaveLength(1);
+  for (const k of ['mlp', 'mlpDropout', 'cnn'] as const) {
+    const t = r.training[k];
+    expect(t.samplesPerSec).toBe(Math.max(...t.rounds.map((x) => x.samplesPerSec)));
+    expect(t.efficiency).toBeCloseTo(medianOf(t.rounds.map((x) => x.gflops / x.matmulGflops)), 9);
+    expect(t.nativeEfficiency).toBeCloseTo(medianOf(t.rounds.map((x) => x.gflops / x.nativeGflops!)), 9);
+    for (const x of t.rounds) expect(x.gflops).toBeCloseTo((x.samplesPerSec * 6 * (k === 'cnn' ? CNN_MACS : MLP_MACS)) / 1e9, 6);
+  }
+  expect(r.training.mlp.batch).toBe(128);
+  expect(r.training.cnn.batch).toBe(64);
+  expect(r.training.mlpDropout.dropout).toBe(0.5);
+
+  // The line: 59 interior points one by one plus the two endpoints' logits (on tfjs, the first layer factored once;
+  // on ONNX Runtime every interior point is one full pass).
+  expect(r.lineEval).toMatchObject({ points: 61, samples: 10000 });
+  expect(r.lineEval.fullPassEquivalents).toBeGreaterThan(20);
+  if (onnx) expect(r.lineEval.fullPassEquivalents).toBeGreaterThan(59);
+  expect(r.lineEval.fullPassEquivalents).toBeLessThan(onnx ? 62 : 61);
+  // A point worker beside the process only for one-thread backends (wasm) with a second core; ONNX Runtime's own
+  // threads use the cores.
+  if (!onnx && os.availableParallelism() > 1) {
+    expect(r.lineEval.withPointWorker?.workerPoints).toBeGreaterThan(0);
+    expect(r.lineEval.withPointWorker!.workerPoints).toBeLessThanOrEqual(59);
+  } else {
+    expect(r.lineEval.withPointWorker).toBeNull();
+  }
+  // The line with 1, 2, … workers up to the cores present, each timing beside its workers count, where the points
+  // are shared (one-core backends): the 2-worker figure is withPointWorker's.
+  const spread = os.availableParallelism() > 1 && ['wasm', 'cpu'].includes(r.backend);
+  const scaling = r.lineEval.scaling!;
+  expect(scaling.map((x) => x.workers)).toEqual(spread ? Array.from({ length: os.availableParallelism() }, (_, k) => k + 1) : [1]);
+  expect(scaling[0]).toEqual({ workers: 1, seconds: r.lineEval.seconds, workerPoints: 0 });
+  for (const x of scaling.slice(1)) {
+    expect(x.seconds).toBeGreaterThan(0);
+    expect(x.workerPoints).toBeGreaterThan(0);
+    expect(x.workerPoints).toBeLessThanOrEqual(59);
+  }
+  if (spread) expect(r.lineEval.withPointWorker).toEqual({ seconds: scaling[1]!.seconds, workerPoints: scaling[1]!.workerPoints });
+
+  // Theorem 1 (bias-free MLP, d = 3: 8d − 4 = 20 segments, 4 points each): at most 5 full passes against 81.
+  expect(r.theorem1Eval).toMatchObject({ segments: 20, points: 81, samples: 10000 });
+  expect(r.theorem1Eval.structured.fullPassEquivalents).toBeLessThanOrEqual(5);
+  expect(r.theorem1Eval.naive.passes).toBe(81);
+  expect(r.theorem1Eval.naive.extrapolated).toBe(true);
+
+  expect(r.preset).toMatchObject({ name: 'mnist-mlp', estimated: true });
+  expect(r.preset.seconds).toBeGreaterThan(0);
+  expect(r.memory.peakRssMB).toBeGreaterThan(50);
+  expect(r.memory.tensorsAtEnd).toBe(r.memory.tensorsAtStart);
+  expect(r.memory.maxTensors).toBeGreaterThanOrEqual(r.memory.tensorsAtStart);
+}

@@ -3,9 +3,13 @@
  * 784-512-512-10 MLP (batch 128) and the paper's MNIST CNN (batch 64), the 61-point straight line on 10,000 samples,
  * the Theorem 1 path structure-aware against naive, the mnist-mlp preset's wall time, and memory. Inputs are random
  * (timings do not depend on the values). FLOPs: forward 2·MACs per sample, a training step 6·MACs per sample.
+ * Efficiency is stated twice: against the backend's own matmul ceiling (tfjs' matMul; on an onnx-* backend, an ONNX
+ * MatMul on its provider) and against this CPU's native peak (an ONNX MatMul on ONNX Runtime's CPU provider with the
+ * process's threads), both timed just before each training round, so that each ratio holds two figures of one moment.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendRecord } from '../backend/backends';
+import { isOnnxBackend, onnxProviderOf } from '../backend/names';
 import type { Dataset } from '../data/dataset';
 import { DeviceSplit } from '../eval/evaluate';
 import { initParams } from '../nn/params';
@@ -19,6 +23,7 @@ import { loadPreset } from '../recipe/presets';
 import { resolveArchitecture } from '../recipe/resolve';
 import { runRecipe } from '../recipe/run';
 import type { Recipe } from '../recipe/schema';
+import { type OrtMatmul, ortMatmul } from '../onnx/matmul';
 import { theorem1Path } from '../theory/theorem1';
 import { hiddenWidths } from '../theory/units';
 import { train } from '../train/loop';
@@ -28,9 +33,11 @@ import { VERSION } from '../version';
 
 export const BENCH_SCHEMA = 'modelab.bench/1';
 
-/** One timed round of training, and the 1024³ matmul GFLOP/s measured just before it. */
+/** One timed round of training, and the 1024³ matmul GFLOP/s measured just before it: the backend's own and this CPU's
+ *  native one (null where ONNX Runtime's CPU provider does not load; absent from results kept by older versions). */
 export interface Round {
   matmulGflops: number;
+  nativeGflops?: number | null;
   samplesPerSec: number;
   gflops: number;
 }
@@ -47,7 +54,36 @@ export interface Throughput {
   /** The median over the rounds of the round's training GFLOP/s over the matmul GFLOP/s measured just before it (the
    *  two share the machine's speed of the moment). */
   efficiency: number;
+  /** The same median against the native matmul of the moment (Round.nativeGflops); null without one, absent from
+   *  results kept by older versions. */
+  nativeEfficiency?: number | null;
   rounds: Round[];
+}
+
+/** What `modelab bench --json` prints: the fastest native matmul of the run, and one result per backend measured. */
+export const BENCH_RUN_SCHEMA = 'modelab.bench-run/1';
+export interface BenchRun {
+  schema: typeof BENCH_RUN_SCHEMA;
+  quick: boolean;
+  nativePeak: NativePeak | null;
+  results: BenchResult[];
+}
+
+/** This CPU's native matrix-multiply peak: an ONNX MatMul on ONNX Runtime's CPU provider. */
+export type NativePeak = OrtMatmul;
+
+/** One native matmul timing (null where ONNX Runtime's CPU provider does not load). */
+async function nativeMatmul(size: number, reps: number): Promise<NativePeak | null> {
+  try {
+    return await ortMatmul('cpu', size, reps);
+  } catch {
+    return null;
+  }
+}
+
+/** The fastest of several native peaks (null when none was measured). */
+export function fastestPeak(peaks: (NativePeak | null | undefined)[]): NativePeak | null {
+  return peaks.reduce<NativePeak | null>((a, b) => (b && (!a || b.gflops > a.gflops) ? b : a), null);
 }
 
 export interface BenchResult {
@@ -58,8 +94,12 @@ export interface BenchResult {
   backend: string;
   device: string;
   tfjsVersion: string;
-  /** The fastest 1024³ matmul of all rounds (ms) and its GFLOP/s: the backend's ceiling. */
+  /** The fastest 1024³ matmul of all rounds (ms) and its GFLOP/s: the backend's ceiling (tfjs' matMul; on an onnx-*
+   *  backend, ONNX Runtime's MatMul on its provider). */
   matmul: { size: number; ms: number; gflops: number };
+  /** The fastest native matmul of all rounds: this CPU's peak (the training figures' nativeEfficiency is set against
+   *  each round's own); null without one, absent from results kept by older versions. */
+  nativePeak?: NativePeak | null;
   training: { mlp: Throughput; mlpDropout: Throughput; cnn: Throughput };
   lineEval: {
     points: number;
@@ -94,8 +134,8 @@ function randomDataset(n: number, shape: [number, number, number], seed: number)
 
 const MLP = (dropout: number, bias: boolean): ArchSpec => resolveArchitecture({ type: 'mlp', hidden: [512, 512], bias, dropout }, [28, 28, 1], 10);
 
-/** The best of `reps` timings (ms) of one size³ matmul, after a warm-up. */
-function matmulMs(size: number, reps: number): number {
+/** The best of `reps` timings (ms) of one size³ matmul on tfjs, after a warm-up. */
+function tfjsMatmulMs(size: number, reps: number): number {
   const a = tf.randomNormal([size, size]);
   const b = tf.randomNormal([size, size]);
   // Nothing returned from tidy: it would walk a returned 1M-element array looking for tensors (≈1 s).
@@ -115,6 +155,11 @@ function matmulMs(size: number, reps: number): number {
   return best;
 }
 
+/** The backend's own ceiling: the best of `reps` size³ matmuls (ms) where it computes its networks. */
+async function matmulMs(backend: BackendRecord, size: number, reps: number): Promise<number> {
+  return isOnnxBackend(backend.backend) ? (await ortMatmul(onnxProviderOf(backend.backend), size, reps)).ms : tfjsMatmulMs(size, reps);
+}
+
 const gflopsOf = (ms: number, size: number): number => (2 * size ** 3) / ms / 1e6;
 
 const median = (xs: number[]): number => {
@@ -125,12 +170,13 @@ const median = (xs: number[]): number => {
 
 /** Times `steps` SGD steps of `spec` after a 2-step warm-up (kernels compiled, buffers allocated), with the matmul
  *  ceiling of the moment measured just before. */
-async function timeRound(spec: ArchSpec, batch: number, steps: number, data: Dataset, size: number): Promise<Round & { matmulMs: number }> {
-  const matmul = matmulMs(size, 2);
+async function timeRound(backend: BackendRecord, spec: ArchSpec, batch: number, steps: number, data: Dataset, size: number): Promise<Round & { matmulMs: number; native: NativePeak | null }> {
+  const matmul = await matmulMs(backend, size, 2);
+  const native = await nativeMatmul(size, 2);
   const cfg = { optimizer: { type: 'sgd' as const, lr: 0.01, momentum: 0.9, nesterov: false, weightDecay: 0 }, schedule: { type: 'constant' as const }, batchSize: batch };
   await train(spec, data, { ...cfg, steps: 2 }, { seed: 1 });
   const r = await train(spec, data, { ...cfg, steps }, { seed: 2 });
-  return { matmulMs: matmul, matmulGflops: gflopsOf(matmul, size), samplesPerSec: r.samplesPerSec, gflops: (r.samplesPerSec * 6 * forwardMacs(spec)) / 1e9 };
+  return { matmulMs: matmul, native, matmulGflops: gflopsOf(matmul, size), nativeGflops: native?.gflops ?? null, samplesPerSec: r.samplesPerSec, gflops: (r.samplesPerSec * 6 * forwardMacs(spec)) / 1e9 };
 }
 
 function summarise(spec: ArchSpec, label: string, batch: number, steps: number, rounds: Round[]): Throughput {
@@ -143,6 +189,7 @@ function summarise(spec: ArchSpec, label: string, batch: number, steps: number, 
     samplesPerSec: fastest.samplesPerSec,
     gflops: fastest.gflops,
     efficiency: median(rounds.map((r) => r.gflops / r.matmulGflops)),
+    nativeEfficiency: rounds.every((r) => r.nativeGflops) ? median(rounds.map((r) => r.gflops / r.nativeGflops!)) : null,
     rounds,
   };
 }
@@ -192,18 +239,21 @@ export async function runBench(
   const mlpRounds: Round[] = [];
   const dropoutRounds: Round[] = [];
   let best = Infinity;
+  const natives: (NativePeak | null)[] = [];
   for (let r = 0; r < rounds; r++) {
     for (const [spec, into] of [[mlpSpec, mlpRounds], [dropoutSpec, dropoutRounds]] as const) {
-      const { matmulMs: ms, ...round } = await timeRound(spec, 128, steps, mnistLike, size);
+      const { matmulMs: ms, native, ...round } = await timeRound(backend, spec, 128, steps, mnistLike, size);
       best = Math.min(best, ms);
+      natives.push(native);
       into.push(round);
     }
     note();
   }
   report();
   const cnnSpec = resolveArchitecture((loadPreset('mnist-cnn-paper') as Recipe).architecture, [28, 28, 1], 10);
-  const { matmulMs: cnnMs, ...cnnRound } = await timeRound(cnnSpec, 64, opts.quick ? 4 : 30, mnistLike, size);
+  const { matmulMs: cnnMs, native: cnnNative, ...cnnRound } = await timeRound(backend, cnnSpec, 64, opts.quick ? 4 : 30, mnistLike, size);
   best = Math.min(best, cnnMs);
+  const peak = fastestPeak([...natives, cnnNative]);
   note();
   const ceiling = gflopsOf(best, size);
   const training = {
@@ -303,6 +353,7 @@ export async function runBench(
     device: backend.device,
     tfjsVersion: backend.tfjsVersion,
     matmul: { size, ms: best, gflops: ceiling },
+    nativePeak: peak,
     training,
     lineEval,
     theorem1Eval: {
