@@ -47,7 +47,8 @@ describe('the onnx-cpu backend', () => {
     const r = await selectBackend('onnx-cpu');
     expect(r.backend).toBe('onnx-cpu');
     expect(r.tfjsBackend).toBe('wasm');
-    expect(r.device).toMatch(/^ONNX Runtime 1\.\d+\.\d+ CPU \(training steps\)/);
+    expect(r.device).toMatch(/^ONNX Runtime 1\.\d+\.\d+ CPU \(training steps, evaluation\)/);
+    expect(r.details).toMatchObject({ onnxProvider: 'cpu' });
   });
 
   it('trains the same network as tfjs from the same seed: loss curve and weights', async () => {
