@@ -6,17 +6,13 @@ import path from 'node:path';
 import { selectBackend } from '../engine/backend/backends';
 import { BACKEND_CHOICES_HELP } from '../engine/backend/names';
 import { writeFileAtomic } from '../engine/io/atomic';
-import { type RunDirSetup, RunDirWriter, checkpointFileName, checkpointSafetensors } from '../engine/io/export';
+import { RunDirWriter, checkpointFileName } from '../engine/io/export';
+import type { RunEvent } from '../engine/experiment/events';
 import { loadPreset, loadRecipeFile } from '../engine/recipe/presets';
 import { applyOverrides } from '../engine/recipe/resolve';
 import { runRecipe } from '../engine/recipe/run';
 import { type AnyRecipe, isCounterexample } from '../engine/recipe/schema';
 import { runCounterexample } from '../engine/recipe/counterexample-run';
-import type { EndpointResult, PathResult } from '../engine/recipe/result';
-import type { HostParams } from '../engine/nn/params';
-import type { ArchSpec } from '../engine/nn/spec';
-import type { ParamPath } from '../engine/paths/path';
-import type { Split } from '../engine/data/dataset';
 import { InputError } from '../engine/util/errors';
 import { createApi, openHistory, checkBackend } from '../api/handlers';
 import { exportBundles } from '../store/bundle';
@@ -137,19 +133,20 @@ export async function runCommand(argv: string[], signal: AbortSignal, quit?: Abo
     }
   };
   let checkpoints = 0;
-  const hooks = {
-    onSetup: ({ spec, data }: { spec: ArchSpec; data: RunDirSetup['dataset'] }) => write((w) => w.setup({ spec, dataset: data })),
-    onEndpoint: (e: EndpointResult, params: HostParams) => write((w) => w.endpoint(e.name, params)),
-    onPath: (r: PathResult, p: ParamPath) => write((w) => w.path(p, r)),
-    onEvaluationData: (sets: { train: Split; test: Split }) => write((w) => w.evalData(sets)),
-  };
+  // Without --out nothing listens: the run then skips its checkpoints too.
+  const onEvent = out
+    ? (e: RunEvent): void => {
+        write((w) => w.apply(e));
+        if (e.kind === 'checkpoint') checkpoints++;
+      }
+    : undefined;
   // Path points shared with a helper process when there is a second core and enough work (jobs/points.ts).
   const pointsDir = path.join(os.tmpdir(), `modelab-points-${process.pid}-${randomBytes(4).toString('hex')}`);
   const pointWorkers = isCounterexample(recipe)
     ? undefined
     : pointWorkerPool({ parallel: 'auto', backend: backend.backend, tmpDir: pointsDir, signal, onWarning: (m) => process.stderr.write(`\nmodelab: ${m}\n`) });
   const result = isCounterexample(recipe)
-    ? await runCounterexample(recipe, { backend, preset, onProgress: (e) => progress.update(e), ...hooks })
+    ? await runCounterexample(recipe, { backend, preset, onProgress: (e) => progress.update(e), onEvent })
     : await runRecipe(recipe, {
     backend,
     preset,
@@ -157,14 +154,7 @@ export async function runCommand(argv: string[], signal: AbortSignal, quit?: Abo
     signal,
     pointWorkers,
     onProgress: (e) => progress.update(e),
-    ...hooks,
-    // Written at once, so that a run that dies keeps the checkpoints made until then.
-    onCheckpoint: out
-      ? (endpoint, params, at) => {
-          write((w) => w.checkpoint({ endpoint, ...at }, checkpointSafetensors({ endpoint, ...at }, params)));
-          checkpoints++;
-        }
-      : undefined,
+    onEvent,
   }).finally(async () => {
     await pointWorkers?.close();
     rmSync(pointsDir, { recursive: true, force: true });

@@ -4,12 +4,11 @@
  * run ends, when it is cancelled, or when its owner goes away.
  */
 import { selectBackend } from '../engine/backend/backends';
-import { endpointsSafetensors, evalDataSafetensors, pathSafetensors } from '../engine/io/export';
+import type { RunEvent } from '../engine/experiment/events';
+import { checkpointSafetensors, endpointsSafetensors, evalDataSafetensors, pathSafetensors } from '../engine/io/export';
 import { runCounterexample } from '../engine/recipe/counterexample-run';
 import { endpointSeed, parseAnyRecipe } from '../engine/recipe/resolve';
-import { type EndpointResult, type PathResult, type RunResult, describeDataset } from '../engine/recipe/result';
-import type { HostParams } from '../engine/nn/params';
-import type { ParamPath } from '../engine/paths/path';
+import type { RunResult } from '../engine/recipe/result';
 import type { ProgressEvent } from '../engine/util/progress';
 import { runRecipe } from '../engine/recipe/run';
 import { isCounterexample } from '../engine/recipe/schema';
@@ -89,27 +88,44 @@ async function run(job: JobSpec): Promise<RunResult> {
     flushTimer ??= setTimeout(flush, 250);
   };
 
-  const endpointIndex = (name: string): number => {
-    const i = ('endpoints' in recipe ? recipe.endpoints : []).findIndex((e) => e.name === name);
-    return i >= 0 ? i : seenEndpoints.size;
-  };
-  const seenEndpoints = new Set<string>();
-  let pathIndex = 0;
-  const hooks = {
-    onProgress: (event: ProgressEvent) => send({ type: 'progress', event }),
-    onEndpoint: (e: EndpointResult, params: HostParams) => {
-      flush();
-      const weights = artifacts.stage(endpointsSafetensors({ [e.name]: params }));
-      send({ type: 'endpoint', index: endpointIndex(e.name), endpoint: e, weights });
-      seenEndpoints.add(e.name);
-    },
-    onPath: (r: PathResult, p: ParamPath) => {
-      const vertices = artifacts.stage(pathSafetensors(p));
-      send({ type: 'path', index: pathIndex++, path: r, vertices });
-    },
+  const onProgress = (event: ProgressEvent): void => send({ type: 'progress', event });
+  // The experiment's events (engine/experiment/events.ts) forwarded to the owner, weights staged as files, and the
+  // environment record completed as the architecture, the dataset and the evaluation sets become known.
+  let inputShape: [number, number, number] | null = null;
+  const forward = (e: RunEvent): void => {
+    switch (e.kind) {
+      case 'plan':
+        inputShape = e.dataset.inputShape;
+        // The counterexample's environment keeps the backend and the seeds only (its document says the rest).
+        if (isCounterexample(recipe)) return;
+        env.architecture = { spec: e.spec, description: describeArch(e.spec), parameters: parameterCount(e.spec) };
+        env.dataset = { ...e.dataset };
+        recipe.endpoints.forEach((x, i) => {
+          env.seeds.endpoints[x.name] = endpointSeed(recipe, i);
+        });
+        return send({ type: 'environment', environment: env });
+      case 'eval-data':
+        if (env.dataset) {
+          env.dataset.evalTrainSize = e.sets.train.n;
+          env.dataset.evalTestSize = e.sets.test.n;
+          send({ type: 'environment', environment: env });
+        }
+        return send({ type: 'eval-data', data: artifacts.stage(evalDataSafetensors(inputShape!, e.sets)) });
+      case 'checkpoint':
+        flush(); // the curve up to the checkpoint first
+        return send({ type: 'checkpoint', endpoint: e.endpoint, epoch: e.epoch, step: e.step, weights: artifacts.stage(checkpointSafetensors(e, e.params)) });
+      case 'endpoint':
+        flush();
+        return send({ type: 'endpoint', index: e.index, endpoint: e.endpoint, weights: artifacts.stage(endpointsSafetensors({ [e.endpoint.name]: e.params })) });
+      case 'stability':
+        return send({ type: 'stability', stability: e.stability });
+      case 'path':
+        return send({ type: 'path', index: e.index, path: e.result, vertices: artifacts.stage(pathSafetensors(e.path)) });
+      case 'plane':
+        return send({ type: 'plane', plane: e.plane });
+    }
   };
 
-  let inputShape: [number, number, number] | null = null;
   // A helper process for path points, started while the endpoints train when the paths need it (points.ts).
   const pointWorkers = isCounterexample(recipe)
     ? undefined
@@ -136,12 +152,9 @@ async function run(job: JobSpec): Promise<RunResult> {
       ? runCounterexample(recipe, {
           backend,
           preset,
-          ...hooks,
-          onEvaluationData: (sets) => {
-            // The counterexample's data is tiny and generated: keep it with the run like any other.
-            const h = recipe.width;
-            send({ type: 'eval-data', data: artifacts.stage(evalDataSafetensors([1, 1, h + 2], sets)) });
-          },
+          onProgress,
+          // The counterexample's data is tiny and generated: kept with the run like any other.
+          onEvent: forward,
         })
       : runRecipe(recipe, {
           backend,
@@ -149,26 +162,8 @@ async function run(job: JobSpec): Promise<RunResult> {
           dataDir: job.dataDir,
           signal,
           pointWorkers,
-          ...hooks,
-          onSetup: ({ spec, data }) => {
-            inputShape = data.inputShape;
-            env.architecture = { spec, description: describeArch(spec), parameters: parameterCount(spec) };
-            env.dataset = describeDataset(data);
-            recipe.endpoints.forEach((e, i) => {
-              env.seeds.endpoints[e.name] = endpointSeed(recipe, i);
-            });
-            send({ type: 'environment', environment: env });
-          },
-          onEvaluationData: (sets) => {
-            if (env.dataset) {
-              env.dataset.evalTrainSize = sets.train.n;
-              env.dataset.evalTestSize = sets.test.n;
-              send({ type: 'environment', environment: env });
-            }
-            send({ type: 'eval-data', data: artifacts.stage(evalDataSafetensors(inputShape!, sets)) });
-          },
-          onStability: (stability) => send({ type: 'stability', stability }),
-          onPlane: (plane) => send({ type: 'plane', plane }),
+          onProgress,
+          onEvent: forward,
           trainEndpoints: endpointTrainer({
             parallel: job.parallelEndpoints === 'auto' ? 'auto' : useParallelEndpoints(job.parallelEndpoints, recipe.endpoints.length),
             backend: backend.backend,

@@ -12,6 +12,7 @@ import type { Split } from '../data/dataset';
 import type { HostParams } from '../nn/params';
 import { type ArchSpec, paramShapes } from '../nn/spec';
 import type { ParamPath } from '../paths/path';
+import type { RunEvent } from '../experiment/events';
 import type { PathResult, RunResult } from '../recipe/result';
 import { writeFileAtomic } from './atomic';
 import { decodeSafetensors, encodeSafetensors } from './safetensors';
@@ -155,6 +156,25 @@ export class RunDirWriter {
 
   checkpoint(c: CheckpointInfo, data: Uint8Array): void {
     writeFileAtomic(path.join(this.dir, 'checkpoints', checkpointFileName(c.endpoint, c.epoch)), data);
+  }
+
+  /** Writes what a run event finished (experiment/events.ts): the stability report and the plane are in run.json. */
+  apply(e: RunEvent): void {
+    switch (e.kind) {
+      case 'plan':
+        return this.setup({ spec: e.spec, dataset: e.dataset });
+      case 'endpoint':
+        return this.endpoint(e.endpoint.name, e.params);
+      case 'eval-data':
+        return this.evalData(e.sets);
+      case 'path':
+        return this.path(e.path, e.result);
+      case 'checkpoint':
+        return this.checkpoint(e, checkpointSafetensors(e, e.params));
+      case 'stability':
+      case 'plane':
+        return;
+    }
   }
 
   /** run.json: the finished run's document. */

@@ -9,7 +9,6 @@ import { type PathPoint, barrierOf } from '../eval/barrier';
 import type { HostParams } from '../nn/params';
 import type { ArchSpec } from '../nn/spec';
 import { describeArch, parameterCount } from '../nn/spec';
-import type { ParamPath } from '../paths/path';
 import {
   type CurveKind,
   type StudentParams,
@@ -27,7 +26,8 @@ import type { ProgressFn } from '../util/progress';
 import { StageTimer } from '../util/progress';
 import { deriveSeed } from '../util/rng';
 import type { PathConstruction } from './construction';
-import { stageKey } from './plan';
+import { runPlan, stageKey } from './plan';
+import type { RunEvent, RunEventSink } from '../experiment/events';
 import type { EndpointResult, PathResult, RunResult } from './result';
 import { type CounterexamplePathKind, counterexamplePathCheck } from './counterexample-checks';
 import { runHeader } from './result';
@@ -48,11 +48,8 @@ export async function runCounterexample(
     backend: BackendRecord;
     preset?: string;
     onProgress?: ProgressFn;
-    /** Called with the architecture and the dataset's description once they are known, before anything else. */
-    onSetup?: (info: { spec: ArchSpec; data: Pick<RunResult['dataset'], 'name' | 'normalization' | 'inputShape'> }) => void;
-    onEndpoint?: (e: EndpointResult, p: HostParams) => void;
-    onPath?: (r: PathResult, p: ParamPath) => void;
-    onEvaluationData?: (sets: { train: Split; test: Split }) => void;
+    /** What the run computes as it goes, as recipe/run.ts reports it (experiment/events.ts). */
+    onEvent?: RunEventSink;
   },
 ): Promise<RunResult> {
   const startedAt = new Date().toISOString();
@@ -67,15 +64,29 @@ export async function runCounterexample(
     ],
   };
   const split: Split = { x: Float32Array.from(data.x.flat()), y: Int32Array.from(data.y), n: data.x.length };
-  opts.onSetup?.({ spec, data: { name: 'counterexample', normalization: { kind: 'none' }, inputShape: [1, 1, h + 2] } });
-  opts.onEvaluationData?.({ train: split, test: split });
+  const dataset: Omit<RunResult['dataset'], 'evalTrainSize' | 'evalTestSize'> = {
+    name: 'counterexample',
+    source: `Theorem 4 dataset for width h = ${h}: k = ${data.sizes.k}, l = ${data.sizes.l}, m = ${data.sizes.m}, n = ${data.sizes.n}`,
+    checksum: sha256(JSON.stringify(data)),
+    normalization: { kind: 'none' },
+    inputShape: [1, 1, h + 2],
+    classes: 1,
+    trainSize: data.x.length,
+    testSize: data.x.length,
+  };
+  const emit = async (e: RunEvent): Promise<void> => {
+    await opts.onEvent?.(e);
+  };
+  await emit({ kind: 'plan', plan: runPlan(recipe), spec, dataset });
+  await emit({ kind: 'eval-data', sets: { train: split, test: split } });
   const ends = { teacher: teacherMinimizer(h), student: studentMinimizer(h) };
-  const endpoints: EndpointResult[] = Object.entries(ends).map(([name, p]) => {
+  const endpoints: EndpointResult[] = [];
+  for (const [index, [name, p]] of Object.entries(ends).entries()) {
     const m = counterexampleMetrics(p, data);
     const e: EndpointResult = { name, seed: 0, train: m, test: m, training: { steps: 0, samples: 0, seconds: 0, samplesPerSec: 0, curve: [] } };
-    opts.onEndpoint?.(e, toHost(p));
-    return e;
-  });
+    endpoints.push(e);
+    await emit({ kind: 'endpoint', index, endpoint: e, params: toHost(p) });
+  }
   const a = flatten(ends.teacher);
   const b = flatten(ends.student);
   const ts = Array.from({ length: recipe.points }, (_, k) => k / (recipe.points - 1));
@@ -86,7 +97,7 @@ export async function runCounterexample(
     });
   const paths: PathResult[] = [];
   const timings: Record<string, number> = {};
-  const add = (name: string, made: PathConstruction, vertices: number[][], points: PathPoint[], seconds: number): void => {
+  const add = async (name: string, made: PathConstruction, vertices: number[][], points: PathPoint[], seconds: number): Promise<void> => {
     const kind = made.kind;
     const hv = vertices.map((v) => toHost(unflatten(v, h)));
     // A Bézier curve is one 'curve' segment over its control points; polylines are straight segments.
@@ -111,34 +122,27 @@ export async function runCounterexample(
       ...made,
     };
     timings[stageKey.path(name)] = seconds;
+    await emit({ kind: 'path', index: paths.length, result, path: { name, method: kind, vertices: hv, segments } });
     paths.push(result);
-    opts.onPath?.(result, { name, method: kind, vertices: hv, segments });
   };
   let t1 = performance.now();
-  add('linear', { kind: 'linear', construction: { renormalize: 'none' } }, [a, b], evaluateCurve((t) => a.map((v, i) => (1 - t) * v + t * b[i]!)), (performance.now() - t1) / 1000);
+  await add('linear', { kind: 'linear', construction: { renormalize: 'none' } }, [a, b], evaluateCurve((t) => a.map((v, i) => (1 - t) * v + t * b[i]!)), (performance.now() - t1) / 1000);
   const timer = new StageTimer(opts.onProgress, stageKey.curves, 'trained curves', 2, 'curves');
-  (['bezier', 'polychain'] as CurveKind[]).forEach((kind, k) => {
+  for (const [k, kind] of (['bezier', 'polychain'] as CurveKind[]).entries()) {
     t1 = performance.now();
     const c = trainCurve(kind, a, b, data, recipe.curves.steps, recipe.curves.lr, deriveSeed(recipe.seed, `curve:${kind}`));
     const points = evaluateCurve((t) => curvePoint(kind, a, c, b, t).theta);
     const bend = counterexampleMetrics(unflatten(c, h), data);
     // A polygonal chain passes through its bend; a Bézier curve's vertices are its control points.
-    add(kind, { kind, construction: { steps: recipe.curves.steps, lr: recipe.curves.lr, bend } }, [a, c, b], points, (performance.now() - t1) / 1000);
+    await add(kind, { kind, construction: { steps: recipe.curves.steps, lr: recipe.curves.lr, bend } }, [a, c, b], points, (performance.now() - t1) / 1000);
     timer.report(k + 1);
-  });
+  }
   timings['total'] = (performance.now() - t0) / 1000;
   return {
     ...runHeader(recipe, opts, startedAt, 'host arithmetic (float64); no tensors'),
     architecture: { spec, description: `${describeArch(spec)}, one output, squared loss`, parameters: parameterCount(spec) },
     dataset: {
-      name: 'counterexample',
-      source: `Theorem 4 dataset for width h = ${h}: k = ${data.sizes.k}, l = ${data.sizes.l}, m = ${data.sizes.m}, n = ${data.sizes.n}`,
-      checksum: sha256(JSON.stringify(data)),
-      normalization: { kind: 'none' },
-      inputShape: [1, 1, h + 2],
-      classes: 1,
-      trainSize: data.x.length,
-      testSize: data.x.length,
+      ...dataset,
       evalTrainSize: data.x.length,
       evalTestSize: data.x.length,
     },

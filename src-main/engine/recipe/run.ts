@@ -3,7 +3,7 @@
  * path, and compute barrier metrics. Reports progress through one callback; cancellable through an AbortSignal.
  */
 import { type BackendRecord } from '../backend/backends';
-import type { Dataset, Split } from '../data/dataset';
+import type { Dataset } from '../data/dataset';
 import { loadDataset } from '../data/load';
 import { evaluateHost } from '../eval/host';
 import type { HostParams } from '../nn/params';
@@ -16,7 +16,8 @@ import type { ProgressFn } from '../util/progress';
 import { ExperimentContext } from './context';
 import { buildAndEvaluatePath, pointwiseWorkEstimate } from './paths';
 import { buildPlane } from './plane';
-import { stageKey } from './plan';
+import { runPlan, stageKey } from './plan';
+import type { RunEvent, RunEventSink } from '../experiment/events';
 import { checkResources } from './resources';
 import { type EndpointResult, type PathResult, type PlaneResult, type RunResult, type StabilityReport, describeDataset, runHeader } from './result';
 import { endpointSeed, pathName, resolveArchitecture, trainingFor } from './resolve';
@@ -29,21 +30,10 @@ export interface RunOptions {
   dataDir?: string;
   onProgress?: ProgressFn;
   signal?: AbortSignal;
-  /** Called as soon as an endpoint is trained (exports, persistence). */
-  onEndpoint?: (e: EndpointResult, params: HostParams) => void | Promise<void>;
-  /** Called as soon as a path is evaluated. */
-  onPath?: (p: PathResult, path: ParamPath) => void | Promise<void>;
-  /** Called with the spec and dataset once they are known. */
-  onSetup?: (info: { spec: ArchSpec; data: Dataset }) => void | Promise<void>;
-  /** Called with the exact evaluation sets once they are chosen. */
-  onEvaluationData?: (sets: { train: Split; test: Split }) => void | Promise<void>;
-  /** Called with the stability report as soon as it is computed (persistence). */
-  onStability?: (report: StabilityReport) => void | Promise<void>;
-  /** Called with the loss plane as soon as it is computed (persistence). */
-  onPlane?: (plane: PlaneResult) => void | Promise<void>;
-  /** Called with each training checkpoint (`training.checkpointEvery`) when the endpoints train here; a
-   *  `trainEndpoints` hook reports its checkpoints itself. */
-  onCheckpoint?: (endpoint: string, params: HostParams, at: { epoch: number; step: number }) => void | Promise<void>;
+  /** What the run computes, as each stage finishes (experiment/events.ts): the plan at setup, the evaluation data,
+   *  each endpoint, the stability report, each path, the plane, and each training checkpoint
+   *  (`training.checkpointEvery`) when the endpoints train here (a `trainEndpoints` hook reports its own). */
+  onEvent?: RunEventSink;
   /** Trains the endpoints (e.g. in parallel processes, src-main/jobs/); must give what `train` gives for each job.
    *  Default: one after the other in this process. */
   trainEndpoints?: (jobs: EndpointTrainJob[], ctx: { spec: ArchSpec; data: Dataset; signal?: AbortSignal; onProgress?: ProgressFn }) => Promise<TrainResult[]>;
@@ -78,7 +68,10 @@ export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunRe
   checkResources(recipe);
   const data = await timed(timings, 'data', () => loadDataset(recipe.dataset, { dataDir: opts.dataDir }));
   const spec = resolveArchitecture(recipe.architecture, data.inputShape, data.classes);
-  await opts.onSetup?.({ spec, data });
+  const emit = async (e: RunEvent): Promise<void> => {
+    await opts.onEvent?.(e);
+  };
+  await emit({ kind: 'plan', plan: runPlan(recipe), spec, dataset: describeDataset(data) });
   if (opts.pointWorkers?.prepare) {
     const ev = recipe.evaluation;
     const evalSamples = Math.min(ev.trainSamples ?? data.train.n, data.train.n) + Math.min(ev.testSamples ?? data.test.n, data.test.n);
@@ -109,7 +102,7 @@ export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunRe
             label,
             onProgress: opts.onProgress,
             signal: opts.signal,
-            ...(opts.onCheckpoint ? { onCheckpoint: (params: HostParams, epoch: number, step: number) => opts.onCheckpoint!(e.name, params, { epoch, step }) } : {}),
+            ...(opts.onEvent ? { onCheckpoint: (params: HostParams, epoch: number, step: number) => emit({ kind: 'checkpoint', endpoint: e.name, epoch, step, params }) } : {}),
           }),
         );
     if (trained) timings[stage] = r.seconds;
@@ -129,21 +122,21 @@ export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunRe
   let stability: StabilityReport | undefined;
   let plane: PlaneResult | undefined;
   try {
-    await opts.onEvaluationData?.({ train: ctx.evalTrain, test: ctx.evalTest });
+    await emit({ kind: 'eval-data', sets: { train: ctx.evalTrain, test: ctx.evalTest } });
     await opts.pointWorkers?.setEvaluationData({ train: ctx.evalTrain, test: ctx.evalTest, inputShape: data.inputShape, batchSize: recipe.evaluation.batchSize });
     await timed(timings, 'eval:endpoints', async () => {
       // BatchNorm networks: statistics from the same training pass every path point gets (no-op without BN).
       await ctx.finalizeEndpointBatchNorm();
-      for (const e of endpoints) {
+      for (const [index, e] of endpoints.entries()) {
         const theta = weights.get(e.name)!;
         e.train = await evaluateHost(spec, theta, ctx.splits.train);
         e.test = await evaluateHost(spec, theta, ctx.splits.test);
         ctx.endpointMetrics.set(e.name, { train: e.train, test: e.test });
-        await opts.onEndpoint?.(e, theta);
+        await emit({ kind: 'endpoint', index, endpoint: e, params: theta });
       }
     });
     stability = await timed(timings, stageKey.stability, () => stabilityReport(ctx));
-    if (stability) await opts.onStability?.(stability);
+    if (stability) await emit({ kind: 'stability', stability });
     ctx.noiseStability = stability?.noise;
     for (let i = 0; i < recipe.paths.length; i++) {
       throwIfCancelled(opts.signal);
@@ -151,12 +144,12 @@ export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunRe
       const { result, path } = await timed(timings, stageKey.path(pathName(recipe, i)), () => buildAndEvaluatePath(ctx, p, i));
       paths.push(result);
       built.push({ result, path });
-      await opts.onPath?.(result, path);
+      await emit({ kind: 'path', index: i, result, path });
     }
     if (recipe.plane) {
       const cfg = recipe.plane;
       plane = await timed(timings, stageKey.plane, () => buildPlane(ctx, cfg, built));
-      await opts.onPlane?.(plane);
+      await emit({ kind: 'plane', plane });
     }
   } finally {
     ctx.dispose();

@@ -1,0 +1,34 @@
+/**
+ * What a run reports as it goes, in one vocabulary: the experiment (recipe/run.ts, recipe/counterexample-run.ts)
+ * emits these events in order instead of calling a hook per kind, and each consumer handles them in one switch over
+ * `kind` — the job worker (jobs/worker.ts) stages the weights they carry and forwards them to its owner; the CLI's
+ * `run --no-store --out DIR` writes each finished stage to DIR (io/export.ts RunDirWriter.apply).
+ *
+ * Weights travel as host arrays here; the worker replaces them by staged files (jobs/protocol.ts).
+ */
+import type { Split } from '../data/dataset';
+import type { HostParams } from '../nn/params';
+import type { ArchSpec } from '../nn/spec';
+import type { ParamPath } from '../paths/path';
+import type { RunPlan } from '../recipe/plan';
+import type { EndpointResult, PathResult, PlaneResult, RunResult, StabilityReport } from '../recipe/result';
+
+export type RunEvent =
+  /** At setup, once the architecture and the dataset are known: the stages the run will go through, the path names,
+   *  the architecture and what it records of the dataset. */
+  | { kind: 'plan'; plan: RunPlan; spec: ArchSpec; dataset: Omit<RunResult['dataset'], 'evalTrainSize' | 'evalTestSize'> }
+  /** A training checkpoint (`training.checkpointEvery`) of an endpoint trained in this process. */
+  | { kind: 'checkpoint'; endpoint: string; epoch: number; step: number; params: HostParams }
+  /** The exact evaluation sets, once drawn. */
+  | { kind: 'eval-data'; sets: { train: Split; test: Split } }
+  /** An endpoint trained and evaluated (index: its place in the recipe). */
+  | { kind: 'endpoint'; index: number; endpoint: EndpointResult; params: HostParams }
+  | { kind: 'stability'; stability: StabilityReport }
+  /** A path built and evaluated (index: its place among the run's paths), with its vertices. */
+  | { kind: 'path'; index: number; result: PathResult; path: ParamPath }
+  | { kind: 'plane'; plane: PlaneResult };
+
+export type RunEventKind = RunEvent['kind'];
+
+/** Where a run sends its events; awaited, so that a consumer's write finishes before the run goes on. */
+export type RunEventSink = (e: RunEvent) => void | Promise<void>;
