@@ -98,7 +98,7 @@ describe('history columns and compare colours', () => {
     await page.locator('[data-nav="compare"]').click();
     await expect.poll(() => page.evaluate(() => location.hash), POLL).toBe('#/history?hint=compare');
     const hint = page.getByTestId('compare-hint');
-    await expect.poll(() => (hint.count() ? hint.innerText() : ''), POLL).toMatch(/^To compare runs, tick them in the history/);
+    await expect.poll(async () => ((await hint.count()) ? hint.innerText() : ''), POLL).toMatch(/^To compare runs, tick them in the history/);
     // Ticking a run answers the hint; the toolbar's Compare then compares it, and the top bar marks that page.
     await page.getByLabel('Select same colour 0').check();
     expect(await hint.count()).toBe(0);
@@ -107,7 +107,7 @@ describe('history columns and compare colours', () => {
     expect(await page.locator('[data-nav="compare"]').getAttribute('aria-current')).toBe('page');
     // A comparison emptied (its last run removed) says how to choose runs again.
     await page.getByRole('button', { name: 'Remove same colour 0 from the comparison' }).click();
-    await expect.poll(() => (hint.count() ? hint.innerText() : ''), POLL).toMatch(/^To compare runs, tick them in the history/);
+    await expect.poll(async () => ((await hint.count()) ? hint.innerText() : ''), POLL).toMatch(/^To compare runs, tick them in the history/);
     expect(await page.locator('[data-nav="compare"]').getAttribute('aria-current')).toBeNull();
   });
 
