@@ -12,7 +12,6 @@ import type { RunResult } from '../engine/recipe/result';
 import type { ProgressEvent } from '../engine/util/progress';
 import { runRecipe } from '../engine/recipe/run';
 import { isCounterexample } from '../engine/recipe/schema';
-import { describeArch, parameterCount } from '../engine/nn/spec';
 import type { CurvePoint } from '../engine/train/loop';
 import { CancelledError } from '../engine/util/errors';
 import { VERSION } from '../engine/version';
@@ -98,7 +97,7 @@ async function run(job: JobSpec): Promise<RunResult> {
         inputShape = e.dataset.inputShape;
         // The counterexample's environment keeps the backend and the seeds only (its document says the rest).
         if (isCounterexample(recipe)) return;
-        env.architecture = { spec: e.spec, description: describeArch(e.spec), parameters: parameterCount(e.spec) };
+        env.architecture = e.architecture;
         env.dataset = { ...e.dataset };
         recipe.endpoints.forEach((x, i) => {
           env.seeds.endpoints[x.name] = endpointSeed(recipe, i);
@@ -123,6 +122,9 @@ async function run(job: JobSpec): Promise<RunResult> {
         return send({ type: 'path', index: e.index, path: e.result, vertices: artifacts.stage(pathSafetensors(e.path)) });
       case 'plane':
         return send({ type: 'plane', plane: e.plane });
+      case 'environment': // the worker's own environment record went out before the run started
+      case 'done': // the finished document goes out as the job's result
+        return;
     }
   };
 

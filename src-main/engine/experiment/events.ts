@@ -1,22 +1,23 @@
 /**
  * What a run reports as it goes, in one vocabulary: the experiment (recipe/run.ts, recipe/counterexample-run.ts)
  * emits these events in order instead of calling a hook per kind, and each consumer handles them in one switch over
- * `kind` — the job worker (jobs/worker.ts) stages the weights they carry and forwards them to its owner; the CLI's
+ * `kind` — the run document is their fold (experiment/run-so-far.ts applyRunEvent); the job worker (jobs/worker.ts) stages the weights they carry and forwards them to its owner; the CLI's
  * `run --no-store --out DIR` writes each finished stage to DIR (io/export.ts RunDirWriter.apply).
  *
  * Weights travel as host arrays here; the worker replaces them by staged files (jobs/protocol.ts).
  */
 import type { Split } from '../data/dataset';
 import type { HostParams } from '../nn/params';
-import type { ArchSpec } from '../nn/spec';
 import type { ParamPath } from '../paths/path';
 import type { RunPlan } from '../recipe/plan';
-import type { EndpointResult, PathResult, PlaneResult, RunResult, StabilityReport } from '../recipe/result';
+import type { EndpointResult, PathResult, PlaneResult, RunResult, RunStart, StabilityReport } from '../recipe/result';
 
 export type RunEvent =
+  /** First: the document's header as the run starts (versions, name, backend and device, the recipe). */
+  | { kind: 'environment'; start: RunStart }
   /** At setup, once the architecture and the dataset are known: the stages the run will go through, the path names,
    *  the architecture and what it records of the dataset. */
-  | { kind: 'plan'; plan: RunPlan; spec: ArchSpec; dataset: Omit<RunResult['dataset'], 'evalTrainSize' | 'evalTestSize'> }
+  | { kind: 'plan'; plan: RunPlan; architecture: RunResult['architecture']; dataset: Omit<RunResult['dataset'], 'evalTrainSize' | 'evalTestSize'> }
   /** A training checkpoint (`training.checkpointEvery`) of an endpoint trained in this process. */
   | { kind: 'checkpoint'; endpoint: string; epoch: number; step: number; params: HostParams }
   /** The exact evaluation sets, once drawn. */
@@ -26,7 +27,9 @@ export type RunEvent =
   | { kind: 'stability'; stability: StabilityReport }
   /** A path built and evaluated (index: its place among the run's paths), with its vertices. */
   | { kind: 'path'; index: number; result: PathResult; path: ParamPath }
-  | { kind: 'plane'; plane: PlaneResult };
+  | { kind: 'plane'; plane: PlaneResult }
+  /** Last, when the run finished: its finishing time and the wall-clock seconds per stage. */
+  | { kind: 'done'; finishedAt: string; timings: Record<string, number> };
 
 export type RunEventKind = RunEvent['kind'];
 

@@ -162,7 +162,7 @@ export class RunDirWriter {
   apply(e: RunEvent): void {
     switch (e.kind) {
       case 'plan':
-        return this.setup({ spec: e.spec, dataset: e.dataset });
+        return this.setup({ spec: e.architecture.spec, dataset: e.dataset });
       case 'endpoint':
         return this.endpoint(e.endpoint.name, e.params);
       case 'eval-data':
@@ -171,8 +171,10 @@ export class RunDirWriter {
         return this.path(e.path, e.result);
       case 'checkpoint':
         return this.checkpoint(e, checkpointSafetensors(e, e.params));
+      case 'environment':
       case 'stability':
       case 'plane':
+      case 'done': // run.json is written by finish()
         return;
     }
   }

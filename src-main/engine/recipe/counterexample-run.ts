@@ -30,7 +30,7 @@ import { runPlan, stageKey } from './plan';
 import type { RunEvent, RunEventSink } from '../experiment/events';
 import type { EndpointResult, PathResult, RunResult } from './result';
 import { type CounterexamplePathKind, counterexamplePathCheck } from './counterexample-checks';
-import { runHeader } from './result';
+import { finishedHeader, runStart } from './result';
 import type { CounterexampleRecipe } from './schema';
 
 function toHost(p: StudentParams): HostParams {
@@ -77,7 +77,10 @@ export async function runCounterexample(
   const emit = async (e: RunEvent): Promise<void> => {
     await opts.onEvent?.(e);
   };
-  await emit({ kind: 'plan', plan: runPlan(recipe), spec, dataset });
+  const start = runStart(recipe, opts, startedAt, 'host arithmetic (float64); no tensors');
+  const architecture = { spec, description: `${describeArch(spec)}, one output, squared loss`, parameters: parameterCount(spec) };
+  await emit({ kind: 'environment', start });
+  await emit({ kind: 'plan', plan: runPlan(recipe), architecture, dataset });
   await emit({ kind: 'eval-data', sets: { train: split, test: split } });
   const ends = { teacher: teacherMinimizer(h), student: studentMinimizer(h) };
   const endpoints: EndpointResult[] = [];
@@ -138,9 +141,11 @@ export async function runCounterexample(
     timer.report(k + 1);
   }
   timings['total'] = (performance.now() - t0) / 1000;
+  const finishedAt = new Date().toISOString();
+  await emit({ kind: 'done', finishedAt, timings: { ...timings } });
   return {
-    ...runHeader(recipe, opts, startedAt, 'host arithmetic (float64); no tensors'),
-    architecture: { spec, description: `${describeArch(spec)}, one output, squared loss`, parameters: parameterCount(spec) },
+    ...finishedHeader(start, finishedAt),
+    architecture,
     dataset: {
       ...dataset,
       evalTrainSize: data.x.length,

@@ -200,23 +200,39 @@ export function describeDataset(data: Dataset): Omit<RunResult['dataset'], 'eval
 }
 
 /** The fields every run document starts with: schema, versions, name, times, backend and recipe. */
-export function runHeader(
-  recipe: AnyRecipe,
-  opts: { preset?: string | null; backend: BackendRecord },
-  startedAt: string,
-  device: string = opts.backend.device,
-): Pick<RunResult, 'schema' | 'modelab' | 'name' | 'preset' | 'startedAt' | 'finishedAt' | 'backend' | 'device' | 'tfjsVersion' | 'backendDetails' | 'config'> {
+export type RunHeader = Pick<RunResult, 'schema' | 'modelab' | 'name' | 'preset' | 'startedAt' | 'finishedAt' | 'backend' | 'device' | 'tfjsVersion' | 'backendDetails' | 'config'>;
+
+/** The header as it is known when the run starts: everything but the finishing time. */
+export type RunStart = Omit<RunHeader, 'finishedAt'>;
+
+export function runStart(recipe: AnyRecipe, opts: { preset?: string | null; backend: BackendRecord }, startedAt: string, device: string = opts.backend.device): RunStart {
   return {
     schema: RUN_SCHEMA,
     modelab: VERSION,
     name: recipe.name,
     preset: opts.preset ?? null,
     startedAt,
-    finishedAt: new Date().toISOString(),
     backend: opts.backend.backend,
     device,
     tfjsVersion: opts.backend.tfjsVersion,
     backendDetails: device === opts.backend.device ? opts.backend.details : {},
     config: recipe,
+  };
+}
+
+/** The header of a finished run, its fields in the document's order. */
+export function finishedHeader(s: RunStart, finishedAt: string): RunHeader {
+  return {
+    schema: s.schema,
+    modelab: s.modelab,
+    name: s.name,
+    preset: s.preset,
+    startedAt: s.startedAt,
+    finishedAt,
+    backend: s.backend,
+    device: s.device,
+    tfjsVersion: s.tfjsVersion,
+    backendDetails: s.backendDetails,
+    config: s.config,
   };
 }

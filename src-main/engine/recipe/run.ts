@@ -19,7 +19,7 @@ import { buildPlane } from './plane';
 import { runPlan, stageKey } from './plan';
 import type { RunEvent, RunEventSink } from '../experiment/events';
 import { checkResources } from './resources';
-import { type EndpointResult, type PathResult, type PlaneResult, type RunResult, type StabilityReport, describeDataset, runHeader } from './result';
+import { type EndpointResult, type PathResult, type PlaneResult, type RunResult, type StabilityReport, describeDataset, finishedHeader, runStart } from './result';
 import { endpointSeed, pathName, resolveArchitecture, trainingFor } from './resolve';
 import { stabilityReport } from './stability';
 import type { Recipe } from './schema';
@@ -68,10 +68,13 @@ export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunRe
   checkResources(recipe);
   const data = await timed(timings, 'data', () => loadDataset(recipe.dataset, { dataDir: opts.dataDir }));
   const spec = resolveArchitecture(recipe.architecture, data.inputShape, data.classes);
+  const architecture = { spec, description: describeArch(spec), parameters: parameterCount(spec) };
   const emit = async (e: RunEvent): Promise<void> => {
     await opts.onEvent?.(e);
   };
-  await emit({ kind: 'plan', plan: runPlan(recipe), spec, dataset: describeDataset(data) });
+  const start = runStart(recipe, opts, startedAt);
+  await emit({ kind: 'environment', start });
+  await emit({ kind: 'plan', plan: runPlan(recipe), architecture, dataset: describeDataset(data) });
   if (opts.pointWorkers?.prepare) {
     const ev = recipe.evaluation;
     const evalSamples = Math.min(ev.trainSamples ?? data.train.n, data.train.n) + Math.min(ev.testSamples ?? data.test.n, data.test.n);
@@ -155,9 +158,11 @@ export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunRe
     ctx.dispose();
   }
   timings['total'] = (performance.now() - t0) / 1000;
+  const finishedAt = new Date().toISOString();
+  await emit({ kind: 'done', finishedAt, timings: { ...timings } });
   return {
-    ...runHeader(recipe, opts, startedAt),
-    architecture: { spec, description: describeArch(spec), parameters: parameterCount(spec) },
+    ...finishedHeader(start, finishedAt),
+    architecture,
     dataset: {
       ...describeDataset(data),
       evalTrainSize: ctx.splits.train.n,

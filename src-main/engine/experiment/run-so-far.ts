@@ -1,0 +1,93 @@
+/**
+ * A run as its events (events.ts) have told it so far, and the one pure reducer that folds an event into it. Every
+ * consumer that follows a run live (the CLI, the renderer's run page) folds the same way; folding all of a finished
+ * run's events gives the document the run returns (`completedRun`).
+ */
+import type { RunPlan } from '../recipe/plan';
+import {
+  type EndpointResult,
+  type PathResult,
+  type PlaneResult,
+  type RunResult,
+  type RunStart,
+  type StabilityReport,
+  finishedHeader,
+} from '../recipe/result';
+import type { RunEvent } from './events';
+
+/** What the dataset record holds before the evaluation sets are drawn: their sizes come with them. */
+export type DatasetSoFar = Omit<RunResult['dataset'], 'evalTrainSize' | 'evalTestSize'> & Partial<Pick<RunResult['dataset'], 'evalTrainSize' | 'evalTestSize'>>;
+
+/** Honestly partial: null until the event that tells it; endpoints and paths by their index, in the order they came. */
+export interface RunSoFar {
+  start: RunStart | null;
+  plan: RunPlan | null;
+  architecture: RunResult['architecture'] | null;
+  dataset: DatasetSoFar | null;
+  endpoints: EndpointResult[];
+  stability: StabilityReport | null;
+  paths: PathResult[];
+  plane: PlaneResult | null;
+  /** Set by the last event, 'done'. */
+  finished: { at: string; timings: Record<string, number> } | null;
+}
+
+export const emptyRun: RunSoFar = Object.freeze({
+  start: null,
+  plan: null,
+  architecture: null,
+  dataset: null,
+  endpoints: [],
+  stability: null,
+  paths: [],
+  plane: null,
+  finished: null,
+});
+
+function placed<T>(list: readonly T[], index: number, item: T): T[] {
+  const next = list.slice();
+  next[index] = item;
+  return next;
+}
+
+/** The run after one more event (a new object; `run` is left as it was). Checkpoints change nothing in the document. */
+export function applyRunEvent(run: RunSoFar, e: RunEvent): RunSoFar {
+  switch (e.kind) {
+    case 'environment':
+      return { ...run, start: e.start };
+    case 'plan':
+      return { ...run, plan: e.plan, architecture: e.architecture, dataset: { ...e.dataset } };
+    case 'eval-data':
+      return run.dataset ? { ...run, dataset: { ...run.dataset, evalTrainSize: e.sets.train.n, evalTestSize: e.sets.test.n } } : run;
+    case 'checkpoint':
+      return run;
+    case 'endpoint':
+      return { ...run, endpoints: placed(run.endpoints, e.index, e.endpoint) };
+    case 'stability':
+      return { ...run, stability: e.stability };
+    case 'path':
+      return { ...run, paths: placed(run.paths, e.index, e.result) };
+    case 'plane':
+      return { ...run, plane: e.plane };
+    case 'done':
+      return { ...run, finished: { at: e.finishedAt, timings: e.timings } };
+  }
+}
+
+/** The run's document once it finished and every part of the header is known; null before. */
+export function completedRun(run: RunSoFar): RunResult | null {
+  const { start, architecture, dataset, finished } = run;
+  if (!start || !architecture || !dataset || !finished) return null;
+  const { evalTrainSize, evalTestSize } = dataset;
+  if (evalTrainSize === undefined || evalTestSize === undefined) return null;
+  return {
+    ...finishedHeader(start, finished.at),
+    architecture,
+    dataset: { ...dataset, evalTrainSize, evalTestSize },
+    endpoints: run.endpoints,
+    ...(run.stability ? { stability: run.stability } : {}),
+    paths: run.paths,
+    ...(run.plane ? { plane: run.plane } : {}),
+    timings: finished.timings,
+  };
+}
