@@ -6,6 +6,7 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { selectBackend } from '../engine/backend/backends';
+import type { Split } from '../engine/data/dataset';
 import { DeviceSplit } from '../engine/eval/evaluate';
 import { decodeSafetensors } from '../engine/io/safetensors';
 import type { HostParams, HostTensor } from '../engine/nn/params';
@@ -13,6 +14,7 @@ import type { ArchSpec } from '../engine/nn/spec';
 import type { EvalSplits } from '../engine/paths/evaluate-path';
 import type { ParamPath } from '../engine/paths/path';
 import { SegmentPointEvaluator } from '../engine/paths/pointwise';
+import { PlaneEvaluator } from '../engine/plane/plane';
 import { yieldToEventLoop } from '../engine/util/progress';
 import { type FromPointWorker, type ToPointWorker, toWireMetrics } from './protocol';
 import { leaveTerminalSignalsToOwner, parentPort } from './process';
@@ -29,8 +31,17 @@ interface Session {
   evaluator: SegmentPointEvaluator;
 }
 
+/** A loss plane's session: its evaluator on the evaluation sets' first samples (its own splits, freed on close). */
+interface PlaneSession {
+  evaluator: PlaneEvaluator;
+  splits: EvalSplits;
+}
+
+/** The evaluation sets as loaded (planes take their first samples) and batched. */
+let data: { train: Split; test: Split; features: number; batchSize: number } | null = null;
 let splits: EvalSplits | null = null;
 const sessions = new Map<number, Session>();
+const planes = new Map<number, PlaneSession>();
 const queue: ToPointWorker[] = [];
 let draining = false;
 
@@ -47,7 +58,7 @@ function dropQueued(session: number): number[] {
   const ids: number[] = [];
   for (let i = queue.length - 1; i >= 0; i--) {
     const q = queue[i]!;
-    if (q.type === 'point' && q.session === session) {
+    if ((q.type === 'point' || q.type === 'cell') && q.session === session) {
       ids.unshift(q.id);
       queue.splice(i, 1);
     }
@@ -93,7 +104,8 @@ async function handle(m: ToPointWorker): Promise<void> {
       await selectBackend(m.backend);
       return;
     case 'data':
-      splits = loadSplits(m.file, m.batchSize);
+      data = loadSets(m.file, m.batchSize);
+      splits = { train: new DeviceSplit(data.train, data.features, data.batchSize), test: new DeviceSplit(data.test, data.features, data.batchSize) };
       return;
     case 'open':
       if (!splits) throw new Error('a session opened before the evaluation sets');
@@ -126,17 +138,48 @@ async function handle(m: ToPointWorker): Promise<void> {
       }
       return;
     }
-    case 'close':
+    case 'plane': {
+      const t = take(m.file);
+      if (!data) throw new Error('a plane opened before the evaluation sets');
+      const part = (prefix: 'a' | 'b' | 'c'): HostParams =>
+        Object.fromEntries(Object.entries(t).filter(([k]) => k.startsWith(`${prefix}.`)).map(([k, v]) => [k.slice(2), v]));
+      const d = data;
+      const first = (s: Split, n: number): DeviceSplit =>
+        new DeviceSplit({ x: s.x.subarray(0, n * d.features), y: s.y.subarray(0, n), n }, d.features, d.batchSize);
+      const own = { train: first(d.train, m.train), test: first(d.test, m.test) };
+      const frame = { A: part('a'), B: part('b'), C: part('c'), lengthAB: m.lengthAB, p: m.p, q: m.q };
+      planes.set(m.session, { evaluator: new PlaneEvaluator(m.spec, frame, own), splits: own });
+      return;
+    }
+    case 'cell': {
+      const s = planes.get(m.session);
+      if (!s) return;
+      try {
+        const before = s.evaluator.cost;
+        const r = await s.evaluator.evaluate(m.x, m.y);
+        send({ type: 'point', session: m.session, id: m.id, train: toWireMetrics(r.train), test: toWireMetrics(r.test), cost: s.evaluator.cost - before });
+      } catch (e) {
+        send({ type: 'error', session: m.session, id: m.id, message: (e as Error).message, stack: (e as Error).stack });
+      }
+      return;
+    }
+    case 'close': {
       sessions.get(m.session)?.evaluator.dispose();
       sessions.delete(m.session);
+      const plane = planes.get(m.session);
+      plane?.evaluator.dispose();
+      plane?.splits.train.dispose();
+      plane?.splits.test.dispose();
+      planes.delete(m.session);
       return;
+    }
     case 'withdraw':
       return;
   }
 }
 
-/** The evaluation sets from an evalDataSafetensors file, batched as the experiment process batches them. */
-function loadSplits(file: string, batchSize: number): EvalSplits {
+/** The evaluation sets from an evalDataSafetensors file, to be batched as the experiment process batches them. */
+function loadSets(file: string, batchSize: number): { train: Split; test: Split; features: number; batchSize: number } {
   const t = take(file);
   const split = (prefix: 'train' | 'test') => {
     const x = t[`${prefix}.x`];
@@ -147,5 +190,5 @@ function loadSplits(file: string, batchSize: number): EvalSplits {
     return { split: { x: x.data, y: Int32Array.from(y.data), n }, features };
   };
   const [train, test] = [split('train'), split('test')];
-  return { train: new DeviceSplit(train.split, train.features, batchSize), test: new DeviceSplit(test.split, test.features, batchSize) };
+  return { train: train.split, test: test.split, features: train.features, batchSize };
 }

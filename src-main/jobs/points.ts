@@ -3,7 +3,8 @@
  * worker (point-worker.ts) per run, started while the endpoints train when the run's point-by-point work is large
  * enough and there is a second core. It selects the run's backend, loads the evaluation sets once (a safetensors file,
  * evalDataSafetensors) and evaluates the points the experiment process hands it, one at a time, with the same
- * `SegmentPointEvaluator`: the same numbers as evaluating here.
+ * `SegmentPointEvaluator`: the same numbers as evaluating here. A loss plane's grid is shared the same way
+ * (`planeSession`: the worker's PlaneEvaluator on the evaluation sets' first samples).
  *
  * Cancelling the run kills the worker; closing the pool (the run is over) stops it. If the worker crashes, fails to
  * start or cannot load its files, the pool warns once and declines from then on: the experiment process evaluates the
@@ -19,7 +20,8 @@ import { encodeSafetensors } from '../engine/io/safetensors';
 import type { HostParams } from '../engine/nn/params';
 import type { ArchSpec } from '../engine/nn/spec';
 import type { ParamPath } from '../engine/paths/path';
-import type { PointEvaluationData, PointSession, PointWorkerPool, SharedPoint } from '../engine/paths/point-workers';
+import type { PlaneSession, PointEvaluationData, PointSession, PointWorkerPool, SharedPoint } from '../engine/paths/point-workers';
+import type { PlaneFrame } from '../engine/plane/plane';
 import { CancelledError } from '../engine/util/errors';
 import { type FromPointWorker, type ToPointWorker, fromWireMetrics } from './protocol';
 import { workerCount, workerEnv } from './parallelism';
@@ -123,6 +125,15 @@ export class PointProcessPool implements PointWorkerPool {
     this.sendData();
     if (this.state !== 'running') return null;
     return new ProcessSession(this, this.nextSession++, spec, p);
+  }
+
+  planeSession(spec: ArchSpec, frame: PlaneFrame, samples: { train: number; test: number }, macs: number): PlaneSession | null {
+    if (this.state === 'stopped' || this.closing || !this.data || this.o.signal?.aborted || !this.wanted(macs)) return null;
+    if (samples.train > this.data.train.n || samples.test > this.data.test.n) return null;
+    this.start();
+    this.sendData();
+    if (this.state !== 'running') return null;
+    return new PlaneProcessSession(this, this.nextSession++, spec, frame, samples);
   }
 
   /** Stops the worker (the run is over) and removes what it left. */
@@ -316,8 +327,55 @@ class ProcessSession implements PointSession {
   }
 }
 
-/** Several point workers, each a PointProcessPool: a session hands each point to the worker with the fewest in
- *  flight. A worker that stops rejects its points as one alone would (they are evaluated in the experiment process). */
+/** A loss plane's cells in the worker: θ_A, θ_B, θ_C go over once, with the first cell. */
+class PlaneProcessSession implements PlaneSession {
+  private opened = false;
+  private closed = false;
+
+  constructor(
+    private readonly pool: PointProcessPool,
+    private readonly id: number,
+    private readonly spec: ArchSpec,
+    private readonly frame: PlaneFrame,
+    private readonly samples: { train: number; test: number },
+  ) {}
+
+  evaluate(x: number, y: number): Promise<SharedPoint | null> {
+    if (this.closed) return Promise.resolve(null);
+    if (!this.opened) {
+      this.opened = true;
+      try {
+        const tensors: HostParams = {};
+        for (const [prefix, params] of [['a', this.frame.A], ['b', this.frame.B], ['c', this.frame.C]] as const) {
+          for (const [name, t] of Object.entries(params)) tensors[`${prefix}.${name}`] = t;
+        }
+        const file = this.pool.writeFile('plane', encodeSafetensors(tensors));
+        const { lengthAB, p, q } = this.frame;
+        this.pool.post({ type: 'plane', session: this.id, spec: this.spec, file, lengthAB, p, q, ...this.samples });
+      } catch (e) {
+        return Promise.reject(e as Error);
+      }
+    }
+    const id = this.pool.newId();
+    const answer = this.pool.expect(this.id, id);
+    this.pool.post({ type: 'cell', session: this.id, id, x, y });
+    return answer;
+  }
+
+  withdraw(): void {
+    if (!this.closed) this.pool.post({ type: 'withdraw', session: this.id });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.opened) this.pool.post({ type: 'close', session: this.id });
+    this.pool.dropSession(this.id);
+  }
+}
+
+/** Several point workers, each a PointProcessPool: a session (a path's or a plane's) hands each point to the worker
+ *  with the fewest in flight. A worker that stops rejects its points as one alone would (they are evaluated in the experiment process). */
 export class SpreadPointPool implements PointWorkerPool {
   evaluationData: PointWorkerPool['evaluationData'] = null;
 
@@ -342,15 +400,21 @@ export class SpreadPointPool implements PointWorkerPool {
     return sessions.length > 1 ? new SpreadSession(sessions) : (sessions[0] ?? null);
   }
 
+  planeSession(spec: ArchSpec, frame: PlaneFrame, samples: { train: number; test: number }, macs: number): PlaneSession | null {
+    const sessions = this.pools.flatMap((pool) => pool.planeSession(spec, frame, samples, macs) ?? []);
+    return sessions.length > 1 ? new SpreadSession(sessions) : (sessions[0] ?? null);
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.pools.map((p) => p.close()));
   }
 }
 
-class SpreadSession implements PointSession {
+/** A path's points or a plane's cells (both evaluate two numbers: segment and u, or x and y) over several workers. */
+class SpreadSession implements PointSession, PlaneSession {
   private readonly inFlight: number[];
 
-  constructor(private readonly sessions: PointSession[]) {
+  constructor(private readonly sessions: (PointSession | PlaneSession)[]) {
     this.inFlight = sessions.map(() => 0);
   }
 
@@ -358,10 +422,10 @@ class SpreadSession implements PointSession {
     return this.sessions.length;
   }
 
-  evaluate(segment: number, u: number): Promise<SharedPoint | null> {
+  evaluate(a: number, b: number): Promise<SharedPoint | null> {
     const k = this.inFlight.indexOf(Math.min(...this.inFlight));
     this.inFlight[k]!++;
-    return this.sessions[k]!.evaluate(segment, u).finally(() => this.inFlight[k]!--);
+    return this.sessions[k]!.evaluate(a, b).finally(() => this.inFlight[k]!--);
   }
 
   withdraw(): void {

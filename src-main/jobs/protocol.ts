@@ -7,7 +7,7 @@
  *                               stability, path, plane, result, error, cancelled
  *   experiment worker → training worker: train, cancel
  *   training worker → experiment worker: ready, heartbeat, progress, curve, checkpoint, trained, error, cancelled
- *   experiment worker → point worker:    init, data, open, vertices, point, withdraw, close
+ *   experiment worker → point worker:    init, data, open, vertices, point, plane, cell, withdraw, close
  *   point worker → experiment worker:    ready, point, withdrawn, error
  *
  * Weights never travel in messages: the worker stages them as files in the artifact folder (StagedArtifact) and the
@@ -101,7 +101,8 @@ export type FromTrainer =
  * The point worker (point-worker.ts) evaluates points inside 'line'/'curve' segments for the process that runs the
  * experiment (points.ts). Files carry the data: the evaluation sets once (`data`: evalDataSafetensors), and the
  * vertices a session needs (`vertices`: tensors `v<k>.<param>`, k the path's vertex index); the worker deletes each
- * file once read. Points are queued in order; `withdraw` takes back a session's points not yet started.
+ * file once read. Points (and a plane's cells) are queued in order; `withdraw` takes back a session's points not yet
+ * started.
  */
 export type ToPointWorker =
   | { type: 'init'; backend: string }
@@ -109,6 +110,10 @@ export type ToPointWorker =
   | { type: 'open'; session: number; spec: ArchSpec; segments: Segment[] }
   | { type: 'vertices'; session: number; file: string }
   | { type: 'point'; session: number; id: number; segment: number; u: number }
+  /** A loss plane's session: θ_A, θ_B, θ_C in `file` (tensors `a.<param>`, `b.…`, `c.…`), the frame's numbers, and
+   *  the evaluation sets' first `train` / `test` samples; its cells come as `cell` and are answered as `point`. */
+  | { type: 'plane'; session: number; spec: ArchSpec; file: string; lengthAB: number; p: number; q: number; train: number; test: number }
+  | { type: 'cell'; session: number; id: number; x: number; y: number }
   | { type: 'withdraw'; session: number }
   | { type: 'close'; session: number };
 

@@ -1,7 +1,7 @@
 /**
- * Path points shared with a point worker (jobs/points.ts, jobs/point-worker.ts): the same points as evaluating every
- * one here; cancelling stops the worker; a crashed worker's points are evaluated here; the worker exits with its
- * owner; no process, file or tensor is left behind; the 'auto' decision.
+ * Path points and a loss plane's grid shared with point workers (jobs/points.ts, jobs/point-worker.ts): the same
+ * points as evaluating every one here; cancelling stops the worker; a crashed worker's points are evaluated here; the
+ * worker exits with its owner; no process, file or tensor is left behind; the 'auto' decision.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -16,8 +16,10 @@ import { DeviceSplit } from '../../src-main/engine/eval/evaluate';
 import { initParams } from '../../src-main/engine/nn/params';
 import type { ArchSpec } from '../../src-main/engine/nn/spec';
 import { linearPath, tGrid } from '../../src-main/engine/paths/path';
+import { type PlaneGridResult, evaluatePlaneGrid, planeFrame, planeGrid } from '../../src-main/engine/plane/plane';
 import { evaluatePathStructured } from '../../src-main/engine/paths/structured-eval';
 import { pointwiseWorkEstimate } from '../../src-main/engine/recipe/paths';
+import { stageKey } from '../../src-main/engine/recipe/plan';
 import { loadPreset } from '../../src-main/engine/recipe/presets';
 import { parseRecipe, resolveArchitecture } from '../../src-main/engine/recipe/resolve';
 import type { RunResult } from '../../src-main/engine/recipe/result';
@@ -304,6 +306,112 @@ describe('path points in a point worker', () => {
     const data = loadDataset(smoke.dataset);
     const smokeSpec = resolveArchitecture(smoke.architecture, data.inputShape, data.classes);
     expect(pointwiseWorkEstimate(smoke, smokeSpec, data.train.n + data.test.n)).toBeLessThan(POINTS_MIN_WORK);
+  });
+});
+
+describe("a loss plane's grid in point workers", () => {
+  const spec: ArchSpec = {
+    input: [4, 4, 1],
+    layers: [
+      { type: 'dense', units: 48, bias: true, dropout: 0 },
+      { type: 'dense', units: 48, bias: true, dropout: 0 },
+      { type: 'dense', units: 3, bias: true, dropout: 0 },
+    ],
+  };
+  const base = gaussianMixture({ classes: 3, dim: 16, train: 900, test: 400, separation: 4, noise: 1, clustersPerClass: 1, seed: 5 });
+  const data = { ...base, inputShape: [4, 4, 1] as [number, number, number] };
+  const frame = planeFrame(initParams(spec, 1), initParams(spec, 2), initParams(spec, 3));
+  const grid = planeGrid(frame, 9, 0.2);
+  const extra = [{ x: 0, y: 0 }, { x: frame.lengthAB, y: 0 }, { x: frame.p, y: frame.q }];
+  // The plane takes the evaluation sets' first samples (as recipe/plane.ts does): 600 of 900, 300 of 400.
+  const samples = { train: 600, test: 300 };
+  const first = (n: number, s: typeof data.train) => ({ x: s.x.subarray(0, n * 16), y: s.y.subarray(0, n), n });
+
+  async function grids(pool: PointProcessPool | SpreadPointPool, onProgress?: () => void): Promise<{ here: PlaneGridResult; there: PlaneGridResult }> {
+    await pool.setEvaluationData({ train: data.train, test: data.test, inputShape: data.inputShape, batchSize: 128 });
+    const splits = { train: new DeviceSplit(first(samples.train, data.train), 16, 128), test: new DeviceSplit(first(samples.test, data.test), 16, 128) };
+    const baseline = tf.memory().numTensors;
+    const here = await evaluatePlaneGrid(spec, frame, grid, splits, { extra });
+    let there = here;
+    // The first grid starts the workers (this process may evaluate every cell meanwhile); a later one shares.
+    for (let k = 0; k < 10 && pool.served === 0; k++) {
+      there = await evaluatePlaneGrid(spec, frame, grid, splits, { extra, share: { pool, samples }, onProgress });
+      expect(tf.memory().numTensors).toBe(baseline);
+      if (!pool.served) await sleep(500);
+    }
+    splits.train.dispose();
+    splits.test.dispose();
+    return { here, there };
+  }
+
+  function expectSameGrid(here: PlaneGridResult, there: PlaneGridResult): void {
+    expect(there.extra).toEqual(here.extra);
+    expect(there.train).toEqual(here.train);
+    expect(there.test).toEqual(here.test);
+    expect(there.train.loss.flat().every(Number.isFinite)).toBe(true);
+  }
+
+  it('in one worker: the same cells and anchors as in this process, nothing left behind', async () => {
+    const pool = new PointProcessPool({ parallel: true, backend: backend.backend, tmpDir: tmp });
+    const { here, there } = await grids(pool);
+    expect(pool.served).toBeGreaterThan(0);
+    expectSameGrid(here, there);
+    const pid = pool.pid!;
+    await pool.close();
+    expect(await gone(pid)).toBe(true);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  it('spread over two workers: the same cells', async () => {
+    const pool = new SpreadPointPool([0, 1].map(() => new PointProcessPool({ parallel: true, backend: backend.backend, tmpDir: tmp, workers: 3 })));
+    const { here, there } = await grids(pool);
+    expectSameGrid(here, there);
+    expect(pool.pools.every((p) => p.started)).toBe(true);
+    await pool.close();
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  it("a worker killed mid-grid: its cells are evaluated here, the same numbers, with one warning", async () => {
+    const warnings: string[] = [];
+    const pool = new PointProcessPool({ parallel: true, backend: backend.backend, tmpDir: tmp, onWarning: (m) => warnings.push(m) });
+    let killed = 0;
+    const { here, there } = await grids(pool, () => {
+      if (!killed && pool.served >= 2) {
+        killed = pool.pid!;
+        process.kill(killed, 'SIGKILL');
+      }
+    });
+    expect(killed).toBeGreaterThan(0);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/point worker stopped \(signal SIGKILL\)/);
+    expect(pool.served).toBeLessThan(there.cost.points);
+    expectSameGrid(here, there);
+    await pool.close();
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  it("a recipe's plane in the run's point worker: the same plane as without it", async () => {
+    const recipe = parseRecipe({
+      ...JSON.parse(JSON.stringify(sharedRecipe())),
+      name: 'shared-plane',
+      paths: [{ type: 'bezier', order: 2, epochs: 1, batchSize: 50, points: 5 }],
+      plane: { size: 7, trainSamples: 400, testSamples: 200 },
+    });
+    const local = await runRecipe(recipe, { backend });
+    const pool = new PointProcessPool({ parallel: true, backend: backend.backend, tmpDir: tmp });
+    // The path's points start the worker; the plane's cells are what it serves from the plane stage on.
+    let atPlane: number | undefined;
+    const shared = await runRecipe(recipe, { backend, pointWorkers: pool, onProgress: (e) => void (e.stage === stageKey.plane && (atPlane ??= pool.served)) });
+    expect(atPlane).toBeDefined();
+    expect(pool.served).toBeGreaterThan(atPlane!);
+    // The same numbers; only the cost's summation order differs.
+    const { seconds: _a, cost: c1, ...mine } = local.plane!;
+    const { seconds: _b, cost: c2, ...theirs } = shared.plane!;
+    expect(theirs).toEqual(mine);
+    expect(c2.points).toBe(c1.points);
+    expect(c2.fullPassEquivalents).toBeCloseTo(c1.fullPassEquivalents, 9);
+    await pool.close();
+    expect(readdirSync(tmp)).toEqual([]);
   });
 });
 

@@ -9,11 +9,12 @@
  * the back (with one queued ahead, so that it never waits for this process's busy event loop), and when this process
  * runs out it takes back what the helper has not started. Either side's speed, start-up or load is absorbed.
  * Points rewritten by a `PointTransform` (BatchNorm recomputation, REPAIR) and batched evaluation (GPU backends)
- * stay in this process.
+ * stay in this process. A loss plane's grid cells are shared the same way (`planeSession`, plane/plane.ts).
  */
 import type { Split } from '../data/dataset';
 import type { Metrics } from '../eval/evaluate';
 import type { ArchSpec } from '../nn/spec';
+import type { PlaneFrame } from '../plane/plane';
 import type { ParamPath } from './path';
 
 export interface PointMetrics {
@@ -42,6 +43,11 @@ export interface PointWorkerPool {
    * (`macs`: the multiply-accumulates the points cost here), not enabled, or its process is gone.
    */
   session(spec: ArchSpec, path: ParamPath, macs: number): PointSession | null;
+  /**
+   * A session for the cells of a loss plane through `frame`, evaluated (PlaneEvaluator) on the first `samples.train`
+   * / `samples.test` samples of the evaluation sets, batched alike; or null when the pool declines (as `session`).
+   */
+  planeSession?(spec: ArchSpec, frame: PlaneFrame, samples: { train: number; test: number }, macs: number): PlaneSession | null;
 }
 
 /** The result of one point from the helper: its metrics and the full-pass equivalents it cost there. */
@@ -62,5 +68,13 @@ export interface PointSession {
   /** Takes back every point sent and not yet started (their evaluate resolves with null). */
   withdraw(): void;
   /** Ends the session: points still queued are dropped, the helper frees what it cached. */
+  close(): void;
+}
+
+/** A plane's cells in the helpers: as a PointSession, a cell being the plane point (x, y). */
+export interface PlaneSession {
+  readonly processes?: number;
+  evaluate(x: number, y: number): Promise<SharedPoint | null>;
+  withdraw(): void;
   close(): void;
 }

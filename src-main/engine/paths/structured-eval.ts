@@ -22,6 +22,7 @@ import type { EvalSplits } from './evaluate-path';
 import { metricsFrom } from './metrics';
 import { type ParamPath, locate } from './path';
 import type { PointMetrics, PointSession, PointWorkerPool } from './point-workers';
+import { sharePoints } from './share-points';
 import { type PointTransform, SegmentPointEvaluator } from './pointwise';
 
 export interface PathVerification {
@@ -96,10 +97,6 @@ interface PendingPoint {
   u: number;
 }
 
-/** Points each helper process holds at once: the one it evaluates and one queued, so that it never waits for this
- *  process. */
-const HELPER_QUEUE = 2;
-
 /** Whether the pool evaluates on these evaluation sets (same sizes, same batches). */
 function holdsSplits(pool: PointWorkerPool, splits: EvalSplits): boolean {
   const d = pool.evaluationData;
@@ -111,9 +108,7 @@ function holdsSplits(pool: PointWorkerPool, splits: EvalSplits): boolean {
 
 /**
  * The points inside 'line'/'curve' segments. Without a session: here, segment by segment (batched where enabled).
- * With one: this process takes points from the front, the helper from the back (HELPER_QUEUE at a time); when this
- * process runs out it takes back what the helper has not started and waits for the rest. Points the helper fails on
- * (it crashed, stopped) are evaluated here: the path still gets every point, only later.
+ * With one: shared with the helper (share-points.ts); points it fails on are evaluated here.
  */
 async function evaluatePointwise(
   path: ParamPath,
@@ -135,56 +130,12 @@ async function evaluatePointwise(
     }
     return { results, helperCost: 0 };
   }
-  const queue = [...todo];
-  const flights = new Map<number, Promise<void>>();
-  let helperCost = 0;
-  let failure: unknown = null;
-  let draining = false;
-  const send = (): void => {
-    while (!draining && failure === null && flights.size < HELPER_QUEUE * (session.processes ?? 1) && queue.length > 0) {
-      const p = queue.pop()!;
-      const flight = session.evaluate(p.segment, p.u).then(
-        (r) => {
-          flights.delete(p.k);
-          if (!r) return void queue.push(p); // taken back before it started: evaluated here
-          results.set(p.k, r.metrics);
-          helperCost += r.cost;
-          o.report();
-          send();
-        },
-        (e: unknown) => {
-          flights.delete(p.k);
-          queue.push(p);
-          failure ??= e;
-        },
-      );
-      flights.set(p.k, flight);
-    }
-  };
-  try {
-    send();
-    for (;;) {
-      const p = queue.shift();
-      if (p) {
-        const [r] = await ev.evaluateMany(path, p.segment, [p.u]);
-        results.set(p.k, r!);
-        await o.tick();
-        send();
-        continue;
-      }
-      if (!flights.size) break;
-      if (!draining) {
-        draining = true;
-        session.withdraw();
-      }
-      await Promise.race(flights.values());
-      throwIfCancelled(o.signal);
-    }
-  } finally {
-    session.close();
-  }
-  if (results.size !== todo.length) throw new Error(`internal: ${todo.length - results.size} path points were not evaluated`);
-  return { results, helperCost };
+  return sharePoints(
+    todo,
+    async (p) => (await ev.evaluateMany(path, p.segment, [p.u]))[0]!,
+    { processes: session.processes, evaluate: (p) => session.evaluate(p.segment, p.u), withdraw: () => session.withdraw(), close: () => session.close() },
+    o,
+  );
 }
 
 export async function evaluatePathStructured(

@@ -11,6 +11,10 @@
  * only for layers 2 … d (the same factoring as paths/pointwise.ts). When the cached products would be too large
  * (wide convolutional first layers) points take a full forward pass.
  *
+ * The grid's cells (and the extra points) are independent: given a helper pool (`share`, paths/point-workers.ts) they
+ * are shared with its processes (paths/share-points.ts), which evaluate them with this same PlaneEvaluator on the
+ * same samples batched alike; a cell a helper fails on is evaluated here.
+ *
  * Paths are projected exactly: θ(t) = Σ_k c_k(t)·V_k over a segment's vertices, so ⟨θ(t) − θ_A, w⟩ = Σ_k c_k(t)·⟨V_k −
  * θ_A, w⟩ and ‖θ(t) − θ_A‖² = Σ_kl c_k c_l ⟨V_k − θ_A, V_l − θ_A⟩; each path point gets (x, y) and its distance from
  * the plane.
@@ -19,10 +23,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DeviceSplit, Metrics } from '../eval/evaluate';
 import { forward, forwardFromPre, linearPart, networkInput } from '../nn/forward';
 import { type HostParams, combineParams, disposeParams, toDevice } from '../nn/params';
-import { type ArchSpec, isBatchNormStat, layerMacs } from '../nn/spec';
+import { type ArchSpec, forwardMacs, isBatchNormStat, layerMacs } from '../nn/spec';
 import { type ParamPath, bernstein, locate } from '../paths/path';
 import { metricsFrom } from '../paths/metrics';
+import type { PointMetrics, PointWorkerPool } from '../paths/point-workers';
 import type { PointTransform } from '../paths/pointwise';
+import { sharePoints } from '../paths/share-points';
 import { InputError, throwIfCancelled } from '../util/errors';
 import { type ProgressFn, StageTimer, yieldToEventLoop } from '../util/progress';
 
@@ -144,7 +150,8 @@ export class PlaneEvaluator {
   readonly factored: boolean;
   /** Full-pass equivalents spent (MAC-weighted). */
   cost = 0;
-  private readonly share: number;
+  /** The first layer's share of a full pass. */
+  readonly share: number;
 
   constructor(
     private readonly spec: ArchSpec,
@@ -218,12 +225,27 @@ export interface PlaneGridResult {
   extra: { train: Metrics; test: Metrics }[];
 }
 
+/** Sharing the grid with helper processes: the pool, and how many of the evaluation sets' first samples `splits` are
+ *  (the helpers hold the whole evaluation sets, batched as `splits`). Not with a transform (it stays in this process). */
+export interface PlaneSharing {
+  pool: PointWorkerPool;
+  samples: { train: number; test: number };
+}
+
 export async function evaluatePlaneGrid(
   spec: ArchSpec,
   frame: PlaneFrame,
   grid: { xs: number[]; ys: number[] },
   splits: { train: DeviceSplit; test: DeviceSplit },
-  opts: { transform?: PointTransform; extra?: { x: number; y: number }[]; onProgress?: ProgressFn; signal?: AbortSignal; stage?: string; label?: string } = {},
+  opts: {
+    transform?: PointTransform;
+    extra?: { x: number; y: number }[];
+    onProgress?: ProgressFn;
+    signal?: AbortSignal;
+    stage?: string;
+    label?: string;
+    share?: PlaneSharing;
+  } = {},
 ): Promise<PlaneGridResult> {
   const ev = new PlaneEvaluator(spec, frame, splits, opts.transform);
   const extra = opts.extra ?? [];
@@ -238,24 +260,43 @@ export async function evaluatePlaneGrid(
     cost: { points: total, fullPassEquivalents: 0, factored: ev.factored },
     extra: [],
   };
+  // The extra points first, then the grid row by row: k < extra.length is extra[k], else cell k − extra.length.
+  const points = [...extra, ...grid.ys.flatMap((y) => grid.xs.map((x) => ({ x, y })))].map((p, k) => ({ k, ...p }));
+  const place = (k: number, m: PointMetrics): void => {
+    if (k < extra.length) return void (out.extra[k] = m);
+    const [iy, ix] = [Math.floor((k - extra.length) / grid.xs.length), (k - extra.length) % grid.xs.length];
+    out.train.loss[iy]![ix] = m.train.loss;
+    out.train.acc[iy]![ix] = m.train.acc;
+    out.test.loss[iy]![ix] = m.test.loss;
+    out.test.acc[iy]![ix] = m.test.acc;
+  };
+  const macs = total * (forwardMacs(spec) * (ev.factored ? 1 - ev.share : 1)) * (splits.train.n + splits.test.n);
+  const session = opts.share && !opts.transform && total >= 2 ? (opts.share.pool.planeSession?.(spec, frame, opts.share.samples, macs) ?? null) : null;
   let done = 0;
   try {
-    for (const e of extra) {
-      throwIfCancelled(opts.signal);
-      out.extra.push(await ev.evaluate(e.x, e.y));
-      timer.report(++done);
-    }
-    for (const [iy, y] of grid.ys.entries()) {
-      for (const [ix, x] of grid.xs.entries()) {
-        throwIfCancelled(opts.signal);
-        const m = await ev.evaluate(x, y);
-        out.train.loss[iy]![ix] = m.train.loss;
-        out.train.acc[iy]![ix] = m.train.acc;
-        out.test.loss[iy]![ix] = m.test.loss;
-        out.test.acc[iy]![ix] = m.test.acc;
-        timer.report(++done, { trainLoss: m.train.loss });
+    if (session) {
+      const report = (): void => timer.report(++done);
+      const tick = async (): Promise<void> => {
+        report();
         await yieldToEventLoop();
-      }
+        throwIfCancelled(opts.signal);
+      };
+      const shared = await sharePoints(points, (p) => ev.evaluate(p.x, p.y), {
+        processes: session.processes,
+        evaluate: (p) => session.evaluate(p.x, p.y),
+        withdraw: () => session.withdraw(),
+        close: () => session.close(),
+      }, { tick, report, signal: opts.signal });
+      for (const [k, m] of shared.results) place(k, m);
+      out.cost.fullPassEquivalents = ev.cost + shared.helperCost;
+      return out;
+    }
+    for (const p of points) {
+      throwIfCancelled(opts.signal);
+      const m = await ev.evaluate(p.x, p.y);
+      place(p.k, m);
+      timer.report(++done, p.k < extra.length ? undefined : { trainLoss: m.train.loss });
+      if (p.k >= extra.length) await yieldToEventLoop();
     }
     out.cost.fullPassEquivalents = ev.cost;
     return out;

@@ -65,6 +65,10 @@ export async function buildPlane(ctx: ExperimentContext, cfg: PlaneConfig, built
       signal: ctx.signal,
       stage: stageKey.plane,
       label: `loss plane ${cfg.size}×${cfg.size}`,
+      // The helpers hold evalTrain / evalTest batched by evaluation.batchSize: `train` and `test` are their prefixes.
+      ...(ctx.pointWorkers?.evaluationData?.batchSize === ctx.recipe.evaluation.batchSize
+        ? { share: { pool: ctx.pointWorkers, samples: { train: train.n, test: test.n } } }
+        : {}),
     });
     return {
       points: anchors.map((a, k) => ({ role: a.role, label: a.label, x: at[k]!.x, y: at[k]!.y, ...r.extra[k]! })),
