@@ -6,6 +6,8 @@
  * - `threadsPerProcess(n)`: the intra-op threads each of n processes running at once may take (ONNX Runtime reads
  *   it as MODELAB_THREADS_PER_PROCESS): the cores shared evenly, at least one.
  * - `workerEnv(n)`: the environment every worker process is started with.
+ * - `jobEnv()`: the environment the top process starts a job process with: one of workerCount() processes computing
+ *   at once (its point workers and training processes beside it).
  */
 import os from 'node:os';
 import { InputError } from '../engine/util/errors';
@@ -36,6 +38,11 @@ export function threadsPerProcess(processes: number, cores = os.availableParalle
 /** The environment a worker process is started with, one of `processes` computing at once. */
 export function workerEnv(processes: number, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   return { ...base, [THREADS_ENV]: String(threadsPerProcess(processes)) };
+}
+
+/** The environment a job process is started with (jobs/runner.ts): one of workerCount(base) processes at once. */
+export function jobEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return workerEnv(workerCount(base), base);
 }
 
 /** `--workers N` on run and serve: checked (as is MODELAB_WORKERS when the flag is absent) before anything runs, and

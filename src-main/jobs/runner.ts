@@ -13,6 +13,7 @@ import type { HistoryStore } from '../store/history';
 import type { RunStatus } from '../store/types';
 import { type ErrorKind, type FromWorker, type JobSpec, type ToWorker, describeError } from './protocol';
 import { HelperHost, type HelperWorker } from './helpers';
+import { jobEnv } from './parallelism';
 import { type JobProcess, type Launcher, forkLauncher, workerEntry } from './process';
 
 export const HEARTBEAT_MS = 2000;
@@ -252,7 +253,8 @@ export class JobRunner {
   private start(job: Job): void {
     let proc: JobProcess;
     try {
-      proc = this.launcher(this.entry, { env: this.opts.env });
+      // Its share of the cores, as every worker process gets (parallelism.ts).
+      proc = this.launcher(this.entry, { env: jobEnv(this.opts.env) });
     } catch (e) {
       job.error = { kind: 'internal', message: `could not start the job process: ${(e as Error).message}` };
       this.enqueue(job, () => this.finalize(job, null, null));

@@ -2,8 +2,10 @@
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { HelperHost } from '../../src-main/jobs/helpers';
-import { applyWorkersOption, threadsPerProcess, workerCount, workerEnv } from '../../src-main/jobs/parallelism';
+import { applyWorkersOption, jobEnv, threadsPerProcess, workerCount, workerEnv } from '../../src-main/jobs/parallelism';
 import type { JobProcess, Launcher } from '../../src-main/jobs/process';
+import { JobRunner } from '../../src-main/jobs/runner';
+import { tempStore } from '../store/helpers';
 import { InputError } from '../../src-main/engine/util/errors';
 
 describe('parallelism', () => {
@@ -29,6 +31,29 @@ describe('parallelism', () => {
     expect(threadsPerProcess(4, 2)).toBe(1);
     expect(threadsPerProcess(0, 8)).toBe(8);
     expect(workerEnv(2, { A: 'b' })).toEqual({ A: 'b', MODELAB_THREADS_PER_PROCESS: String(threadsPerProcess(2)) });
+    expect(jobEnv({ MODELAB_WORKERS: '3' })).toEqual({ MODELAB_WORKERS: '3', MODELAB_THREADS_PER_PROCESS: String(threadsPerProcess(3)) });
+  });
+
+  it('the job process the runner starts gets its share of the cores, by the same rule as the workers', async () => {
+    const { store, cleanup } = await tempStore();
+    const envs: (NodeJS.ProcessEnv | undefined)[] = [];
+    // A job process that never starts computing and exits when killed.
+    const launcher: Launcher = (_entry, opts) => {
+      envs.push(opts?.env);
+      const exits: ((code: number | null, signal: string | null) => void)[] = [];
+      return { pid: 4243, send: () => undefined, onMessage: () => undefined, onExit: (cb) => void exits.push(cb), kill: () => exits.forEach((cb) => cb(null, 'SIGKILL')) };
+    };
+    try {
+      const runner = new JobRunner({ store, launcher, cancelGraceMs: 0, env: { BASE: '1', MODELAB_WORKERS: '4' } });
+      const id = await store.createRun({ name: 'threads', preset: null, config: {} });
+      const done = runner.submit(id, { recipe: {}, preset: null });
+      while (!envs.length) await new Promise((r) => setTimeout(r, 10));
+      expect(envs[0]).toEqual({ BASE: '1', MODELAB_WORKERS: '4', MODELAB_THREADS_PER_PROCESS: String(threadsPerProcess(4)) });
+      await runner.cancel(id);
+      await done;
+    } finally {
+      await cleanup();
+    }
   });
 });
 
