@@ -82,12 +82,21 @@ describe('modelab run --preset smoke --json --backend wasm', () => {
       ['bad layer', (d) => ((d['architecture'] as { spec: { layers: unknown[] } }).spec.layers[0] = { type: 'dense', units: 0, bias: false, dropout: 0 })],
       ['bad timestamp', (d) => (d['startedAt'] = 'yesterday')],
       ['epochs and steps in config', (d) => ((d['config'] as { training: Record<string, unknown> }).training['steps'] = 3)],
+      ['loss of the wrong type', (d) => ((d['endpoints'] as { test: { loss: unknown } }[])[0]!.test.loss = '0.5')],
+      ['construction of the wrong kind', (d) => ((d['paths'] as { construction: unknown }[])[0]!.construction = { keepFraction: 0.5 })],
+      ['construction field of the wrong type', (d) => ((d['paths'] as { construction: { renormalize: unknown } }[])[0]!.construction.renormalize = 'sometimes')],
+      ['theorem1 without its kept sets', (d) => delete (d['paths'] as { construction: Record<string, unknown> }[])[1]!.construction['kept']],
+      ['unknown check state', (d) => ((d['paths'] as { check: { state: unknown } }[])[0]!.check.state = 'maybe')],
     ];
     for (const [what, mutate] of broken) {
       const d = JSON.parse(plain.stdout) as Record<string, unknown>;
       mutate(d);
       expect(validate(d), what).toBe(false);
     }
+    // A measured number that was not finite is written as null (JSON.stringify), and the schema admits it.
+    const diverged = JSON.parse(plain.stdout) as { endpoints: { train: { loss: number | null } }[] };
+    diverged.endpoints[0]!.train.loss = null;
+    expect(schemaErrors(diverged)).toBe('');
   });
 
   it('records what ran: schema id, preset, backend, the smoke recipe, its architecture and data', () => {
