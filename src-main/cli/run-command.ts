@@ -202,10 +202,11 @@ async function runStored(recipe: AnyRecipe, o: StoredRunOptions): Promise<number
     let checkpointError: string | null = null;
     api.subscribe((e) => {
       if (e.type === 'progress') progress.update(e.event);
-      if (e.type === 'checkpoint' && checkpointDir && !checkpointError) {
+      if (e.type === 'run' && e.event.kind === 'checkpoint' && checkpointDir && !checkpointError) {
+        const c = e.event;
         try {
           // Atomically (temp file, fsync, rename): a run killed meanwhile leaves whole files only.
-          writeFileAtomic(path.join(checkpointDir, checkpointFileName(e.endpoint, e.epoch)), readFileSync(store.artifacts.pathOf(e.hash)));
+          writeFileAtomic(path.join(checkpointDir, checkpointFileName(c.endpoint, c.epoch)), readFileSync(store.artifacts.pathOf(c.weights.hash)));
           checkpoints++;
         } catch (err) {
           checkpointError = (err as Error).message;

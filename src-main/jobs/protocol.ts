@@ -3,8 +3,9 @@
  * identical over `child_process.fork` (process.send) and Electron's `utilityProcess` (process.parentPort):
  *
  *   owner → experiment worker:  start, cancel
- *   experiment worker → owner:  ready, heartbeat, progress, environment, curve, checkpoint, endpoint, eval-data,
- *                               stability, path, plane, result, error, cancelled
+ *   experiment worker → owner:  ready, heartbeat, progress, environment, curve, event (a run event: checkpoint,
+ *                               endpoint, eval-data, stability, path, plane; store/recorded-event.ts), result, error,
+ *                               cancelled
  *   experiment worker → training worker: train, cancel
  *   training worker → experiment worker: ready, heartbeat, progress, curve, checkpoint, trained, error, cancelled
  *   experiment worker → point worker:    init, data, open, vertices, point, plane, cell, withdraw, close
@@ -14,13 +15,14 @@
  * owner places them in the same transaction that records them. Checkpoints (training.checkpointEvery) are staged the
  * same way by whichever process trains the endpoint; the owner keeps the latest of each endpoint.
  */
-import type { EndpointResult, PathResult, PlaneResult, RunResult, StabilityReport } from '../engine/recipe/result';
+import type { RunResult } from '../engine/recipe/result';
 import type { TrainConfig, CurvePoint } from '../engine/train/loop';
 import type { ArchSpec } from '../engine/nn/spec';
 import type { Metrics } from '../engine/eval/evaluate';
 import type { Segment } from '../engine/paths/path';
 import type { ProgressEvent } from '../engine/util/progress';
 import type { StagedArtifact } from '../store/artifacts';
+import type { RecordedRunEvent } from '../store/recorded-event';
 import type { RunEnvironment } from '../store/types';
 
 /** Everything a worker needs to run one experiment. */
@@ -53,13 +55,8 @@ export type FromWorker =
   | { type: 'progress'; event: ProgressEvent }
   | { type: 'environment'; environment: RunEnvironment }
   | { type: 'curve'; endpoint: string; points: CurvePoint[] }
-  /** A training checkpoint (checkpointSafetensors), sent after the curve points up to it. */
-  | { type: 'checkpoint'; endpoint: string; epoch: number; step: number; weights: StagedArtifact }
-  | { type: 'endpoint'; index: number; endpoint: EndpointResult; weights: StagedArtifact }
-  | { type: 'eval-data'; data: StagedArtifact }
-  | { type: 'stability'; stability: StabilityReport }
-  | { type: 'path'; index: number; path: PathResult; vertices: StagedArtifact }
-  | { type: 'plane'; plane: PlaneResult }
+  /** A run event with its weights staged; a checkpoint is sent after the curve points up to it. */
+  | { type: 'event'; event: RecordedRunEvent }
   | { type: 'result'; result: RunResult }
   | { type: 'error'; kind: ErrorKind; message: string; code?: string; stack?: string }
   | { type: 'cancelled' };

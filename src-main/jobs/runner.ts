@@ -4,12 +4,11 @@
  * run's final status: finished, failed (with the reason), cancelled, or crashed (its process died).
  */
 import os from 'node:os';
-import type { EndpointResult, PathResult, PlaneResult, StabilityReport } from '../engine/recipe/result';
 import type { CurvePoint } from '../engine/train/loop';
 import type { ProgressEvent } from '../engine/util/progress';
-import type { StagedArtifact } from '../store/artifacts';
 import { isDiskFull } from '../store/errors';
 import type { HistoryStore } from '../store/history';
+import { type RecordedRunEvent, recordRunEvent, stagedFileOf } from '../store/recorded-event';
 import type { RunStatus } from '../store/types';
 import { type ErrorKind, type FromWorker, type JobSpec, type ToWorker, describeError } from './protocol';
 import { HelperHost, type HelperWorker } from './helpers';
@@ -47,12 +46,9 @@ export type JobEvent =
   | { type: 'status'; runId: string; status: RunStatus; error: string | null; errorKind?: ErrorKind }
   | { type: 'progress'; runId: string; event: ProgressEvent }
   | { type: 'curve'; runId: string; endpoint: string; points: CurvePoint[] }
-  /** A training checkpoint is stored (artifact `checkpoint:<endpoint>`, `hash`), replacing the endpoint's previous one. */
-  | { type: 'checkpoint'; runId: string; endpoint: string; epoch: number; step: number; hash: string; size: number }
-  | { type: 'endpoint'; runId: string; endpoint: EndpointResult }
-  | { type: 'stability'; runId: string; stability: StabilityReport }
-  | { type: 'path'; runId: string; path: PathResult }
-  | { type: 'plane'; runId: string; plane: PlaneResult };
+  /** A run event, emitted once the history has recorded it (store/recorded-event.ts); a checkpoint's file
+   *  (`weights.hash` in the artifact store) stays until the endpoint's next checkpoint is recorded. */
+  | { type: 'run'; runId: string; event: RecordedRunEvent };
 
 export interface JobOutcome {
   runId: string;
@@ -293,17 +289,14 @@ export class JobRunner {
     job.proc?.kill('SIGKILL');
   }
 
-  private discard(staged: StagedArtifact | undefined): void {
-    if (staged) this.store.artifacts.discard(staged);
-  }
-
   private async handle(job: Job, m: FromWorker): Promise<void> {
     const id = job.runId;
     if (job.persistError) {
       // Nothing more is saved once saving failed; drop staged files.
-      if (m.type === 'endpoint' || m.type === 'checkpoint') this.discard(m.weights);
-      if (m.type === 'path') this.discard(m.vertices);
-      if (m.type === 'eval-data') this.discard(m.data);
+      if (m.type === 'event') {
+        const staged = stagedFileOf(m.event);
+        if (staged) this.store.artifacts.discard(staged);
+      }
       return;
     }
     switch (m.type) {
@@ -324,29 +317,10 @@ export class JobRunner {
         await this.store.appendCurve(id, m.endpoint, m.points);
         this.emit({ type: 'curve', runId: id, endpoint: m.endpoint, points: m.points });
         break;
-      case 'checkpoint':
-        await this.store.saveCheckpoint(id, { endpoint: m.endpoint, epoch: m.epoch, step: m.step }, m.weights);
-        // Listeners may copy the file now (modelab run --out): it stays until the endpoint's next checkpoint is saved.
-        this.emit({ type: 'checkpoint', runId: id, endpoint: m.endpoint, epoch: m.epoch, step: m.step, hash: m.weights.hash, size: m.weights.size });
-        break;
-      case 'endpoint':
-        await this.store.saveEndpoint(id, m.index, m.endpoint, m.weights);
-        this.emit({ type: 'endpoint', runId: id, endpoint: m.endpoint });
-        break;
-      case 'eval-data':
-        await this.store.saveEvalData(id, m.data);
-        break;
-      case 'stability':
-        await this.store.saveStability(id, m.stability);
-        this.emit({ type: 'stability', runId: id, stability: m.stability });
-        break;
-      case 'path':
-        await this.store.savePath(id, m.index, m.path, m.vertices);
-        this.emit({ type: 'path', runId: id, path: m.path });
-        break;
-      case 'plane':
-        await this.store.savePlane(id, m.plane);
-        this.emit({ type: 'plane', runId: id, plane: m.plane });
+      case 'event':
+        // Recorded first, then re-emitted: a listener may read what the event names from the history at once.
+        await recordRunEvent(this.store, id, m.event);
+        this.emit({ type: 'run', runId: id, event: m.event });
         break;
       case 'result':
         await this.store.finish(id, m.result);

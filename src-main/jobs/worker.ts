@@ -18,6 +18,7 @@ import { VERSION } from '../engine/version';
 import { ArtifactStore } from '../store/artifacts';
 import { storageError } from '../store/errors';
 import type { RunEnvironment } from '../store/types';
+import type { RecordedRunEvent } from '../store/recorded-event';
 import { type FromWorker, type JobSpec, type ToWorker, describeError } from './protocol';
 import { ownerLauncher } from './helpers';
 import { leaveTerminalSignalsToOwner, parentPort } from './process';
@@ -91,6 +92,7 @@ async function run(job: JobSpec): Promise<RunResult> {
   // The experiment's events (engine/experiment/events.ts) forwarded to the owner, weights staged as files, and the
   // environment record completed as the architecture, the dataset and the evaluation sets become known.
   let inputShape: [number, number, number] | null = null;
+  const record = (event: RecordedRunEvent): void => send({ type: 'event', event });
   const forward = (e: RunEvent): void => {
     switch (e.kind) {
       case 'plan':
@@ -109,19 +111,18 @@ async function run(job: JobSpec): Promise<RunResult> {
           env.dataset.evalTestSize = e.sets.test.n;
           send({ type: 'environment', environment: env });
         }
-        return send({ type: 'eval-data', data: artifacts.stage(evalDataSafetensors(inputShape!, e.sets)) });
+        return record({ kind: 'eval-data', data: artifacts.stage(evalDataSafetensors(inputShape!, e.sets)) });
       case 'checkpoint':
         flush(); // the curve up to the checkpoint first
-        return send({ type: 'checkpoint', endpoint: e.endpoint, epoch: e.epoch, step: e.step, weights: artifacts.stage(checkpointSafetensors(e, e.params)) });
+        return record({ kind: 'checkpoint', endpoint: e.endpoint, epoch: e.epoch, step: e.step, weights: artifacts.stage(checkpointSafetensors(e, e.params)) });
       case 'endpoint':
         flush();
-        return send({ type: 'endpoint', index: e.index, endpoint: e.endpoint, weights: artifacts.stage(endpointsSafetensors({ [e.endpoint.name]: e.params })) });
+        return record({ kind: 'endpoint', index: e.index, endpoint: e.endpoint, weights: artifacts.stage(endpointsSafetensors({ [e.endpoint.name]: e.params })) });
       case 'stability':
-        return send({ type: 'stability', stability: e.stability });
-      case 'path':
-        return send({ type: 'path', index: e.index, path: e.result, vertices: artifacts.stage(pathSafetensors(e.path)) });
       case 'plane':
-        return send({ type: 'plane', plane: e.plane });
+        return record(e);
+      case 'path':
+        return record({ kind: 'path', index: e.index, result: e.result, vertices: artifacts.stage(pathSafetensors(e.path)) });
       case 'environment': // the worker's own environment record went out before the run started
       case 'done': // the finished document goes out as the job's result
         return;
@@ -179,7 +180,7 @@ async function run(job: JobSpec): Promise<RunResult> {
               artifactsDir: job.artifactsDir,
               onCheckpoint: (c) => {
                 flush(); // the curve up to the checkpoint first
-                send({ type: 'checkpoint', endpoint: c.endpoint, epoch: c.epoch, step: c.step, weights: c.weights });
+                record({ kind: 'checkpoint', endpoint: c.endpoint, epoch: c.epoch, step: c.step, weights: c.weights });
               },
             },
           }),

@@ -32,7 +32,7 @@ describe('api', () => {
     off();
     expect(outcome.status).toBe('finished');
     expect(events.some((e) => e.type === 'progress' && e.runId === id)).toBe(true);
-    expect(events.filter((e) => e.type === 'path').map((e) => (e as Extract<ApiEvent, { type: 'path' }>).path.name)).toEqual(['linear', 'theorem1']);
+    expect(events.flatMap((e) => (e.type === 'run' && e.event.kind === 'path' ? [e.event.result.name] : []))).toEqual(['linear', 'theorem1']);
     // Everything the api hands out survives JSON (what IPC and WebSocket carry).
     const d = await api.getRun(id);
     expect(JSON.parse(JSON.stringify(d))).toEqual(d);

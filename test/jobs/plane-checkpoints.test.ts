@@ -13,6 +13,7 @@ import { runRecipe } from '../../src-main/engine/recipe/run';
 import type { Recipe } from '../../src-main/engine/recipe/schema';
 import { type JobEvent, JobRunner } from '../../src-main/jobs/runner';
 import { type HistoryStore, pidAlive } from '../../src-main/store/history';
+import type { RecordedRunEvent } from '../../src-main/store/recorded-event';
 import { tempStore } from '../store/helpers';
 import { longCheckpointRecipe, planeRecipe } from './recipes';
 
@@ -28,7 +29,11 @@ async function until<T>(what: string, f: () => Promise<T | null | undefined | fa
   }
 }
 
-type CheckpointEvent = Extract<JobEvent, { type: 'checkpoint' }>;
+type CheckpointEvent = Extract<RecordedRunEvent, { kind: 'checkpoint' }> & { hash: string };
+
+/** The checkpoint a job event reports, with its stored file's hash and its place among the events. */
+const checkpointOf = (e: JobEvent, at = -1): (CheckpointEvent & { at: number })[] =>
+  e.type === 'run' && e.event.kind === 'checkpoint' ? [{ ...e.event, hash: e.event.weights.hash, at }] : [];
 
 let store: HistoryStore;
 let cleanup: () => Promise<void>;
@@ -56,14 +61,14 @@ describe('a job with a plane and checkpoints', () => {
       expect(await done).toEqual({ runId: id, status: 'finished', error: null });
 
       // Epochs 1 and 2 of each endpoint (the end of training is the endpoint itself), each after its curve points.
-      const cps = events.filter((e): e is CheckpointEvent => e.type === 'checkpoint');
+      const cps = events.flatMap((e, at) => checkpointOf(e, at));
       expect(cps.map((c) => `${c.endpoint}@${c.epoch}/${c.step}`).sort()).toEqual(['A@1/6', 'A@2/12', 'B@1/6', 'B@2/12']);
       for (const c of cps) {
-        const curveBefore = events.slice(0, events.indexOf(c)).filter((e): e is Extract<JobEvent, { type: 'curve' }> => e.type === 'curve' && e.endpoint === c.endpoint);
+        const curveBefore = events.slice(0, c.at).filter((e): e is Extract<JobEvent, { type: 'curve' }> => e.type === 'curve' && e.endpoint === c.endpoint);
         // (18 steps, a curve point every step.)
         expect(curveBefore.flatMap((e) => e.points).some((p) => p.step === c.step), `curve of ${c.endpoint} up to step ${c.step} first`).toBe(true);
       }
-      const planeEvents = events.filter((e) => e.type === 'plane');
+      const planeEvents = events.flatMap((e) => (e.type === 'run' && e.event.kind === 'plane' ? [e.event] : []));
       expect(planeEvents).toHaveLength(1);
 
       const d = await store.get(id);
@@ -91,7 +96,7 @@ describe('a job with a plane and checkpoints', () => {
       const local = await runRecipe(recipe, { backend: await selectBackend('wasm') });
       expect({ ...d.plane!, seconds: 0 }).toEqual(JSON.parse(JSON.stringify({ ...local.plane!, seconds: 0 })));
       expect(d.plane!.seconds).toBeGreaterThan(0);
-      expect((planeEvents[0] as Extract<JobEvent, { type: 'plane' }>).plane).toEqual(d.plane);
+      expect(planeEvents[0]!.plane).toEqual(d.plane);
     });
   }
 
@@ -107,7 +112,7 @@ describe('kill -9 mid-training', () => {
       const endpoints = parallel === 'on' ? ['A', 'B'] : ['A'];
       const cps: CheckpointEvent[] = [];
       runner.on((e) => {
-        if (e.type === 'checkpoint') cps.push(e);
+        cps.push(...checkpointOf(e));
       });
       const { id, done } = await start(runner, longCheckpointRecipe(`killed-${parallel}`, endpoints));
       // Two checkpoints of every endpoint: the first has been replaced by then.

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeChart } from '../../src-renderer/src/components/chart-description';
 import { discriminatorAt, formProblems, formState, getAt, issuesAt, newItem, orphanIssues, parseNumberList, parseNumberText, removeAt, setAt, shownKeys, textShows } from '../../src-renderer/src/components/recipe-form';
-import { checkLines, expectedStages, finishedStages, verdict } from '../../src-renderer/src/views/run-view';
+import { checkLines, expectedStages, finishedStages, upsertByName, verdict } from '../../src-renderer/src/views/run-view';
 import { pathNames } from '../../src-main/engine/recipe/plan';
 import { duration, num, pct, slug } from '../../src-renderer/src/util/format';
 import { parseHash } from '../../src-renderer/src/state';
@@ -152,6 +152,13 @@ describe('run view', () => {
     expect(parseHash('#/run/abc?tab=x')).toEqual({ name: 'run', id: 'abc', query: { tab: 'x' } });
     expect(parseHash('#/compare?ids=a,b').query['ids']).toBe('a,b');
     expect(parseHash('').name).toBe('history');
+  });
+
+  it('a live endpoint or path replaces the one of its name, or comes last', () => {
+    const list = [{ name: 'linear', v: 1 }, { name: 'theorem1', v: 1 }];
+    upsertByName(list, { name: 'linear', v: 2 });
+    upsertByName(list, { name: 'bezier', v: 1 });
+    expect(list).toEqual([{ name: 'linear', v: 2 }, { name: 'theorem1', v: 1 }, { name: 'bezier', v: 1 }]);
   });
 });
 

@@ -86,3 +86,10 @@ export function verdict(c: PathCheck): { state: CheckState; label: string } {
   const state = checkStateOf(c);
   return { state, label: CHECK_STATE_LABEL[state] };
 }
+
+/** Puts `item` in place of the entry of the same name, or at the end (a live endpoint or path of the run shown). */
+export function upsertByName<T extends { name: string }>(list: T[], item: T): void {
+  const i = list.findIndex((x) => x.name === item.name);
+  if (i >= 0) list[i] = item;
+  else list.push(item);
+}
