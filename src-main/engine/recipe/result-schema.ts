@@ -508,11 +508,14 @@ export const runDocumentSchema = runResultSchema
   })
   .strict();
 
-// The schema and the types are one: each must be assignable to the other (a field added to one and not the other fails
-// the type check).
+// The schema and the types are one: each must be assignable to the other, as they are (a field required on one side and
+// optional or absent on the other fails) and with every field made required at every depth (an optional field present
+// on one side only fails too: plain assignability lets it through).
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const schemaMatchesRunResult: Same<z.output<typeof runResultSchema>, RunResult> = true;
-const schemaMatchesPathResult: Same<z.output<typeof pathResult>, PathResult> = true;
+type DeepRequired<T> = T extends (infer U)[] ? DeepRequired<U>[] : T extends object ? { [K in keyof T]-?: DeepRequired<T[K]> } : T;
+type SameDeep<A, B> = Same<A, B> extends true ? Same<DeepRequired<A>, DeepRequired<B>> : false;
+const schemaMatchesRunResult: SameDeep<z.output<typeof runResultSchema>, RunResult> = true;
+const schemaMatchesPathResult: SameDeep<z.output<typeof pathResult>, PathResult> = true;
 void schemaMatchesRunResult;
 void schemaMatchesPathResult;
 
