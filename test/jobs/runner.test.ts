@@ -72,7 +72,7 @@ describe('a job', () => {
     const { id, done } = await start(runner, recipe);
     const outcome = await done;
     expect(outcome).toEqual({ runId: id, status: 'finished', error: null });
-    const types = new Set(events.map((e) => (e.type === 'run' ? e.event.kind : e.type)));
+    const types = new Set<string>(events.map((e) => (e.type === 'run' ? e.event.kind : e.type)));
     for (const t of ['status', 'progress', 'curve', 'endpoint', 'eval-data', 'stability', 'path']) expect(types.has(t), t).toBe(true);
     const statuses = events.filter((e): e is Extract<JobEvent, { type: 'status' }> => e.type === 'status').map((e) => e.status);
     expect(statuses).toEqual(['running', 'finished']);

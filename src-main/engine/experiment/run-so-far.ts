@@ -1,7 +1,8 @@
 /**
  * A run as its events (events.ts) have told it so far, and the one pure reducer that folds an event into it. Every
- * consumer that follows a run live (the CLI, the renderer's run page) folds the same way; folding all of a finished
- * run's events gives the document the run returns (`completedRun`).
+ * consumer that follows a run's events folds the same way, and the experiment itself returns its own fold
+ * (`finishedRun`: recipe/run.ts, recipe/counterexample-run.ts), so folding all of a finished run's events gives the
+ * document the run returns (`completedRun`).
  */
 import type { RunPlan } from '../recipe/plan';
 import {
@@ -90,4 +91,11 @@ export function completedRun(run: RunSoFar): RunResult | null {
     ...(run.plane ? { plane: run.plane } : {}),
     timings: finished.timings,
   };
+}
+
+/** The document of a run that emitted all its events (the experiment's own fold); a missing part is a defect here. */
+export function finishedRun(run: RunSoFar): RunResult {
+  const doc = completedRun(run);
+  if (!doc) throw new Error('internal: the run ended without the events its document needs (environment, plan, eval-data, done)');
+  return doc;
 }

@@ -30,7 +30,8 @@ import { runPlan, stageKey } from './plan';
 import type { RunEvent, RunEventSink } from '../experiment/events';
 import type { EndpointResult, PathResult, RunResult } from './result';
 import { type CounterexamplePathKind, counterexamplePathCheck } from './counterexample-checks';
-import { finishedHeader, runStart } from './result';
+import { runStart } from './result';
+import { applyRunEvent, emptyRun, finishedRun } from '../experiment/run-so-far';
 import type { CounterexampleRecipe } from './schema';
 
 function toHost(p: StudentParams): HostParams {
@@ -74,7 +75,10 @@ export async function runCounterexample(
     trainSize: data.x.length,
     testSize: data.x.length,
   };
+  // The document is the fold of the run's events, as in recipe/run.ts.
+  let run = emptyRun;
   const emit = async (e: RunEvent): Promise<void> => {
+    run = applyRunEvent(run, e);
     await opts.onEvent?.(e);
   };
   const start = runStart(recipe, opts, startedAt, 'host arithmetic (float64); no tensors');
@@ -141,18 +145,6 @@ export async function runCounterexample(
     timer.report(k + 1);
   }
   timings['total'] = (performance.now() - t0) / 1000;
-  const finishedAt = new Date().toISOString();
-  await emit({ kind: 'done', finishedAt, timings: { ...timings } });
-  return {
-    ...finishedHeader(start, finishedAt),
-    architecture,
-    dataset: {
-      ...dataset,
-      evalTrainSize: data.x.length,
-      evalTestSize: data.x.length,
-    },
-    endpoints,
-    paths,
-    timings,
-  };
+  await emit({ kind: 'done', finishedAt: new Date().toISOString(), timings: { ...timings } });
+  return finishedRun(run);
 }

@@ -19,7 +19,8 @@ import { buildPlane } from './plane';
 import { runPlan, stageKey } from './plan';
 import type { RunEvent, RunEventSink } from '../experiment/events';
 import { checkResources } from './resources';
-import { type EndpointResult, type PathResult, type PlaneResult, type RunResult, type StabilityReport, describeDataset, finishedHeader, runStart } from './result';
+import { applyRunEvent, emptyRun, finishedRun } from '../experiment/run-so-far';
+import { type EndpointResult, type PathResult, type RunResult, describeDataset, runStart } from './result';
 import { endpointSeed, pathName, resolveArchitecture, trainingFor } from './resolve';
 import { stabilityReport } from './stability';
 import type { Recipe } from './schema';
@@ -69,7 +70,10 @@ export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunRe
   const data = await timed(timings, 'data', () => loadDataset(recipe.dataset, { dataDir: opts.dataDir }));
   const spec = resolveArchitecture(recipe.architecture, data.inputShape, data.classes);
   const architecture = { spec, description: describeArch(spec), parameters: parameterCount(spec) };
+  // The document is the fold of the run's events (experiment/run-so-far.ts), as every consumer folds them.
+  let run = emptyRun;
   const emit = async (e: RunEvent): Promise<void> => {
+    run = applyRunEvent(run, e);
     await opts.onEvent?.(e);
   };
   const start = runStart(recipe, opts, startedAt);
@@ -120,10 +124,7 @@ export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunRe
   }
 
   const ctx = new ExperimentContext(recipe, spec, data, weights, opts.onProgress, opts.signal, opts.pointWorkers);
-  const paths: PathResult[] = [];
   const built: { result: PathResult; path: ParamPath }[] = [];
-  let stability: StabilityReport | undefined;
-  let plane: PlaneResult | undefined;
   try {
     await emit({ kind: 'eval-data', sets: { train: ctx.evalTrain, test: ctx.evalTest } });
     await opts.pointWorkers?.setEvaluationData({ train: ctx.evalTrain, test: ctx.evalTest, inputShape: data.inputShape, batchSize: recipe.evaluation.batchSize });
@@ -138,40 +139,25 @@ export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunRe
         await emit({ kind: 'endpoint', index, endpoint: e, params: theta });
       }
     });
-    stability = await timed(timings, stageKey.stability, () => stabilityReport(ctx));
+    const stability = await timed(timings, stageKey.stability, () => stabilityReport(ctx));
     if (stability) await emit({ kind: 'stability', stability });
     ctx.noiseStability = stability?.noise;
     for (let i = 0; i < recipe.paths.length; i++) {
       throwIfCancelled(opts.signal);
       const p = recipe.paths[i]!;
       const { result, path } = await timed(timings, stageKey.path(pathName(recipe, i)), () => buildAndEvaluatePath(ctx, p, i));
-      paths.push(result);
       built.push({ result, path });
       await emit({ kind: 'path', index: i, result, path });
     }
     if (recipe.plane) {
       const cfg = recipe.plane;
-      plane = await timed(timings, stageKey.plane, () => buildPlane(ctx, cfg, built));
+      const plane = await timed(timings, stageKey.plane, () => buildPlane(ctx, cfg, built));
       await emit({ kind: 'plane', plane });
     }
   } finally {
     ctx.dispose();
   }
   timings['total'] = (performance.now() - t0) / 1000;
-  const finishedAt = new Date().toISOString();
-  await emit({ kind: 'done', finishedAt, timings: { ...timings } });
-  return {
-    ...finishedHeader(start, finishedAt),
-    architecture,
-    dataset: {
-      ...describeDataset(data),
-      evalTrainSize: ctx.splits.train.n,
-      evalTestSize: ctx.splits.test.n,
-    },
-    endpoints,
-    ...(stability ? { stability } : {}),
-    paths,
-    ...(plane ? { plane } : {}),
-    timings,
-  };
+  await emit({ kind: 'done', finishedAt: new Date().toISOString(), timings: { ...timings } });
+  return finishedRun(run);
 }
