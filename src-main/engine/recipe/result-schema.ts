@@ -524,8 +524,6 @@ export function runDocumentJsonSchema(): Record<string, unknown> {
   const json = z.toJSONSchema(runDocumentSchema, {
     target: 'draft-7',
     io: 'output',
-    // The recipe's transforms (a dense layer given as a bare width) have no JSON Schema of their output: any.
-    unrepresentable: 'any',
     override: (ctx) => {
       if (measuredNumbers.has(ctx.zodSchema) && ctx.jsonSchema.type === 'number') ctx.jsonSchema.type = ['number', 'null'];
       // The recipe's "epochs or steps, not both" is a refinement, which JSON Schema cannot read from the code.

@@ -101,7 +101,13 @@ const convLayer = z
   })
   .strict();
 
-const denseLayer = z.union([posInt.transform((units) => ({ units, dropout: 0 })), z.object({ units: posInt, dropout: prob.default(0) }).strict()]);
+const denseLayerObject = z.object({ units: posInt, dropout: prob.default(0) }).strict();
+// A bare width is the layer without dropout. A codec rather than a transform: its output has a JSON Schema (the run
+// document's config, docs/run-json.schema.json).
+const denseLayer = z.union([
+  z.codec(posInt, denseLayerObject, { decode: (units) => ({ units, dropout: 0 }), encode: (layer) => layer.units }),
+  denseLayerObject,
+]);
 
 /** How the endpoints' kernels are initialised (nn/init.ts); absent: 'he-fan-in' (runs from before the field). */
 const initScheme = z
