@@ -278,40 +278,35 @@ export class PointProcessPool implements PointWorkerPool {
   }
 }
 
-class ProcessSession implements PointSession {
+/** A session in the worker: opened with its first point, each point an id awaited from the pool; closing drops what is
+ *  still queued. */
+abstract class WorkerSession {
   private opened = false;
   private closed = false;
-  private readonly sent = new Set<number>();
 
   constructor(
-    private readonly pool: PointProcessPool,
-    private readonly id: number,
-    private readonly spec: ArchSpec,
-    private readonly path: ParamPath,
+    protected readonly pool: PointProcessPool,
+    protected readonly id: number,
   ) {}
 
-  evaluate(segment: number, u: number): Promise<SharedPoint | null> {
+  /** Sends what the worker needs before the first point (the session's opening message, its files). */
+  protected abstract open(): void;
+
+  /** Hands one point over: `before` sends what this point needs first; `point` is its message for id `id`. */
+  protected ask(before: () => void, point: (id: number) => ToPointWorker): Promise<SharedPoint | null> {
     if (this.closed) return Promise.resolve(null);
     try {
       if (!this.opened) {
         this.opened = true;
-        this.pool.post({ type: 'open', session: this.id, spec: this.spec, segments: this.path.segments });
+        this.open();
       }
-      const s = this.path.segments[segment]!;
-      const missing = Array.from({ length: s.to - s.from + 1 }, (_, k) => s.from + k).filter((v) => !this.sent.has(v));
-      if (missing.length) {
-        const tensors: HostParams = {};
-        for (const v of missing) for (const [name, t] of Object.entries(this.path.vertices[v]!)) tensors[`v${v}.${name}`] = t;
-        const file = this.pool.writeFile('vertices', encodeSafetensors(tensors));
-        missing.forEach((v) => this.sent.add(v));
-        this.pool.post({ type: 'vertices', session: this.id, file });
-      }
+      before();
     } catch (e) {
       return Promise.reject(e as Error);
     }
     const id = this.pool.newId();
     const answer = this.pool.expect(this.id, id);
-    this.pool.post({ type: 'point', session: this.id, id, segment, u });
+    this.pool.post(point(id));
     return answer;
   }
 
@@ -327,50 +322,62 @@ class ProcessSession implements PointSession {
   }
 }
 
-/** A loss plane's cells in the worker: θ_A, θ_B, θ_C go over once, with the first cell. */
-class PlaneProcessSession implements PlaneSession {
-  private opened = false;
-  private closed = false;
+/** A path's points in the worker: each segment's vertices go over once, with its first point. */
+class ProcessSession extends WorkerSession implements PointSession {
+  private readonly sent = new Set<number>();
 
   constructor(
-    private readonly pool: PointProcessPool,
-    private readonly id: number,
+    pool: PointProcessPool,
+    id: number,
+    private readonly spec: ArchSpec,
+    private readonly path: ParamPath,
+  ) {
+    super(pool, id);
+  }
+
+  protected open(): void {
+    this.pool.post({ type: 'open', session: this.id, spec: this.spec, segments: this.path.segments });
+  }
+
+  evaluate(segment: number, u: number): Promise<SharedPoint | null> {
+    const vertices = (): void => {
+      const s = this.path.segments[segment]!;
+      const missing = Array.from({ length: s.to - s.from + 1 }, (_, k) => s.from + k).filter((v) => !this.sent.has(v));
+      if (!missing.length) return;
+      const tensors: HostParams = {};
+      for (const v of missing) for (const [name, t] of Object.entries(this.path.vertices[v]!)) tensors[`v${v}.${name}`] = t;
+      const file = this.pool.writeFile('vertices', encodeSafetensors(tensors));
+      missing.forEach((v) => this.sent.add(v));
+      this.pool.post({ type: 'vertices', session: this.id, file });
+    };
+    return this.ask(vertices, (id) => ({ type: 'point', session: this.id, id, segment, u }));
+  }
+}
+
+/** A loss plane's cells in the worker: θ_A, θ_B, θ_C go over once, with the first cell. */
+class PlaneProcessSession extends WorkerSession implements PlaneSession {
+  constructor(
+    pool: PointProcessPool,
+    id: number,
     private readonly spec: ArchSpec,
     private readonly frame: PlaneFrame,
     private readonly samples: { train: number; test: number },
-  ) {}
+  ) {
+    super(pool, id);
+  }
+
+  protected open(): void {
+    const tensors: HostParams = {};
+    for (const [prefix, params] of [['a', this.frame.A], ['b', this.frame.B], ['c', this.frame.C]] as const) {
+      for (const [name, t] of Object.entries(params)) tensors[`${prefix}.${name}`] = t;
+    }
+    const file = this.pool.writeFile('plane', encodeSafetensors(tensors));
+    const { lengthAB, p, q } = this.frame;
+    this.pool.post({ type: 'plane', session: this.id, spec: this.spec, file, lengthAB, p, q, ...this.samples });
+  }
 
   evaluate(x: number, y: number): Promise<SharedPoint | null> {
-    if (this.closed) return Promise.resolve(null);
-    if (!this.opened) {
-      this.opened = true;
-      try {
-        const tensors: HostParams = {};
-        for (const [prefix, params] of [['a', this.frame.A], ['b', this.frame.B], ['c', this.frame.C]] as const) {
-          for (const [name, t] of Object.entries(params)) tensors[`${prefix}.${name}`] = t;
-        }
-        const file = this.pool.writeFile('plane', encodeSafetensors(tensors));
-        const { lengthAB, p, q } = this.frame;
-        this.pool.post({ type: 'plane', session: this.id, spec: this.spec, file, lengthAB, p, q, ...this.samples });
-      } catch (e) {
-        return Promise.reject(e as Error);
-      }
-    }
-    const id = this.pool.newId();
-    const answer = this.pool.expect(this.id, id);
-    this.pool.post({ type: 'cell', session: this.id, id, x, y });
-    return answer;
-  }
-
-  withdraw(): void {
-    if (!this.closed) this.pool.post({ type: 'withdraw', session: this.id });
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.opened) this.pool.post({ type: 'close', session: this.id });
-    this.pool.dropSession(this.id);
+    return this.ask(() => undefined, (id) => ({ type: 'cell', session: this.id, id, x, y }));
   }
 }
 
