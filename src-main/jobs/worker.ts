@@ -5,6 +5,7 @@
  */
 import { selectBackend } from '../engine/backend/backends';
 import type { RunEvent } from '../engine/experiment/events';
+import { applyRunEvent, emptyRun } from '../engine/experiment/run-so-far';
 import { checkpointSafetensors, endpointsSafetensors, evalDataSafetensors, pathSafetensors } from '../engine/io/export';
 import { runCounterexample } from '../engine/recipe/counterexample-run';
 import { endpointSeed, parseAnyRecipe } from '../engine/recipe/resolve';
@@ -14,10 +15,9 @@ import { runRecipe } from '../engine/recipe/run';
 import { isCounterexample } from '../engine/recipe/schema';
 import type { CurvePoint } from '../engine/train/loop';
 import { CancelledError } from '../engine/util/errors';
-import { VERSION } from '../engine/version';
 import { ArtifactStore } from '../store/artifacts';
 import { storageError } from '../store/errors';
-import type { RunEnvironment } from '../store/types';
+import { environmentOf } from '../store/environment';
 import type { RecordedRunEvent } from '../store/recorded-event';
 import { type FromWorker, type JobSpec, type ToWorker, describeError } from './protocol';
 import { ownerLauncher } from './helpers';
@@ -64,16 +64,6 @@ async function run(job: JobSpec): Promise<RunResult> {
   const backend = await selectBackend(job.backend);
   const signal = controller.signal;
   const preset = job.preset ?? undefined;
-  const env: RunEnvironment = {
-    modelab: VERSION,
-    backend: backend.backend,
-    device: backend.device,
-    tfjsVersion: backend.tfjsVersion,
-    backendDetails: backend.details,
-    seeds: { recipe: recipe.seed, endpoints: {}, evaluation: isCounterexample(recipe) ? undefined : recipe.evaluation.seed },
-  };
-  send({ type: 'environment', environment: env });
-
   // Curve points go out in small batches (at most every 250 ms) rather than one message each.
   const pending = new Map<string, CurvePoint[]>();
   let flushTimer: NodeJS.Timeout | null = null;
@@ -89,28 +79,26 @@ async function run(job: JobSpec): Promise<RunResult> {
   };
 
   const onProgress = (event: ProgressEvent): void => send({ type: 'progress', event });
-  // The experiment's events (engine/experiment/events.ts) forwarded to the owner, weights staged as files, and the
-  // environment record completed as the architecture, the dataset and the evaluation sets become known.
+  // The experiment's events (engine/experiment/events.ts) forwarded to the owner, weights staged as files; the
+  // environment record is made from their fold (store/environment.ts) as the header, the architecture, the dataset
+  // and the evaluation sets become known.
   let inputShape: [number, number, number] | null = null;
+  let told = emptyRun;
+  const seeds = isCounterexample(recipe) ? [] : recipe.endpoints.map((x, i) => ({ name: x.name, seed: endpointSeed(recipe, i) }));
+  const sendEnvironment = (): void => {
+    if (told.start) send({ type: 'environment', environment: environmentOf({ ...told.start, architecture: told.architecture, dataset: told.dataset, endpoints: seeds }) });
+  };
   const record = (event: RecordedRunEvent): void => send({ type: 'event', event });
   const forward = (e: RunEvent): void => {
+    told = applyRunEvent(told, e);
     switch (e.kind) {
+      case 'environment':
+        return sendEnvironment();
       case 'plan':
         inputShape = e.dataset.inputShape;
-        // The counterexample's environment keeps the backend and the seeds only (its document says the rest).
-        if (isCounterexample(recipe)) return;
-        env.architecture = e.architecture;
-        env.dataset = { ...e.dataset };
-        recipe.endpoints.forEach((x, i) => {
-          env.seeds.endpoints[x.name] = endpointSeed(recipe, i);
-        });
-        return send({ type: 'environment', environment: env });
+        return sendEnvironment();
       case 'eval-data':
-        if (env.dataset) {
-          env.dataset.evalTrainSize = e.sets.train.n;
-          env.dataset.evalTestSize = e.sets.test.n;
-          send({ type: 'environment', environment: env });
-        }
+        sendEnvironment();
         return record({ kind: 'eval-data', data: artifacts.stage(evalDataSafetensors(inputShape!, e.sets)) });
       case 'checkpoint':
         flush(); // the curve up to the checkpoint first
@@ -123,7 +111,6 @@ async function run(job: JobSpec): Promise<RunResult> {
         return record(e);
       case 'path':
         return record({ kind: 'path', index: e.index, result: e.result, vertices: artifacts.stage(pathSafetensors(e.path)) });
-      case 'environment': // the worker's own environment record went out before the run started
       case 'done': // the finished document goes out as the job's result
         return;
     }

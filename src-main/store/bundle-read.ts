@@ -15,7 +15,8 @@ import { type BundleLimits, readBounded } from './bundle-files';
 import { MANIFEST, parseManifest } from './bundle-manifest';
 import { ENDPOINT_NAME, historyRecordSchema, parseDocument, runDocumentSchema } from './bundle-schema';
 import { sha256Hex } from './artifacts';
-import { type ImportedArtifact, environmentOf } from './history';
+import { environmentOf } from './environment';
+import type { ImportedArtifact } from './history';
 import type { HistoryRecord } from './types';
 import { FINAL_STATUSES } from './types';
 

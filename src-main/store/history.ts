@@ -11,6 +11,7 @@ import type { EndpointResult, PathResult, PlaneResult, RunResult, StabilityRepor
 import { RUN_SCHEMA } from '../engine/recipe/result';
 import type { CurvePoint } from '../engine/train/loop';
 import { ArtifactStore, type StagedArtifact } from './artifacts';
+import { environmentOf } from './environment';
 import { RunNotFoundError } from './errors';
 import { newRunId } from './ids';
 import { type HistoryLocation, resolveLocation } from './location';
@@ -98,25 +99,6 @@ function toSummary(r: RunRow): RunSummary {
     seed: r.seed,
     pid: r.pid,
     host: r.host,
-  };
-}
-
-/** The environment record a finished run document implies. */
-export function environmentOf(result: RunResult): RunEnvironment {
-  const cfg = result.config as { seed?: number; evaluation?: { seed?: number } };
-  return {
-    modelab: result.modelab,
-    backend: result.backend,
-    device: result.device,
-    tfjsVersion: result.tfjsVersion,
-    backendDetails: result.backendDetails,
-    architecture: result.architecture,
-    dataset: result.dataset,
-    seeds: {
-      recipe: cfg.seed,
-      endpoints: Object.fromEntries(result.endpoints.map((e) => [e.name, e.seed])),
-      evaluation: cfg.evaluation?.seed,
-    },
   };
 }
 

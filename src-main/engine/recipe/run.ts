@@ -66,18 +66,17 @@ export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunRe
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
   const timings: Record<string, number> = {};
-  checkResources(recipe);
-  const data = await timed(timings, 'data', () => loadDataset(recipe.dataset, { dataDir: opts.dataDir }));
-  const spec = resolveArchitecture(recipe.architecture, data.inputShape, data.classes);
-  const architecture = { spec, description: describeArch(spec), parameters: parameterCount(spec) };
   // The document is the fold of the run's events (experiment/run-so-far.ts), as every consumer folds them.
   let run = emptyRun;
   const emit = async (e: RunEvent): Promise<void> => {
     run = applyRunEvent(run, e);
     await opts.onEvent?.(e);
   };
-  const start = runStart(recipe, opts, startedAt);
-  await emit({ kind: 'environment', start });
+  await emit({ kind: 'environment', start: runStart(recipe, opts, startedAt) });
+  checkResources(recipe);
+  const data = await timed(timings, 'data', () => loadDataset(recipe.dataset, { dataDir: opts.dataDir }));
+  const spec = resolveArchitecture(recipe.architecture, data.inputShape, data.classes);
+  const architecture = { spec, description: describeArch(spec), parameters: parameterCount(spec) };
   await emit({ kind: 'plan', plan: runPlan(recipe), architecture, dataset: describeDataset(data) });
   if (opts.pointWorkers?.prepare) {
     const ev = recipe.evaluation;
