@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { probeAll, selectBackend } from '../engine/backend/backends';
 import { BACKEND_CHOICES_HELP } from '../engine/backend/names';
-import { BENCH_RUN_SCHEMA, type BenchResult, type BenchRun, fastestPeak, runBench } from '../engine/bench/bench';
+import { BENCH_RUN_SCHEMA, type BenchResult, type BenchRun, type WorkerScaling, fastestPeak, runBench } from '../engine/bench/bench';
 import { InputError } from '../engine/util/errors';
 import { benchDirIn, keepBenchResult, readBenchResults } from '../engine/bench/stored';
 import { workerCount } from '../jobs/parallelism';
@@ -22,7 +22,8 @@ Measures every available backend side by side (all but plain-JavaScript 'cpu', w
 named by --backend or MODELAB_BACKEND), each in turn: its 1024³ matmul ceiling, training throughput of the
 784-512-512-10 MLP (batch 128, with and without dropout 0.5) and of the paper's MNIST CNN (batch 64), the 61-point
 straight line on 10,000 samples, also with 2, 3, … workers computing its points up to the cores present (or
-MODELAB_WORKERS) where 'modelab run' uses point workers (one-core backends), the Theorem 1 path structure-aware
+MODELAB_WORKERS) where 'modelab run' uses point workers (one-core backends), the loss plane through three MLPs
+(21 × 21 on 4,000 samples; 7 × 7 with --quick) with 1, 2, … workers alike, the Theorem 1 path structure-aware
 against naive, the mnist-mlp preset's wall time (estimated with --quick), and peak memory. Training efficiency is
 stated against each backend's own matmul ceiling and against this CPU's native peak (an ONNX MatMul on ONNX
 Runtime's CPU provider), both timed just before each training round. Results are kept in <MODELAB_HOME>/bench/ and
@@ -42,12 +43,14 @@ function previous(dir: string, r: BenchResult): BenchResult | null {
 
 const pct = (x: number): string => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
 
+/** The change from the previous comparable result, in percent ('' without one). */
+function delta(now: number, before: number | undefined, higherIsBetter = true): string {
+  if (before === undefined || !Number.isFinite(before) || before === 0) return '';
+  const change = ((now - before) / before) * 100;
+  return `${change >= 0 ? '+' : ''}${change.toFixed(1)}%${(change >= 0) === higherIsBetter ? '' : ' (worse)'}`;
+}
+
 function summary(r: BenchResult, prev: BenchResult | null): string {
-  const delta = (now: number, before: number | undefined, higherIsBetter = true): string => {
-    if (before === undefined || !Number.isFinite(before) || before === 0) return '';
-    const pct = ((now - before) / before) * 100;
-    return `${pct >= 0 ? '+' : ''}${pct.toFixed(1)}%${(pct >= 0) === higherIsBetter ? '' : ' (worse)'}`;
-  };
   const t = r.training;
   const pt = prev?.training;
   const rows: string[][] = [
@@ -58,11 +61,17 @@ function summary(r: BenchResult, prev: BenchResult | null): string {
       delta(t[k].samplesPerSec, pt?.[k].samplesPerSec),
     ]),
     ['straight line, 61 points × 10,000 samples', `${num(r.lineEval.seconds, 2)} s (${num(r.lineEval.fullPassEquivalents, 1)} full passes)`, delta(r.lineEval.seconds, prev?.lineEval.seconds, false)],
-    ...(r.lineEval.scaling ?? []).slice(1).map((x) => [
-      `  the same, ${x.workers} workers (${x.workers - 1} point worker${x.workers > 2 ? 's' : ''})`,
-      `${num(x.seconds, 2)} s, ${num(r.lineEval.seconds / x.seconds, 2)}× (${x.workerPoints} of ${r.lineEval.points - 2} points in the workers)`,
-      delta(x.seconds, prev?.lineEval.scaling?.find((p) => p.workers === x.workers)?.seconds, false),
-    ]),
+    ...scalingRows(r.lineEval.seconds, r.lineEval.points - 2, r.lineEval.scaling, prev?.lineEval.scaling),
+    ...(r.planeEval
+      ? [
+          [
+            `loss plane, ${r.planeEval.size}×${r.planeEval.size} + 3 points × ${r.planeEval.samples.toLocaleString('en')} samples`,
+            `${num(r.planeEval.seconds, 2)} s (${num(r.planeEval.fullPassEquivalents, 1)} full passes)`,
+            delta(r.planeEval.seconds, prev?.planeEval?.size === r.planeEval.size ? prev.planeEval.seconds : undefined, false),
+          ],
+          ...scalingRows(r.planeEval.seconds, r.planeEval.points, r.planeEval.scaling, prev?.planeEval?.size === r.planeEval.size ? prev.planeEval.scaling : undefined),
+        ]
+      : []),
     [
       `Theorem 1 path, ${r.theorem1Eval.segments} segments, ${r.theorem1Eval.points} points`,
       `${num(r.theorem1Eval.structured.seconds, 2)} s, ${num(r.theorem1Eval.structured.fullPassEquivalents, 2)} full passes; naive ${num(r.theorem1Eval.naive.seconds, 1)} s, ${r.theorem1Eval.naive.passes} passes${r.theorem1Eval.naive.extrapolated ? ` (extrapolated from ${r.theorem1Eval.naive.measuredPoints} points)` : ''}`,
@@ -78,6 +87,15 @@ function summary(r: BenchResult, prev: BenchResult | null): string {
   ].join('\n');
 }
 
+/** The rows of a timing with 2, 3, … workers: seconds, speed-up over one process, the points the workers took. */
+function scalingRows(alone: number, points: number, scaling: WorkerScaling[] | undefined, before: WorkerScaling[] | undefined): string[][] {
+  return (scaling ?? []).slice(1).map((x) => [
+    `  the same, ${x.workers} workers (${x.workers - 1} point worker${x.workers > 2 ? 's' : ''})`,
+    `${num(x.seconds, 2)} s, ${num(alone / x.seconds, 2)}× (${x.workerPoints} of ${points} points in the workers)`,
+    delta(x.seconds, before?.find((p) => p.workers === x.workers)?.seconds, false),
+  ]);
+}
+
 /** Every figure of each backend in one column: the side-by-side view of a run over several backends. */
 function sideBySide(run: BenchRun): string {
   const rs = run.results;
@@ -89,6 +107,7 @@ function sideBySide(run: BenchRun): string {
       row('  of own ceiling / of native peak', (r) => `${pct(r.training[k].efficiency)} / ${r.training[k].nativeEfficiency != null ? pct(r.training[k].nativeEfficiency!) : '—'}`),
     ]),
     row('straight line, 61 points × 10,000 samples, s', (r) => num(r.lineEval.seconds, 2)),
+    row('loss plane, s', (r) => (r.planeEval ? num(r.planeEval.seconds, 2) : '—')),
     row('Theorem 1 path structure-aware, s', (r) => num(r.theorem1Eval.structured.seconds, 2)),
     row(`preset ${rs[0]!.preset.name}${rs[0]!.preset.estimated ? ' (estimated)' : ''}, s`, (r) => num(r.preset.seconds, 0)),
   ];
@@ -149,7 +168,7 @@ export async function benchAndKeep(o: { quick: boolean; backend?: string }): Pro
   const backend = await selectBackend(o.backend ?? process.env['MODELAB_BACKEND']);
   const progress = new ProgressRenderer();
   const pointsDir = path.join(os.tmpdir(), `modelab-bench-points-${process.pid}-${randomBytes(4).toString('hex')}`);
-  // The line with 1, 2, … processes computing its points, up to the workers present (jobs/parallelism.ts).
+  // The line and the plane with 1, 2, … processes computing their points, up to the workers present (parallelism.ts).
   const pointPools = { maxWorkers: workerCount(), open: (workers: number) => pointWorkerPool({ parallel: 'auto', backend: backend.backend, tmpDir: pointsDir, workers }) };
   const result = await runBench(backend, { quick: o.quick, onProgress: (e) => progress.update(e), pointPools }).finally(() => {
     rmSync(pointsDir, { recursive: true, force: true });

@@ -121,6 +121,20 @@ function checkResult(r: BenchResult): void {
   }
   if (spread) expect(r.lineEval.withPointWorker).toEqual({ seconds: scaling[1]!.seconds, workerPoints: scaling[1]!.workerPoints });
 
+  // The loss plane (7 × 7 cells and the three networks' points in --quick mode, on 2,000 + 2,000 samples), timed with
+  // the same worker counts as the line, its cells shared where the line's points are.
+  const plane = r.planeEval!;
+  expect(plane).toMatchObject({ size: 7, points: 52, samples: 4000 });
+  expect(plane.fullPassEquivalents).toBeGreaterThan(0);
+  expect(plane.fullPassEquivalents).toBeLessThanOrEqual(52);
+  expect(plane.scaling.map((x) => x.workers)).toEqual(scaling.map((x) => x.workers));
+  expect(plane.scaling[0]).toEqual({ workers: 1, seconds: plane.seconds, workerPoints: 0 });
+  for (const x of plane.scaling.slice(1)) {
+    expect(x.seconds).toBeGreaterThan(0);
+    expect(x.workerPoints).toBeGreaterThan(0);
+    expect(x.workerPoints).toBeLessThanOrEqual(52);
+  }
+
   // Theorem 1 (bias-free MLP, d = 3: 8d − 4 = 20 segments, 4 points each): at most 5 full passes against 81.
   expect(r.theorem1Eval).toMatchObject({ segments: 20, points: 81, samples: 10000 });
   expect(r.theorem1Eval.structured.fullPassEquivalents).toBeLessThanOrEqual(5);

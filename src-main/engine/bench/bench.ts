@@ -1,7 +1,8 @@
 /**
  * The benchmark behind `modelab bench` (docs/performance.md): the backend's matmul ceiling, training throughput of the
  * 784-512-512-10 MLP (batch 128) and the paper's MNIST CNN (batch 64), the 61-point straight line on 10,000 samples,
- * the Theorem 1 path structure-aware against naive, the mnist-mlp preset's wall time, and memory. Inputs are random
+ * the loss plane through three MLPs (with 1, 2, … workers, as the line), the Theorem 1 path structure-aware against
+ * naive, the mnist-mlp preset's wall time, and memory. Inputs are random
  * (timings do not depend on the values). FLOPs: forward 2·MACs per sample, a training step 6·MACs per sample.
  * Efficiency is stated twice: against the backend's own matmul ceiling (tfjs' matMul; on an onnx-* backend, an ONNX
  * MatMul on its provider) and against this CPU's native peak (an ONNX MatMul on ONNX Runtime's CPU provider with the
@@ -16,8 +17,9 @@ import { initParams } from '../nn/params';
 import { type ArchSpec, forwardMacs } from '../nn/spec';
 import { evaluatePathPoints } from '../paths/evaluate-path';
 import { linearPath, tGrid } from '../paths/path';
-import type { PointWorkerPool } from '../paths/point-workers';
+import type { PointEvaluationData, PointWorkerPool } from '../paths/point-workers';
 import { evaluatePathStructured } from '../paths/structured-eval';
+import { evaluatePlaneGrid, planeFrame, planeGrid } from '../plane/plane';
 import { CHECK_BATCH } from '../recipe/context';
 import { loadPreset } from '../recipe/presets';
 import { resolveArchitecture } from '../recipe/resolve';
@@ -111,7 +113,18 @@ export interface BenchResult {
     withPointWorker: { seconds: number; workerPoints: number } | null;
     /** The line's time with 1, 2, … processes computing its points (this one and workers − 1 point workers), up to
      *  the workers present (`workerPoints`: the points the workers took); absent from results kept by older versions. */
-    scaling?: LineScaling[];
+    scaling?: WorkerScaling[];
+  };
+  /** The loss plane through three MLPs (`size`² cells and the three networks' own points) on the evaluation sets'
+   *  first `samples` (half train, half test), timed with 1, 2, … processes as the line; absent from results kept by
+   *  older versions. */
+  planeEval?: {
+    size: number;
+    points: number;
+    samples: number;
+    seconds: number;
+    fullPassEquivalents: number;
+    scaling: WorkerScaling[];
   };
   theorem1Eval: {
     segments: number;
@@ -204,10 +217,53 @@ export interface BenchPointPools {
   open(workers: number): (CountingPointPool & { close(): Promise<void> }) | undefined;
 }
 
-export interface LineScaling {
+/** A timing with `workers` processes computing at once (this one and workers − 1 point workers); `workerPoints`: the
+ *  points the point workers took. */
+export interface WorkerScaling {
   workers: number;
   seconds: number;
   workerPoints: number;
+}
+
+/**
+ * Times `work` with 1, 2, … processes up to the workers present: alone, then with each pool in turn. The pool for
+ * w + 1 is started while w is timed, so that it is ready when its turn comes (as in a run, where the point workers
+ * start while the endpoints train).
+ */
+async function timeByWorkers(
+  pools: BenchPointPools | undefined,
+  prepare: { spec: ArchSpec; pointwiseMacs: number },
+  data: PointEvaluationData,
+  work: (pool?: CountingPointPool) => Promise<void>,
+): Promise<WorkerScaling[]> {
+  const maxWorkers = pools?.maxWorkers ?? 1;
+  const open = (w: number): ReturnType<BenchPointPools['open']> => {
+    const p = w <= maxWorkers ? pools?.open(w) : undefined;
+    p?.prepare?.(prepare);
+    return p;
+  };
+  let next = open(2);
+  let s = performance.now();
+  await work();
+  const scaling: WorkerScaling[] = [{ workers: 1, seconds: (performance.now() - s) / 1000, workerPoints: 0 }];
+  try {
+    for (let w = 2; next; w++) {
+      const pool = next;
+      next = undefined;
+      try {
+        await pool.setEvaluationData(data);
+        next = open(w + 1);
+        s = performance.now();
+        await work(pool);
+        scaling.push({ workers: w, seconds: (performance.now() - s) / 1000, workerPoints: pool.served });
+      } finally {
+        await pool.close();
+      }
+    }
+  } finally {
+    await next?.close();
+  }
+  return scaling;
 }
 
 export async function runBench(
@@ -221,7 +277,7 @@ export async function runBench(
   const note = (): void => {
     maxTensors = Math.max(maxTensors, tf.memory().numTensors);
   };
-  const stages = 7;
+  const stages = 8;
   let stage = 0;
   const report = (): void => {
     opts.onProgress?.({ stage: 'bench', label: 'bench', done: stage++, total: stages, unit: 'stages', elapsedSec: (performance.now() - t0) / 1000 });
@@ -274,44 +330,47 @@ export async function runBench(
   const checkX = tf.tensor2d(evalData.train.x.subarray(0, CHECK_BATCH * 784), [CHECK_BATCH, 784]);
   const line = linearPath(A, B);
   const lineTs = tGrid(line, { points: 61 });
-  // The pool for w + 1 processes is started while the line is timed with w, so that it is ready when its turn comes
-  // (as in a run, where the point workers start while the endpoints train).
-  const maxWorkers = opts.pointPools?.maxWorkers ?? 1;
-  const openPool = (w: number): ReturnType<BenchPointPools['open']> => {
-    const p = w <= maxWorkers ? opts.pointPools?.open(w) : undefined;
-    p?.prepare?.({ spec, pointwiseMacs: (lineTs.length - 2) * forwardMacs(spec) * 10000 });
-    return p;
-  };
-  let next = openPool(2);
-  let s = performance.now();
-  const lineEv = await evaluatePathStructured(spec, line, lineTs, splits, checkX);
-  const lineSeconds = (performance.now() - s) / 1000;
-  const scaling: LineScaling[] = [{ workers: 1, seconds: lineSeconds, workerPoints: 0 }];
-  try {
-    for (let w = 2; next; w++) {
-      const pool = next;
-      next = undefined;
-      try {
-        await pool.setEvaluationData({ train: evalData.train, test: evalTest, inputShape: [28, 28, 1], batchSize: 2500 });
-        next = openPool(w + 1);
-        s = performance.now();
-        await evaluatePathStructured(spec, line, lineTs, splits, checkX, { pointWorkers: pool });
-        scaling.push({ workers: w, seconds: (performance.now() - s) / 1000, workerPoints: pool.served });
-      } finally {
-        await pool.close();
-      }
-    }
-  } finally {
-    await next?.close();
-  }
+  const pointData: PointEvaluationData = { train: evalData.train, test: evalTest, inputShape: [28, 28, 1], batchSize: 2500 };
+  let lineEv: Awaited<ReturnType<typeof evaluatePathStructured>> | undefined;
+  const scaling = await timeByWorkers(opts.pointPools, { spec, pointwiseMacs: (lineTs.length - 2) * forwardMacs(spec) * 10000 }, pointData, async (pool) => {
+    const r = await evaluatePathStructured(spec, line, lineTs, splits, checkX, pool ? { pointWorkers: pool } : {});
+    if (!pool) lineEv = r;
+  });
+  const lineSeconds = scaling[0]!.seconds;
   const two = scaling.find((x) => x.workers === 2 && x.workerPoints > 0);
   const withPointWorker = two ? { seconds: two.seconds, workerPoints: two.workerPoints } : null;
-  const lineEval = { points: 61, samples: 10000, seconds: lineSeconds, fullPassEquivalents: lineEv.cost.fullPassEquivalents, withPointWorker, scaling };
+  const lineEval = { points: 61, samples: 10000, seconds: lineSeconds, fullPassEquivalents: lineEv!.cost.fullPassEquivalents, withPointWorker, scaling };
   note();
 
-  // 4. Theorem 1: structure-aware against naive.
+  // 4. The loss plane through A, B and a third MLP: a recipe's default grid (21 × 21; 7 × 7 in --quick mode) on the
+  //    first 2,000 training and 2,000 test samples (a recipe's plane.trainSamples / testSamples defaults).
+  report();
+  const planeSize = opts.quick ? 7 : 21;
+  const frame = planeFrame(A, B, initParams(spec, 13));
+  const grid = planeGrid(frame, planeSize, 0.2);
+  const anchors = [{ x: 0, y: 0 }, { x: frame.lengthAB, y: 0 }, { x: frame.p, y: frame.q }];
+  const half = 2000;
+  const firstOf = (x: { x: Float32Array; y: Int32Array }) => ({ x: x.x.subarray(0, half * 784), y: x.y.subarray(0, half), n: half });
+  const planeSplits = { train: new DeviceSplit(firstOf(evalData.train), 784, 2500), test: new DeviceSplit(firstOf(evalTest), 784, 2500) };
+  const planePoints = planeSize * planeSize + anchors.length;
+  let planeCost = 0;
+  let planeScaling: WorkerScaling[];
+  try {
+    planeScaling = await timeByWorkers(opts.pointPools, { spec, pointwiseMacs: planePoints * forwardMacs(spec) * 2 * half }, pointData, async (pool) => {
+      const r = await evaluatePlaneGrid(spec, frame, grid, planeSplits, { extra: anchors, ...(pool ? { share: { pool, samples: { train: half, test: half } } } : {}) });
+      if (!pool) planeCost = r.cost.fullPassEquivalents;
+    });
+  } finally {
+    planeSplits.train.dispose();
+    planeSplits.test.dispose();
+  }
+  const planeEval = { size: planeSize, points: planePoints, samples: 2 * half, seconds: planeScaling[0]!.seconds, fullPassEquivalents: planeCost, scaling: planeScaling };
+  note();
+
+  // 5. Theorem 1: structure-aware against naive.
   report();
   const rng = new Rng(5);
+  let s: number;
   const K = () => hiddenWidths(spec).map((h) => rng.sample(h, h / 2));
   const path = theorem1Path(spec, A, K(), B, K(), [2, 2]);
   const ts = tGrid(path, { perSegment: 4 });
@@ -327,7 +386,7 @@ export async function runBench(
   checkX.dispose();
   note();
 
-  // 5. The mnist-mlp preset's wall time (estimated from the measured rates in --quick mode).
+  // 6. The mnist-mlp preset's wall time (estimated from the measured rates in --quick mode).
   report();
   const recipe = loadPreset('mnist-mlp') as Recipe;
   let preset: BenchResult['preset'];
@@ -356,6 +415,7 @@ export async function runBench(
     nativePeak: peak,
     training,
     lineEval,
+    planeEval,
     theorem1Eval: {
       segments: path.segments.length,
       points: ts.length,
