@@ -1,7 +1,7 @@
 /**
- * A run's Stability and Loss plane tabs (src-renderer/src/views/run/), on a history made directly in the database from
- * a real tiny run (dropout stability, noise stability, a plane): each tab shows its tables and charts, the noise
- * endpoint can be changed, and the page raises no error.
+ * A run's Stability, Loss plane and Recipe & environment tabs (src-renderer/src/views/run/), on a history made directly
+ * in the database from a real tiny run (dropout stability, noise stability, a plane): each tab shows its tables and
+ * charts, the noise endpoint can be changed, notes are saved on leaving the field, and the page raises no error.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -12,7 +12,8 @@ import { selectBackend } from '../../src-main/engine/backend/backends';
 import { parseRecipe } from '../../src-main/engine/recipe/resolve';
 import { runRecipe } from '../../src-main/engine/recipe/run';
 import { HistoryStore } from '../../src-main/store/history';
-import { type Served, launchChromium, serve, signIn } from './helpers';
+import type { RunDetail } from '../../src-main/api/wire-types';
+import { type Served, launchChromium, serve, signIn, wsCall } from './helpers';
 
 const POLL = { timeout: 20_000, interval: 100 };
 let server: Served;
@@ -70,6 +71,20 @@ describe("a run's stability and plane tabs", () => {
     await page.locator('[data-tab="plane"]').click();
     await page.locator('[data-chart="plane"]').waitFor();
     await expect.poll(() => page.locator('[role="tabpanel"] p.muted').innerText(), POLL).toMatch(/3×3 grid on 60 training samples/);
+  });
+
+  it('Recipe & environment: the environment and the recipe; notes saved when the field is left', async () => {
+    await page.locator('[data-tab="record"]').click();
+    await expect.poll(() => page.locator('[role="tabpanel"] table.kv').first().innerText(), POLL).toMatch(/backend\s+cpu/);
+    await expect.poll(() => page.getByTestId('config-json').innerText(), POLL).toContain('"name": "tabs"');
+    await page.getByTestId('notes').fill('seen in the record tab');
+    await page.getByTestId('notes').blur();
+    await expect
+      .poll(async () => {
+        const r = await wsCall<RunDetail>(server, 'getRun', [id]);
+        return r.ok ? (r as { value: RunDetail }).value.notes : null;
+      }, POLL)
+      .toBe('seen in the record tab');
     expect(errors).toEqual([]);
   });
 });
