@@ -203,8 +203,11 @@ describe('server: the api over WebSocket', () => {
     expect(started.ok).toBe(true);
     const id = started.value.id;
     await rpc.finished(id);
-    const types = new Set(rpc.events.filter((e) => e.runId === id).map((e) => e.type));
-    expect([...types]).toEqual(expect.arrayContaining(['status', 'progress', 'curve', 'endpoint', 'path']));
+    const mine = rpc.events.filter((e) => e.runId === id) as { type: string; event?: { kind: string } }[];
+    expect([...new Set(mine.map((e) => e.type))]).toEqual(expect.arrayContaining(['status', 'progress', 'curve', 'run']));
+    // A run's results arrive as run events: at least its endpoints and its paths.
+    const kinds = new Set(mine.filter((e) => e.type === 'run').map((e) => e.event!.kind));
+    expect([...kinds]).toEqual(expect.arrayContaining(['endpoint', 'path']));
     const rows = (await rpc.call('listRunRows', { tags: ['ws'] })) as { value: { runs: { id: string; paths: { name: string; trainBarrier: number }[]; architecture: string }[] } };
     expect(rows.value.runs[0]).toMatchObject({ id, architecture: expect.stringMatching(/MLP/) });
     expect(rows.value.runs[0]!.paths.map((p) => p.name)).toEqual(['linear', 'theorem1']);
