@@ -139,11 +139,18 @@ describe('history columns and compare colours', () => {
   it('compares three runs that share a stored colour in three colours, dots matching the chart', async () => {
     await page.setViewportSize({ width: 1366, height: 900 });
     await open(`/compare?ids=${ids.join(',')}`);
-    await page.waitForFunction(() => !!(window as unknown as { __modelab_charts?: Record<string, unknown> }).__modelab_charts?.['compare-loss']);
-    const option = (await page.evaluate(() =>
-      JSON.parse(JSON.stringify((window as unknown as { __modelab_charts: Record<string, unknown> }).__modelab_charts['compare-loss'])),
-    )) as { series: { id: string; color?: string }[] };
+    // The chart is drawn as each run's detail arrives: read it once every run has its series.
+    let option: { series: { id: string; color?: string }[] } = { series: [] };
     const lineColour = (id: string): string | undefined => option.series.find((s) => s.id === `${id}|linear|train`)?.color;
+    await expect
+      .poll(async () => {
+        option = (await page.evaluate(() => {
+          const charts = (window as unknown as { __modelab_charts?: Record<string, unknown> }).__modelab_charts;
+          return JSON.parse(JSON.stringify(charts?.['compare-loss'] ?? { series: [] }));
+        })) as typeof option;
+        return ids.every((id) => lineColour(id) !== undefined);
+      }, POLL)
+      .toBe(true);
     const colours = ids.map(lineColour);
     expect(new Set(colours).size).toBe(3);
     expect(colours[0]).toBe('#4477aa');
