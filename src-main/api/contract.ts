@@ -4,7 +4,7 @@
  * bridge and the server can carry them unchanged. No Electron, no HTTP here.
  */
 import type { RecipeEstimate } from '../engine/recipe/estimate';
-import type { RunResult } from '../engine/recipe/result';
+import type { RunResult } from '../engine/experiment/result';
 import type { QuickBenchOutcome } from '../jobs/bench-job';
 import type { JobEvent, JobOutcome } from '../jobs/runner';
 import type { ExistingRunChoice, ImportResult } from '../store/bundle';

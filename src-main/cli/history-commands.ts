@@ -17,7 +17,7 @@ import { formatDuration } from './progress';
 import { runSummary } from './summary';
 import { num, pct, table } from './table';
 import { terminalText } from './terminal-text';
-import { CHECK_STATE_LABEL, checkStateOf } from '../engine/recipe/check-state';
+import { CHECK_STATE_LABEL, checkStateOf } from '../engine/experiment/check-state';
 
 const DB_OPTION: Options = { db: { type: 'string' } };
 const DB_HELP = '  --db FILE          the history database (default: $MODELAB_HOME/history.sqlite, else the user data folder)';

@@ -1,7 +1,7 @@
 /** The end-of-run summary printed on a terminal. */
-import { CHECK_STATE_LABEL, checkStateOf } from '../engine/recipe/check-state';
-import { type Alignment, type TrainedCurveConstruction, alignmentOf } from '../engine/recipe/construction';
-import type { PathResult, PlaneResult, RunResult } from '../engine/recipe/result';
+import { CHECK_STATE_LABEL, checkStateOf } from '../engine/experiment/check-state';
+import { type Alignment, type TrainedCurveConstruction, alignmentOf } from '../engine/experiment/construction';
+import type { PathResult, PlaneResult, RunResult } from '../engine/experiment/result';
 import { distinctDigits } from '../engine/util/format-compare';
 import { formatDuration } from './progress';
 import { num, pct, table } from './table';

@@ -1,6 +1,6 @@
 /** The quick bench's process (bench-job.ts): measures the backend, keeps the result, reports, exits. */
 import { selectBackend } from '../engine/backend/backends';
-import { runBench } from '../engine/bench/bench';
+import { runBench } from '../engine/experiment/bench';
 import { benchDirIn, keepBenchResult } from '../engine/bench/stored';
 import { modelabHome } from '../store/location';
 import type { FromBenchWorker, ToBenchWorker } from './bench-job';

@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { evalDataSafetensors } from '../engine/io/export';
+import { evalDataSafetensors } from '../engine/experiment/export';
 import { makeDirs } from '../engine/io/mkdirs';
 import { encodeSafetensors } from '../engine/io/safetensors';
 import type { HostParams } from '../engine/nn/params';

@@ -15,7 +15,7 @@
  * owner places them in the same transaction that records them. Checkpoints (training.checkpointEvery) are staged the
  * same way by whichever process trains the endpoint; the owner keeps the latest of each endpoint.
  */
-import type { RunResult } from '../engine/recipe/result';
+import type { RunResult } from '../engine/experiment/result';
 import type { TrainConfig, CurvePoint } from '../engine/train/loop';
 import type { ArchSpec } from '../engine/nn/spec';
 import type { Metrics } from '../engine/eval/evaluate';

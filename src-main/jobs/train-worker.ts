@@ -8,7 +8,7 @@ import path from 'node:path';
 import { selectBackend } from '../engine/backend/backends';
 import { loadDataset } from '../engine/data/load';
 import { encodeSafetensors } from '../engine/io/safetensors';
-import type { DatasetConfig } from '../engine/recipe/schema';
+import type { DatasetConfig } from '../engine/data/config';
 import { train } from '../engine/train/loop';
 import { CancelledError } from '../engine/util/errors';
 import { storageError } from '../store/errors';

@@ -8,10 +8,10 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { type CheckpointInfo, checkpointSafetensors } from '../engine/io/export';
+import { type CheckpointInfo, checkpointSafetensors } from '../engine/experiment/export';
 import { makeDirs } from '../engine/io/mkdirs';
 import { readSafetensors } from '../engine/io/safetensors';
-import type { EndpointTrainJob, RunOptions } from '../engine/recipe/run';
+import type { EndpointTrainJob, RunOptions } from '../engine/experiment/run';
 import { type CurvePoint, type TrainResult, totalSteps, train } from '../engine/train/loop';
 import type { HostParams } from '../engine/nn/params';
 import { parameterCount } from '../engine/nn/spec';

@@ -6,12 +6,12 @@
 import { selectBackend } from '../engine/backend/backends';
 import type { RunEvent } from '../engine/experiment/events';
 import { applyRunEvent, emptyRun } from '../engine/experiment/run-so-far';
-import { checkpointSafetensors, endpointsSafetensors, evalDataSafetensors, pathSafetensors } from '../engine/io/export';
-import { runCounterexample } from '../engine/recipe/counterexample-run';
+import { checkpointSafetensors, endpointsSafetensors, evalDataSafetensors, pathSafetensors } from '../engine/experiment/export';
+import { runCounterexample } from '../engine/experiment/counterexample-run';
 import { endpointSeed, parseAnyRecipe } from '../engine/recipe/resolve';
-import type { RunResult } from '../engine/recipe/result';
+import type { RunResult } from '../engine/experiment/result';
 import type { ProgressEvent } from '../engine/util/progress';
-import { runRecipe } from '../engine/recipe/run';
+import { runRecipe } from '../engine/experiment/run';
 import { isCounterexample } from '../engine/recipe/schema';
 import type { CurvePoint } from '../engine/train/loop';
 import { CancelledError } from '../engine/util/errors';

@@ -5,8 +5,8 @@
  * with one layout, every path vertex, and the evaluation tensors that later exports of the run read.
  */
 import path from 'node:path';
-import { type RunResult } from '../engine/recipe/result';
-import { endpointsSafetensors, readCheckpointInfo } from '../engine/io/export';
+import { type RunResult } from '../engine/experiment/result';
+import { endpointsSafetensors, readCheckpointInfo } from '../engine/experiment/export';
 import { decodeSafetensors } from '../engine/io/safetensors';
 import { paramShapes } from '../engine/nn/spec';
 import type { HostParams, HostTensor } from '../engine/nn/params';

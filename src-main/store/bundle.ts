@@ -1,6 +1,6 @@
 /**
  * Run bundles: a folder (or a .zip of it) that carries one run completely, for archiving, sharing and moving between
- * machines. The layout is the engine's export folder (engine/io/export.ts writeRunDir, docs/run-json.md, "Files written by --out DIR") plus the
+ * machines. The layout is the engine's export folder (engine/experiment/export.ts writeRunDir, docs/run-json.md, "Files written by --out DIR") plus the
  * history metadata:
  *
  *   run.json                  the run document (RunResult) with `runId`
@@ -21,13 +21,13 @@ import { createWriteStream, existsSync, mkdtempSync, readdirSync, renameSync, rm
 import path from 'node:path';
 import yazl from 'yazl';
 import type { Split } from '../engine/data/dataset';
-import { type RunArtifacts, writeRunDir } from '../engine/io/export';
+import { type RunArtifacts, writeRunDir } from '../engine/experiment/export';
 import { writeFileAtomic } from '../engine/io/atomic';
 import { makeDirs } from '../engine/io/mkdirs';
 import { decodeSafetensors } from '../engine/io/safetensors';
 import type { HostParams } from '../engine/nn/params';
 import type { ParamPath } from '../engine/paths/path';
-import type { RunResult } from '../engine/recipe/result';
+import type { RunResult } from '../engine/experiment/result';
 import { InputError } from '../engine/util/errors';
 import { BUNDLE_LIMITS, type BundleLimits, NO_LIMITS, extractZip, listTree, sourceKind } from './bundle-files';
 import { MANIFEST, writeManifest } from './bundle-manifest';

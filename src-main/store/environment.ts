@@ -1,6 +1,6 @@
 /** The environment record of a run (store/types.ts RunEnvironment), built in one place: from a run document, or from
  *  what a run's events have told so far (jobs/worker.ts folds them: engine/experiment/run-so-far.ts). */
-import type { RunResult } from '../engine/recipe/result';
+import type { RunResult } from '../engine/experiment/result';
 import type { RunEnvironment } from './types';
 
 /** What the record is made of: the run's header, and what is known of its architecture, dataset and endpoint seeds. */

@@ -3,7 +3,7 @@
  * word, and the tags with their run counts. They read the store's tables, so they live with the store (the api only
  * shapes what they return).
  */
-import type { CheckState } from '../engine/recipe/check-state';
+import type { CheckState } from '../engine/experiment/check-state';
 import type { Sql } from './sqlite';
 
 /** One path of a run, as the history table shows it. */

@@ -3,7 +3,7 @@
  * event carried staged as files (jobs/worker.ts), and the one place that persists each kind.
  */
 import type { RunEvent } from '../engine/experiment/events';
-import type { EndpointResult, PathResult } from '../engine/recipe/result';
+import type { EndpointResult, PathResult } from '../engine/experiment/result';
 import type { StagedArtifact } from './artifacts';
 import type { HistoryStore } from './history';
 

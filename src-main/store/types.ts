@@ -1,6 +1,6 @@
 /** What the history keeps about a run, as plain JSON-friendly types (the api contract re-exports them). */
 import type { BackendName } from '../engine/backend/backends';
-import type { EndpointResult, PathResult, PlaneResult, RunResult, StabilityReport } from '../engine/recipe/result';
+import type { EndpointResult, PathResult, PlaneResult, RunResult, StabilityReport } from '../engine/experiment/result';
 import type { CurvePoint } from '../engine/train/loop';
 
 export const RUN_STATUSES = ['queued', 'running', 'finished', 'failed', 'cancelled', 'crashed'] as const;

@@ -9,7 +9,7 @@ import { contentSecurityPolicy, isAllowedExternalUrl } from '../../src-main/api/
 import { WIRE_SCHEMAS, checkArgs, createWireApi, dispatch, inspectCifarDir } from '../../src-main/api/wire';
 import { WIRE_OPS, type WireApi } from '../../src-main/api/wire-types';
 import { checkDatasetFiles } from '../../src-main/engine/data/load';
-import type { DatasetConfig } from '../../src-main/engine/recipe/schema';
+import type { DatasetConfig } from '../../src-main/engine/data/config';
 import { HistoryStore } from '../../src-main/store/history';
 import { tempDir } from '../store/helpers';
 import { tinyRecipe } from '../jobs/recipes';

@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { BenchResult, BenchRun } from '../../src-main/engine/bench/bench';
+import type { BenchResult, BenchRun } from '../../src-main/engine/bench/record';
 import { modelab } from './modelab';
 
 const home = mkdtempSync(path.join(os.tmpdir(), 'modelab-bench-'));

@@ -16,7 +16,7 @@ import { readSafetensors } from '../../src-main/engine/io/safetensors';
 import { type HostParams, checkParams, disposeParams, toDevice } from '../../src-main/engine/nn/params';
 import { paramShapes } from '../../src-main/engine/nn/spec';
 import { parseRecipe, resolveArchitecture } from '../../src-main/engine/recipe/resolve';
-import type { RunResult } from '../../src-main/engine/recipe/result';
+import type { RunResult } from '../../src-main/engine/experiment/result';
 import { type Ran, modelab, root } from './modelab';
 
 /** Exit code 2 and exactly one line on stderr, starting with "modelab: ". */

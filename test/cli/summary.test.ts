@@ -1,6 +1,6 @@
 /** The CLI's check line (cli/summary.ts): the three states, and a bound shown apart from what it bounds. */
 import { describe, expect, it } from 'vitest';
-import type { PathCheck } from '../../src-main/engine/recipe/result';
+import type { PathCheck } from '../../src-main/engine/experiment/result';
 import { checkLine } from '../../src-main/cli/summary';
 
 const base: PathCheck = {

@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src-main/engine/backend/backends';
 import { parseRecipe } from '../../src-main/engine/recipe/resolve';
-import { runRecipe } from '../../src-main/engine/recipe/run';
+import { runRecipe } from '../../src-main/engine/experiment/run';
 import { HistoryStore } from '../../src-main/store/history';
 import type { RunDetail } from '../../src-main/api/wire-types';
 import { type Served, launchChromium, serve, signIn, wsCall } from './helpers';

@@ -16,7 +16,9 @@ import { forwardMacs } from '../../src-main/engine/nn/spec';
 import { listPresets, loadPreset } from '../../src-main/engine/recipe/presets';
 import { parseRecipe, resolveArchitecture } from '../../src-main/engine/recipe/resolve';
 import { checkResources } from '../../src-main/engine/recipe/resources';
-import { type DatasetConfig, type Recipe, RECIPE_LIMITS, isCounterexample } from '../../src-main/engine/recipe/schema';
+import type { DatasetConfig } from '../../src-main/engine/data/config';
+import { type Recipe, isCounterexample } from '../../src-main/engine/recipe/schema';
+import { RECIPE_LIMITS } from '../../src-main/engine/util/limits';
 
 const GB = 1e9;
 const smokeLike = { name: 's', dataset: { name: 'gaussian-mixture' }, architecture: { type: 'mlp', hidden: [32] }, training: { epochs: 1 } };

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseIdx, readIdx, readIdxPair } from '../../src-main/engine/data/idx';
 import { loadDataset } from '../../src-main/engine/data/load';
 import { loadIdxDataset, loadMnist, mnistFiles } from '../../src-main/engine/data/mnist';
-import type { DatasetConfig } from '../../src-main/engine/recipe/schema';
+import type { DatasetConfig } from '../../src-main/engine/data/config';
 import { InputError } from '../../src-main/engine/util/errors';
 
 /** An IDX file: 0, 0, type code, ndim, big-endian uint32 dims, data. */

@@ -15,7 +15,7 @@ import type { ArchSpec } from '../../src-main/engine/nn/spec';
 import { evaluatePathPoints } from '../../src-main/engine/paths/evaluate-path';
 import { evaluatePathStructured } from '../../src-main/engine/paths/structured-eval';
 import { parseRecipe } from '../../src-main/engine/recipe/resolve';
-import { runRecipe } from '../../src-main/engine/recipe/run';
+import { runRecipe } from '../../src-main/engine/experiment/run';
 import { linearPath, tGrid } from '../../src-main/engine/paths/path';
 import type { OptimizerConfig } from '../../src-main/engine/train/optimizers';
 import { train } from '../../src-main/engine/train/loop';

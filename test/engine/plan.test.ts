@@ -4,10 +4,10 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type BackendRecord, selectBackend } from '../../src-main/engine/backend/backends';
-import { runCounterexample } from '../../src-main/engine/recipe/counterexample-run';
+import { runCounterexample } from '../../src-main/engine/experiment/counterexample-run';
 import { runPlan } from '../../src-main/engine/recipe/plan';
 import { parseAnyRecipe, parseRecipe } from '../../src-main/engine/recipe/resolve';
-import { runRecipe } from '../../src-main/engine/recipe/run';
+import { runRecipe } from '../../src-main/engine/experiment/run';
 import { isCounterexample } from '../../src-main/engine/recipe/schema';
 
 let backend: BackendRecord;

@@ -1,12 +1,12 @@
 /**
- * docs/run-json.schema.json is generated from the run document's zod schemas (engine/recipe/result-schema.ts) by
+ * docs/run-json.schema.json is generated from the run document's zod schemas (engine/experiment/result-schema.ts) by
  * `npm run schema`: the checked-in file must be exactly what the code generates now.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Ajv from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { runDocumentJsonSchema, runDocumentJsonSchemaText } from '../../src-main/engine/recipe/result-schema';
+import { runDocumentJsonSchema, runDocumentJsonSchemaText } from '../../src-main/engine/experiment/result-schema';
 
 const file = path.join(__dirname, '..', '..', 'docs', 'run-json.schema.json');
 

@@ -6,9 +6,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type BackendRecord, selectBackend } from '../../src-main/engine/backend/backends';
 import type { RunEvent } from '../../src-main/engine/experiment/events';
 import { applyRunEvent, completedRun, emptyRun } from '../../src-main/engine/experiment/run-so-far';
-import { runCounterexample } from '../../src-main/engine/recipe/counterexample-run';
+import { runCounterexample } from '../../src-main/engine/experiment/counterexample-run';
 import { parseAnyRecipe, parseRecipe } from '../../src-main/engine/recipe/resolve';
-import { runRecipe } from '../../src-main/engine/recipe/run';
+import { runRecipe } from '../../src-main/engine/experiment/run';
 import { isCounterexample } from '../../src-main/engine/recipe/schema';
 
 let backend: BackendRecord;

@@ -7,9 +7,9 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src-main/engine/backend/backends';
-import { readCheckpointInfo } from '../../src-main/engine/io/export';
+import { readCheckpointInfo } from '../../src-main/engine/experiment/export';
 import { decodeSafetensors } from '../../src-main/engine/io/safetensors';
-import { runRecipe } from '../../src-main/engine/recipe/run';
+import { runRecipe } from '../../src-main/engine/experiment/run';
 import type { Recipe } from '../../src-main/engine/recipe/schema';
 import { type JobEvent, JobRunner } from '../../src-main/jobs/runner';
 import { type HistoryStore, pidAlive } from '../../src-main/store/history';

@@ -18,12 +18,12 @@ import type { ArchSpec } from '../../src-main/engine/nn/spec';
 import { linearPath, tGrid } from '../../src-main/engine/paths/path';
 import { type PlaneGridResult, evaluatePlaneGrid, planeFrame, planeGrid } from '../../src-main/engine/plane/plane';
 import { evaluatePathStructured } from '../../src-main/engine/paths/structured-eval';
-import { pointwiseWorkEstimate } from '../../src-main/engine/recipe/paths';
+import { pointwiseWorkEstimate } from '../../src-main/engine/experiment/paths';
 import { stageKey } from '../../src-main/engine/recipe/plan';
 import { loadPreset } from '../../src-main/engine/recipe/presets';
 import { parseRecipe, resolveArchitecture } from '../../src-main/engine/recipe/resolve';
-import type { RunResult } from '../../src-main/engine/recipe/result';
-import { runRecipe } from '../../src-main/engine/recipe/run';
+import type { RunResult } from '../../src-main/engine/experiment/result';
+import { runRecipe } from '../../src-main/engine/experiment/run';
 import type { Recipe } from '../../src-main/engine/recipe/schema';
 import { CancelledError } from '../../src-main/engine/util/errors';
 import { POINTS_MIN_WORK, PointProcessPool, SpreadPointPool, pointWorkerPool, useParallelPoints } from '../../src-main/jobs/points';
@@ -323,7 +323,7 @@ describe("a loss plane's grid in point workers", () => {
   const frame = planeFrame(initParams(spec, 1), initParams(spec, 2), initParams(spec, 3));
   const grid = planeGrid(frame, 9, 0.2);
   const extra = [{ x: 0, y: 0 }, { x: frame.lengthAB, y: 0 }, { x: frame.p, y: frame.q }];
-  // The plane takes the evaluation sets' first samples (as recipe/plane.ts does): 600 of 900, 300 of 400.
+  // The plane takes the evaluation sets' first samples (as experiment/plane.ts does): 600 of 900, 300 of 400.
   const samples = { train: 600, test: 300 };
   const first = (n: number, s: typeof data.train) => ({ x: s.x.subarray(0, n * 16), y: s.y.subarray(0, n), n });
 

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src-main/engine/backend/backends';
-import { runRecipe } from '../../src-main/engine/recipe/run';
+import { runRecipe } from '../../src-main/engine/experiment/run';
 import { type JobEvent, JobRunner } from '../../src-main/jobs/runner';
 import { type HistoryStore, pidAlive } from '../../src-main/store/history';
 import { tempStore } from '../store/helpers';

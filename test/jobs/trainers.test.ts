@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src-main/engine/backend/backends';
 import { loadDataset } from '../../src-main/engine/data/load';
-import type { EndpointTrainJob } from '../../src-main/engine/recipe/run';
+import type { EndpointTrainJob } from '../../src-main/engine/experiment/run';
 import { endpointSeed, resolveArchitecture, trainingFor } from '../../src-main/engine/recipe/resolve';
 import { type CurvePoint, train } from '../../src-main/engine/train/loop';
 import { CancelledError } from '../../src-main/engine/util/errors';

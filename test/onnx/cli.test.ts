@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Ajv from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunResult } from '../../src-main/engine/recipe/result';
+import type { RunResult } from '../../src-main/engine/experiment/result';
 import { type Ran, modelab, root } from '../cli/modelab';
 
 // The document's backend field against its schema (test/cli/cli-smoke.test.ts validates whole documents).

@@ -9,11 +9,11 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { comparison, planeSummary } from '../../src-main/cli/summary';
 import { type BackendRecord, selectBackend } from '../../src-main/engine/backend/backends';
-import { alignmentOf } from '../../src-main/engine/recipe/construction';
+import { alignmentOf } from '../../src-main/engine/experiment/construction';
 import { loadPreset } from '../../src-main/engine/recipe/presets';
 import { parseRecipe } from '../../src-main/engine/recipe/resolve';
-import type { RunResult } from '../../src-main/engine/recipe/result';
-import { runRecipe } from '../../src-main/engine/recipe/run';
+import type { RunResult } from '../../src-main/engine/experiment/result';
+import { runRecipe } from '../../src-main/engine/experiment/run';
 
 const recipe = {
   name: 'compare-small',

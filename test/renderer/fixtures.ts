@@ -1,6 +1,6 @@
 /** Small, hand-made run data for the chart-option tests (shapes as in docs/run-json.md). */
-import type { PathConstruction } from '../../src-main/engine/recipe/construction';
-import type { PathResult, PlaneResult } from '../../src-main/engine/recipe/result';
+import type { PathConstruction } from '../../src-main/engine/experiment/construction';
+import type { PathResult, PlaneResult } from '../../src-main/engine/experiment/result';
 import type { Segment } from '../../src-main/engine/paths/path';
 
 const m = (loss: number, acc: number) => ({ loss, acc });

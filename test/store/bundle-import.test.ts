@@ -9,7 +9,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symli
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ZipFile } from 'yazl';
-import { evalDataSafetensors } from '../../src-main/engine/io/export';
+import { evalDataSafetensors } from '../../src-main/engine/experiment/export';
 import { encodeSafetensors } from '../../src-main/engine/io/safetensors';
 import { InputError } from '../../src-main/engine/util/errors';
 import { type ImportOptions, exportBundles, importBundles, RunExistsError } from '../../src-main/store/bundle';

@@ -7,7 +7,7 @@ import { selectBackend } from '../../src-main/engine/backend/backends';
 import type { RunEvent } from '../../src-main/engine/experiment/events';
 import { applyRunEvent, emptyRun } from '../../src-main/engine/experiment/run-so-far';
 import { endpointSeed, parseRecipe } from '../../src-main/engine/recipe/resolve';
-import { runRecipe } from '../../src-main/engine/recipe/run';
+import { runRecipe } from '../../src-main/engine/experiment/run';
 import { environmentOf } from '../../src-main/store/environment';
 
 describe('environmentOf', () => {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { EndpointResult, PathResult, RunResult } from '../../src-main/engine/recipe/result';
+import type { EndpointResult, PathResult, RunResult } from '../../src-main/engine/experiment/result';
 import { encodeSafetensors } from '../../src-main/engine/io/safetensors';
 import { HistoryStore } from '../../src-main/store/history';
 import { Database } from '../../src-main/store/sqlite';

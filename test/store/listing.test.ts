@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryStore } from '../../src-main/store/history';
 import { architectures, pathBriefs, tagCounts } from '../../src-main/store/listing';
-import type { PathResult } from '../../src-main/engine/recipe/result';
+import type { PathResult } from '../../src-main/engine/experiment/result';
 import { pathResult, syntheticRun, tempStore } from './helpers';
 
 let t: Awaited<ReturnType<typeof tempStore>>;

@@ -1,5 +1,5 @@
 /**
- * The check states of a path (recipe/check-state.ts, recipe/path-checks.ts), issue 13 item 2: Theorems 2 and 3 used
+ * The check states of a path (experiment/check-state.ts, experiment/path-checks.ts), issue 13 item 2: Theorems 2 and 3 used
  * to bound the path by max(L_A + ε_A, L_B + ε_B) with ε the measured excess on the Algorithm 1 segments, so whenever
  * the maximum lay on those segments the bound equalled it and the check passed. Now the Lemma 2 middle is checked
  * against the loss of the networks it joins (PASS/FAIL), and the Algorithm 1 segments against the recipe's tolerance
@@ -10,8 +10,8 @@ import type { PathPoint } from '../../src-main/engine/eval/barrier';
 import type { HostParams } from '../../src-main/engine/nn/params';
 import type { ParamPath } from '../../src-main/engine/paths/path';
 import type { PathVerification } from '../../src-main/engine/paths/structured-eval';
-import { CHECK_STATE_LABEL, checkStateOf, worstState } from '../../src-main/engine/recipe/check-state';
-import { algorithm1SegmentsCheck, buildCheck, lemma2MiddleBound } from '../../src-main/engine/recipe/path-checks';
+import { CHECK_STATE_LABEL, checkStateOf, worstState } from '../../src-main/engine/experiment/check-state';
+import { algorithm1SegmentsCheck, buildCheck, lemma2MiddleBound } from '../../src-main/engine/experiment/path-checks';
 
 const net = (v: number): HostParams => ({ 'A1.w': { shape: [1], data: new Float32Array([v]) } });
 const A = net(0);

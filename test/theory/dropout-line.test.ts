@@ -1,12 +1,12 @@
 /**
  * The paper's Fig. 2 centre as a recipe path ('dropout-line'): the straight line from a network to one dropped-out
- * version of itself, the version redrawn until it reaches `minAcc` (recipe/dropout-search.ts droppedVersion), with
+ * version of itself, the version redrawn until it reaches `minAcc` (experiment/dropout-search.ts droppedVersion), with
  * progress reported while it searches.
  */
 import { describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src-main/engine/backend/backends';
 import { parseRecipe } from '../../src-main/engine/recipe/resolve';
-import { runRecipe } from '../../src-main/engine/recipe/run';
+import { runRecipe } from '../../src-main/engine/experiment/run';
 import type { ProgressEvent } from '../../src-main/engine/util/progress';
 
 function recipe(minAcc: number, maxTries: number) {

@@ -9,7 +9,7 @@ import { lemma1Path } from '../../src-main/engine/theory/lemma1';
 import { lemma2Steps } from '../../src-main/engine/theory/lemma2';
 import { lemma4Steps } from '../../src-main/engine/theory/lemma4';
 import { theorem1Path } from '../../src-main/engine/theory/theorem1';
-import { hiddenWidths } from '../../src-main/engine/theory/units';
+import { hiddenWidths } from '../../src-main/engine/nn/units';
 import { Rng } from '../../src-main/engine/util/rng';
 import { close, outputs, randomCnn, randomInputs, randomMlp, useCpu } from './helpers';
 

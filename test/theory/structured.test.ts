@@ -7,11 +7,11 @@ import { forwardMacs, layerMacs } from '../../src-main/engine/nn/spec';
 import { evaluatePathPoints } from '../../src-main/engine/paths/evaluate-path';
 import { tGrid } from '../../src-main/engine/paths/path';
 import { evaluatePathStructured } from '../../src-main/engine/paths/structured-eval';
-import { compact } from '../../src-main/engine/theory/compact';
+import { compact } from '../../src-main/engine/nn/compact';
 import { droppedLosses, measureDropoutStability } from '../../src-main/engine/theory/dropout-stability';
 import { drop } from '../../src-main/engine/theory/kept';
 import { theorem1Path } from '../../src-main/engine/theory/theorem1';
-import { hiddenWidths } from '../../src-main/engine/theory/units';
+import { hiddenWidths } from '../../src-main/engine/nn/units';
 import { Rng } from '../../src-main/engine/util/rng';
 import { close, outputs, randomCnn, randomInputs, randomMlp, useCpu } from './helpers';
 

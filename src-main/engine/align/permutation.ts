@@ -1,7 +1,7 @@
 /**
  * Hidden-unit permutations of a network, derived from its ArchSpec (no hand-written "permutation spec" per model).
  * Hidden layer i (1 ≤ i ≤ d−1) has one permutation P_i of its h_i units (dense units or conv channels). A unit is, as
- * in theory/units.ts, its row of A_i (kernel slice and bias) plus its BatchNorm entries (γ, β and statistics), and its
+ * in nn/units.ts, its row of A_i (kernel slice and bias) plus its BatchNorm entries (γ, β and statistics), and its
  * column of A_{i+1} (next kernel's input slice, or across a flatten the dense rows {s·C + j} it owns). Max-pooling
  * acts per channel, so it commutes with channel permutations. Layer 1's columns (the input) and layer d's rows (the
  * logits) are never permuted, so a permuted network computes exactly the same function.
@@ -12,7 +12,7 @@
  */
 import type { HostParams } from '../nn/params';
 import type { ArchSpec } from '../nn/spec';
-import { type LayerGeometry, geometry, hiddenWidths } from '../theory/units';
+import { type LayerGeometry, geometry, hiddenWidths } from '../nn/units';
 import type { Rng } from '../util/rng';
 
 export type Permutation = Int32Array[];

@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../io/atomic';
-import { BENCH_SCHEMA, type BenchResult } from './bench';
+import { BENCH_SCHEMA, type BenchResult } from './record';
 
 /** Where results are kept under ModeLab's home folder (MODELAB_HOME or the user data folder). */
 export function benchDirIn(home: string): string {

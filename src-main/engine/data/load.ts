@@ -1,6 +1,6 @@
 /** Loads the dataset a recipe names, applying its deterministic train/test subsets. */
 import { statSync } from 'node:fs';
-import type { DatasetConfig } from '../recipe/schema';
+import type { DatasetConfig } from './config';
 import { InputError } from '../util/errors';
 import { type Dataset, featureCount, sha256, subset } from './dataset';
 import { cifar10Batches, loadCifar10 } from './cifar10';

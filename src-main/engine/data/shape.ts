@@ -3,7 +3,7 @@
  * (after the recipe's subsets). The resource estimate (recipe/estimate.ts) needs this before anything is allocated.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import type { DatasetConfig } from '../recipe/schema';
+import type { DatasetConfig } from './config';
 
 export interface DataShape {
   inputShape: [number, number, number];

@@ -1,8 +1,8 @@
 /**
- * What a run reports as it goes, in one vocabulary: the experiment (recipe/run.ts, recipe/counterexample-run.ts)
+ * What a run reports as it goes, in one vocabulary: the experiment (experiment/run.ts, experiment/counterexample-run.ts)
  * emits these events in order instead of calling a hook per kind, and each consumer handles them in one switch over
  * `kind` — the run document is their fold (experiment/run-so-far.ts applyRunEvent); the job worker (jobs/worker.ts) stages the weights they carry and forwards them to its owner; the CLI's
- * `run --no-store --out DIR` writes each finished stage to DIR (io/export.ts RunDirWriter.apply).
+ * `run --no-store --out DIR` writes each finished stage to DIR (experiment/export.ts RunDirWriter.apply).
  *
  * Weights travel as host arrays here; the worker replaces them by staged files (jobs/protocol.ts).
  */
@@ -10,7 +10,7 @@ import type { Split } from '../data/dataset';
 import type { HostParams } from '../nn/params';
 import type { ParamPath } from '../paths/path';
 import type { RunPlan } from '../recipe/plan';
-import type { EndpointResult, PathResult, PlaneResult, RunResult, RunStart, StabilityReport } from '../recipe/result';
+import type { EndpointResult, PathResult, PlaneResult, RunResult, RunStart, StabilityReport } from './result';
 
 export type RunEvent =
   /** First: the document's header as the run starts (versions, name, backend and device, the recipe). */

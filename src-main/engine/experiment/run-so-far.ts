@@ -1,7 +1,7 @@
 /**
  * A run as its events (events.ts) have told it so far, and the one pure reducer that folds an event into it. Every
  * consumer that follows a run's events folds the same way, and the experiment itself returns its own fold
- * (`finishedRun`: recipe/run.ts, recipe/counterexample-run.ts), so folding all of a finished run's events gives the
+ * (`finishedRun`: experiment/run.ts, experiment/counterexample-run.ts), so folding all of a finished run's events gives the
  * document the run returns (`completedRun`).
  */
 import type { RunPlan } from '../recipe/plan';
@@ -13,7 +13,7 @@ import {
   type RunStart,
   type StabilityReport,
   finishedHeader,
-} from '../recipe/result';
+} from './result';
 import type { RunEvent } from './events';
 
 /** What the dataset record holds before the evaluation sets are drawn: their sizes come with them. */

@@ -2,7 +2,7 @@
  *  appends the result with a labelled segment. Vertices share every tensor a step leaves alone. */
 import type { HostParams } from '../nn/params';
 import type { ArchSpec } from '../nn/spec';
-import { type LayerGeometry, UnitView, geometry } from '../theory/units';
+import { type LayerGeometry, UnitView, geometry } from '../nn/units';
 import type { ParamPath, Segment, SegmentKind } from './path';
 
 export class PathBuilder {

@@ -15,7 +15,7 @@ import type { PathPoint } from '../eval/barrier';
 import { forward } from '../nn/forward';
 import { type DeviceParams, type HostParams, disposeParams, lerpParams, toDevice } from '../nn/params';
 import { type ArchSpec, forwardMacs } from '../nn/spec';
-import { compact, relativeCost } from '../theory/compact';
+import { compact, relativeCost } from '../nn/compact';
 import { throwIfCancelled } from '../util/errors';
 import { type ProgressFn, StageTimer, yieldToEventLoop } from '../util/progress';
 import type { EvalSplits } from './evaluate-path';

@@ -1,11 +1,11 @@
 /**
  * What a recipe will cost before anything is allocated: memory (parameters, optimiser state, activations per batch,
  * the dataset, path vertices and points) against the memory the machine has, and time from this machine's stored
- * bench figures (bench/bench.ts). Pure: the caller gives the dataset's shape (data/shape.ts), the machine and the
+ * bench figures (experiment/bench.ts). Pure: the caller gives the dataset's shape (data/shape.ts), the machine and the
  * figures. The numbers are estimates within a factor of about two; their job is to refuse what cannot fit and to say
  * whether a run takes seconds, minutes or hours.
  */
-import type { BenchResult } from '../bench/bench';
+import type { BenchResult } from '../bench/record';
 import type { DataShape } from '../data/shape';
 import { type ArchSpec, forwardMacs, parameterCount } from '../nn/spec';
 import { InputError } from '../util/errors';
@@ -201,7 +201,7 @@ export function assertFits(estimate: RunEstimate): void {
 /** The figures a time estimate uses from a bench result. */
 export type BenchFigures = Pick<BenchResult, 'startedAt' | 'backend' | 'device' | 'quick' | 'training' | 'lineEval' | 'theorem1Eval'>;
 
-/** Multiply-accumulates of the bench's evaluation MLP (784-512-512-10, no biases): bench/bench.ts. */
+/** Multiply-accumulates of the bench's evaluation MLP (784-512-512-10, no biases): experiment/bench.ts. */
 const BENCH_EVAL_MACS = 784 * 512 + 512 * 512 + 512 * 10;
 
 /** A network like `spec` with every hidden layer `width` wide (the narrow networks of stability.narrow). */

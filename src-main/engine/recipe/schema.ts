@@ -4,90 +4,16 @@
  * Defaults are filled in, and the resolved recipe is what a run records.
  */
 import { z } from 'zod';
+import { datasetSchema } from '../data/config';
 import { INIT_SCHEMES } from '../nn/init';
+import { RECIPE_LIMITS, boundedSize, boundedTries } from '../util/limits';
 
-/**
- * Upper bounds of the recipe's numbers (docs/recipes.md, "Bounds"): generous for research, they stop values no run
- * could mean. Sizes that take memory (widths, samples, points, batch) are bounded here only against overflow; the
- * resource estimate (estimate.ts) sets them against the machine's memory before a run starts.
- */
-export const RECIPE_LIMITS = {
-  /** Any count or size. */
-  size: 1e12,
-  /** Training epochs (fractional allowed) and checkpoint intervals. */
-  epochs: 10_000,
-  /** Training steps. */
-  steps: 100_000_000,
-  /** Repetitions that cost time, not memory: kept sets tried, Algorithm 1 tries, matching sweeps, noise iterations,
-   *  narrow-network trials, histogram bins. */
-  tries: 10_000,
-  /** Kernel, stride and pool sizes. */
-  kernel: 1024,
-  /** Layers, endpoints, paths and the entries of any list. */
-  items: 1000,
-} as const;
-
-const posInt = z.number().int().positive().max(RECIPE_LIMITS.size);
-const tries = z.number().int().positive().max(RECIPE_LIMITS.tries);
+const posInt = boundedSize;
+const tries = boundedTries;
 const kernelSize = z.number().int().positive().max(RECIPE_LIMITS.kernel);
 const epochs = z.number().positive().max(RECIPE_LIMITS.epochs);
 const steps = z.number().int().positive().max(RECIPE_LIMITS.steps);
 const prob = z.number().min(0).lt(1);
-const subsetSize = posInt.nullable().optional();
-/** Sizes of the generated synthetic data sets. */
-const syntheticTrain = posInt.default(2000).describe('Training samples generated.');
-const syntheticTest = posInt.default(1000).describe('Test samples generated.');
-const dataSeed = z.number().int().nonnegative().default(0).describe('Seed of the generated data (the same seed gives the same data set).');
-const normalize = z.enum(['scale', 'standardize', 'none']);
-
-const realData = {
-  train: subsetSize.describe('Use a deterministic subset of this many training samples (empty: all).'),
-  test: subsetSize.describe('Use a deterministic subset of this many test samples (empty: all).'),
-  subsetSeed: z.number().int().nonnegative().default(0).describe('Seed that picks the subsets.'),
-  normalize: normalize.default('scale').describe('Pixel scaling: to [0, 1] (scale), per-channel mean 0 and std 1 (standardize), or raw (none).'),
-};
-
-export const datasetSchema = z.discriminatedUnion('name', [
-  z.object({ name: z.literal('mnist'), ...realData }).strict(),
-  z.object({ name: z.literal('fashion-mnist'), ...realData }).strict(),
-  z.object({ name: z.literal('cifar10'), dir: z.string().optional(), ...realData, normalize: normalize.default('standardize') }).strict(),
-  z
-    .object({
-      name: z.literal('idx'),
-      trainImages: z.string(),
-      trainLabels: z.string(),
-      testImages: z.string(),
-      testLabels: z.string(),
-      classes: z.number().int().min(2).max(RECIPE_LIMITS.size).optional(),
-      ...realData,
-    })
-    .strict(),
-  z
-    .object({
-      name: z.literal('gaussian-mixture'),
-      classes: z.number().int().min(2).max(RECIPE_LIMITS.size).default(4).describe('Number of classes.'),
-      dim: posInt.default(16).describe('Input dimension.'),
-      train: syntheticTrain,
-      test: syntheticTest,
-      separation: z.number().positive().default(4).describe('Distance scale between the cluster centres (larger: easier).'),
-      noise: z.number().positive().default(1).describe('Standard deviation of each cluster.'),
-      clustersPerClass: tries.default(2).describe('Gaussian clusters that make up each class.'),
-      seed: dataSeed,
-    })
-    .strict(),
-  z
-    .object({
-      name: z.literal('spirals'),
-      arms: z.number().int().min(2).max(RECIPE_LIMITS.tries).default(2).describe('Spiral arms, one class each.'),
-      turns: z.number().positive().max(RECIPE_LIMITS.tries).default(1.5).describe('Turns of each arm.'),
-      noise: z.number().nonnegative().default(0.05).describe('Standard deviation of the noise added to each point.'),
-      train: syntheticTrain,
-      test: syntheticTest,
-      seed: dataSeed,
-    })
-    .strict(),
-]);
-
 const dropoutSpec = z.union([prob, z.array(prob).max(RECIPE_LIMITS.items)]).default(0).describe('Dropout probability while training: one for every hidden layer, or one per hidden layer.');
 
 const convLayer = z
@@ -445,7 +371,6 @@ export const recipeSchema = z
 
 export type Recipe = z.infer<typeof recipeSchema>;
 export type RecipeInput = z.input<typeof recipeSchema>;
-export type DatasetConfig = z.infer<typeof datasetSchema>;
 export type ArchitectureConfig = z.infer<typeof architectureSchema>;
 export type TrainingConfig = z.infer<typeof trainingSchema>;
 export type PathConfig = z.infer<typeof pathSchema>;

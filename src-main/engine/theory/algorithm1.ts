@@ -8,7 +8,7 @@ import type { HostParams } from '../nn/params';
 import type { ArchSpec } from '../nn/spec';
 import { Rng } from '../util/rng';
 import type { Kept } from './kept';
-import { UnitView, geometry } from './units';
+import { UnitView, geometry } from '../nn/units';
 
 export interface Algorithm1Result {
   theta1: HostParams;

@@ -14,9 +14,9 @@ import type { ArchSpec } from '../nn/spec';
 import { throwIfCancelled } from '../util/errors';
 import { type ProgressFn, StageTimer, yieldToEventLoop } from '../util/progress';
 import { Rng } from '../util/rng';
-import { compact } from './compact';
+import { compact } from '../nn/compact';
 import { type Kept, drop } from './kept';
-import { UnitView, geometry, hiddenWidths } from './units';
+import { UnitView, geometry, hiddenWidths } from '../nn/units';
 
 export interface DropoutStabilityOptions {
   /** Fraction of each hidden layer kept (Definition 1: at most ½). */

@@ -4,7 +4,7 @@
  */
 import { type HostParams, zerosLike } from '../nn/params';
 import type { ArchSpec } from '../nn/spec';
-import { geometry } from './units';
+import { geometry } from '../nn/units';
 
 export function embedNarrow(spec: ArchSpec, fullLike: HostParams, narrowSpec: ArchSpec, narrow: HostParams, E: number[][]): HostParams {
   const G = geometry(spec);

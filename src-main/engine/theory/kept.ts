@@ -5,7 +5,7 @@
  */
 import type { HostParams } from '../nn/params';
 import type { ArchSpec } from '../nn/spec';
-import { type LayerGeometry, UnitView, geometry } from './units';
+import { type LayerGeometry, UnitView, geometry } from '../nn/units';
 
 export type Kept = number[][];
 

@@ -31,7 +31,7 @@ export function lemma1Path(spec: ArchSpec, theta: HostParams, K: Kept, r: number
   const sigma = K.map((k, idx) => new Map(k.map((u, a) => [u, N[idx]![a]!] as const)));
   const Kd = K[d - 2]!;
   const rd = r[d - 2]!;
-  const topTo = (slot: (u: number) => number) => (next: import('./units').UnitView) => {
+  const topTo = (slot: (u: number) => number) => (next: import('../nn/units').UnitView) => {
     for (let u = 0; u < widths[d - 2]!; u++) next.zeroColumn(d, u);
     for (const u of Kd) next.copyColumn(d, th, u, slot(u), rd);
   };

@@ -9,7 +9,7 @@
  */
 import type { PathBuilder } from '../paths/builder';
 import { complement } from './kept';
-import type { UnitView } from './units';
+import type { UnitView } from '../nn/units';
 
 export function lemma4Steps(b: PathBuilder, U: number[][], T: number[][], tag: string, finalRows?: UnitView): void {
   const d = b.geo.length;

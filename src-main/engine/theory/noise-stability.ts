@@ -23,7 +23,7 @@ import { throwIfCancelled } from '../util/errors';
 import { type ProgressFn, StageTimer, yieldToEventLoop } from '../util/progress';
 import { Rng } from '../util/rng';
 import { algorithm1 } from './algorithm1';
-import { hiddenWidths } from './units';
+import { hiddenWidths } from '../nn/units';
 
 export interface NoiseStabilityOptions {
   samples: number;

@@ -1,5 +1,5 @@
 /**
- * Version 6: a path's check verdict as its state (engine/recipe/check-state.ts: pass, warning, fail), not only the
+ * Version 6: a path's check verdict as its state (engine/experiment/check-state.ts: pass, warning, fail), not only the
  * 0/1 `check_pass` that reads a WARNING as a failure. Existing rows take the state their stored document records
  * (version 5 documents carry `check.state`) and otherwise derive it from check_pass; paths without a check stay NULL.
  */

@@ -43,7 +43,7 @@ export type {
   StabilityReport,
   SweepPoint,
   NarrowPoint,
-} from '../../../src-main/engine/recipe/result';
+} from '../../../src-main/engine/experiment/result';
 export type { Barrier, BarrierValue, PathPoint, SplitBarrier } from '../../../src-main/engine/eval/barrier';
 export type { Segment, SegmentKind } from '../../../src-main/engine/paths/path';
 export type { CurvePoint } from '../../../src-main/engine/train/loop';

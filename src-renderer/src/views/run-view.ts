@@ -1,7 +1,7 @@
 /** What the run view derives from a run: its expected stages, which are finished, the checks in words. */
 import type { PathCheck, RunDetail } from '../api/types';
 import { num } from '../util/format';
-import { type CheckState, CHECK_STATE_LABEL, checkStateOf } from '../../../src-main/engine/recipe/check-state';
+import { type CheckState, CHECK_STATE_LABEL, checkStateOf } from '../../../src-main/engine/experiment/check-state';
 import { distinctDigits } from '../../../src-main/engine/util/format-compare';
 import { type PlanInput, type PlannedStage, runPlan, stageKey } from '../../../src-main/engine/recipe/plan';
 

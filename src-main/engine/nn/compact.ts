@@ -4,8 +4,8 @@
  * bias). The compact network computes exactly the function of the full one (up to float summation order) at a
  * fraction of the cost: the dropped networks θ_k of Definition 1 shrink to their kept units.
  */
-import type { HostParams } from '../nn/params';
-import { type ArchSpec, forwardMacs, hasBatchNorm } from '../nn/spec';
+import type { HostParams } from './params';
+import { type ArchSpec, forwardMacs, hasBatchNorm } from './spec';
 import { type LayerGeometry, UnitView, geometry } from './units';
 
 /** Live units of each hidden layer (sorted). */

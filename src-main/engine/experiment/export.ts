@@ -12,10 +12,10 @@ import type { Split } from '../data/dataset';
 import type { HostParams } from '../nn/params';
 import { type ArchSpec, paramShapes } from '../nn/spec';
 import type { ParamPath } from '../paths/path';
-import type { RunEvent } from '../experiment/events';
-import type { PathResult, RunResult } from '../recipe/result';
-import { writeFileAtomic } from './atomic';
-import { decodeSafetensors, encodeSafetensors } from './safetensors';
+import type { RunEvent } from './events';
+import type { PathResult, RunResult } from './result';
+import { writeFileAtomic } from '../io/atomic';
+import { decodeSafetensors, encodeSafetensors } from '../io/safetensors';
 
 export const LAYOUTS = {
   dense: 'kernel [in, out]: y = x·W + b',

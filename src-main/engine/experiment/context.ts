@@ -13,7 +13,7 @@ import { type DropoutStability, measureDropoutStability } from '../theory/dropou
 import type { ProgressFn } from '../util/progress';
 import { deriveSeed } from '../util/rng';
 import type { PathResult } from './result';
-import type { DropoutSearchConfig, Recipe } from './schema';
+import type { DropoutSearchConfig, Recipe } from '../recipe/schema';
 import type { NoiseStability } from '../theory/noise-stability';
 
 /** Size of the batch on which path segments are verified at interior points. */

@@ -12,7 +12,7 @@ import type { CurvePoint } from '../train/loop';
 import { VERSION } from '../version';
 import type { CheckState } from './check-state';
 import type { PathConstruction } from './construction';
-import type { AnyRecipe } from './schema';
+import type { AnyRecipe } from '../recipe/schema';
 
 export const RUN_SCHEMA = 'modelab.run/1';
 

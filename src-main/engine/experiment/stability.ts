@@ -1,17 +1,17 @@
 /** The run's stability report: Definition 1 for every endpoint, and the keep-fraction sweep (paper Fig. 2 left). */
 import { evaluateHost } from '../eval/host';
 import type { Metrics } from '../eval/evaluate';
-import { compact } from '../theory/compact';
+import { compact } from '../nn/compact';
 import { randomKept } from '../theory/dropout-stability';
 import { drop } from '../theory/kept';
 import { measureNoiseStability } from '../theory/noise-stability';
-import { geometry, hiddenWidths } from '../theory/units';
+import { geometry, hiddenWidths } from '../nn/units';
 import { throwIfCancelled } from '../util/errors';
 import { StageTimer, yieldToEventLoop } from '../util/progress';
 import { Rng, deriveSeed } from '../util/rng';
 import type { ExperimentContext } from './context';
 import type { NarrowPoint, StabilityReport, SweepPoint } from './result';
-import { trainingWith } from './resolve';
+import { trainingWith } from '../recipe/resolve';
 import { train } from '../train/loop';
 import { withHiddenWidths } from '../theory/embed';
 

@@ -16,7 +16,7 @@ import { embedNarrow, withHiddenWidths } from '../theory/embed';
 import type { Kept } from '../theory/kept';
 import { narrowSlots, theorem2Path, theorem3Path } from '../theory/noise-stable-paths';
 import { theorem1Path } from '../theory/theorem1';
-import { hiddenWidths } from '../theory/units';
+import { hiddenWidths } from '../nn/units';
 import { train } from '../train/loop';
 import { InputError } from '../util/errors';
 import { deriveSeed } from '../util/rng';
@@ -25,8 +25,8 @@ import { type RetriedDropout, algorithm1WithRetries, droppedVersion } from './dr
 import { algorithm1SegmentsCheck, buildCheck, type CheckedConstruction, lemma2MiddleBound } from './path-checks';
 import type { Alignment, PathConstruction, TrainedCurveConstruction, Theorem23Construction } from './construction';
 import type { PathCheck, PathResult } from './result';
-import { curveTrainConfig, pathEnds, pathName, trainingWith } from './resolve';
-import type { PathConfig, Recipe } from './schema';
+import { curveTrainConfig, pathEnds, pathName, trainingWith } from '../recipe/resolve';
+import type { PathConfig, Recipe } from '../recipe/schema';
 
 interface Construction extends CheckedConstruction {
   /** The path's kind and what it records of its construction (construction.ts). */

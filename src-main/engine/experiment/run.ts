@@ -16,14 +16,14 @@ import type { ProgressFn } from '../util/progress';
 import { ExperimentContext } from './context';
 import { buildAndEvaluatePath, pointwiseWorkEstimate } from './paths';
 import { buildPlane } from './plane';
-import { runPlan, stageKey } from './plan';
-import type { RunEvent, RunEventSink } from '../experiment/events';
-import { checkResources } from './resources';
-import { applyRunEvent, emptyRun, finishedRun } from '../experiment/run-so-far';
+import { runPlan, stageKey } from '../recipe/plan';
+import type { RunEvent, RunEventSink } from './events';
+import { checkResources } from '../recipe/resources';
+import { applyRunEvent, emptyRun, finishedRun } from './run-so-far';
 import { type EndpointResult, type PathResult, type RunResult, describeDataset, runStart } from './result';
-import { endpointSeed, pathName, resolveArchitecture, trainingFor } from './resolve';
+import { endpointSeed, pathName, resolveArchitecture, trainingFor } from '../recipe/resolve';
 import { stabilityReport } from './stability';
-import type { Recipe } from './schema';
+import type { Recipe } from '../recipe/schema';
 
 export interface RunOptions {
   backend: BackendRecord;

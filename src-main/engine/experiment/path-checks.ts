@@ -23,7 +23,7 @@ export interface Bound {
   over?: { label: string; max: { value: number; t: number } };
 }
 
-/** What a check needs of a construction (recipe/paths.ts). */
+/** What a check needs of a construction (experiment/paths.ts). */
 export interface CheckedConstruction {
   path: ParamPath;
   expectedSegments: number;

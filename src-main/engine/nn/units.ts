@@ -9,8 +9,8 @@
  * count, G the previous layer's unit count (input features or channels for layer 1) and p runs over a block of P
  * positions (kh·kw kernel taps for conv; H·W spatial positions across a flatten; 1 for dense after dense).
  */
-import type { HostParams } from '../nn/params';
-import { type ArchSpec, layerOutputShapes } from '../nn/spec';
+import type { HostParams } from './params';
+import { type ArchSpec, layerOutputShapes } from './spec';
 
 export interface LayerGeometry {
   /** Layer number i, 1-based. */

@@ -8,8 +8,8 @@ import { evaluatePlaneGrid, planeCoordinates, planeFrame, planeGrid, projectPath
 import { InputError } from '../util/errors';
 import type { ExperimentContext } from './context';
 import type { PathResult, PlaneResult } from './result';
-import { stageKey } from './plan';
-import type { PlaneConfig } from './schema';
+import { stageKey } from '../recipe/plan';
+import type { PlaneConfig } from '../recipe/schema';
 
 /** The default third point: π(θ_B) of the first aligned path, else the first free control point of the first curve. */
 function defaultThird(built: { result: PathResult; path: ParamPath }[]): { path: string; vertex: number } | null {

@@ -26,13 +26,13 @@ import type { ProgressFn } from '../util/progress';
 import { StageTimer } from '../util/progress';
 import { deriveSeed } from '../util/rng';
 import type { PathConstruction } from './construction';
-import { runPlan, stageKey } from './plan';
-import type { RunEvent, RunEventSink } from '../experiment/events';
+import { runPlan, stageKey } from '../recipe/plan';
+import type { RunEvent, RunEventSink } from './events';
 import type { EndpointResult, PathResult, RunResult } from './result';
 import { type CounterexamplePathKind, counterexamplePathCheck } from './counterexample-checks';
 import { runStart } from './result';
-import { applyRunEvent, emptyRun, finishedRun } from '../experiment/run-so-far';
-import type { CounterexampleRecipe } from './schema';
+import { applyRunEvent, emptyRun, finishedRun } from './run-so-far';
+import type { CounterexampleRecipe } from '../recipe/schema';
 
 function toHost(p: StudentParams): HostParams {
   const h = p.w.length;
@@ -49,7 +49,7 @@ export async function runCounterexample(
     backend: BackendRecord;
     preset?: string;
     onProgress?: ProgressFn;
-    /** What the run computes as it goes, as recipe/run.ts reports it (experiment/events.ts). */
+    /** What the run computes as it goes, as experiment/run.ts reports it (experiment/events.ts). */
     onEvent?: RunEventSink;
   },
 ): Promise<RunResult> {
@@ -75,7 +75,7 @@ export async function runCounterexample(
     trainSize: data.x.length,
     testSize: data.x.length,
   };
-  // The document is the fold of the run's events, as in recipe/run.ts.
+  // The document is the fold of the run's events, as in experiment/run.ts.
   let run = emptyRun;
   const emit = async (e: RunEvent): Promise<void> => {
     run = applyRunEvent(run, e);

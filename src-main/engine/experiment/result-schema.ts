@@ -11,7 +11,7 @@ import { KNOWN_BACKEND_NAMES } from '../backend/names';
 import { CHECK_STATES } from './check-state';
 import type { PathResult, RunResult } from './result';
 import { RUN_SCHEMA } from './result';
-import { counterexampleRecipeSchema, recipeSchema, trainingSchema } from './schema';
+import { counterexampleRecipeSchema, recipeSchema, trainingSchema } from '../recipe/schema';
 
 /** Numbers the JSON Schema also admits as null (they were NaN or infinite when written). */
 const measuredNumbers = z.registry();
@@ -535,7 +535,7 @@ export function runDocumentJsonSchema(): Record<string, unknown> {
     $id: 'https://modelab.invalid/schemas/run-json.schema.json',
     title: `ModeLab run document (${RUN_SCHEMA})`,
     description:
-      'Generated from src-main/engine/recipe/result-schema.ts by `npm run schema`; do not edit. The document `modelab run --json` prints on stdout and `modelab run --out DIR` writes to DIR/run.json (RunResult in src-main/engine/recipe/result.ts). Human documentation: docs/run-json.md. Numbers that are not finite (NaN, ±Infinity, e.g. the loss of a diverged network) are written as null by JSON.stringify, so every measured quantity admits null.',
+      'Generated from src-main/engine/experiment/result-schema.ts by `npm run schema`; do not edit. The document `modelab run --json` prints on stdout and `modelab run --out DIR` writes to DIR/run.json (RunResult in src-main/engine/experiment/result.ts). Human documentation: docs/run-json.md. Numbers that are not finite (NaN, ±Infinity, e.g. the loss of a diverged network) are written as null by JSON.stringify, so every measured quantity admits null.',
     ...Object.fromEntries(Object.entries(json).filter(([k]) => k !== '$schema')),
   };
 }
