@@ -21,6 +21,7 @@ const ENGINE_LAYERS: readonly (readonly string[])[] = [
   ['bench'], // what the bench measured on this machine
   ['recipe'], // configuration: the recipe, its presets, defaults and cost
   ['experiment'], // orchestration: running a recipe, its stages and results
+  ['study'], // many runs as one: study recipes, their cells, aggregation over trials
 ];
 
 const layerOf = (folder: string): number => ENGINE_LAYERS.findIndex((l) => l.includes(folder));

@@ -26,12 +26,22 @@ export function listPresets(): { name: string; description: string }[] {
     });
 }
 
-export function loadPreset(name: string): AnyRecipe {
+/** The folder presets are read from; study presets sit beside it (engine/study/presets.ts). */
+export function presetsDirectory(): string {
+  return presetsDir;
+}
+
+/** A preset's JSON document as written, before validation and defaults (a study sets fields of it, then validates). */
+export function presetDocument(name: string): unknown {
   const file = path.join(presetsDir, `${name}.json`);
   if (!/^[A-Za-z0-9_-]+$/.test(name) || !existsSync(file)) {
     throw new InputError(`unknown preset '${name}' (presets: ${listPresets().map((p) => p.name).join(', ')})`);
   }
-  return parseAnyRecipe(JSON.parse(readFileSync(file, 'utf8')), `preset ${name}`);
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+export function loadPreset(name: string): AnyRecipe {
+  return parseAnyRecipe(presetDocument(name), `preset ${name}`);
 }
 
 /** Reads a recipe file given with --config. */
@@ -53,7 +63,7 @@ export function loadRecipeFile(file: string): AnyRecipe {
  * What is wrong with `text`, in one line that quotes none of it (it may be any bytes): V8's message for an unexpected
  * character echoes the text around it, so the character is named instead (as U+XXXX unless plain ASCII).
  */
-function jsonProblem(text: string, e: Error): string {
+export function jsonProblem(text: string, e: Error): string {
   const hint = /(^|[\s:,[])-?(NaN|Infinity)\b/.test(text) ? ' (NaN and Infinity are not JSON numbers: write a number, or null)' : '';
   const m = /^Unexpected token '([\s\S]+?)', /u.exec(e.message);
   if (!m) return `${e.message.replace(/\s+/g, ' ')}${hint}`;

@@ -19,6 +19,8 @@ export const RECIPE_LIMITS = {
   kernel: 1024,
   /** Layers, endpoints, paths and the entries of any list. */
   items: 1000,
+  /** Cells of a study (axis values × trials): each is a whole run. */
+  cells: 10_000,
 } as const;
 
 /** A count or size within the bounds. */
