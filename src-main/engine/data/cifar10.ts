@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { type Dataset, type NormalizationRequest, channelStats, normalizeBytes, sha256 } from './dataset';
+import { type Dataset, type NormalizationRequest, channelStats, normalizePixels, sha256 } from './dataset';
 import { InputError } from '../util/errors';
 
 const RECORD = 1 + 3072;
@@ -93,8 +93,8 @@ export function loadCifar10(dirArg: string | undefined, normalize: Normalization
   const train = readBatches(files.train);
   const test = readBatches(files.test);
   const stats = normalize.kind === 'standardize' ? channelStats(train.images, 3) : undefined;
-  const tr = normalizeBytes(train.images, 3, normalize, stats);
-  const te = normalizeBytes(test.images, 3, normalize, stats);
+  const tr = normalizePixels(train.images, 3, normalize, stats);
+  const te = normalizePixels(test.images, 3, normalize, stats);
   return {
     name: 'cifar10',
     inputShape: [32, 32, 3],

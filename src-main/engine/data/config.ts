@@ -13,6 +13,8 @@ const syntheticTrain = posInt.default(2000).describe('Training samples generated
 const syntheticTest = posInt.default(1000).describe('Test samples generated.');
 const dataSeed = z.number().int().nonnegative().default(0).describe('Seed of the generated data (the same seed gives the same data set).');
 const normalize = z.enum(['scale', 'standardize', 'none']);
+/** How a 4-D image array of an npy dataset is stored (npy-folder.ts). */
+const npyLayout = z.enum(['nchw', 'nhwc']);
 
 const realData = {
   train: subsetSize.describe('Use a deterministic subset of this many training samples (empty: all).'),
@@ -33,6 +35,15 @@ export const datasetSchema = z.discriminatedUnion('name', [
       testImages: z.string(),
       testLabels: z.string(),
       classes: z.number().int().min(2).max(RECIPE_LIMITS.size).optional(),
+      ...realData,
+    })
+    .strict(),
+  z
+    .object({
+      name: z.literal('npy'),
+      dir: z.string().min(1).describe('Folder holding x_train.npy, y_train.npy, x_test.npy and y_test.npy (docs/datasets.md).'),
+      layout: npyLayout.optional().describe('How 4-D images are stored: nchw or nhwc (empty: nchw when the second dimension is 1 or 3, else nhwc).'),
+      classes: z.number().int().min(2).max(RECIPE_LIMITS.size).optional().describe('Number of classes (empty: the largest label + 1).'),
       ...realData,
     })
     .strict(),

@@ -56,22 +56,25 @@ export function sha256(...parts: (Uint8Array | string)[]): string {
 }
 
 /**
- * Applies a normalisation to raw bytes (0..255), writing floats. For 'standardize' with no mean/std given, the
- * per-channel statistics are taken from `statsFrom` (the training images), and the record holds the numbers used.
+ * Applies a normalisation to raw pixel values, writing floats: bytes (0..255, `unit` 255) or floats already on a
+ * [0, 1] scale (`unit` 1: an npy dataset's float32 images). 'scale' divides by `unit`; for 'standardize' with no
+ * mean/std given, the per-channel statistics are taken from `statsFrom` (the training images), and the record holds
+ * the numbers used.
  */
-export function normalizeBytes(
-  raw: Uint8Array,
+export function normalizePixels(
+  raw: Uint8Array | Float32Array,
   channels: number,
   spec: NormalizationRequest,
   stats?: { mean: number[]; std: number[] },
+  unit = 255,
 ): { x: Float32Array; normalization: Normalization } {
   const x = new Float32Array(raw.length);
   if (spec.kind === 'none') {
-    for (let i = 0; i < raw.length; i++) x[i] = raw[i]!;
+    x.set(raw);
     return { x, normalization: { kind: 'none' } };
   }
+  const s = 1 / unit;
   if (spec.kind === 'scale') {
-    const s = 1 / 255;
     for (let i = 0; i < raw.length; i++) x[i] = raw[i]! * s;
     return { x, normalization: { kind: 'scale', scale: s } };
   }
@@ -79,17 +82,17 @@ export function normalizeBytes(
   if (!st) throw new Error('standardize needs a mean and std');
   for (let i = 0; i < raw.length; i++) {
     const c = i % channels;
-    x[i] = (raw[i]! / 255 - st.mean[c]!) / st.std[c]!;
+    x[i] = (raw[i]! / unit - st.mean[c]!) / st.std[c]!;
   }
-  return { x, normalization: { kind: 'standardize', mean: st.mean, std: st.std, scale: 1 / 255 } };
+  return { x, normalization: { kind: 'standardize', mean: st.mean, std: st.std, scale: s } };
 }
 
-/** Per-channel mean and std of bytes/255 (NHWC, channel fastest). */
-export function channelStats(raw: Uint8Array, channels: number): { mean: number[]; std: number[] } {
+/** Per-channel mean and std of the values / `unit` (NHWC, channel fastest). */
+export function channelStats(raw: Uint8Array | Float32Array, channels: number, unit = 255): { mean: number[]; std: number[] } {
   const sum = new Float64Array(channels);
   const sq = new Float64Array(channels);
   for (let i = 0; i < raw.length; i++) {
-    const v = raw[i]! / 255;
+    const v = raw[i]! / unit;
     sum[i % channels]! += v;
     sq[i % channels]! += v * v;
   }

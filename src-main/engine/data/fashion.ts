@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
-import { type Dataset, type NormalizationRequest, channelStats, normalizeBytes, sha256 } from './dataset';
+import { type Dataset, type NormalizationRequest, channelStats, normalizePixels, sha256 } from './dataset';
 import { InputError } from '../util/errors';
 
 const require = createRequire(import.meta.url);
@@ -50,8 +50,8 @@ export function loadFashionMnist(normalize: NormalizationRequest): Dataset {
   const trRaw = toBytes(trainRows);
   const teRaw = toBytes(testRows);
   const stats = normalize.kind === 'standardize' ? channelStats(trRaw, 1) : undefined;
-  const tr = normalizeBytes(trRaw, 1, normalize, stats);
-  const te = normalizeBytes(teRaw, 1, normalize, stats);
+  const tr = normalizePixels(trRaw, 1, normalize, stats);
+  const te = normalizePixels(teRaw, 1, normalize, stats);
   return {
     name: 'fashion-mnist',
     inputShape: [28, 28, 1],

@@ -6,6 +6,7 @@ import { type Dataset, featureCount, sha256, subset } from './dataset';
 import { cifar10Batches, loadCifar10 } from './cifar10';
 import { loadFashionMnist } from './fashion';
 import { loadIdxDataset, loadMnist } from './mnist';
+import { loadNpyFolder, npyShape } from './npy-folder';
 import { gaussianMixture, spirals } from './synthetic';
 
 export interface LoadOptions {
@@ -14,8 +15,9 @@ export interface LoadOptions {
 }
 
 /**
- * Checks, without loading it, that what a dataset is read from is there: `dataDir` (--data) must be a folder, and a
- * CIFAR-10 folder must hold its batch files. The CLI calls it before a run is stored (InputError: exit 2).
+ * Checks, without loading it, that what a dataset is read from is there: `dataDir` (--data) must be a folder, a
+ * CIFAR-10 folder must hold its batch files, an npy folder its four arrays with readable headers. The CLI calls it
+ * before a run is stored (InputError: exit 2).
  */
 export function checkDatasetFiles(cfg: DatasetConfig, opts: LoadOptions = {}): void {
   if (opts.dataDir !== undefined) {
@@ -24,6 +26,7 @@ export function checkDatasetFiles(cfg: DatasetConfig, opts: LoadOptions = {}): v
     if (!st.isDirectory()) throw new InputError(`--data ${opts.dataDir} is a file, not a folder`);
   }
   if (cfg.name === 'cifar10') cifar10Batches(opts.dataDir ?? cfg.dir);
+  if (cfg.name === 'npy') npyShape(cfg);
 }
 
 export function loadDataset(cfg: DatasetConfig, opts: LoadOptions = {}): Dataset {
@@ -49,6 +52,9 @@ export function loadDataset(cfg: DatasetConfig, opts: LoadOptions = {}): Dataset
       break;
     case 'idx':
       d = loadIdxDataset('idx', cfg, norm, cfg.classes);
+      break;
+    case 'npy':
+      d = loadNpyFolder(cfg, norm);
       break;
   }
   const features = featureCount(d);

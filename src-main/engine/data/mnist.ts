@@ -2,7 +2,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { readIdxPair } from './idx';
-import { type Dataset, type NormalizationRequest, channelStats, normalizeBytes, sha256 } from './dataset';
+import { type Dataset, type NormalizationRequest, channelStats, normalizePixels, sha256 } from './dataset';
 import { InputError } from '../util/errors';
 
 const require = createRequire(import.meta.url);
@@ -45,8 +45,8 @@ export function loadIdxDataset(name: string, files: IdxFiles, normalize: Normali
   const k = classes ?? maxLabel + 1;
   if (maxLabel >= k) throw new InputError(`labels go up to ${maxLabel} but the dataset declares ${k} classes`);
   const stats = normalize.kind === 'standardize' ? channelStats(train.images.data, 1) : undefined;
-  const tr = normalizeBytes(train.images.data, 1, normalize, stats);
-  const te = normalizeBytes(test.images.data, 1, normalize, stats);
+  const tr = normalizePixels(train.images.data, 1, normalize, stats);
+  const te = normalizePixels(test.images.data, 1, normalize, stats);
   return {
     name,
     inputShape: [h, w, 1],

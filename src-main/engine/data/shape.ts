@@ -4,6 +4,8 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { DatasetConfig } from './config';
+import { npyShape } from './npy-folder';
+import { InputError } from '../util/errors';
 
 export interface DataShape {
   inputShape: [number, number, number];
@@ -39,7 +41,8 @@ function idxDims(file: string): number[] | null {
 }
 
 /** The dataset's shape, or null when it cannot be known without loading it (an IDX file that is compressed or
- *  unreadable). Reads nothing but IDX headers. */
+ *  unreadable, an npy folder whose files are missing or malformed: the loader then says why). Reads nothing but IDX
+ *  and .npy headers, and an npy folder's label files (small) when the recipe does not give its classes. */
 export function datasetShape(cfg: DatasetConfig): DataShape | null {
   switch (cfg.name) {
     case 'gaussian-mixture':
@@ -62,6 +65,16 @@ export function datasetShape(cfg: DatasetConfig): DataShape | null {
         test: sub(test[0]!, cfg.test),
         rawBytesPerFeature: 1,
       };
+    }
+    case 'npy': {
+      let s: ReturnType<typeof npyShape>;
+      try {
+        s = npyShape(cfg);
+      } catch (e) {
+        if (e instanceof InputError) return null;
+        throw e;
+      }
+      return { inputShape: s.inputShape, classes: s.classes, train: sub(s.train, cfg.train), test: sub(s.test, cfg.test), rawBytesPerFeature: s.bytesPerValue };
     }
   }
 }

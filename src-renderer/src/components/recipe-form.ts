@@ -32,6 +32,7 @@ export const DISCRIMINATED: { match: (p: Path) => boolean; key: string; template
       'fashion-mnist': { name: 'fashion-mnist', train: null, test: null, normalize: 'scale' },
       cifar10: { name: 'cifar10', train: null, test: null, normalize: 'standardize' },
       idx: { name: 'idx', trainImages: '', trainLabels: '', testImages: '', testLabels: '', normalize: 'scale' },
+      npy: { name: 'npy', dir: '', train: null, test: null, normalize: 'scale' },
     },
   },
   {
