@@ -45,9 +45,10 @@ export type LayerTrace =
     }
   | {
       type: 'conv';
-      /** The layer's input, NCHW, its height and width, and the kernel as OIHW. */
+      /** The layer's input, NCHW, its height, width and channels, and the kernel as OIHW. */
       input: string;
       inHW: [number, number];
+      inC: number;
       kernel: string;
       /** The convolution's output (bias added) [N, C, H, W] with its height and width, and its ReLU. */
       pre: string;
@@ -141,7 +142,7 @@ export function emitForward(
       const maskNchw = mask ? g.op('Reshape', [mask, g.int64s([n, layer.filters, 1, 1])]) : undefined;
       if (maskNchw) y = g.op('Mul', [y, maskNchw]);
       trace.push({
-        type: 'conv', input: cur, inHW: [h, w], kernel, pre, preHW, relu, pads,
+        type: 'conv', input: cur, inHW: [h, w], inC: k === 0 ? c0 : shapes[k - 1]![2]!, kernel, pre, preHW, relu, pads,
         ...(poolIndices ? { poolIndices } : {}), ...(maskNchw ? { mask: maskNchw } : {}), ...(bn ? { bn } : {}),
       });
       [h, w] = [shapes[k]![0]!, shapes[k]![1]!];

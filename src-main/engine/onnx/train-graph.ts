@@ -50,20 +50,53 @@ function reluDerivative(g: GraphBuilder, v: string): string {
 }
 
 /**
- * dL/dW of a convolution (NCHW input x, output gradient dz), as a forward convolution: the padded input with batch and
- * channels swapped [C_in, N, H, W] convolved with dz as a filter [C_out, N, H_o, W_o] dilated by the stride gives
- * [C_in, C_out, kh', kw'] (kh' > k where a 'valid' stride leaves rows unread: those are cut), returned as HWIO.
+ * dL/dW of a convolution (NCHW input x, output gradient dz) as one matrix product, im2col style, in HWIO directly:
+ * dW[a, b, ci, co] = Σ_{n,h,w} xpad[n, h·s + a, w·s + b, ci] · dz[n, h, w, co]. The k² strided windows of the padded
+ * NHWC input, concatenated along channels, are the columns [N·H_o·W_o, k²·C_in]; their transpose times dz
+ * [N·H_o·W_o, C_out] is [k²·C_in, C_out], the kernel's HWIO layout. Measured on the paper's MNIST CNN (batch 64,
+ * two threads) this took 5–6 ms per layer against 23–24 ms for the same gradient as a forward convolution of the
+ * channel-swapped input with dz as the filter (docs/performance.md).
  */
-function convKernelGrad(g: GraphBuilder, x: string, dz: string, k: number, stride: number, pads: number[], dzHW: [number, number], inHW: [number, number]): string {
+function convKernelGrad(g: GraphBuilder, x: string, dz: string, k: number, stride: number, pads: number[], dzHW: [number, number], cIn: number, cOut: number): string {
   const [pt, pl, pb, pr] = pads as [number, number, number, number];
-  const xp = pads.some((p) => p > 0) ? g.op('Pad', [x, g.int64s([0, 0, pt, pl, 0, 0, pb, pr])]) : x;
-  const xt = g.op('Transpose', [xp], { perm: ints([1, 0, 2, 3]) });
-  const dzt = g.op('Transpose', [dz], { perm: ints([1, 0, 2, 3]) });
-  let gw = g.op('Conv', [xt, dzt], { kernel_shape: ints(dzHW), dilations: ints([stride, stride]) });
-  const kh = inHW[0] + pt + pb - (dzHW[0] - 1) * stride;
-  const kw = inHW[1] + pl + pr - (dzHW[1] - 1) * stride;
-  if (kh !== k || kw !== k) gw = g.op('Slice', [gw, g.int64s([0, 0]), g.int64s([k, k]), g.int64s([2, 3])]);
-  return g.op('Transpose', [gw], { perm: ints([2, 3, 0, 1]) });
+  const nhwc = g.op('Transpose', [x], { perm: ints([0, 2, 3, 1]) });
+  const xp = pads.some((p) => p > 0) ? g.op('Pad', [nhwc, g.int64s([0, pt, pl, 0, 0, pb, pr, 0])]) : nhwc;
+  const windows: string[] = [];
+  for (let a = 0; a < k; a++) {
+    for (let b = 0; b < k; b++) {
+      const ends = [a + (dzHW[0] - 1) * stride + 1, b + (dzHW[1] - 1) * stride + 1];
+      windows.push(g.op('Slice', [xp, g.int64s([a, b]), g.int64s(ends), g.int64s([1, 2]), g.int64s([stride, stride])]));
+    }
+  }
+  const cols = g.op('Reshape', [windows.length > 1 ? g.op('Concat', windows, { axis: int(3) }) : windows[0]!, g.int64s([-1, k * k * cIn])]);
+  const dzRows = g.op('Reshape', [g.op('Transpose', [dz], { perm: ints([0, 2, 3, 1]) }), g.int64s([-1, cOut])]);
+  return g.op('Reshape', [g.op('Gemm', [cols, dzRows], { transA: int(1) }), g.int64s([k, k, cIn, cOut])]);
+}
+
+/**
+ * dL/dx of a convolution (output gradient dz NCHW; the kernel as the HWIO parameter and as the OIHW value the forward
+ * pass used). With stride 1 it is a forward convolution of dz with the kernel rotated by 180° and its in and out
+ * channels swapped, padded by k − 1 − p on each side: dx[n, ci, y, x] = Σ dz[n, co, y + p_t − a, x + p_l − b] ·
+ * W[co, ci, a, b]. ONNX Runtime's Conv ran this in about half the time of the equivalent ConvTranspose (4 ms against
+ * 8 ms per layer on the paper's MNIST CNN, batch 64); strides other than 1 keep ConvTranspose.
+ */
+function convInputGrad(g: GraphBuilder, dz: string, hwio: string, oihw: string, k: number, stride: number, pads: [number, number, number, number], dzHW: [number, number], inHW: [number, number]): string {
+  const [pt, pl, pb, pr] = pads;
+  if (stride === 1) {
+    const reversed = g.int64s(Array.from({ length: k }, (_, a) => k - 1 - a));
+    const rotated = g.op('Gather', [g.op('Gather', [hwio, reversed], { axis: int(0) }), reversed], { axis: int(1) });
+    return g.op('Conv', [dz, g.op('Transpose', [rotated], { perm: ints([2, 3, 0, 1]) })], {
+      kernel_shape: ints([k, k]),
+      pads: ints([k - 1 - pt, k - 1 - pl, k - 1 - pb, k - 1 - pr]),
+    });
+  }
+  const outPad = [inHW[0] - ((dzHW[0] - 1) * stride + k - pt - pb), inHW[1] - ((dzHW[1] - 1) * stride + k - pl - pr)];
+  return g.op('ConvTranspose', [dz, oihw], {
+    kernel_shape: ints([k, k]),
+    strides: ints([stride, stride]),
+    pads: ints(pads),
+    output_padding: ints(outPad),
+  });
 }
 
 /** Records dγ and dβ of layer i; returns the gradient at BatchNorm's input. */
@@ -111,21 +144,9 @@ function emitBackward(g: GraphBuilder, spec: ArchSpec, n: number, params: Record
       }
       let dz = g.op('Mul', [dr, reluDerivative(g, t.bn ? t.bn.out : t.pre)]);
       if (t.bn) dz = batchNormGrads(g, t.bn, dz, i, grads);
-      grads[`A${i}.w`] = convKernelGrad(g, t.input, dz, layer.kernel, layer.stride, t.pads, t.preHW, t.inHW);
+      grads[`A${i}.w`] = convKernelGrad(g, t.input, dz, layer.kernel, layer.stride, t.pads, t.preHW, t.inC, layer.filters);
       if (layer.bias) grads[`A${i}.b`] = g.op('ReduceSum', [dz, g.int64s([0, 2, 3])], { keepdims: int(0) });
-      if (i > 1) {
-        const [pt, pl, pb, pr] = t.pads;
-        const outPad = [
-          t.inHW[0] - ((t.preHW[0] - 1) * layer.stride + layer.kernel - pt - pb),
-          t.inHW[1] - ((t.preHW[1] - 1) * layer.stride + layer.kernel - pl - pr),
-        ];
-        dIn = g.op('ConvTranspose', [dz, t.kernel], {
-          kernel_shape: ints([layer.kernel, layer.kernel]),
-          strides: ints([layer.stride, layer.stride]),
-          pads: ints(t.pads),
-          output_padding: ints(outPad),
-        });
-      }
+      if (i > 1) dIn = convInputGrad(g, dz, params[`A${i}.w`]!, t.kernel, layer.kernel, layer.stride, t.pads, t.preHW, t.inHW);
     }
     if (dIn === null) break;
     dOut = dIn;
