@@ -16,7 +16,7 @@ import { MANIFEST, parseManifest } from './bundle-manifest';
 import { ENDPOINT_NAME, historyRecordSchema, parseDocument, runDocumentSchema } from './bundle-schema';
 import { sha256Hex } from './artifacts';
 import { environmentOf } from './environment';
-import type { ImportedArtifact } from './history';
+import type { ImportedArtifact } from './run-import';
 import type { HistoryRecord } from './types';
 import { FINAL_STATUSES } from './types';
 

@@ -33,7 +33,8 @@ import { BUNDLE_LIMITS, type BundleLimits, NO_LIMITS, extractZip, listTree, sour
 import { MANIFEST, writeManifest } from './bundle-manifest';
 import type { BundleContent } from './bundle-read';
 import { RunNotFoundError } from './errors';
-import { type HistoryStore, historyRecord, runDocument } from './history';
+import type { HistoryStore } from './history';
+import { historyRecord, runDocument } from './run-document';
 import type { RunDetail } from './types';
 
 /** The run document as bundles and `modelab run --json` carry it: RunResult plus the history id. */

@@ -5,6 +5,7 @@
  */
 import type { CheckState } from '../engine/experiment/check-state';
 import type { Sql } from './sqlite';
+import { marks } from './store-parts';
 
 /** One path of a run, as the history table shows it. */
 export interface PathBrief {
@@ -20,10 +21,6 @@ export interface PathBrief {
 export interface TagCount {
   tag: string;
   runs: number;
-}
-
-function marks(ids: readonly string[]): string {
-  return ids.map(() => '?').join(', ');
 }
 
 /** The paths of each of these runs, in recipe order (runs without paths are absent from the map). */

@@ -7,7 +7,8 @@
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { storedDocument } from './bundle';
-import { type HistoryStore, historyRecord } from './history';
+import type { HistoryStore } from './history';
+import { historyRecord } from './run-document';
 
 export const CSV_COLUMNS = ['run', 'path', 't', 'split', 'loss', 'acc'] as const;
 

@@ -13,7 +13,8 @@ import type { HostParams } from '../../src-main/engine/nn/params';
 import type { PlaneResult } from '../../src-main/engine/experiment/result';
 import { exportBundles, importBundles, storedDocument } from '../../src-main/store/bundle';
 import { writeManifest } from '../../src-main/store/bundle-manifest';
-import { type HistoryStore, runDocument } from '../../src-main/store/history';
+import type { HistoryStore } from '../../src-main/store/history';
+import { runDocument } from '../../src-main/store/run-document';
 import { writeJson } from '../../src-main/store/tables';
 import { endpointResult, syntheticRun, tempStore } from './helpers';
 
