@@ -6,18 +6,12 @@
  */
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
+import { csvCell } from '../engine/util/csv';
 import { storedDocument } from './bundle';
 import type { HistoryStore } from './history';
 import { historyRecord } from './run-document';
 
 export const CSV_COLUMNS = ['run', 'path', 't', 'split', 'loss', 'acc'] as const;
-
-function csvCell(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
-  const s = String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 function write(out: Writable, s: string): Promise<void> {
   if (out.errored) return Promise.reject(out.errored);

@@ -40,7 +40,7 @@ describe('migrations', () => {
     expect((await db.get<{ journal_mode: string }>('PRAGMA journal_mode'))!.journal_mode).toBe('wal');
     expect((await db.get<{ foreign_keys: number }>('PRAGMA foreign_keys'))!.foreign_keys).toBe(1);
     const tables = (await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")).map((r) => r.name);
-    expect(tables).toEqual(['artifact_refs', 'artifacts', 'checkpoints', 'curve_points', 'endpoints', 'path_points', 'paths', 'run_planes', 'run_tags', 'runs']);
+    expect(tables).toEqual(['artifact_refs', 'artifacts', 'checkpoints', 'curve_points', 'endpoints', 'path_points', 'paths', 'run_planes', 'run_tags', 'runs', 'studies', 'study_runs']);
     await db.close();
     // No backup for a new database.
     expect(readdirSync(path.dirname(file)).filter((f) => f.includes('backup'))).toEqual([]);
