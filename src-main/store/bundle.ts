@@ -181,6 +181,12 @@ export class RunExistsError extends InputError {
 export interface ImportOptions {
   existing?: ExistingRunChoice;
   limits?: BundleLimits;
+  /**
+   * The id to give a single bundle that carries none (a `run --no-store --out` folder). A caller that chose and noted
+   * the id first can import again after a crash without a duplicate: with existing 'skip', a run already there is
+   * left out (the Slurm executor's collect, study/slurm/executor.ts).
+   */
+  id?: string;
 }
 
 export interface ImportResult {
@@ -239,6 +245,10 @@ export async function importBundles(store: HistoryStore, src: string, opts: Impo
       return { ...readBundle(where, inside, limits), where: shown };
     });
 
+    if (opts.id !== undefined) {
+      if (contents.length !== 1 || contents[0]!.record.id) throw new InputError(`${src}: an id can only be given to a single bundle that has none`);
+      contents[0]!.record.id = opts.id;
+    }
     const existing = opts.existing ?? 'refuse';
     const present: BundleContent[] = [];
     for (const c of contents) if (await inHistory(store, c.record.id)) present.push(c);
