@@ -4,10 +4,9 @@
  */
 import os from 'node:os';
 import type { RunResult } from '../engine/experiment/result';
-import { environmentOf } from './environment';
 import { RunNotFoundError } from './errors';
 import { newRunId } from './ids';
-import { writeEndpoint, writePath, writePlane, writeTags } from './run-writes';
+import { writeTags } from './run-writes';
 import { type StoreParts, finiteOrNull, marks } from './store-parts';
 import { ACTIVE_STATUSES, FINAL_STATUSES, type RunStatus } from './types';
 
@@ -53,36 +52,26 @@ export async function heartbeat(s: StoreParts, ids: string[], now = Date.now()):
   await s.db.run(`UPDATE runs SET heartbeat_at = ? WHERE status IN ('queued', 'running') AND id IN (${marks(ids)})`, [now, ...ids]);
 }
 
-/** The run document is complete: the run is finished (everything in it is saved, whatever was saved before). */
+/**
+ * The run finished: what only its end knows — the status, its start and finishing times as the document has them,
+ * and the timings. Everything else was recorded as the run's events came (run-results.ts: endpoints, paths,
+ * stability, the plane; the environment from the job's setup), so it is not written again; a result stage the
+ * history lacks means an event was lost, and the run is not marked finished.
+ */
 export async function finishRun(s: StoreParts, id: string, result: RunResult): Promise<void> {
-  const env = environmentOf(result);
   await s.db.transaction(async (sql) => {
-    const known = new Set((await sql.all<{ name: string }>('SELECT name FROM endpoints WHERE run_id = ?', [id])).map((r) => r.name));
-    for (const [i, e] of result.endpoints.entries()) if (!known.has(e.name)) await writeEndpoint(sql, id, i, e);
-    const paths = new Set((await sql.all<{ name: string }>('SELECT name FROM paths WHERE run_id = ?', [id])).map((r) => r.name));
-    for (const [i, p] of result.paths.entries()) if (!paths.has(p.name)) await writePath(sql, id, i, p);
+    const stored = async (table: 'endpoints' | 'paths'): Promise<Set<string>> =>
+      new Set((await sql.all<{ name: string }>(`SELECT name FROM ${table} WHERE run_id = ?`, [id])).map((r) => r.name));
+    const endpoints = await stored('endpoints');
+    const paths = await stored('paths');
+    const lost = [...result.endpoints.filter((e) => !endpoints.has(e.name)).map((e) => `endpoint ${e.name}`), ...result.paths.filter((p) => !paths.has(p.name)).map((p) => `path ${p.name}`)];
+    if (lost.length) throw new Error(`internal: run ${id} finished but the history never received its ${lost.join(', ')}`);
     const changed = await sql.run(
-      `UPDATE runs SET status = 'finished', started_at = ?, finished_at = ?, error = NULL, heartbeat_at = NULL, pid = NULL, host = NULL,
-         environment_json = ?, app_version = ?, backend = ?, device = ?, tfjs_version = ?, dataset_name = ?, dataset_checksum = ?,
-         stability_json = ?, timings_json = ?
+      `UPDATE runs SET status = 'finished', started_at = ?, finished_at = ?, timings_json = ?, error = NULL, heartbeat_at = NULL, pid = NULL, host = NULL
        WHERE id = ?`,
-      [
-        result.startedAt,
-        result.finishedAt,
-        JSON.stringify(env),
-        env.modelab,
-        env.backend,
-        env.device,
-        env.tfjsVersion,
-        result.dataset.name,
-        result.dataset.checksum,
-        result.stability === undefined ? null : JSON.stringify(result.stability),
-        JSON.stringify(result.timings),
-        id,
-      ],
+      [result.startedAt, result.finishedAt, JSON.stringify(result.timings), id],
     );
     if (changed.changes === 0) throw new RunNotFoundError(`run ${id} is no longer in the history`);
-    if (result.plane) await writePlane(sql, id, result.plane);
   });
 }
 

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { EndpointResult, PathResult, RunResult } from '../../src-main/engine/experiment/result';
 import { encodeSafetensors } from '../../src-main/engine/io/safetensors';
+import { environmentOf } from '../../src-main/store/environment';
 import { HistoryStore } from '../../src-main/store/history';
 import { Database } from '../../src-main/store/sqlite';
 
@@ -62,23 +63,13 @@ export function pathResult(name: string): PathResult {
   };
 }
 
-/** A finished run with synthetic results; endpoint weights from `seeds` (equal seeds share artifact files). */
-export async function syntheticRun(store: HistoryStore, opts: { name?: string; seeds?: [number, number]; tags?: string[]; preset?: string | null } = {}): Promise<string> {
-  const [sa, sb] = opts.seeds ?? [1, 2];
-  const config = { name: opts.name ?? 'synthetic', seed: 1 };
-  const id = await store.createRun({ name: opts.name ?? 'synthetic', preset: opts.preset ?? 'smoke', config, tags: opts.tags });
-  await store.markStarted(id, process.pid);
-  const a = endpointResult('A', sa);
-  const b = endpointResult('B', sb);
-  await store.saveEndpoint(id, 0, a, store.artifacts.stage(weights(sa, 'A')));
-  await store.saveEndpoint(id, 1, b, store.artifacts.stage(weights(sb, 'B')));
-  const p = pathResult('linear');
-  await store.savePath(id, 0, p, store.artifacts.stage(encodeSafetensors({ 'v0.A1.w': { shape: [1], data: Float32Array.of(sa) }, 'v1.A1.w': { shape: [1], data: Float32Array.of(sb) } })));
-  const result = {
+/** A finished run's document around these results (the recipe a plain object: the store keeps it as given). */
+export function syntheticResult(config: { name: string; seed: number }, preset: string | null, endpoints: EndpointResult[], paths: PathResult[]): RunResult {
+  return {
     schema: 'modelab.run/1',
     modelab: '0.1.0',
     name: config.name,
-    preset: opts.preset ?? 'smoke',
+    preset,
     startedAt: new Date().toISOString(),
     finishedAt: new Date().toISOString(),
     backend: 'cpu',
@@ -88,10 +79,27 @@ export async function syntheticRun(store: HistoryStore, opts: { name?: string; s
     config,
     architecture: { spec: { input: [1, 1, 3], layers: [] }, description: 'test', parameters: 12 },
     dataset: { name: 'test', source: 'test', checksum: 'c'.repeat(64), normalization: { kind: 'none' }, inputShape: [1, 1, 3], classes: 4, trainSize: 1, testSize: 1, evalTrainSize: 1, evalTestSize: 1 },
-    endpoints: [a, b],
-    paths: [p],
+    endpoints,
+    paths,
     timings: { total: 1 },
   } as unknown as RunResult;
+}
+
+/** A finished run with synthetic results; endpoint weights from `seeds` (equal seeds share artifact files). */
+export async function syntheticRun(store: HistoryStore, opts: { name?: string; seeds?: [number, number]; tags?: string[]; preset?: string | null } = {}): Promise<string> {
+  const [sa, sb] = opts.seeds ?? [1, 2];
+  const config = { name: opts.name ?? 'synthetic', seed: 1 };
+  const id = await store.createRun({ name: opts.name ?? 'synthetic', preset: opts.preset ?? 'smoke', config, tags: opts.tags });
+  await store.markStarted(id, process.pid);
+  const a = endpointResult('A', sa);
+  const b = endpointResult('B', sb);
+  const p = pathResult('linear');
+  const result = syntheticResult(config, opts.preset ?? 'smoke', [a, b], [p]);
+  // As a job records it: the environment at setup, each stage as it completes, then the end.
+  await store.saveEnvironment(id, environmentOf(result));
+  await store.saveEndpoint(id, 0, a, store.artifacts.stage(weights(sa, 'A')));
+  await store.saveEndpoint(id, 1, b, store.artifacts.stage(weights(sb, 'B')));
+  await store.savePath(id, 0, p, store.artifacts.stage(encodeSafetensors({ 'v0.A1.w': { shape: [1], data: Float32Array.of(sa) }, 'v1.A1.w': { shape: [1], data: Float32Array.of(sb) } })));
   await store.finish(id, result);
   return id;
 }

@@ -2,11 +2,12 @@
 import { existsSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { environmentOf } from '../../src-main/store/environment';
 import { RunNotFoundError } from '../../src-main/store/errors';
 import type { HistoryStore } from '../../src-main/store/history';
 import { newRunId, isRunId } from '../../src-main/store/ids';
 import { artifactsDirFor, dataHome, modelabHome, resolveLocation } from '../../src-main/store/location';
-import { syntheticRun, tempStore, weights } from './helpers';
+import { endpointResult, pathResult, syntheticResult, syntheticRun, tempStore, weights } from './helpers';
 
 let store: HistoryStore;
 let cleanup: () => Promise<void>;
@@ -99,6 +100,38 @@ describe('runs', () => {
     const summary = (await store.list({ limit: 1 })).runs[0]!;
     expect(summary).not.toHaveProperty('endpoints');
     expect(summary).not.toHaveProperty('config');
+  });
+
+  it('finish records what only the end knows; what the events recorded is not written again', async () => {
+    const config = { name: 'events', seed: 1 };
+    const [a, b, p] = [endpointResult('A', 1), endpointResult('B', 2), pathResult('linear')];
+    const doc = syntheticResult(config, null, [a, b], [p]);
+    const id = await store.createRun({ name: 'events', preset: null, config });
+    await store.markStarted(id, process.pid);
+    await store.saveEnvironment(id, environmentOf(doc));
+    await store.saveEndpoint(id, 0, a);
+    await store.saveEndpoint(id, 1, b);
+    await store.savePath(id, 0, p);
+    await store.saveStability(id, { sweep: { masks: 1, points: [] } });
+
+    // A document that disagrees with what was recorded (it never does in a job): the recorded stages stay.
+    const other = { ...doc, backend: 'wasm' as const, endpoints: [{ ...a, train: { loss: 99, acc: 0 } }, b], stability: { sweep: { masks: 7, points: [] } } };
+    await store.finish(id, { ...other, finishedAt: '2026-01-02T03:04:05.000Z', timings: { total: 5 } });
+    const d = await store.get(id);
+    expect(d).toMatchObject({ status: 'finished', finishedAt: '2026-01-02T03:04:05.000Z', startedAt: doc.startedAt, timings: { total: 5 }, pid: null, heartbeatAt: null, error: null });
+    expect(d.endpoints[0]!.train.loss).toBe(a.train.loss);
+    expect(d.stability).toEqual({ sweep: { masks: 1, points: [] } });
+    expect(d.environment?.backend).toBe('cpu');
+  });
+
+  it('finish refuses a document with a stage the history never received, and the run stays running', async () => {
+    const config = { name: 'lost', seed: 1 };
+    const [a, b] = [endpointResult('A', 1), endpointResult('B', 2)];
+    const id = await store.createRun({ name: 'lost', preset: null, config });
+    await store.markStarted(id, process.pid);
+    await store.saveEndpoint(id, 0, a);
+    await expect(store.finish(id, syntheticResult(config, null, [a, b], [pathResult('linear')]))).rejects.toThrow(/never received its endpoint B, path linear$/);
+    expect((await store.summary(id)).status).toBe('running');
   });
 
   it('status changes only from the expected statuses', async () => {

@@ -64,7 +64,7 @@ const id0 = (): string => current;
 const stored = (): string[] => store.artifacts.listStored().sort();
 
 describe('the loss plane', () => {
-  it('is saved as soon as it is computed, returned by get and in the run document (before timings), and kept by finish', async () => {
+  it('is saved as soon as it is computed, returned by get and in the run document (before timings)', async () => {
     const id = await syntheticRun(store);
     expect((await store.get(id)).plane).toBeNull();
     expect(runDocument(await store.get(id))).not.toHaveProperty('plane');
@@ -77,20 +77,6 @@ describe('the loss plane', () => {
     expect(doc.plane).toEqual(d.plane);
     const keys = Object.keys(doc);
     expect(keys.slice(keys.indexOf('paths'))).toEqual(['paths', 'plane', 'timings']);
-
-    // A finish whose document carries no plane keeps the saved one; one that carries a plane saves it.
-    await store.finish(id, { ...runDocument(d), plane: undefined } as never);
-    expect((await store.get(id)).plane).toEqual(d.plane);
-    await store.finish(id, { ...runDocument(d), plane: plane(2) });
-    expect((await store.get(id)).plane!.train.loss[1]![2]).toBe(2.6);
-  });
-
-  it('finish alone saves it (a run document from an older job process)', async () => {
-    const id = await syntheticRun(store);
-    const doc = runDocument(await store.get(id));
-    const other = await store.createRun({ name: 'x', preset: null, config: doc.config });
-    await store.finish(other, { ...doc, plane: plane() });
-    expect((await store.get(other)).plane).toEqual(JSON.parse(JSON.stringify(plane())));
   });
 
   it('goes with its run on delete, and is in the JSON export', async () => {
