@@ -4,6 +4,7 @@
  * bridge and the server can carry them unchanged. No Electron, no HTTP here.
  */
 import type { RecipeEstimate } from '../engine/recipe/estimate';
+import type { ExportLayout } from '../engine/experiment/export';
 import type { RunResult } from '../engine/experiment/result';
 import type { QuickBenchOutcome } from '../jobs/bench-job';
 import type { JobEvent, JobOutcome } from '../jobs/runner';
@@ -45,6 +46,8 @@ export interface ExportRequest {
   out: string;
   /** Overwrite an existing bundle destination. */
   overwrite?: boolean;
+  /** Bundle: also write every network as a PyTorch state_dict ('torch'; docs/bring-your-own-model.md). */
+  layout?: ExportLayout;
 }
 
 /** Events pushed to subscribers: job events (status, progress, curve points, endpoints, stability, paths). */

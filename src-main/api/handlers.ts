@@ -22,16 +22,19 @@ export async function checkBackend(requested: string | undefined): Promise<void>
   await selectBackend(requested); // throws the InputError naming what is available
 }
 
-/** The recipe a start request names (validated, overrides applied). */
-async function requestedRecipe(req: StartRunRequest): Promise<AnyRecipe> {
+/** The recipe a start request names (validated, overrides applied); with `weightsRoot`, its endpoint files must lie
+ *  there. */
+async function requestedRecipe(req: StartRunRequest, weightsRoot?: string): Promise<AnyRecipe> {
   if (!req.preset && req.recipe === undefined) throw new InputError('give a preset or a recipe');
-  const [{ loadPreset }, { applyOverrides, parseAnyRecipe }] = await Promise.all([import('../engine/recipe/presets'), import('../engine/recipe/resolve')]);
-  return applyOverrides(req.recipe !== undefined ? parseAnyRecipe(req.recipe, 'recipe') : loadPreset(req.preset!), req);
+  const [{ loadPreset }, { applyOverrides, checkEndpointFilesUnder, parseAnyRecipe }] = await Promise.all([import('../engine/recipe/presets'), import('../engine/recipe/resolve')]);
+  const recipe = applyOverrides(req.recipe !== undefined ? parseAnyRecipe(req.recipe, 'recipe') : loadPreset(req.preset!), req);
+  if (weightsRoot !== undefined) checkEndpointFilesUnder(recipe, weightsRoot);
+  return recipe;
 }
 
 /** Resolves a start request into the recipe the job runs (validated, overrides applied, checked to fit this machine). */
-export async function resolveRecipe(req: StartRunRequest): Promise<{ recipe: AnyRecipe; preset: string | null }> {
-  const recipe = await requestedRecipe(req);
+export async function resolveRecipe(req: StartRunRequest, weightsRoot?: string): Promise<{ recipe: AnyRecipe; preset: string | null }> {
+  const recipe = await requestedRecipe(req, weightsRoot);
   // Refused before the run is stored: a recipe that cannot fit leaves nothing in the history.
   (await import('../engine/recipe/resources')).checkResources(recipe);
   return { recipe, preset: req.preset ?? null };
@@ -41,6 +44,8 @@ export interface ApiOptions {
   store: HistoryStore;
   runner?: JobRunner;
   runnerOptions?: Omit<RunnerOptions, 'store'>;
+  /** Endpoint weights files only from this folder (`modelab serve`: a browser must not name any file of the machine). */
+  weightsRoot?: string;
 }
 
 export function createApi(opts: ApiOptions): ModeLabApi {
@@ -60,7 +65,7 @@ export function createApi(opts: ApiOptions): ModeLabApi {
     getRunDocument: async (id) => storedDocument(await store.get(id)),
 
     async startRun(req) {
-      const { recipe, preset } = await resolveRecipe(req);
+      const { recipe, preset } = await resolveRecipe(req, opts.weightsRoot);
       await checkBackend(req.backend);
       if (req.colour) checkColour(req.colour);
       const id = await store.createRun({ name: req.name ?? recipe.name, preset, config: recipe, tags: req.tags, notes: req.notes, colour: req.colour ?? null });
@@ -69,7 +74,7 @@ export function createApi(opts: ApiOptions): ModeLabApi {
     },
 
     async estimateRun(req) {
-      const recipe = await requestedRecipe(req);
+      const recipe = await requestedRecipe(req, opts.weightsRoot);
       const [{ estimateHere }, { benchDirIn }] = await Promise.all([import('../engine/recipe/resources'), import('../engine/bench/stored')]);
       return estimateHere(recipe, benchDirIn(modelabHome()), req.backend);
     },
@@ -125,7 +130,10 @@ export function createApi(opts: ApiOptions): ModeLabApi {
       if (!req.ids.length) throw new InputError('no runs to export');
       if (req.format === 'bundle') {
         if (req.out === '-') throw new InputError('a bundle needs a folder or .zip path for --out, not stdout');
-        return { ids: await exportBundles(store, req.ids, req.out, { overwrite: req.overwrite }), out: req.out };
+        return { ids: await exportBundles(store, req.ids, req.out, { overwrite: req.overwrite, layout: req.layout }), out: req.out };
+      }
+      if (req.layout !== undefined && req.layout !== 'modelab') {
+        throw new InputError('--layout applies to --format bundle (the networks are written in the layout asked for)');
       }
       const ids: string[] = [];
       for (const i of req.ids) ids.push(await store.resolveId(i));

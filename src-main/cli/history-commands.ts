@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { createApi, openHistory } from '../api/handlers';
 import type { ExportFormat, ListQuery, ModeLabApi, RunDetail, RunStatus, RunSummary, SortKey } from '../api/contract';
 import { RUN_STATUSES } from '../api/contract';
+import { exportLayoutOption } from '../engine/experiment/export';
 import { InputError } from '../engine/util/errors';
 import { storedDocument } from '../store/bundle';
 import { FINAL_STATUSES } from '../store/types';
@@ -64,7 +65,7 @@ ${DB_HELP}`,
 
 Deletes runs: their rows and every artifact file no other run uses. Asks first unless --yes.
 ${DB_HELP}`,
-  export: `Usage: modelab export ID… --format json|csv|bundle --out PATH [--force]
+  export: `Usage: modelab export ID… --format json|csv|bundle --out PATH [--force] [--layout torch]
 
   json     one document: {format, exportedAt, runs: [{history, run}]}
   csv      tidy long format, one row per path point and split: run,path,t,split,loss,acc
@@ -72,7 +73,9 @@ ${DB_HELP}`,
            paths/<name>.safetensors + .json and the latest checkpoint of each endpoint,
            checkpoints/<endpoint>-epoch<e>.safetensors; several runs: one subfolder per run. 'modelab import' reads
            it back.
---out - writes json or csv to stdout. --force overwrites an existing bundle destination.
+--out - writes json or csv to stdout. --force overwrites an existing bundle destination. --layout torch (bundle)
+also writes every endpoint and path vertex as a PyTorch state_dict, torch/<endpoint>.safetensors and
+torch/<path>/v<k>.safetensors, for model.load_state_dict(load_file(…)) (docs/bring-your-own-model.md).
 ${DB_HELP}`,
   import: `Usage: modelab import BUNDLE… [--skip-existing | --as-copy]
 
@@ -322,7 +325,7 @@ export async function deleteCommand(argv: string[]): Promise<number> {
 export async function exportCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(
     argv,
-    { ...DB_OPTION, format: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    { ...DB_OPTION, format: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' }, layout: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     true,
   );
   if (values['help']) return help('export');
@@ -331,10 +334,12 @@ export async function exportCommand(argv: string[]): Promise<number> {
   if (!positionals.length) throw new InputError('usage: modelab export ID… --format json|csv|bundle --out PATH');
   if (!format || !['json', 'csv', 'bundle'].includes(format)) throw new InputError(`--format needs json, csv or bundle${format ? `, got '${format}'` : ''}`);
   if (!out) throw new InputError('--out PATH is required (- for stdout with json or csv)');
+  const layout = exportLayoutOption(values['layout'] as string | undefined);
+  if (layout !== 'modelab' && format !== 'bundle') throw new InputError('--layout applies to --format bundle');
   if (out !== '-') checkOutPath(out, format === 'bundle' && !out.toLowerCase().endsWith('.zip') ? 'folder' : 'file');
   const made = out !== '-' && !existsSync(out);
   return withApi(values['db'] as string | undefined, async (api) => {
-    const r = await api.exportRuns({ ids: positionals, format: format as ExportFormat, out, overwrite: Boolean(values['force']) }).catch((e: unknown) => {
+    const r = await api.exportRuns({ ids: positionals, format: format as ExportFormat, out, overwrite: Boolean(values['force']), layout }).catch((e: unknown) => {
       // The disk filling or failing while writing (the destination was checked above): no half-written export left.
       if (made) rmSync(out, { recursive: true, force: true });
       throw storageError(e, out);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { selectBackend } from '../engine/backend/backends';
 import { BACKEND_CHOICES_HELP } from '../engine/backend/names';
 import { writeFileAtomic } from '../engine/io/atomic';
-import { RunDirWriter, checkpointFileName } from '../engine/experiment/export';
+import { type ExportLayout, RunDirWriter, checkpointFileName, exportLayoutOption } from '../engine/experiment/export';
 import type { RunEvent } from '../engine/experiment/events';
 import { loadPreset, loadRecipeFile } from '../engine/recipe/presets';
 import { applyOverrides } from '../engine/recipe/resolve';
@@ -34,7 +34,8 @@ Trains the recipe's endpoints, evaluates them, builds and evaluates its paths, a
 
 Options:
   --preset NAME      a built-in recipe (see: modelab presets)
-  --config FILE      a recipe JSON file (schema: docs/recipes.md)
+  --config FILE      a recipe JSON file (schema: docs/recipes.md); endpoint weights files it names are
+                     relative to it
   --backend NAME     ${BACKEND_CHOICES_HELP}; also MODELAB_BACKEND
                      (onnx-*: training steps and evaluation on ONNX Runtime, the rest on wasm)
   --seed N           base seed, a non-negative integer; endpoint seeds derive from it unless the recipe
@@ -52,6 +53,9 @@ Options:
                      (with the history: a full bundle, importable with 'modelab import DIR'; with --no-store:
                      each stage's files as soon as it finishes, run.json last, so a stopped run keeps them); with
                      training.checkpointEvery, every checkpoint as it is made: DIR/checkpoints/<endpoint>-epoch<e>.safetensors
+  --layout torch     with --out: also every endpoint and path vertex as a PyTorch state_dict,
+                     DIR/torch/<endpoint>.safetensors and DIR/torch/<path>/v<k>.safetensors, loadable with
+                     model.load_state_dict(load_file(…)) (docs/bring-your-own-model.md)
   --name NAME        the run's name in the history (default: the recipe's name)
   --tag TAG          tag the run (repeatable)
   --db FILE          the history database (default: $MODELAB_HOME/history.sqlite, else the user
@@ -83,6 +87,7 @@ export async function runCommand(argv: string[], signal: AbortSignal, quit?: Abo
     tag: { type: 'string', multiple: true },
     db: { type: 'string' },
     'no-store': { type: 'boolean' },
+    layout: { type: 'string' },
     workers: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -98,6 +103,8 @@ export async function runCommand(argv: string[], signal: AbortSignal, quit?: Abo
   applyWorkersOption(values['workers'] as string | undefined);
   applyOverrides(recipe, { seed, exact: Boolean(values['exact']) });
   const outDir = values['out'] as string | undefined;
+  const layout = exportLayoutOption(values['layout'] as string | undefined);
+  if (layout !== 'modelab' && !outDir) throw new InputError('--layout needs --out DIR (where the networks are written)');
   const backendName = (values['backend'] as string | undefined) ?? process.env['MODELAB_BACKEND'];
   if (values['dry-run']) return dryRun(recipe, { backend: backendName, json: Boolean(values['json']) });
   // Before anything runs or is stored: the data folder is there, and --out can be written (before any stage writes to it).
@@ -113,6 +120,7 @@ export async function runCommand(argv: string[], signal: AbortSignal, quit?: Abo
       db: values['db'] as string | undefined,
       json: Boolean(values['json']),
       outDir,
+      layout,
       signal,
       quit,
     });
@@ -123,7 +131,7 @@ export async function runCommand(argv: string[], signal: AbortSignal, quit?: Abo
   const progress = new ProgressRenderer();
   // --out DIR is written as the run goes, each stage's files at once (atomically), so that a run stopped midway
   // keeps what it finished; run.json comes last. A failing disk is reported in plain words naming the folder.
-  const out = outDir ? new RunDirWriter(outDir) : null;
+  const out = outDir ? new RunDirWriter(outDir, layout) : null;
   const write = (f: (w: RunDirWriter) => void): void => {
     if (!out) return;
     try {
@@ -184,6 +192,7 @@ interface StoredRunOptions {
   db?: string;
   json: boolean;
   outDir?: string;
+  layout: ExportLayout;
   signal: AbortSignal;
   quit?: AbortSignal;
 }
@@ -246,7 +255,7 @@ async function runStored(recipe: AnyRecipe, o: StoredRunOptions): Promise<number
     const doc = await api.getRunDocument(id);
     if (o.outDir) {
       const out = o.outDir;
-      await exportBundles(store, [id], out, { overwrite: true }).catch((e: unknown) => {
+      await exportBundles(store, [id], out, { overwrite: true, layout: o.layout }).catch((e: unknown) => {
         throw storageError(e, out);
       });
     }

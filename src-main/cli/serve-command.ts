@@ -8,7 +8,7 @@ import { DEFAULT_PORT, isLoopbackHost, startServer } from '../server/server';
 import { applyWorkersOption } from '../jobs/parallelism';
 import { intOption, parse } from './args';
 
-export const SERVE_HELP = `Usage: modelab serve [--port N] [--host ADDR] [--db FILE] [--token T]
+export const SERVE_HELP = `Usage: modelab serve [--port N] [--host ADDR] [--db FILE] [--token T] [--weights DIR]
 
 Serves the ModeLab app (the same UI as the desktop window) and its api over HTTP + WebSocket, for a browser: start
 experiments, watch them live, browse, compare and export the history. Jobs run on this machine.
@@ -24,6 +24,8 @@ Options:
   --workers N     processes each experiment computes with at once: endpoint trainings, path points (default:
                   the cores present; also MODELAB_WORKERS)
   --static DIR    the built renderer to serve (default: out/renderer of this installation)
+  --weights DIR   the only folder a recipe's endpoint weights files are read from (docs/bring-your-own-model.md;
+                  default: weights/ beside the history database); a recipe naming a file elsewhere is refused
 
 On a remote GPU server, keep the default host and tunnel the port:
   ssh -L ${DEFAULT_PORT}:localhost:${DEFAULT_PORT} gpu-box 'cd modelab && npx modelab serve'
@@ -39,6 +41,7 @@ export async function serveCommand(argv: string[], signal: AbortSignal): Promise
     jobs: { type: 'string' },
     workers: { type: 'string' },
     static: { type: 'string' },
+    weights: { type: 'string' },
   });
   const port = intOption(values['port'], 'port') ?? DEFAULT_PORT;
   if (port > 65535) throw new InputError(`--port must be at most 65535, got ${port}`);
@@ -56,7 +59,8 @@ export async function serveCommand(argv: string[], signal: AbortSignal): Promise
     process.once('SIGTERM', () => resolve());
   });
   const store = await openHistory({ db: values['db'] as string | undefined });
-  const api = createApi({ store, runnerOptions: jobs ? { maxConcurrent: jobs } : {} });
+  const weightsRoot = path.resolve((values['weights'] as string | undefined) ?? path.join(path.dirname(store.location.dbPath), 'weights'));
+  const api = createApi({ store, runnerOptions: jobs ? { maxConcurrent: jobs } : {}, weightsRoot });
   let server;
   try {
     server = await startServer({ api, store, staticDir, host, port, token });

@@ -21,7 +21,7 @@ import { createWriteStream, existsSync, mkdtempSync, readdirSync, renameSync, rm
 import path from 'node:path';
 import yazl from 'yazl';
 import type { Split } from '../engine/data/dataset';
-import { type RunArtifacts, writeRunDir } from '../engine/experiment/export';
+import { type ExportLayout, type RunArtifacts, writeRunDir } from '../engine/experiment/export';
 import { writeFileAtomic } from '../engine/io/atomic';
 import { makeDirs } from '../engine/io/mkdirs';
 import { decodeSafetensors } from '../engine/io/safetensors';
@@ -100,10 +100,10 @@ export function storedDocument(d: RunDetail): StoredRunDocument {
 }
 
 /** Writes one run as a bundle folder. */
-export async function writeBundleDir(store: HistoryStore, idOrPrefix: string, dir: string): Promise<string> {
+export async function writeBundleDir(store: HistoryStore, idOrPrefix: string, dir: string, layout: ExportLayout = 'modelab'): Promise<string> {
   const d = await store.get(idOrPrefix);
   const a = runArtifacts(store, d);
-  writeRunDir(dir, storedDocument(d), a);
+  writeRunDir(dir, storedDocument(d), a, layout);
   writeFileAtomic(path.join(dir, 'history.json'), `${JSON.stringify(historyRecord(d), null, 2)}\n`);
   writeManifest(dir);
   return d.id;
@@ -139,8 +139,9 @@ function isEmptyOrMissing(dir: string): boolean {
 /**
  * Exports runs as bundles to `out`: a `.zip` file (one folder per run inside), or a folder — the bundle itself for
  * one run, one subfolder per run for several. An existing non-empty folder or file is refused unless `overwrite`.
+ * `layout: 'torch'` adds every network as a PyTorch state_dict (torch/, engine/experiment/export.ts).
  */
-export async function exportBundles(store: HistoryStore, ids: string[], out: string, opts: { overwrite?: boolean } = {}): Promise<string[]> {
+export async function exportBundles(store: HistoryStore, ids: string[], out: string, opts: { overwrite?: boolean; layout?: ExportLayout } = {}): Promise<string[]> {
   if (!ids.length) throw new InputError('no runs to export');
   const full = await Promise.all(ids.map((i) => store.resolveId(i)));
   const zip = out.toLowerCase().endsWith('.zip');
@@ -148,14 +149,14 @@ export async function exportBundles(store: HistoryStore, ids: string[], out: str
     throw new InputError(`${out} already exists${zip ? '' : ' and is not empty'}; choose another --out (or --force to overwrite)`);
   }
   if (!zip) {
-    if (full.length === 1) await writeBundleDir(store, full[0]!, out);
-    else for (const id of full) await writeBundleDir(store, id, path.join(out, id));
+    if (full.length === 1) await writeBundleDir(store, full[0]!, out, opts.layout);
+    else for (const id of full) await writeBundleDir(store, id, path.join(out, id), opts.layout);
     return full;
   }
   makeDirs(path.dirname(path.resolve(out)));
   const tmp = mkdtempSync(path.join(path.dirname(path.resolve(out)), '.modelab-bundle-'));
   try {
-    for (const id of full) await writeBundleDir(store, id, path.join(tmp, id));
+    for (const id of full) await writeBundleDir(store, id, path.join(tmp, id), opts.layout);
     await zipFolder(tmp, out);
   } finally {
     rmSync(tmp, { recursive: true, force: true });

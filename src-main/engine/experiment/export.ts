@@ -6,15 +6,23 @@
  *   paths/<name>.safetensors       every vertex of a path, named `v<k>.<param>`
  *   paths/<name>.json              architecture, parameter layouts, segments (kinds, t range), construction, points
  *   checkpoints/<endpoint>-epoch<e>.safetensors   training checkpoints (training.checkpointEvery), `<param>` names
+ * and with the layout 'torch' (--layout torch) each network again as a PyTorch state_dict, for
+ * `model.load_state_dict(load_file(…))` (docs/bring-your-own-model.md):
+ *   torch/<endpoint>.safetensors   torch/<path>/v<k>.safetensors
  */
 import path from 'node:path';
 import type { Split } from '../data/dataset';
+import { foldBatchNorm } from '../nn/batchnorm';
+import { foreignStateDict, sequentialNames } from '../nn/foreign-layout';
 import type { HostParams } from '../nn/params';
-import { type ArchSpec, paramShapes } from '../nn/spec';
+import { type ArchSpec, hasBatchNorm, paramShapes } from '../nn/spec';
+import { torchNamesFor } from '../io/endpoint-weights';
+import type { Recipe } from '../recipe/schema';
 import type { ParamPath } from '../paths/path';
 import type { RunEvent } from './events';
 import type { PathResult, RunResult } from './result';
 import { writeFileAtomic } from '../io/atomic';
+import { InputError } from '../util/errors';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors';
 
 export const LAYOUTS = {
@@ -79,6 +87,42 @@ export interface RunDirSetup {
   dataset: Pick<RunResult['dataset'], 'name' | 'normalization' | 'inputShape'>;
 }
 
+/** Layouts a run folder can also hold its networks in (besides ModeLab's own files). */
+export const EXPORT_LAYOUTS = ['modelab', 'torch'] as const;
+export type ExportLayout = (typeof EXPORT_LAYOUTS)[number];
+
+/** A --layout option: absent means ModeLab's own files only. */
+export function exportLayoutOption(v: string | undefined): ExportLayout {
+  if (v === undefined) return 'modelab';
+  if (!(EXPORT_LAYOUTS as readonly string[]).includes(v)) throw new InputError(`--layout needs ${EXPORT_LAYOUTS.join(' or ')}, got '${v}'`);
+  return v as ExportLayout;
+}
+
+/** The recipe's endpoints as an export reads them (a stored run's config, any shape). */
+type EndpointConfigs = Recipe['endpoints'] | undefined;
+
+/**
+ * One network as a PyTorch state_dict in safetensors: under the names of the file `endpoint` came from when it came
+ * from a PyTorch file, else of the nn.Sequential mirroring the architecture. A BN-folded Theorem 1 vertex (no
+ * BatchNorm, biases) is written under the folded architecture's nn.Sequential names.
+ */
+export function torchStateDict(spec: ArchSpec, params: HostParams, endpoint: Recipe['endpoints'][number] | undefined): Buffer {
+  let s = spec;
+  let names: Record<string, string>;
+  const own = paramShapes(spec).map((p) => p.name);
+  if (own.length === Object.keys(params).length && own.every((n) => params[n])) names = torchNamesFor(spec, endpoint);
+  else if (hasBatchNorm(spec)) {
+    s = foldBatchNorm(spec, params).spec;
+    names = sequentialNames(s);
+  } else throw new Error("torch export: the network does not match the run's architecture");
+  const { tensors, counters } = foreignStateDict(s, params, 'torch', names);
+  return encodeSafetensors(tensors, { format: 'pt', source: 'modelab' }, Object.fromEntries(counters.map((c) => [c, 0n])));
+}
+
+function endpointConfig(configs: EndpointConfigs, name: string): Recipe['endpoints'][number] | undefined {
+  return Array.isArray(configs) ? configs.find((e) => e?.name === name) : undefined;
+}
+
 export function pathDescription(run: RunDirSetup, p: ParamPath, r: PathResult): unknown {
   const S = p.segments.length;
   return {
@@ -126,8 +170,18 @@ export function evalDataSafetensors(inputShape: [number, number, number], sets: 
 export class RunDirWriter {
   private readonly endpointWeights: Record<string, HostParams> = {};
   private known: RunDirSetup | null = null;
+  /** The recipe's endpoints (their files name the PyTorch tensors), from the run's environment event. */
+  private endpointConfigs: EndpointConfigs;
 
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    readonly layout: ExportLayout = 'modelab',
+  ) {}
+
+  /** The recipe the run follows (for the PyTorch names of file endpoints). */
+  recipe(config: { endpoints?: unknown } | undefined): void {
+    this.endpointConfigs = config?.endpoints as EndpointConfigs;
+  }
 
   private get setupDone(): RunDirSetup {
     if (!this.known) throw new Error('RunDirWriter: the architecture and dataset are not known yet (setup first)');
@@ -143,6 +197,7 @@ export class RunDirWriter {
   endpoint(name: string, params: HostParams): void {
     this.endpointWeights[name] = params;
     writeFileAtomic(path.join(this.dir, 'endpoints.safetensors'), endpointsSafetensors(this.endpointWeights));
+    if (this.layout === 'torch') writeFileAtomic(path.join(this.dir, 'torch', `${name}.safetensors`), torchStateDict(this.setupDone.spec, params, endpointConfig(this.endpointConfigs, name)));
   }
 
   evalData(sets: { train: Split; test: Split }): void {
@@ -152,6 +207,11 @@ export class RunDirWriter {
   path(p: ParamPath, result: PathResult): void {
     writeFileAtomic(path.join(this.dir, 'paths', `${p.name}.safetensors`), pathSafetensors(p));
     writeFileAtomic(path.join(this.dir, 'paths', `${p.name}.json`), `${JSON.stringify(pathDescription(this.setupDone, p, result), null, 2)}\n`);
+    if (this.layout === 'torch') {
+      // Every vertex under the names of the endpoint the path starts from.
+      const from = endpointConfig(this.endpointConfigs, result.from);
+      p.vertices.forEach((v, k) => writeFileAtomic(path.join(this.dir, 'torch', p.name, `v${k}.safetensors`), torchStateDict(this.setupDone.spec, v, from)));
+    }
   }
 
   checkpoint(c: CheckpointInfo, data: Uint8Array): void {
@@ -172,6 +232,7 @@ export class RunDirWriter {
       case 'checkpoint':
         return this.checkpoint(e, checkpointSafetensors(e, e.params));
       case 'environment':
+        return this.recipe(e.start.config as { endpoints?: unknown });
       case 'stability':
       case 'plane':
       case 'done': // run.json is written by finish()
@@ -185,11 +246,18 @@ export class RunDirWriter {
   }
 }
 
-export function writeRunDir(dir: string, run: RunResult, a: RunArtifacts): void {
-  const w = new RunDirWriter(dir);
+export function writeRunDir(dir: string, run: RunResult, a: RunArtifacts, layout: ExportLayout = 'modelab'): void {
+  const w = new RunDirWriter(dir, layout);
+  w.recipe(run.config as { endpoints?: unknown });
   // A run that crashed before its setup has no architecture yet, nor evaluation data or paths to describe with it.
   if (a.evalData || a.paths.length) w.setup({ spec: run.architecture.spec, dataset: run.dataset });
   writeFileAtomic(path.join(dir, 'endpoints.safetensors'), endpointsSafetensors(a.endpoints));
+  if (layout === 'torch' && run.architecture?.spec) {
+    const configs = (run.config as { endpoints?: EndpointConfigs }).endpoints;
+    for (const [name, params] of Object.entries(a.endpoints)) {
+      writeFileAtomic(path.join(dir, 'torch', `${name}.safetensors`), torchStateDict(run.architecture.spec, params, endpointConfig(configs, name)));
+    }
+  }
   if (a.evalData) w.evalData(a.evalData);
   for (const { path: p, result } of a.paths) w.path(p, result);
   for (const c of a.checkpoints ?? []) w.checkpoint(c, c.data);

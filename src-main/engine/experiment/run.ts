@@ -6,6 +6,7 @@ import { type BackendRecord } from '../backend/backends';
 import type { Dataset } from '../data/dataset';
 import { loadDataset } from '../data/load';
 import { evaluateHost } from '../eval/host';
+import { LOADED_TRAINING, loadedEndpoints } from './loaded-endpoints';
 import type { HostParams } from '../nn/params';
 import { type ArchSpec, describeArch, parameterCount } from '../nn/spec';
 import type { ParamPath } from '../paths/path';
@@ -86,21 +87,25 @@ export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunRe
 
   const endpoints: EndpointResult[] = [];
   const weights = new Map<string, HostParams>();
-  const jobs: EndpointTrainJob[] = recipe.endpoints.map((e, i) => ({
-    name: e.name,
-    seed: endpointSeed(recipe, i),
-    config: trainingFor(recipe, i),
-    stage: stageKey.train(e.name),
-    label: `train ${e.name}`,
-  }));
+  // Endpoints with a weights file are read (and checked against the architecture) before anything trains.
+  const loaded = loadedEndpoints(recipe, spec);
+  const jobs: EndpointTrainJob[] = recipe.endpoints.flatMap((e, i) =>
+    loaded.has(e.name) ? [] : [{ name: e.name, seed: endpointSeed(recipe, i), config: trainingFor(recipe, i), stage: stageKey.train(e.name), label: `train ${e.name}` }],
+  );
   throwIfCancelled(opts.signal);
-  const trained = opts.trainEndpoints ? await opts.trainEndpoints(jobs, { spec, data, signal: opts.signal, onProgress: opts.onProgress }) : null;
-  for (let i = 0; i < recipe.endpoints.length; i++) {
+  const trained = opts.trainEndpoints && jobs.length ? await opts.trainEndpoints(jobs, { spec, data, signal: opts.signal, onProgress: opts.onProgress }) : null;
+  for (let i = 0, j = -1; i < recipe.endpoints.length; i++) {
     throwIfCancelled(opts.signal);
     const e = recipe.endpoints[i]!;
-    const { seed, config, stage, label } = jobs[i]!;
+    const file = loaded.get(e.name);
+    if (file) {
+      weights.set(e.name, file);
+      endpoints.push({ name: e.name, seed: endpointSeed(recipe, i), train: { loss: NaN, acc: NaN }, test: { loss: NaN, acc: NaN }, training: LOADED_TRAINING });
+      continue;
+    }
+    const { seed, config, stage, label } = jobs[++j]!;
     const r = trained
-      ? trained[i]!
+      ? trained[j]!
       : await timed(timings, stage, () =>
           train(spec, data, config, {
             seed,

@@ -235,6 +235,7 @@ export function estimateTime(recipe: Recipe, data: DataShape, figures: BenchFigu
 
   const stages: StageEstimate[] = recipe.endpoints.map((e, i) => {
     const c = trainingFor(recipe, i);
+    if (e.weights) return { stage: `train:${e.name}`, label: `load ${e.name}`, seconds: 0, basis: `read from ${e.weights}` };
     const steps = stepsOf(c, data.train);
     return { stage: `train:${e.name}`, label: `train ${e.name}`, seconds: trainSec(steps, c.batchSize), basis: `${steps} steps × ${c.batchSize} samples at ${rate}` };
   });

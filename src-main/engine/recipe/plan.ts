@@ -9,7 +9,8 @@
 /** What a plan needs of a recipe (a training recipe or Theorem 4's counterexample); any stored config is read safely. */
 export interface PlanInput {
   experiment?: string;
-  endpoints?: readonly { name: string }[];
+  /** An endpoint with `weights` is loaded from its file, not trained. */
+  endpoints?: readonly { name: string; weights?: string | undefined }[];
   paths?: readonly { type: string; name?: string }[];
   stability?: object;
   plane?: unknown;
@@ -63,7 +64,7 @@ export function runPlan(config: PlanInput | null | undefined): RunPlan {
   }
   const endpoints = r.endpoints?.map((e) => e.name) ?? DEFAULT_ENDPOINTS;
   const paths = pathNames(r.paths ?? []);
-  const stages: PlannedStage[] = endpoints.map((e) => ({ stage: stageKey.train(e), label: `train ${e}` }));
+  const stages: PlannedStage[] = endpoints.map((e, i) => ({ stage: stageKey.train(e), label: `${r.endpoints?.[i]?.weights ? 'load' : 'train'} ${e}` }));
   if (r.stability && Object.keys(r.stability).length) stages.push({ stage: stageKey.stability, label: 'stability' });
   for (const n of paths) stages.push({ stage: stageKey.path(n), label: `path ${n}` });
   if (r.plane) stages.push({ stage: stageKey.plane, label: 'loss plane' });

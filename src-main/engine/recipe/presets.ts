@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../util/errors';
-import { parseAnyRecipe } from './resolve';
+import { parseAnyRecipe, resolveEndpointFiles } from './resolve';
 import type { AnyRecipe } from './schema';
 
 let presetsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../resources/presets');
@@ -56,7 +56,8 @@ export function loadRecipeFile(file: string): AnyRecipe {
   } catch (e) {
     throw new InputError(`${file} is not valid JSON: ${jsonProblem(text, e as Error)}`);
   }
-  return parseAnyRecipe(doc, file);
+  // Files the recipe names (endpoint weights) are relative to the recipe file's folder.
+  return resolveEndpointFiles(parseAnyRecipe(doc, file), path.dirname(path.resolve(file)));
 }
 
 /**

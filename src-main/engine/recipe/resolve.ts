@@ -1,5 +1,8 @@
 /** From a recipe document to what the engine runs: validation with one-line messages, defaults, architecture specs. */
+import { existsSync, realpathSync } from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
+import { endpointLayout } from '../io/endpoint-weights';
 import type { ArchSpec, LayerSpec } from '../nn/spec';
 import { layerOutputShapes } from '../nn/spec';
 import type { CurveTrainConfig } from '../curves/train';
@@ -40,6 +43,7 @@ export function parseRecipe(doc: unknown, source = 'recipe'): Recipe {
   if (dup) throw fieldError(source, ['endpoints'], `the name '${dup}' is used twice`);
   recipe.endpoints.forEach((e, i) => {
     if (e.training) trainingFor(recipe, i, source);
+    checkEndpointFile(e, i, source);
   });
   recipe.paths.forEach((p, i) => {
     if (p.type === 'theorem3') trainingWith(recipe, p.narrow.training, ['paths', i, 'narrow', 'training'], source);
@@ -82,6 +86,45 @@ export function parseRecipe(doc: unknown, source = 'recipe'): Recipe {
     }
   }
   return recipe;
+}
+
+/** An endpoint read from a file: `layout` and `names` only with `weights`, no training settings, a known format. */
+function checkEndpointFile(e: Recipe['endpoints'][number], i: number, source: string): void {
+  if (!e.weights) {
+    if (e.layout !== undefined || e.names !== undefined) throw fieldError(source, ['endpoints', i, e.layout !== undefined ? 'layout' : 'names'], 'only for an endpoint loaded from a file: give "weights" too');
+    return;
+  }
+  for (const field of ['training', 'seed'] as const) {
+    if (e[field] !== undefined) throw fieldError(source, ['endpoints', i, field], 'an endpoint loaded from "weights" is not trained here');
+  }
+  try {
+    endpointLayout({ weights: e.weights, layout: e.layout });
+  } catch (err) {
+    throw fieldError(source, ['endpoints', i, 'weights'], (err as Error).message);
+  }
+}
+
+/** The recipe with every endpoint's `weights` made absolute against `baseDir` (the recipe file's folder), in place. */
+export function resolveEndpointFiles<R extends AnyRecipe>(recipe: R, baseDir: string): R {
+  if (isCounterexample(recipe)) return recipe;
+  for (const e of recipe.endpoints) if (e.weights) e.weights = path.resolve(baseDir, e.weights);
+  return recipe;
+}
+
+/**
+ * Refuses a recipe whose endpoint files lie outside `root` (`modelab serve`: a browser may name only the files put
+ * there, never any file of the machine). Symbolic links are followed before the check.
+ */
+export function checkEndpointFilesUnder(recipe: AnyRecipe, root: string): void {
+  if (isCounterexample(recipe)) return;
+  const real = (p: string): string => (existsSync(p) ? realpathSync(p) : path.resolve(p));
+  const top = real(root);
+  recipe.endpoints.forEach((e, i) => {
+    if (!e.weights) return;
+    const rel = path.relative(top, real(path.resolve(top, e.weights)));
+    if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) throw fieldError('recipe', ['endpoints', i, 'weights'], `this server reads weights files only from ${top}; put the file there`);
+    e.weights = path.join(top, rel);
+  });
 }
 
 /** What every front end lets a user change in a recipe at start (`modelab run --seed --exact`, the api's start request). */
