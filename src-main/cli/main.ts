@@ -30,6 +30,7 @@ Commands:
   backends   list the compute backends and which are available here
   bench      measure this machine's backends side by side (modelab bench --help)
   serve      the app in a browser: UI and api over HTTP + WebSocket (modelab serve --help)
+  study      many runs as one: sweeps and trials, mean ± std over seeds (modelab study --help)
 
 History (docs/history.md; --db FILE or MODELAB_HOME picks the database):
   list       the runs, newest first; filter by --status, --tag, --preset, --search
@@ -64,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
   // later one quits at once (`run` records its run as cancelled first: run-command.ts). Other commands just exit.
   const controller = new AbortController();
   const quit = new AbortController();
-  const cancellable = cmd === 'run' || cmd === 'serve';
+  const cancellable = cmd === 'run' || cmd === 'serve' || (cmd === 'study' && rest[0] === 'run');
   let interrupts = 0;
   const onSignal = (): void => {
     interrupts++;
@@ -90,7 +91,7 @@ async function main(argv: string[]): Promise<number> {
     case '--help':
     case '-h':
       process.stdout.write(
-        `${rest[0] === 'run' ? (await import('./run-command')).RUN_HELP : rest[0] === 'bench' ? (await import('./bench-command')).BENCH_HELP : rest[0] === 'serve' ? (await import('./serve-command')).SERVE_HELP : (HISTORY_HELP[rest[0] ?? ''] ?? HELP)}\n`,
+        `${rest[0] === 'run' ? (await import('./run-command')).RUN_HELP : rest[0] === 'bench' ? (await import('./bench-command')).BENCH_HELP : rest[0] === 'serve' ? (await import('./serve-command')).SERVE_HELP : rest[0] === 'study' ? (await import('./study-command')).STUDY_HELP : (HISTORY_HELP[rest[0] ?? ''] ?? HELP)}\n`,
       );
       return 0;
     case '--version':
@@ -111,6 +112,8 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       return (await import('./serve-command')).serveCommand(rest, controller.signal);
+    case 'study':
+      return (await import('./study-command')).studyCommand(rest, controller.signal);
     case 'list':
       return listCommand(rest);
     case 'show':
@@ -134,7 +137,7 @@ async function main(argv: string[]): Promise<number> {
       return cancelCommand(rest);
     default:
       throw new InputError(
-        `unknown command '${cmd}' (commands: run, presets, backends, bench, serve, list, show, tag, note, rename, colour, delete, export, import, cancel, help)`,
+        `unknown command '${cmd}' (commands: run, presets, backends, bench, serve, study, list, show, tag, note, rename, colour, delete, export, import, cancel, help)`,
       );
   }
 }

@@ -51,3 +51,14 @@ export function applyWorkersOption(flag: string | undefined, env: NodeJS.Process
   if (flag !== undefined) env[WORKERS_ENV] = String(parseWorkerCount(flag, '--workers'));
   else workerCount(env);
 }
+
+/** Cells of a study run at once on this machine (`--jobs` default): the cores ÷ the processes one cell computes with
+ *  (its endpoints train side by side, one process each), at least one. */
+export function cellsAtOnce(processesPerCell: number, env: NodeJS.ProcessEnv = process.env): number {
+  return Math.max(1, Math.floor(workerCount(env) / Math.max(1, processesPerCell)));
+}
+
+/** The environment of a job that runs beside `jobs - 1` others: its share of the cores as its MODELAB_WORKERS. */
+export function sharedJobEnv(jobs: number, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...base, [WORKERS_ENV]: String(Math.max(1, Math.floor(workerCount(base) / Math.max(1, jobs)))) };
+}
