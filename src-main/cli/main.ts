@@ -31,6 +31,7 @@ Commands:
   bench      measure this machine's backends side by side (modelab bench --help)
   serve      the app in a browser: UI and api over HTTP + WebSocket (modelab serve --help)
   study      many runs as one: sweeps and trials, mean ± std over seeds (modelab study --help)
+  data       download CIFAR-10 (modelab data get cifar10), see what is there (modelab data list)
 
 History (docs/history.md; --db FILE or MODELAB_HOME picks the database):
   list       the runs, newest first; filter by --status, --tag, --preset, --search
@@ -91,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
     case '--help':
     case '-h':
       process.stdout.write(
-        `${rest[0] === 'run' ? (await import('./run-command')).RUN_HELP : rest[0] === 'bench' ? (await import('./bench-command')).BENCH_HELP : rest[0] === 'serve' ? (await import('./serve-command')).SERVE_HELP : rest[0] === 'study' ? (await import('./study-command')).STUDY_HELP : (HISTORY_HELP[rest[0] ?? ''] ?? HELP)}\n`,
+        `${rest[0] === 'run' ? (await import('./run-command')).RUN_HELP : rest[0] === 'bench' ? (await import('./bench-command')).BENCH_HELP : rest[0] === 'serve' ? (await import('./serve-command')).SERVE_HELP : rest[0] === 'data' ? (await import('./data-command')).DATA_HELP : rest[0] === 'study' ? (await import('./study-command')).STUDY_HELP : (HISTORY_HELP[rest[0] ?? ''] ?? HELP)}\n`,
       );
       return 0;
     case '--version':
@@ -112,6 +113,8 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       return (await import('./serve-command')).serveCommand(rest, controller.signal);
+    case 'data':
+      return (await import('./data-command')).dataCommand(rest);
     case 'study':
       return (await import('./study-command')).studyCommand(rest, controller.signal);
     case 'list':
@@ -137,7 +140,7 @@ async function main(argv: string[]): Promise<number> {
       return cancelCommand(rest);
     default:
       throw new InputError(
-        `unknown command '${cmd}' (commands: run, presets, backends, bench, serve, study, list, show, tag, note, rename, colour, delete, export, import, cancel, help)`,
+        `unknown command '${cmd}' (commands: run, presets, backends, bench, serve, study, data, list, show, tag, note, rename, colour, delete, export, import, cancel, help)`,
       );
   }
 }

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { type Dataset, type NormalizationRequest, channelStats, normalizePixels, sha256 } from './dataset';
 import { InputError } from '../util/errors';
+import { modelabHome } from '../util/home';
 
 const RECORD = 1 + 3072;
 const PER_FILE = 10000;
@@ -42,13 +43,26 @@ export interface Cifar10Batches {
   testRecords: number;
 }
 
+/** Where `modelab data get cifar10` unpacks CIFAR-10 (cifar-10-batches-bin/ inside it), and where a recipe that names
+ *  no folder (no --data, no `dir`) reads it: <ModeLab's home>/datasets/cifar10. */
+export function cifar10DefaultDir(home = modelabHome()): string {
+  return path.join(home, 'datasets', 'cifar10');
+}
+
 /**
- * The batch files of the CIFAR-10 folder `dirArg` (or of its cifar-10-batches-bin/), checked without reading them:
- * each must be there and hold whole records. The one rule for a CIFAR-10 folder: the CLI checks `--data` with it
- * before a run starts, the app's folder check reports what it says.
+ * The batch files of the CIFAR-10 folder `dirArg` (or of its cifar-10-batches-bin/; when not given, of the folder
+ * `modelab data get cifar10` fills), checked without reading them: each must be there and hold whole records. The
+ * one rule for a CIFAR-10 folder: the CLI checks `--data` with it before a run starts, the app's folder check reports
+ * what it says.
  */
 export function cifar10Batches(dirArg: string | undefined): Cifar10Batches {
-  if (!dirArg) throw new InputError('CIFAR-10 needs its folder: pass --data DIR (the extracted cifar-10-batches-bin)');
+  if (!dirArg) {
+    const home = cifar10DefaultDir();
+    if (!existsSync(path.join(resolveDir(home), 'test_batch.bin'))) {
+      throw new InputError(`CIFAR-10 is not downloaded (nothing in ${home}): run 'modelab data get cifar10', or pass --data DIR with the extracted cifar-10-batches-bin`);
+    }
+    return cifar10Batches(home);
+  }
   if (!existsSync(dirArg)) throw new InputError(`CIFAR-10 folder not found: ${dirArg}`);
   if (!statSync(dirArg).isDirectory()) throw new InputError(`CIFAR-10 folder ${dirArg} is a file, not a folder`);
   const dir = resolveDir(dirArg);
