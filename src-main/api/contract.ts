@@ -10,6 +10,8 @@ import type { QuickBenchOutcome } from '../jobs/bench-job';
 import type { JobEvent, JobOutcome } from '../jobs/runner';
 import type { ExistingRunChoice, ImportResult } from '../store/bundle';
 import type { ListQuery, ListResult, RunDetail, RunSummary } from '../store/types';
+import type { StudyStatus } from '../store/studies';
+import type { StudyDocument, StudyEstimate, StudyProgress, StudySummary } from '../study/coordinator';
 
 export type { ArtifactRef, HistoryRecord, ListQuery, ListResult, RunDetail, RunEnvironment, RunStatus, RunSummary, SortKey } from '../store/types';
 export { RUN_STATUSES } from '../store/types';
@@ -17,6 +19,29 @@ export type { JobEvent, JobOutcome } from '../jobs/runner';
 export type { RecipeEstimate } from '../engine/recipe/estimate';
 export type { QuickBenchOutcome } from '../jobs/bench-job';
 export type { ExistingRunChoice, ImportResult, StoredRunDocument } from '../store/bundle';
+export type { StudyDocument, StudyEstimate, StudyProgress, StudySummary } from '../study/coordinator';
+export type { StudyStatus } from '../store/studies';
+
+/** Start a study on this machine (docs/studies.md): exactly one of a study preset, a study recipe, a stored study. */
+export interface StartStudyRequest {
+  /** A study preset (resources/studies/). */
+  preset?: string;
+  /** A study recipe document (validated). */
+  study?: unknown;
+  /** A stored study's id or name: resume it (finished cells kept, the others run again). */
+  resume?: string;
+  /** The recipe's quick variant (new studies only). */
+  quick?: boolean;
+  /** Cells at once (default: the cores ÷ the processes one cell computes with). */
+  jobs?: number;
+  backend?: string;
+  dataDir?: string;
+}
+
+/** Study events: its progress (cell counts, ETA) after every change and every second; its status when it ends. */
+export type StudyEvent =
+  | { type: 'study'; studyId: string; progress: StudyProgress }
+  | { type: 'study-status'; studyId: string; status: StudyStatus; error?: string };
 
 export interface StartRunRequest {
   /** A built-in preset to run (with `recipe`: only recorded as the recipe's origin). */
@@ -81,6 +106,21 @@ export interface ModeLabApi {
    * refused (RunExistsError, code RUN_EXISTS) unless `existing` is 'skip' or 'copy'.
    */
   importBundle(path: string, opts?: { existing?: ExistingRunChoice }): Promise<ImportResult>;
+  /** Studies, newest first, with their cell counts. */
+  listStudies(): Promise<StudySummary[]>;
+  /** A study (id, id prefix or name), its cells and the mean ± std over trials of every metric. */
+  getStudy(ref: string): Promise<StudyDocument>;
+  /** Plans the study (every cell validated and checked to fit; the time estimated from the bench), stores it and
+   *  starts its cells here; returns at once with the plan. Progress arrives through subscribeStudies. */
+  startStudy(req: StartStudyRequest): Promise<{ id: string; cells: number; estimate: StudyEstimate }>;
+  /** Resolves when a study this process started has ended (at once with its stored status otherwise). */
+  waitForStudy(ref: string): Promise<{ status: string }>;
+  /** Stops the study's coordinator and asks every running cell to stop (a study run by another process too). */
+  cancelStudy(ref: string): Promise<{ id: string; stopping: number }>;
+  /** Deletes a study: its runs too ('delete'), or they stay in the history ('keep'). Refused while it runs. */
+  deleteStudy(ref: string, runs: 'delete' | 'keep'): Promise<{ id: string; runsDeleted: number }>;
+  /** Receives every study event; returns the unsubscribe function. */
+  subscribeStudies(listener: (e: StudyEvent) => void): () => void;
   /** Receives every event; returns the unsubscribe function. */
   subscribe(listener: (e: ApiEvent) => void): () => void;
   /** Cancels running jobs started here, and closes the history. */

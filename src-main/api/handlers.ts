@@ -12,6 +12,7 @@ import { type HistoryLocation, modelabHome } from '../store/location';
 import { checkColour } from '../store/run-fields';
 import { openOutput, writeCsv, writeJson } from '../store/tables';
 import type { ApiEvent, ExportRequest, ModeLabApi, StartRunRequest } from './contract';
+import { studyApi } from './studies';
 
 
 /** Checks a requested backend exists and is available here, without initialising it in this process. */
@@ -57,8 +58,10 @@ export function createApi(opts: ApiOptions): ModeLabApi {
   };
   let runner: JobRunner | null = opts.runner ? attach(opts.runner) : null;
   const jobs = (): JobRunner => (runner ??= attach(new JobRunner({ ...opts.runnerOptions, store })));
+  const studies = studyApi(store, jobs);
 
   return {
+    ...studies.ops,
     presets: async () => (await import('../engine/recipe/presets')).listPresets(),
     listRuns: (q) => store.list(q),
     getRun: (id) => store.get(id),
@@ -152,6 +155,7 @@ export function createApi(opts: ApiOptions): ModeLabApi {
     },
 
     async close() {
+      await studies.close();
       if (runner) await runner.shutdown();
       await store.close();
     },

@@ -1,0 +1,98 @@
+/**
+ * The api's study operations (contract.ts): list, read, start or resume, cancel and delete studies, with their
+ * progress as events. A study started here runs on this machine (the local executor) through the api's own job
+ * runner, so its cells' run events reach the api's subscribers like any run's.
+ */
+import { loadStudyPreset } from '../engine/study/presets';
+import { resolveStudy } from '../engine/study/expand';
+import { InputError } from '../engine/util/errors';
+import type { JobRunner } from '../jobs/runner';
+import type { HistoryStore } from '../store/history';
+import { coordinatorAlive, findStudy, listStudies } from '../store/studies';
+import { cancelStudy, deleteStudy, listStudySummaries, planStudy, runStudy, storeStudy, studyDocument } from '../study/coordinator';
+import { LocalExecutor } from '../study/local-executor';
+import type { ModeLabApi, StudyEvent } from './contract';
+
+type StudyOps = Pick<ModeLabApi, 'listStudies' | 'getStudy' | 'startStudy' | 'waitForStudy' | 'cancelStudy' | 'deleteStudy' | 'subscribeStudies'>;
+
+export function studyApi(store: HistoryStore, runner: () => JobRunner): { ops: StudyOps; close(): Promise<void> } {
+  const listeners = new Set<(e: StudyEvent) => void>();
+  const emit = (e: StudyEvent): void => {
+    for (const l of listeners) {
+      try {
+        l(e);
+      } catch {
+        // a listener's failure is not the study's
+      }
+    }
+  };
+  const running = new Map<string, { ctl: AbortController; done: Promise<{ status: string }> }>();
+
+  const ops: StudyOps = {
+    listStudies: () => listStudySummaries(store, () => listStudies(store.db)),
+    getStudy: (ref) => studyDocument(store, ref),
+
+    async startStudy(req) {
+      const given = [req.preset, req.study, req.resume].filter((x) => x !== undefined).length;
+      if (given !== 1) throw new InputError('give exactly one of a study preset, a study recipe and a stored study to resume');
+      if (req.resume !== undefined && req.quick) throw new InputError('quick applies to a new study; a stored study resumes as it was planned');
+      const stored = req.resume !== undefined ? await findStudy(store.db, req.resume) : null;
+      if (stored && (running.has(stored.id) || coordinatorAlive(stored))) throw new InputError(`study ${stored.id} is already running; cancel it first`);
+      const recipe = stored?.recipe ?? (req.preset !== undefined ? loadStudyPreset(req.preset, { quick: req.quick }) : resolveStudy(req.study, 'study', { quick: req.quick }));
+      if (req.jobs !== undefined && (!Number.isSafeInteger(req.jobs) || req.jobs < 1)) throw new InputError(`jobs must be a positive integer, got ${String(req.jobs)}`);
+      const plan = planStudy(recipe, { parallel: req.jobs, backend: req.backend });
+      const record = stored ?? (await storeStudy(store, plan, 'local'));
+      const ctl = new AbortController();
+      const executor = new LocalExecutor(runner(), plan.estimate.parallel);
+      const done = runStudy(store, record.id, {
+        executor,
+        signal: ctl.signal,
+        backend: req.backend,
+        dataDir: req.dataDir,
+        cellSeconds: plan.estimate.cellSeconds,
+        onProgress: (progress) => emit({ type: 'study', studyId: record.id, progress }),
+      })
+        .then((r) => {
+          emit({ type: 'study-status', studyId: record.id, status: r.status });
+          return { status: r.status as string };
+        })
+        .catch((e: unknown) => {
+          emit({ type: 'study-status', studyId: record.id, status: 'failed', error: (e as Error).message });
+          return { status: 'failed' };
+        })
+        .finally(() => running.delete(record.id));
+      running.set(record.id, { ctl, done });
+      return { id: record.id, cells: plan.cells.length, estimate: plan.estimate };
+    },
+
+    async waitForStudy(ref) {
+      const s = await findStudy(store.db, ref);
+      const r = running.get(s.id);
+      return r ? r.done : { status: s.status };
+    },
+
+    async cancelStudy(ref) {
+      const s = await findStudy(store.db, ref);
+      running.get(s.id)?.ctl.abort();
+      return cancelStudy(store, s.id);
+    },
+
+    async deleteStudy(ref, runs) {
+      if (runs !== 'delete' && runs !== 'keep') throw new InputError("say what happens to the study's runs: 'delete' or 'keep'");
+      return deleteStudy(store, ref, runs === 'delete');
+    },
+
+    subscribeStudies(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+
+  return {
+    ops,
+    async close() {
+      for (const r of running.values()) r.ctl.abort();
+      await Promise.all([...running.values()].map((r) => r.done));
+    },
+  };
+}
