@@ -78,7 +78,8 @@ export interface WireApi {
   presetRecipe(name: string): Promise<unknown>;
   backends(): Promise<BackendInfo[]>;
   validateRecipe(recipe: unknown): Promise<RecipeValidation>;
-  /** Checks a CIFAR-10 folder (the binary batches) on the machine that runs the jobs. */
+  /** Checks a CIFAR-10 folder (the binary batches) on the machine that runs the jobs; '' checks the copy
+   *  `modelab data get cifar10` downloaded there, which a run started without a folder reads. */
   inspectDataDir(dir: string): Promise<DataDirCheck>;
   listRuns(query?: ListQuery): Promise<ListResult>;
   /** listRuns plus what the history table shows: architecture, duration, each path's barrier and check. */

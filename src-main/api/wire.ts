@@ -87,7 +87,8 @@ export const WIRE_SCHEMAS = {
   presetRecipe: z.tuple([presetName]),
   backends: z.tuple([]),
   validateRecipe: z.tuple([recipeDoc]),
-  inspectDataDir: z.tuple([absolutePath]),
+  // '' asks about the copy `modelab data get cifar10` downloaded (where a run without a folder reads CIFAR-10).
+  inspectDataDir: z.tuple([absolutePath.or(z.literal(''))]),
   listRuns: z.tuple([listQuerySchema.optional()]),
   listRunRows: z.tuple([listQuerySchema.optional()]),
   listTags: z.tuple([]),
@@ -121,13 +122,14 @@ class TextSink extends Writable {
   }
 }
 
-/** The app's check of a CIFAR-10 folder: the engine's one rule (cifar10Batches), its message when it refuses. */
+/** The app's check of a CIFAR-10 folder ('': the downloaded copy): the engine's one rule (cifar10Batches), its message
+ *  when it refuses. */
 export function inspectCifarDir(dir: string): DataDirCheck {
   try {
-    const b = cifar10Batches(dir);
-    const nested = b.dir !== dir ? ' in cifar-10-batches-bin/' : '';
+    const b = cifar10Batches(dir || undefined);
+    const where = !dir ? ` (downloaded) in ${b.dir}` : b.dir !== dir ? ' in cifar-10-batches-bin/' : '';
     const n = (x: number): string => x.toLocaleString('en-US');
-    return { ok: true, message: `CIFAR-10 binary batches found${nested}: ${n(b.trainRecords)} training and ${n(b.testRecords)} test images`, files: [...CIFAR10_BATCH_FILES] };
+    return { ok: true, message: `CIFAR-10 binary batches found${where}: ${n(b.trainRecords)} training and ${n(b.testRecords)} test images`, files: [...CIFAR10_BATCH_FILES] };
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
     return { ok: false, message: e.message, files: [] };
