@@ -1,7 +1,7 @@
 /**
- * Api events for a front end: progress events coalesced to a few per second per (run, stage) — a training loop may
- * report every step — while every other event (status, curve points, endpoints, stability, paths) passes at once, in
- * order: pending progress of a run is flushed before that run's next other event.
+ * Api events for a front end: a run's progress events coalesced to a few per second per (run, stage) — a training loop
+ * may report every step — while every other event (status, curve points, endpoints, stability, paths) passes at once,
+ * in order: pending progress of a run is flushed before that run's next other event.
  */
 import type { ApiEvent } from './contract';
 
@@ -34,13 +34,14 @@ export function throttleEvents(send: (e: ApiEvent) => void, intervalMs = 200): E
   };
   return {
     push(e) {
-      if (e.type !== 'progress') {
+      if (e.type !== 'run' || e.event.kind !== 'progress') {
         flushRun(e.runId);
         send(e);
         return;
       }
-      const key = `${e.runId}\u0000${e.event.stage}`;
-      const finished = e.event.done >= e.event.total;
+      const p = e.event.progress;
+      const key = `${e.runId}\u0000${p.stage}`;
+      const finished = p.done >= p.total;
       if (finished || Date.now() - (lastSent.get(key) ?? 0) >= intervalMs) {
         pending.delete(key);
         lastSent.set(key, Date.now());

@@ -10,9 +10,8 @@ import { type ExportLayout, RunDirWriter, checkpointFileName, exportLayoutOption
 import type { RunEvent } from '../engine/experiment/events';
 import { loadPreset, loadRecipeFile } from '../engine/recipe/presets';
 import { applyOverrides } from '../engine/recipe/resolve';
-import { runRecipe } from '../engine/experiment/run';
+import { runAnyRecipe } from '../engine/experiment/run-any';
 import { type AnyRecipe, isCounterexample } from '../engine/recipe/schema';
-import { runCounterexample } from '../engine/experiment/counterexample-run';
 import { InputError } from '../engine/util/errors';
 import { createApi, openHistory, checkBackend } from '../api/handlers';
 import { exportBundles } from '../store/bundle';
@@ -23,8 +22,7 @@ import { checkDatasetFiles } from '../engine/data/load';
 import { intOption, parse } from './args';
 import { checkOutPath } from './out-path';
 import { terminalText } from './terminal-text';
-import { ProgressRenderer } from './progress';
-import { runSummary } from './summary';
+import { RunFollower } from './follow-run';
 import { dryRun } from './dry-run';
 import { applyWorkersOption } from '../jobs/parallelism';
 
@@ -128,7 +126,8 @@ export async function runCommand(argv: string[], signal: AbortSignal, quit?: Abo
   quit?.addEventListener('abort', () => process.exit(130));
 
   const backend = await selectBackend(backendName);
-  const progress = new ProgressRenderer();
+  // What is printed, progress and summary, comes from the fold of the run's events (follow-run.ts).
+  const follower = new RunFollower();
   // --out DIR is written as the run goes, each stage's files at once (atomically), so that a run stopped midway
   // keeps what it finished; run.json comes last. A failing disk is reported in plain words naming the folder.
   const out = outDir ? new RunDirWriter(outDir, layout) : null;
@@ -140,40 +139,33 @@ export async function runCommand(argv: string[], signal: AbortSignal, quit?: Abo
       throw storageError(e, out.dir);
     }
   };
-  let checkpoints = 0;
-  // Without --out nothing listens: the run then skips its checkpoints too.
-  const onEvent = out
-    ? (e: RunEvent): void => {
-        write((w) => w.apply(e));
-        if (e.kind === 'checkpoint') checkpoints++;
-      }
-    : undefined;
+  const onEvent = (e: RunEvent): void => {
+    follower.apply(e);
+    write((w) => w.apply(e));
+  };
   // Path points shared with a helper process when there is a second core and enough work (jobs/points.ts).
   const pointsDir = path.join(os.tmpdir(), `modelab-points-${process.pid}-${randomBytes(4).toString('hex')}`);
   const pointWorkers = isCounterexample(recipe)
     ? undefined
     : pointWorkerPool({ parallel: 'auto', backend: backend.backend, tmpDir: pointsDir, signal, onWarning: (m) => process.stderr.write(`\nmodelab: ${m}\n`) });
-  const result = isCounterexample(recipe)
-    ? await runCounterexample(recipe, { backend, preset, onProgress: (e) => progress.update(e), onEvent })
-    : await runRecipe(recipe, {
+  const result = await runAnyRecipe(recipe, {
     backend,
     preset,
     dataDir: values['data'] as string | undefined,
     signal,
     pointWorkers,
-    onProgress: (e) => progress.update(e),
     onEvent,
   }).finally(async () => {
     await pointWorkers?.close();
     rmSync(pointsDir, { recursive: true, force: true });
   });
-  progress.finishLine();
+  follower.finishLine();
 
   write((w) => w.finish(result));
   if (values['json']) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
-    const wrote = `run.json, endpoints.safetensors, eval-data.safetensors, paths/${checkpoints ? ', checkpoints/' : ''}`;
-    process.stdout.write(terminalText(`${runSummary(result)}\n${outDir ? `\nwrote ${outDir}: ${wrote}\n` : ''}`, { newlines: true }));
+    const wrote = `run.json, endpoints.safetensors, eval-data.safetensors, paths/${follower.checkpoints ? ', checkpoints/' : ''}`;
+    process.stdout.write(terminalText(`${follower.summary()}\n${outDir ? `\nwrote ${outDir}: ${wrote}\n` : ''}`, { newlines: true }));
   }
   return 0;
 }
@@ -203,15 +195,17 @@ async function runStored(recipe: AnyRecipe, o: StoredRunOptions): Promise<number
   const store = await openHistory({ db: o.db });
   const api = createApi({ store, runnerOptions: { maxConcurrent: 1 } });
   try {
-    const progress = new ProgressRenderer();
+    const follower = new RunFollower();
     // Every checkpoint goes to DIR/checkpoints as it is stored (the history and the bundle keep only the latest of
     // each endpoint). Copied inside the event: the file stays in the store at least until the next one is saved.
     const checkpointDir = o.outDir && !o.outDir.toLowerCase().endsWith('.zip') ? path.join(o.outDir, 'checkpoints') : null;
     let checkpoints = 0;
     let checkpointError: string | null = null;
+    let following: string | null = null;
     api.subscribe((e) => {
-      if (e.type === 'progress') progress.update(e.event);
-      if (e.type === 'run' && e.event.kind === 'checkpoint' && checkpointDir && !checkpointError) {
+      if (e.type !== 'run' || (following !== null && e.runId !== following)) return;
+      follower.apply(e.event);
+      if (e.event.kind === 'checkpoint' && checkpointDir && !checkpointError) {
         const c = e.event;
         try {
           // Atomically (temp file, fsync, rename): a run killed meanwhile leaves whole files only.
@@ -223,6 +217,7 @@ async function runStored(recipe: AnyRecipe, o: StoredRunOptions): Promise<number
       }
     });
     const { id } = await api.startRun({ recipe, preset: o.preset ?? undefined, name: o.name, tags: o.tags, backend: o.backend, dataDir: o.dataDir });
+    following = id;
     process.stderr.write(`run ${id} (history: ${store.location.dbPath})\n`);
     const onAbort = (): void => void api.cancelRun(id);
     if (o.signal.aborted) onAbort();
@@ -242,7 +237,7 @@ async function runStored(recipe: AnyRecipe, o: StoredRunOptions): Promise<number
     o.quit?.addEventListener('abort', onQuit);
     const outcome = await api.waitForRun(id);
     o.signal.removeEventListener('abort', onAbort);
-    progress.finishLine();
+    follower.finishLine();
     if (checkpointError) process.stderr.write(`modelab: could not write the checkpoints to ${checkpointDir}: ${checkpointError}\n`);
     if (outcome.status === 'cancelled') throw new CancelledError(`run ${id} cancelled`);
     if (outcome.status !== 'finished') {
@@ -261,7 +256,7 @@ async function runStored(recipe: AnyRecipe, o: StoredRunOptions): Promise<number
     }
     if (o.json) process.stdout.write(`${JSON.stringify(doc)}\n`);
     else {
-      process.stdout.write(`${terminalText(runSummary(doc), { newlines: true })}\n`);
+      process.stdout.write(`${terminalText(follower.summary(), { newlines: true })}\n`);
       if (o.outDir) {
         const ck = (checkpoints || (await api.getRun(id)).checkpoints.length) ? ', checkpoints/' : '';
         process.stdout.write(`\nwrote ${terminalText(o.outDir)}: run.json, history.json, endpoints.safetensors, eval-data.safetensors, paths/${ck}\n`);

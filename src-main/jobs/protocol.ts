@@ -3,9 +3,9 @@
  * identical over `child_process.fork` (process.send) and Electron's `utilityProcess` (process.parentPort):
  *
  *   owner → experiment worker:  start, cancel
- *   experiment worker → owner:  ready, heartbeat, progress, environment, curve, event (a run event: checkpoint,
- *                               endpoint, eval-data, stability, path, plane; store/recorded-event.ts), result, error,
- *                               cancelled
+ *   experiment worker → owner:  ready, heartbeat, environment, event (every run event — plan, progress, curve,
+ *                               checkpoint, endpoint, eval-data, stability, path, plane, …: store/recorded-event.ts),
+ *                               result, error, cancelled
  *   experiment worker → training worker: train, cancel
  *   training worker → experiment worker: ready, heartbeat, progress, curve, checkpoint, trained, error, cancelled
  *   experiment worker → point worker:    init, data, open, vertices, point, plane, cell, withdraw, close
@@ -52,10 +52,10 @@ export type ErrorKind = 'input' | 'io' | 'internal';
 export type FromWorker =
   | { type: 'ready'; pid: number }
   | { type: 'heartbeat'; at: number }
-  | { type: 'progress'; event: ProgressEvent }
+  /** The environment record, each time what the events told completes it (store/environment.ts). */
   | { type: 'environment'; environment: RunEnvironment }
-  | { type: 'curve'; endpoint: string; points: CurvePoint[] }
-  /** A run event with its weights staged; a checkpoint is sent after the curve points up to it. */
+  /** A run event with its weights staged; curve points go in batches, and a checkpoint or an endpoint is sent after
+   *  the curve points up to it. */
   | { type: 'event'; event: RecordedRunEvent }
   | { type: 'result'; result: RunResult }
   | { type: 'error'; kind: ErrorKind; message: string; code?: string; stack?: string }

@@ -4,8 +4,6 @@
  * run's final status: finished, failed (with the reason), cancelled, or crashed (its process died).
  */
 import os from 'node:os';
-import type { CurvePoint } from '../engine/train/loop';
-import type { ProgressEvent } from '../engine/util/progress';
 import { isDiskFull } from '../store/errors';
 import type { HistoryStore } from '../store/history';
 import { type RecordedRunEvent, recordRunEvent, stagedFileOf } from '../store/recorded-event';
@@ -44,10 +42,9 @@ export interface SubmitRequest {
 
 export type JobEvent =
   | { type: 'status'; runId: string; status: RunStatus; error: string | null; errorKind?: ErrorKind }
-  | { type: 'progress'; runId: string; event: ProgressEvent }
-  | { type: 'curve'; runId: string; endpoint: string; points: CurvePoint[] }
-  /** A run event, emitted once the history has recorded it (store/recorded-event.ts); a checkpoint's file
-   *  (`weights.hash` in the artifact store) stays until the endpoint's next checkpoint is recorded. */
+  /** A run event — every kind, progress and curve points included — emitted once the history has recorded it
+   *  (store/recorded-event.ts); a front end folds them (engine/experiment/run-so-far.ts applyRunEvent). A
+   *  checkpoint's file (`weights.hash` in the artifact store) stays until the endpoint's next checkpoint is recorded. */
   | { type: 'run'; runId: string; event: RecordedRunEvent };
 
 export interface JobOutcome {
@@ -307,15 +304,8 @@ export class JobRunner {
       case 'heartbeat':
         job.lastBeat = Date.now();
         break;
-      case 'progress':
-        this.emit({ type: 'progress', runId: id, event: m.event });
-        break;
       case 'environment':
         await this.store.saveEnvironment(id, m.environment);
-        break;
-      case 'curve':
-        await this.store.appendCurve(id, m.endpoint, m.points);
-        this.emit({ type: 'curve', runId: id, endpoint: m.endpoint, points: m.points });
         break;
       case 'event':
         // Recorded first, then re-emitted: a listener may read what the event names from the history at once.

@@ -66,7 +66,6 @@ export interface TrainerOptions {
   /** Folder for the weight files training processes hand back. */
   tmpDir: string;
   heartbeatMs?: number;
-  onCurve?: (endpoint: string, point: CurvePoint) => void;
   launcher?: Launcher;
   entry?: string;
   /** Most training processes at once (default: workerCount(), parallelism.ts). */
@@ -88,7 +87,7 @@ export function endpointTrainer(o: TrainerOptions): TrainEndpoints {
             label: j.label,
             onProgress: ctx.onProgress,
             signal: ctx.signal,
-            onCurvePoint: (p) => o.onCurve?.(j.name, p),
+            onCurvePoint: (p) => ctx.onCurvePoint?.(j.name, p),
             onCheckpoint: o.checkpoints
               ? (params, epoch, step) => {
                   const c = { endpoint: j.name, epoch, step };
@@ -163,7 +162,7 @@ async function trainInProcesses(jobs: EndpointTrainJob[], ctx: Parameters<TrainE
             ctx.onProgress?.(m.event);
             break;
           case 'curve':
-            o.onCurve?.(j.name, m.point);
+            ctx.onCurvePoint?.(j.name, m.point);
             break;
           case 'checkpoint':
             o.checkpoints?.onCheckpoint({ endpoint: j.name, epoch: m.epoch, step: m.step, weights: m.weights });

@@ -7,11 +7,9 @@ import { selectBackend } from '../engine/backend/backends';
 import type { RunEvent } from '../engine/experiment/events';
 import { applyRunEvent, emptyRun } from '../engine/experiment/run-so-far';
 import { checkpointSafetensors, endpointsSafetensors, evalDataSafetensors, pathSafetensors } from '../engine/experiment/export';
-import { runCounterexample } from '../engine/experiment/counterexample-run';
 import { endpointSeed, parseAnyRecipe } from '../engine/recipe/resolve';
 import type { RunResult } from '../engine/experiment/result';
-import type { ProgressEvent } from '../engine/util/progress';
-import { runRecipe } from '../engine/experiment/run';
+import { runAnyRecipe } from '../engine/experiment/run-any';
 import { isCounterexample } from '../engine/recipe/schema';
 import type { CurvePoint } from '../engine/train/loop';
 import { CancelledError } from '../engine/util/errors';
@@ -64,21 +62,21 @@ async function run(job: JobSpec): Promise<RunResult> {
   const backend = await selectBackend(job.backend);
   const signal = controller.signal;
   const preset = job.preset ?? undefined;
+  const record = (event: RecordedRunEvent): void => send({ type: 'event', event });
   // Curve points go out in small batches (at most every 250 ms) rather than one message each.
   const pending = new Map<string, CurvePoint[]>();
   let flushTimer: NodeJS.Timeout | null = null;
   const flush = (): void => {
     flushTimer = null;
-    for (const [endpoint, points] of pending) if (points.length) send({ type: 'curve', endpoint, points: points.splice(0) });
+    for (const [endpoint, points] of pending) if (points.length) record({ kind: 'curve', endpoint, points: points.splice(0) });
   };
-  const onCurve = (endpoint: string, point: CurvePoint): void => {
+  const addCurve = (endpoint: string, points: CurvePoint[]): void => {
     let list = pending.get(endpoint);
     if (!list) pending.set(endpoint, (list = []));
-    list.push(point);
+    list.push(...points);
     flushTimer ??= setTimeout(flush, 250);
   };
 
-  const onProgress = (event: ProgressEvent): void => send({ type: 'progress', event });
   // The experiment's events (engine/experiment/events.ts) forwarded to the owner, weights staged as files; the
   // environment record is made from their fold (store/environment.ts) as the header, the architecture, the dataset
   // and the evaluation sets become known.
@@ -88,18 +86,27 @@ async function run(job: JobSpec): Promise<RunResult> {
   const sendEnvironment = (): void => {
     if (told.start) send({ type: 'environment', environment: environmentOf({ ...told.start, architecture: told.architecture, dataset: told.dataset, endpoints: seeds }) });
   };
-  const record = (event: RecordedRunEvent): void => send({ type: 'event', event });
   const forward = (e: RunEvent): void => {
-    told = applyRunEvent(told, e);
     switch (e.kind) {
+      case 'progress':
+        return record(e);
+      case 'curve':
+        return addCurve(e.endpoint, e.points);
       case 'environment':
-        return sendEnvironment();
-      case 'plan':
-        inputShape = e.dataset.inputShape;
-        return sendEnvironment();
-      case 'eval-data':
+        told = applyRunEvent(told, e);
         sendEnvironment();
-        return record({ kind: 'eval-data', data: artifacts.stage(evalDataSafetensors(inputShape!, e.sets)) });
+        return record(e);
+      case 'plan':
+        told = applyRunEvent(told, e);
+        inputShape = e.dataset.inputShape;
+        sendEnvironment();
+        return record(e);
+      case 'eval-data': {
+        told = applyRunEvent(told, e);
+        sendEnvironment();
+        const sets = { train: { n: e.sets.train.n }, test: { n: e.sets.test.n } };
+        return record({ kind: 'eval-data', data: artifacts.stage(evalDataSafetensors(inputShape!, e.sets)), sets });
+      }
       case 'checkpoint':
         flush(); // the curve up to the checkpoint first
         return record({ kind: 'checkpoint', endpoint: e.endpoint, epoch: e.epoch, step: e.step, weights: artifacts.stage(checkpointSafetensors(e, e.params)) });
@@ -108,11 +115,10 @@ async function run(job: JobSpec): Promise<RunResult> {
         return record({ kind: 'endpoint', index: e.index, endpoint: e.endpoint, weights: artifacts.stage(endpointsSafetensors({ [e.endpoint.name]: e.params })) });
       case 'stability':
       case 'plane':
+      case 'done': // the finished document itself goes out as the job's result
         return record(e);
       case 'path':
         return record({ kind: 'path', index: e.index, result: e.result, vertices: artifacts.stage(pathSafetensors(e.path)) });
-      case 'done': // the finished document goes out as the job's result
-        return;
     }
   };
 
@@ -138,39 +144,33 @@ async function run(job: JobSpec): Promise<RunResult> {
   }
 
   function experiment(): Promise<RunResult> {
-    return isCounterexample(recipe)
-      ? runCounterexample(recipe, {
-          backend,
-          preset,
-          onProgress,
-          // The counterexample's data is tiny and generated: kept with the run like any other.
-          onEvent: forward,
-        })
-      : runRecipe(recipe, {
-          backend,
-          preset,
-          dataDir: job.dataDir,
-          signal,
-          pointWorkers,
-          onProgress,
-          onEvent: forward,
-          trainEndpoints: endpointTrainer({
-            parallel: job.parallelEndpoints === 'auto' ? 'auto' : useParallelEndpoints(job.parallelEndpoints, recipe.endpoints.length),
-            backend: backend.backend,
-            dataset: recipe.dataset,
-            dataDir: job.dataDir,
-            tmpDir: artifacts.tmpDir,
-            heartbeatMs: job.heartbeatMs,
-            onCurve,
-            launcher: helperLauncher,
-            checkpoints: {
-              artifactsDir: job.artifactsDir,
-              onCheckpoint: (c) => {
-                flush(); // the curve up to the checkpoint first
-                record({ kind: 'checkpoint', endpoint: c.endpoint, epoch: c.epoch, step: c.step, weights: c.weights });
+    return runAnyRecipe(recipe, {
+      backend,
+      preset,
+      dataDir: job.dataDir,
+      signal,
+      pointWorkers,
+      onEvent: forward,
+      ...(isCounterexample(recipe)
+        ? {}
+        : {
+            trainEndpoints: endpointTrainer({
+              parallel: job.parallelEndpoints === 'auto' ? 'auto' : useParallelEndpoints(job.parallelEndpoints, recipe.endpoints.length),
+              backend: backend.backend,
+              dataset: recipe.dataset,
+              dataDir: job.dataDir,
+              tmpDir: artifacts.tmpDir,
+              heartbeatMs: job.heartbeatMs,
+              launcher: helperLauncher,
+              checkpoints: {
+                artifactsDir: job.artifactsDir,
+                onCheckpoint: (c) => {
+                  flush(); // the curve up to the checkpoint first
+                  record({ kind: 'checkpoint', endpoint: c.endpoint, epoch: c.epoch, step: c.step, weights: c.weights });
+                },
               },
-            },
+            }),
           }),
-        });
+    });
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The run events the history records (engine/experiment/events.ts), as the job process sends them: the weights an
- * event carried staged as files (jobs/worker.ts), and the one place that persists each kind.
+ * event carried staged as files (jobs/worker.ts), and the one place that persists each kind. Each is also what the
+ * fold reads (FoldableRunEvent), so that the front ends fold what the runner re-emits.
  */
 import type { RunEvent } from '../engine/experiment/events';
 import type { EndpointResult, PathResult } from '../engine/experiment/result';
@@ -8,12 +9,12 @@ import type { StagedArtifact } from './artifacts';
 import type { HistoryStore } from './history';
 
 export type RecordedRunEvent =
-  | Extract<RunEvent, { kind: 'stability' | 'plane' }>
+  | Extract<RunEvent, { kind: 'environment' | 'plan' | 'progress' | 'curve' | 'stability' | 'plane' | 'done' }>
   /** A training checkpoint: the history keeps the latest of each endpoint. */
   | { kind: 'checkpoint'; endpoint: string; epoch: number; step: number; weights: StagedArtifact }
   | { kind: 'endpoint'; index: number; endpoint: EndpointResult; weights: StagedArtifact }
-  /** The exact evaluation sets (evalDataSafetensors). */
-  | { kind: 'eval-data'; data: StagedArtifact }
+  /** The exact evaluation sets (evalDataSafetensors), and their sizes. */
+  | { kind: 'eval-data'; data: StagedArtifact; sets: { train: { n: number }; test: { n: number } } }
   | { kind: 'path'; index: number; result: PathResult; vertices: StagedArtifact };
 
 /** Persists one event of run `id`; its staged file, if any, is placed in the same transaction. */
@@ -31,6 +32,13 @@ export async function recordRunEvent(store: HistoryStore, id: string, e: Recorde
       return store.savePath(id, e.index, e.result, e.vertices);
     case 'plane':
       return store.savePlane(id, e.plane);
+    case 'curve':
+      return store.appendCurve(id, e.endpoint, e.points);
+    case 'environment':
+    case 'plan': // the environment record is made from both (the job's 'environment' message, jobs/protocol.ts)
+    case 'progress': // not kept
+    case 'done': // the document comes whole with the job's result
+      return;
   }
 }
 
@@ -44,8 +52,13 @@ export function stagedFileOf(e: RecordedRunEvent): StagedArtifact | null {
       return e.data;
     case 'path':
       return e.vertices;
+    case 'environment':
+    case 'plan':
+    case 'progress':
+    case 'curve':
     case 'stability':
     case 'plane':
+    case 'done':
       return null;
   }
 }

@@ -47,7 +47,6 @@ media?.addEventListener('change', (e) => (dark.value = e.matches));
 // ------------------------------------------------------------------------------------------------------ live jobs
 
 export interface StageState extends ProgressEvent {
-  order: number;
   updatedAt: number;
 }
 
@@ -65,7 +64,6 @@ export function onApiEvent(cb: (e: ApiEvent) => void): () => void {
   return () => listeners.delete(cb);
 }
 
-let stageCounter = 0;
 export function startLiveTracking(): void {
   const client = getClient();
   void refreshRunning().catch(notifyError);
@@ -76,9 +74,9 @@ export function startLiveTracking(): void {
     if (e.type === 'status') {
       r.status = e.status;
       r.error = e.error;
-    } else if (e.type === 'progress') {
-      const prev = r.stages[e.event.stage];
-      r.stages[e.event.stage] = { ...e.event, order: prev?.order ?? stageCounter++, updatedAt: Date.now() };
+    } else if (e.event.kind === 'progress') {
+      const p = e.event.progress;
+      r.stages[p.stage] = { ...p, updatedAt: Date.now() }; // a stage keeps its place: the order stages first reported
       if (r.status === null) r.status = 'running';
     }
     listeners.forEach((l) => l(e));

@@ -151,19 +151,20 @@ describe('event throttling', () => {
     try {
       const out: ApiEvent[] = [];
       const th = throttleEvents((e) => out.push(e), 200);
-      const p = (done: number, stage = 'train:A'): ApiEvent => ({ type: 'progress', runId: 'r', event: { stage, label: stage, done, total: 100, unit: 'steps', elapsedSec: done } });
+      const p = (done: number, stage = 'train:A'): ApiEvent => ({ type: 'run', runId: 'r', event: { kind: 'progress', progress: { stage, label: stage, done, total: 100, unit: 'steps', elapsedSec: done } } });
+      const seen = (e: ApiEvent): string => (e.type === 'run' ? (e.event.kind === 'progress' ? `${e.event.progress.stage}:${e.event.progress.done}` : e.event.kind) : e.type);
       th.push(p(1));
       for (let k = 2; k <= 50; k++) th.push(p(k));
       th.push(p(1, 'train:B'));
-      expect(out.map((e) => (e.type === 'progress' ? `${e.event.stage}:${e.event.done}` : e.type))).toEqual(['train:A:1', 'train:B:1']);
+      expect(out.map(seen)).toEqual(['train:A:1', 'train:B:1']);
       // A non-progress event of the run first flushes what is pending for it.
-      th.push({ type: 'curve', runId: 'r', endpoint: 'A', points: [] });
-      expect(out.map((e) => (e.type === 'progress' ? `${e.event.stage}:${e.event.done}` : e.type))).toEqual(['train:A:1', 'train:B:1', 'train:A:50', 'curve']);
+      th.push({ type: 'run', runId: 'r', event: { kind: 'curve', endpoint: 'A', points: [] } });
+      expect(out.map(seen)).toEqual(['train:A:1', 'train:B:1', 'train:A:50', 'curve']);
       th.push(p(60));
       vi.advanceTimersByTime(250);
-      expect(out.at(-1)).toMatchObject({ event: { done: 60 } });
+      expect(out.at(-1)).toMatchObject({ event: { progress: { done: 60 } } });
       th.push(p(100)); // the end of a stage always goes out
-      expect(out.at(-1)).toMatchObject({ event: { done: 100 } });
+      expect(out.at(-1)).toMatchObject({ event: { progress: { done: 100 } } });
       th.close();
     } finally {
       vi.useRealTimers();

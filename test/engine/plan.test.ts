@@ -30,7 +30,7 @@ describe('runPlan', () => {
       evaluation: { trainSamples: null, testSamples: null, batchSize: 500 },
     });
     const reported = new Set<string>();
-    const r = await runRecipe(recipe, { backend, onProgress: (e) => void reported.add(e.stage) });
+    const r = await runRecipe(recipe, { backend, onEvent: (e) => void (e.kind === 'progress' && reported.add(e.progress.stage)) });
     for (const k of Object.keys(r.timings)) reported.add(k);
     const plan = runPlan(recipe);
     expect(plan.endpoints).toEqual(['first', 'second']);
@@ -44,7 +44,7 @@ describe('runPlan', () => {
     const recipe = parseAnyRecipe({ experiment: 'counterexample', name: 'c', width: 2, points: 5, curves: { steps: 20 } }, 'recipe');
     if (!isCounterexample(recipe)) throw new Error('not the counterexample');
     const reported = new Set<string>();
-    const r = await runCounterexample(recipe, { backend, onProgress: (e) => void reported.add(e.stage) });
+    const r = await runCounterexample(recipe, { backend, onEvent: (e) => void (e.kind === 'progress' && reported.add(e.progress.stage)) });
     for (const k of Object.keys(r.timings)) reported.add(k);
     const plan = runPlan(recipe);
     expect(r.paths.map((p) => p.name)).toEqual(plan.paths);

@@ -43,6 +43,13 @@ describe('applyRunEvent', () => {
       run = next;
     }
     expect(run.plan?.paths).toEqual(['linear', 'aligned-linear']);
+    // Progress and training curve points are events too: the fold keeps each stage's latest and every endpoint's curve.
+    const reported = Object.keys(run.progress);
+    // (stability reports per endpoint: 'stability:A', the row of the planned 'stability' stage.)
+    for (const { stage } of run.plan!.stages) expect(reported.some((k) => k === stage || k.startsWith(`${stage}:`)), stage).toBe(true);
+    for (const e of ['train:A', 'train:B']) expect(run.progress[e]?.done, e).toBe(run.progress[e]?.total);
+    expect(doc.endpoints.every((e) => e.training.curve.length > 0)).toBe(true);
+    for (const e of doc.endpoints) expect(run.curves[e.name]).toEqual(e.training.curve);
     expect(doc.dataset.evalTrainSize).toBe(90);
     expect(doc.stability).toBeDefined();
     expect(doc.plane).toBeDefined();

@@ -31,7 +31,7 @@ describe('api', () => {
     const outcome = await api.waitForRun(id);
     off();
     expect(outcome.status).toBe('finished');
-    expect(events.some((e) => e.type === 'progress' && e.runId === id)).toBe(true);
+    expect(events.some((e) => e.type === 'run' && e.event.kind === 'progress' && e.runId === id)).toBe(true);
     expect(events.flatMap((e) => (e.type === 'run' && e.event.kind === 'path' ? [e.event.result.name] : []))).toEqual(['linear', 'theorem1']);
     // Everything the api hands out survives JSON (what IPC and WebSocket carry).
     const d = await api.getRun(id);

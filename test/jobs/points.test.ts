@@ -136,7 +136,7 @@ describe('path points in a point worker', () => {
     expect(pool).toBeInstanceOf(PointProcessPool);
     let pid: number | undefined;
     const tensors = tf.memory().numTensors;
-    const shared = await runRecipe(recipe, { backend, pointWorkers: pool, onProgress: () => (pid ??= pool.pid) });
+    const shared = await runRecipe(recipe, { backend, pointWorkers: pool, onEvent: (e) => void (e.kind === 'progress' && (pid ??= pool.pid)) });
     expect(tf.memory().numTensors).toBe(tensors);
     expect(pid).toBeGreaterThan(0);
     expect(running(pid!)).toBe(true); // serves every path of the run, until closed
@@ -207,9 +207,10 @@ describe('path points in a point worker', () => {
       backend,
       signal: controller.signal,
       pointWorkers: p2,
-      onProgress: (e) => {
+      onEvent: (e) => {
+        if (e.kind !== 'progress') return;
         pid ??= p2.pid;
-        if (e.stage === 'path:linear' && p2.served >= 2) controller.abort();
+        if (e.progress.stage === 'path:linear' && p2.served >= 2) controller.abort();
       },
     });
     await expect(run).rejects.toBeInstanceOf(CancelledError);
@@ -228,8 +229,8 @@ describe('path points in a point worker', () => {
     const shared = await runRecipe(recipe, {
       backend,
       pointWorkers: pool,
-      onProgress: (e) => {
-        if (!killed && e.stage === 'path:linear' && pool.served >= 2) {
+      onEvent: (e) => {
+        if (!killed && e.kind === 'progress' && e.progress.stage === 'path:linear' && pool.served >= 2) {
           killed = pool.pid!;
           process.kill(killed, 'SIGKILL');
         }
@@ -268,7 +269,7 @@ describe('path points in a point worker', () => {
     const shared = await runRecipe(recipe, {
       backend,
       pointWorkers: pool,
-      onProgress: () => pool.pools.forEach((p) => p.pid && pids.add(p.pid)),
+      onEvent: (e) => void (e.kind === 'progress' && pool.pools.forEach((p) => p.pid && pids.add(p.pid))),
     });
     expect(tf.memory().numTensors).toBe(tensors);
     expect(pool.pools.every((p) => p.started)).toBe(true);
@@ -401,7 +402,7 @@ describe("a loss plane's grid in point workers", () => {
     const pool = new PointProcessPool({ parallel: true, backend: backend.backend, tmpDir: tmp });
     // The path's points start the worker; the plane's cells are what it serves from the plane stage on.
     let atPlane: number | undefined;
-    const shared = await runRecipe(recipe, { backend, pointWorkers: pool, onProgress: (e) => void (e.stage === stageKey.plane && (atPlane ??= pool.served)) });
+    const shared = await runRecipe(recipe, { backend, pointWorkers: pool, onEvent: (e) => void (e.kind === 'progress' && e.progress.stage === stageKey.plane && (atPlane ??= pool.served)) });
     expect(atPlane).toBeDefined();
     expect(pool.served).toBeGreaterThan(atPlane!);
     // The same numbers; only the cost's summation order differs.

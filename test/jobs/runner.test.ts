@@ -8,6 +8,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src-main/engine/backend/backends';
 import { runRecipe } from '../../src-main/engine/experiment/run';
+import { applyRunEvent, completedRun, emptyRun } from '../../src-main/engine/experiment/run-so-far';
+import { storedDocument } from '../../src-main/store/bundle';
 import { type JobEvent, JobRunner } from '../../src-main/jobs/runner';
 import { type HistoryStore, pidAlive } from '../../src-main/store/history';
 import { tempStore } from '../store/helpers';
@@ -73,7 +75,10 @@ describe('a job', () => {
     const outcome = await done;
     expect(outcome).toEqual({ runId: id, status: 'finished', error: null });
     const types = new Set<string>(events.map((e) => (e.type === 'run' ? e.event.kind : e.type)));
-    for (const t of ['status', 'progress', 'curve', 'endpoint', 'eval-data', 'stability', 'path']) expect(types.has(t), t).toBe(true);
+    for (const t of ['status', 'environment', 'plan', 'progress', 'curve', 'endpoint', 'eval-data', 'stability', 'path', 'done']) expect(types.has(t), t).toBe(true);
+    // What a front end is sent folds, with the engine's reducer, into the document the history keeps.
+    const folded = completedRun(events.flatMap((e) => (e.type === 'run' ? [e.event] : [])).reduce(applyRunEvent, emptyRun));
+    expect(folded?.paths.map((p) => p.name)).toEqual(['linear', 'theorem1']);
     const statuses = events.filter((e): e is Extract<JobEvent, { type: 'status' }> => e.type === 'status').map((e) => e.status);
     expect(statuses).toEqual(['running', 'finished']);
 
@@ -93,6 +98,7 @@ describe('a job', () => {
     );
     expect(d.paths.map((p) => p.points)).toEqual(local.paths.map((p) => p.points));
     expect(d.stability).toEqual(JSON.parse(JSON.stringify(local.stability)));
+    expect(JSON.parse(JSON.stringify({ ...folded, runId: id }))).toEqual(JSON.parse(JSON.stringify(storedDocument(d))));
   });
 
   it('two jobs run at the same time', async () => {

@@ -43,8 +43,7 @@ describe('endpoint trainer', () => {
       backend: 'wasm',
       dataset: recipe.dataset,
       tmpDir: tmp,
-      onCurve: (n, p) => (curves[n] ??= []).push(p),
-    })(jobs, { spec, data, onProgress: (e) => stages.add(e.stage) });
+    })(jobs, { spec, data, onProgress: (e) => stages.add(e.stage), onCurvePoint: (n, p) => (curves[n] ??= []).push(p) });
     expect(stages).toEqual(new Set(['train:A', 'train:B']));
     for (const [i, j] of jobs.entries()) {
       const local = await train(spec, data, j.config, { seed: j.seed });

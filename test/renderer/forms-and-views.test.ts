@@ -2,8 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { describeChart } from '../../src-renderer/src/components/chart-description';
 import { discriminatorAt, formProblems, formState, getAt, issuesAt, newItem, orphanIssues, parseNumberList, parseNumberText, removeAt, setAt, shownKeys, textShows } from '../../src-renderer/src/components/recipe-form';
-import { checkLines, expectedStages, finishedStages, upsertByName, verdict } from '../../src-renderer/src/views/run-view';
+import { checkLines, finishedStages, storedRunSoFar, told, verdict } from '../../src-renderer/src/views/run-view';
 import { pathNames } from '../../src-main/engine/recipe/plan';
+import { emptyRun } from '../../src-main/engine/experiment/run-so-far';
 import { duration, num, pct, slug } from '../../src-renderer/src/util/format';
 import { parseHash } from '../../src-renderer/src/state';
 import { theorem1 } from './fixtures';
@@ -88,12 +89,14 @@ describe('the form never starts a recipe other than the one shown', () => {
 });
 
 describe('run view', () => {
-  it('expects a stage per endpoint, stability, each path (named as the engine names them) and the plane', () => {
+  it("starts a stored run's page from the engine's plan of its recipe: a stage per endpoint, stability, each path (named as the engine names them) and the plane", () => {
     const cfg = { endpoints: [{ name: 'A' }, { name: 'B' }], stability: { dropout: {} }, paths: [{ type: 'linear' }, { type: 'theorem1' }, { type: 'linear' }, { type: 'bezier', name: 'curved' }], plane: {} };
+    const stored = (config: unknown) => storedRunSoFar({ config, endpoints: [], curves: {}, stability: null, paths: [], plane: null });
     expect(pathNames(cfg.paths)).toEqual(['linear', 'theorem1', 'linear-2', 'curved']);
-    expect(expectedStages(cfg).map((s) => s.stage)).toEqual(['train:A', 'train:B', 'stability', 'path:linear', 'path:theorem1', 'path:linear-2', 'path:curved', 'plane']);
-    expect(expectedStages({ experiment: 'counterexample' }).map((s) => s.stage)).toEqual(['curves', 'path:linear', 'path:bezier', 'path:polychain']);
-    expect(finishedStages({ status: 'running', endpoints: [{ name: 'A' }] as never, stability: null, paths: [theorem1] })).toEqual(['train:A', 'path:theorem1']);
+    expect(stored(cfg).plan?.stages.map((s) => s.stage)).toEqual(['train:A', 'train:B', 'stability', 'path:linear', 'path:theorem1', 'path:linear-2', 'path:curved', 'plane']);
+    expect(stored(cfg).plan?.paths).toEqual(['linear', 'theorem1', 'linear-2', 'curved']);
+    expect(stored({ experiment: 'counterexample' }).plan?.stages.map((s) => s.stage)).toEqual(['curves', 'path:linear', 'path:bezier', 'path:polychain']);
+    expect(finishedStages({ ...emptyRun, endpoints: [{ name: 'A' }] as never, paths: [theorem1] }, 'running')).toEqual(['train:A', 'path:theorem1']);
   });
 
   it('states each check plainly, with its numbers', () => {
@@ -154,11 +157,10 @@ describe('run view', () => {
     expect(parseHash('').name).toBe('history');
   });
 
-  it('a live endpoint or path replaces the one of its name, or comes last', () => {
-    const list = [{ name: 'linear', v: 1 }, { name: 'theorem1', v: 1 }];
-    upsertByName(list, { name: 'linear', v: 2 });
-    upsertByName(list, { name: 'bezier', v: 1 });
-    expect(list).toEqual([{ name: 'linear', v: 2 }, { name: 'theorem1', v: 1 }, { name: 'bezier', v: 1 }]);
+  it('shows the parts of a run told so far, without the gap a part told out of order leaves', () => {
+    const list: ({ name: string } | undefined)[] = [];
+    list[1] = { name: 'theorem1' };
+    expect(told(list)).toEqual([{ name: 'theorem1' }]);
   });
 });
 

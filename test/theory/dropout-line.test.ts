@@ -26,7 +26,7 @@ describe("the 'dropout-line' path", () => {
   it('starts at the network itself, ends at a version keeping ⌊32·0.8⌋ = 25 units per layer, and reports its search', async () => {
     const backend = await selectBackend('wasm');
     const events: ProgressEvent[] = [];
-    const r = await runRecipe(recipe(0, 5), { backend, onProgress: (e) => events.push(e) });
+    const r = await runRecipe(recipe(0, 5), { backend, onEvent: (e) => void (e.kind === 'progress' && events.push(e.progress)) });
     const p = r.paths[0]!;
     expect(p.segments).toHaveLength(1);
     expect(p.points).toHaveLength(11);
@@ -44,7 +44,7 @@ describe("the 'dropout-line' path", () => {
     const events: ProgressEvent[] = [];
     expect(() => recipe(1.01, 3)).toThrow(/paths\.0\.minAcc/); // an accuracy above 1 is bad input
     // minAcc = 1 on a net below 100% training accuracy: valid, and no draw reaches it.
-    const r1 = await runRecipe(recipe(1, 3), { backend, onProgress: (e) => events.push(e) });
+    const r1 = await runRecipe(recipe(1, 3), { backend, onEvent: (e) => void (e.kind === 'progress' && events.push(e.progress)) });
     const p = r1.paths[0]!;
     expect(p.points.at(-1)!.train.acc).toBeLessThan(1);
     expect(p.construction).toMatchObject({ tries: 3, accepted: false });

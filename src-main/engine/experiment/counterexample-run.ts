@@ -27,7 +27,7 @@ import { StageTimer } from '../util/progress';
 import { deriveSeed } from '../util/rng';
 import type { PathConstruction } from './construction';
 import { runPlan, stageKey } from '../recipe/plan';
-import type { RunEvent, RunEventSink } from './events';
+import { type RunEvent, type RunEventSink, tellNow } from './events';
 import type { EndpointResult, PathResult, RunResult } from './result';
 import { type CounterexamplePathKind, counterexamplePathCheck } from './counterexample-checks';
 import { runStart } from './result';
@@ -48,8 +48,7 @@ export async function runCounterexample(
   opts: {
     backend: BackendRecord;
     preset?: string;
-    onProgress?: ProgressFn;
-    /** What the run computes as it goes, as experiment/run.ts reports it (experiment/events.ts). */
+    /** What the run computes as it goes, its progress included, as experiment/run.ts reports it (experiment/events.ts). */
     onEvent?: RunEventSink;
   },
 ): Promise<RunResult> {
@@ -134,7 +133,9 @@ export async function runCounterexample(
   };
   let t1 = performance.now();
   await add('linear', { kind: 'linear', construction: { renormalize: 'none' } }, [a, b], evaluateCurve((t) => a.map((v, i) => (1 - t) * v + t * b[i]!)), (performance.now() - t1) / 1000);
-  const timer = new StageTimer(opts.onProgress, stageKey.curves, 'trained curves', 2, 'curves');
+  const onEvent = opts.onEvent;
+  const onProgress: ProgressFn | undefined = onEvent && ((progress) => tellNow(onEvent, { kind: 'progress', progress }));
+  const timer = new StageTimer(onProgress, stageKey.curves, 'trained curves', 2, 'curves');
   for (const [k, kind] of (['bezier', 'polychain'] as CurveKind[]).entries()) {
     t1 = performance.now();
     const c = trainCurve(kind, a, b, data, recipe.curves.steps, recipe.curves.lr, deriveSeed(recipe.seed, `curve:${kind}`));

@@ -10,6 +10,8 @@ import type { Split } from '../data/dataset';
 import type { HostParams } from '../nn/params';
 import type { ParamPath } from '../paths/path';
 import type { RunPlan } from '../recipe/plan';
+import type { CurvePoint } from '../train/loop';
+import type { ProgressEvent } from '../util/progress';
 import type { EndpointResult, PathResult, PlaneResult, RunResult, RunStart, StabilityReport } from './result';
 
 export type RunEvent =
@@ -18,6 +20,11 @@ export type RunEvent =
   /** At setup, once the architecture and the dataset are known: the stages the run will go through, the path names,
    *  the architecture and what it records of the dataset. */
   | { kind: 'plan'; plan: RunPlan; architecture: RunResult['architecture']; dataset: Omit<RunResult['dataset'], 'evalTrainSize' | 'evalTestSize'> }
+  /** How far a stage has come (its stage key: recipe/plan.ts stageKey); told often, and not awaited. */
+  | { kind: 'progress'; progress: ProgressEvent }
+  /** Training curve points of an endpoint as they are logged (one at a time here, in batches over the job protocol);
+   *  not awaited. The endpoint event carries the whole curve again. */
+  | { kind: 'curve'; endpoint: string; points: CurvePoint[] }
   /** A training checkpoint (`training.checkpointEvery`) of an endpoint trained in this process. */
   | { kind: 'checkpoint'; endpoint: string; epoch: number; step: number; params: HostParams }
   /** The exact evaluation sets, once drawn. */
@@ -33,5 +40,23 @@ export type RunEvent =
 
 export type RunEventKind = RunEvent['kind'];
 
-/** Where a run sends its events; awaited, so that a consumer's write finishes before the run goes on. */
+/** Where a run sends its events; awaited, so that a consumer's write finishes before the run goes on — except
+ *  'progress' and 'curve', which come from inside synchronous loops: a sink handles those at once. */
 export type RunEventSink = (e: RunEvent) => void | Promise<void>;
+
+/** Tells a 'progress' or 'curve' event without waiting for the sink. */
+export function tellNow(sink: RunEventSink | undefined, e: Extract<RunEvent, { kind: 'progress' | 'curve' }>): void {
+  void sink?.(e);
+}
+
+/**
+ * What the fold (run-so-far.ts applyRunEvent) reads of each event: the results without the weights and data they
+ * carry. A RunEvent is one, and so is an event as the job protocol forwards it (store/recorded-event.ts, weights
+ * staged as files), so that every front end folds what it is sent with the one reducer.
+ */
+export type FoldableRunEvent =
+  | Extract<RunEvent, { kind: 'environment' | 'plan' | 'progress' | 'curve' | 'stability' | 'plane' | 'done' }>
+  | { kind: 'checkpoint'; endpoint: string; epoch: number; step: number }
+  | { kind: 'eval-data'; sets: { train: { n: number }; test: { n: number } } }
+  | { kind: 'endpoint'; index: number; endpoint: EndpointResult }
+  | { kind: 'path'; index: number; result: PathResult };

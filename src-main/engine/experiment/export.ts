@@ -233,6 +233,8 @@ export class RunDirWriter {
         return this.checkpoint(e, checkpointSafetensors(e, e.params));
       case 'environment':
         return this.recipe(e.start.config as { endpoints?: unknown });
+      case 'progress':
+      case 'curve': // the curve is in run.json, with its endpoint
       case 'stability':
       case 'plane':
       case 'done': // run.json is written by finish()
@@ -240,17 +242,36 @@ export class RunDirWriter {
     }
   }
 
-  /** run.json: the finished run's document. */
-  finish(run: RunResult): void {
+  /** run.json: the run's document (a finished run's, or a stored run's that stopped early). */
+  finish(run: RunDirDocument): void {
     writeFileAtomic(path.join(this.dir, 'run.json'), `${JSON.stringify(run, null, 2)}\n`);
   }
 }
 
-export function writeRunDir(dir: string, run: RunResult, a: RunArtifacts, layout: ExportLayout = 'modelab'): void {
+/**
+ * What writeRunDir reads of a run's document, which it writes as run.json: a finished run's (RunResult), or a stored
+ * run's that stopped early, which has no architecture or dataset record before its setup (store/run-document.ts).
+ */
+export interface RunDirDocument {
+  config: unknown;
+  architecture: { spec: ArchSpec } | null;
+  dataset: (Pick<RunDirSetup['dataset'], 'name'> & Partial<RunDirSetup['dataset']>) | null;
+}
+
+/** The setup a folder with evaluation data or paths needs; a document without it cannot describe them. */
+function setupOf(run: RunDirDocument): RunDirSetup {
+  const { architecture, dataset } = run;
+  if (!architecture || !dataset?.normalization || !dataset.inputShape) {
+    throw new Error("the run's document has evaluation data or paths but lacks the architecture or the dataset's input shape and normalisation to describe them");
+  }
+  return { spec: architecture.spec, dataset: { name: dataset.name, normalization: dataset.normalization, inputShape: dataset.inputShape } };
+}
+
+export function writeRunDir(dir: string, run: RunDirDocument, a: RunArtifacts, layout: ExportLayout = 'modelab'): void {
   const w = new RunDirWriter(dir, layout);
   w.recipe(run.config as { endpoints?: unknown });
   // A run that crashed before its setup has no architecture yet, nor evaluation data or paths to describe with it.
-  if (a.evalData || a.paths.length) w.setup({ spec: run.architecture.spec, dataset: run.dataset });
+  if (a.evalData || a.paths.length) w.setup(setupOf(run));
   writeFileAtomic(path.join(dir, 'endpoints.safetensors'), endpointsSafetensors(a.endpoints));
   if (layout === 'torch' && run.architecture?.spec) {
     const configs = (run.config as { endpoints?: EndpointConfigs }).endpoints;

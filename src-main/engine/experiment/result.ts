@@ -219,20 +219,3 @@ export function runStart(recipe: AnyRecipe, opts: { preset?: string | null; back
     config: recipe,
   };
 }
-
-/** The header of a finished run, its fields in the document's order. */
-export function finishedHeader(s: RunStart, finishedAt: string): RunHeader {
-  return {
-    schema: s.schema,
-    modelab: s.modelab,
-    name: s.name,
-    preset: s.preset,
-    startedAt: s.startedAt,
-    finishedAt,
-    backend: s.backend,
-    device: s.device,
-    tfjsVersion: s.tfjsVersion,
-    backendDetails: s.backendDetails,
-    config: s.config,
-  };
-}

@@ -1,6 +1,7 @@
 /**
  * Runs a recipe end to end in this process: load data, train every endpoint, evaluate them, build and evaluate every
- * path, and compute barrier metrics. Reports progress through one callback; cancellable through an AbortSignal.
+ * path, and compute barrier metrics. Tells what it computes, its progress included, as run events (events.ts) through
+ * one sink; cancellable through an AbortSignal.
  */
 import { type BackendRecord } from '../backend/backends';
 import type { Dataset } from '../data/dataset';
@@ -10,6 +11,7 @@ import { LOADED_TRAINING, loadedEndpoints } from './loaded-endpoints';
 import type { HostParams } from '../nn/params';
 import { type ArchSpec, describeArch, parameterCount } from '../nn/spec';
 import type { ParamPath } from '../paths/path';
+import type { CurvePoint } from '../train/loop';
 import type { PointWorkerPool } from '../paths/point-workers';
 import { type TrainConfig, type TrainResult, train } from '../train/loop';
 import { throwIfCancelled } from '../util/errors';
@@ -18,7 +20,7 @@ import { ExperimentContext } from './context';
 import { buildAndEvaluatePath, pointwiseWorkEstimate } from './paths';
 import { buildPlane } from './plane';
 import { runPlan, stageKey } from '../recipe/plan';
-import type { RunEvent, RunEventSink } from './events';
+import { type RunEvent, type RunEventSink, tellNow } from './events';
 import { checkResources } from '../recipe/resources';
 import { applyRunEvent, emptyRun, finishedRun } from './run-so-far';
 import { type EndpointResult, type PathResult, type RunResult, describeDataset, runStart } from './result';
@@ -30,15 +32,17 @@ export interface RunOptions {
   backend: BackendRecord;
   preset?: string;
   dataDir?: string;
-  onProgress?: ProgressFn;
   signal?: AbortSignal;
-  /** What the run computes, as each stage finishes (experiment/events.ts): the plan at setup, the evaluation data,
-   *  each endpoint, the stability report, each path, the plane, and each training checkpoint
+  /** What the run computes, as it goes (experiment/events.ts): the plan at setup, progress, training curve points,
+   *  the evaluation data, each endpoint, the stability report, each path, the plane, and each training checkpoint
    *  (`training.checkpointEvery`) when the endpoints train here (a `trainEndpoints` hook reports its own). */
   onEvent?: RunEventSink;
-  /** Trains the endpoints (e.g. in parallel processes, src-main/jobs/); must give what `train` gives for each job.
-   *  Default: one after the other in this process. */
-  trainEndpoints?: (jobs: EndpointTrainJob[], ctx: { spec: ArchSpec; data: Dataset; signal?: AbortSignal; onProgress?: ProgressFn }) => Promise<TrainResult[]>;
+  /** Trains the endpoints (e.g. in parallel processes, src-main/jobs/); must give what `train` gives for each job,
+   *  and report progress and curve points through `ctx`. Default: one after the other in this process. */
+  trainEndpoints?: (
+    jobs: EndpointTrainJob[],
+    ctx: { spec: ArchSpec; data: Dataset; signal?: AbortSignal; onProgress?: ProgressFn; onCurvePoint?: (endpoint: string, p: CurvePoint) => void },
+  ) => Promise<TrainResult[]>;
   /** Evaluates a share of the points inside 'line'/'curve' segments in a helper process (paths/point-workers.ts;
    *  src-main/jobs/points.ts). Told the estimated work before training and the evaluation sets once chosen; the
    *  caller owns it (closes it after the run). Default: every point in this process. */
@@ -73,6 +77,10 @@ export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunRe
     run = applyRunEvent(run, e);
     await opts.onEvent?.(e);
   };
+  // Progress and curve points come from inside the computations' loops: told at once (the run's fold keeps neither).
+  const onEvent = opts.onEvent;
+  const onProgress: ProgressFn | undefined = onEvent && ((progress) => tellNow(onEvent, { kind: 'progress', progress }));
+  const onCurvePoint = onEvent && ((endpoint: string, p: CurvePoint) => tellNow(onEvent, { kind: 'curve', endpoint, points: [p] }));
   await emit({ kind: 'environment', start: runStart(recipe, opts, startedAt) });
   checkResources(recipe);
   const data = await timed(timings, 'data', () => loadDataset(recipe.dataset, { dataDir: opts.dataDir }));
@@ -93,7 +101,7 @@ export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunRe
     loaded.has(e.name) ? [] : [{ name: e.name, seed: endpointSeed(recipe, i), config: trainingFor(recipe, i), stage: stageKey.train(e.name), label: `train ${e.name}` }],
   );
   throwIfCancelled(opts.signal);
-  const trained = opts.trainEndpoints && jobs.length ? await opts.trainEndpoints(jobs, { spec, data, signal: opts.signal, onProgress: opts.onProgress }) : null;
+  const trained = opts.trainEndpoints && jobs.length ? await opts.trainEndpoints(jobs, { spec, data, signal: opts.signal, onProgress, onCurvePoint }) : null;
   for (let i = 0, j = -1; i < recipe.endpoints.length; i++) {
     throwIfCancelled(opts.signal);
     const e = recipe.endpoints[i]!;
@@ -111,8 +119,9 @@ export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunRe
             seed,
             stage,
             label,
-            onProgress: opts.onProgress,
+            onProgress,
             signal: opts.signal,
+            ...(onCurvePoint ? { onCurvePoint: (p: CurvePoint) => onCurvePoint(e.name, p) } : {}),
             ...(opts.onEvent ? { onCheckpoint: (params: HostParams, epoch: number, step: number) => emit({ kind: 'checkpoint', endpoint: e.name, epoch, step, params }) } : {}),
           }),
         );
@@ -127,7 +136,7 @@ export async function runRecipe(recipe: Recipe, opts: RunOptions): Promise<RunRe
     });
   }
 
-  const ctx = new ExperimentContext(recipe, spec, data, weights, opts.onProgress, opts.signal, opts.pointWorkers);
+  const ctx = new ExperimentContext(recipe, spec, data, weights, onProgress, opts.signal, opts.pointWorkers);
   const built: { result: PathResult; path: ParamPath }[] = [];
   try {
     await emit({ kind: 'eval-data', sets: { train: ctx.evalTrain, test: ctx.evalTest } });

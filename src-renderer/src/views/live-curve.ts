@@ -1,9 +1,10 @@
 /**
  * The live training chart keeps pace with the step counter: a training stage's progress event carries the metrics of
- * the step just logged (the same numbers as its curve point, which comes later in a batch), so the chart takes the
- * point from whichever arrives first; the curve batch's copy replaces it.
+ * the step just logged (the same numbers as its curve point, which comes later in a batch), so the chart shows the
+ * latest progress point ahead of the curve until the curve's own copy arrives.
  */
 import type { CurvePoint, ProgressEvent } from '../api/types';
+import { type RunSoFar, mergeCurve } from '../../../src-main/engine/experiment/run-so-far';
 
 /** The curve point a training progress event carries, with its endpoint; null for other stages and heartbeats. */
 export function progressCurvePoint(e: ProgressEvent): { endpoint: string; point: CurvePoint } | null {
@@ -13,12 +14,12 @@ export function progressCurvePoint(e: ProgressEvent): { endpoint: string; point:
   return { endpoint, point: { step: e.done, epoch: m['epoch'], lr: m['lr'], loss: m['loss'], acc: m['acc'] } };
 }
 
-/** Merges points into a curve kept in step order: a point at a step already there replaces it. */
-export function mergeCurve(curve: CurvePoint[], points: CurvePoint[]): void {
-  for (const p of points) {
-    let i = curve.length;
-    while (i > 0 && curve[i - 1]!.step > p.step) i--;
-    if (i > 0 && curve[i - 1]!.step === p.step) curve[i - 1] = p;
-    else curve.splice(i, 0, p);
+/** The curves to draw: each endpoint's curve as told, and its latest training progress point when that is ahead. */
+export function liveCurves(run: Pick<RunSoFar, 'curves' | 'progress'>): Record<string, CurvePoint[]> {
+  const curves = { ...run.curves };
+  for (const e of Object.values(run.progress)) {
+    const p = progressCurvePoint(e);
+    if (p && p.point.step > (curves[p.endpoint]?.at(-1)?.step ?? -Infinity)) curves[p.endpoint] = mergeCurve(curves[p.endpoint] ?? [], [p.point]);
   }
+  return curves;
 }

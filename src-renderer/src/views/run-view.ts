@@ -1,19 +1,42 @@
-/** What the run view derives from a run: its expected stages, which are finished, the checks in words. */
-import type { PathCheck, RunDetail } from '../api/types';
+/** What the run view derives from a run: the run as its events tell it, which stages are finished, the checks in words. */
+import type { PathCheck, ProgressEvent, RunDetail, RunStatus } from '../api/types';
 import { num } from '../util/format';
 import { type CheckState, CHECK_STATE_LABEL, checkStateOf } from '../../../src-main/engine/experiment/check-state';
+import { type RunSoFar, emptyRun } from '../../../src-main/engine/experiment/run-so-far';
 import { distinctDigits } from '../../../src-main/engine/util/format-compare';
-import { type PlanInput, type PlannedStage, runPlan, stageKey } from '../../../src-main/engine/recipe/plan';
+import { type PlanInput, runPlan, stageKey } from '../../../src-main/engine/recipe/plan';
 
-/** The stages a run goes through, as the engine plans them from its recipe (recipe/plan.ts). */
-export function expectedStages(config: unknown): PlannedStage[] {
-  return runPlan(config as PlanInput | null).stages;
+/**
+ * The run as the page starts from: what the history has stored of it, as the fold of its events so far
+ * (engine/experiment/run-so-far.ts), which the run's events then extend with the engine's own reducer. Its plan is the
+ * one the engine made from the same recipe (recipe/plan.ts runPlan), until a plan event tells it; `progress`: what
+ * this page has heard of its stages since the app started (state.ts).
+ */
+export function storedRunSoFar(d: Pick<RunDetail, 'config' | 'endpoints' | 'curves' | 'stability' | 'paths' | 'plane'>, progress: Record<string, ProgressEvent> = {}): RunSoFar {
+  return {
+    ...emptyRun,
+    plan: runPlan(d.config as PlanInput | null),
+    endpoints: d.endpoints,
+    curves: d.curves,
+    stability: d.stability,
+    paths: d.paths,
+    plane: d.plane,
+    progress: { ...progress },
+  };
 }
 
-export function finishedStages(d: Pick<RunDetail, 'endpoints' | 'stability' | 'paths' | 'status'>): string[] {
-  const done = [...d.endpoints.map((e) => stageKey.train(e.name)), ...d.paths.map((p) => stageKey.path(p.name))];
-  if (d.stability) done.push(stageKey.stability);
-  if (d.status === 'finished') done.push(stageKey.plane, stageKey.curves);
+/** The parts of a list told so far: a part told out of order leaves a gap before it until the others come. */
+export function told<T>(list: readonly (T | undefined)[]): T[] {
+  return list.filter((x): x is T => x !== undefined);
+}
+
+/** The stage keys of what the run has finished. */
+export function finishedStages(run: Pick<RunSoFar, 'endpoints' | 'stability' | 'paths' | 'plane'>, status: RunStatus | null): string[] {
+  const done = [...told(run.endpoints).map((e) => stageKey.train(e.name)), ...told(run.paths).map((p) => stageKey.path(p.name))];
+  if (run.stability) done.push(stageKey.stability);
+  if (run.plane) done.push(stageKey.plane);
+  // The counterexample's curves are trained inside its paths' stage: finished with the run.
+  if (status === 'finished') done.push(stageKey.curves);
   return done;
 }
 
@@ -85,11 +108,4 @@ export function checkLines(c: PathCheck | undefined): CheckLine[] {
 export function verdict(c: PathCheck): { state: CheckState; label: string } {
   const state = checkStateOf(c);
   return { state, label: CHECK_STATE_LABEL[state] };
-}
-
-/** Puts `item` in place of the entry of the same name, or at the end (a live endpoint or path of the run shown). */
-export function upsertByName<T extends { name: string }>(list: T[], item: T): void {
-  const i = list.findIndex((x) => x.name === item.name);
-  if (i >= 0) list[i] = item;
-  else list.push(item);
 }
