@@ -36,18 +36,22 @@ import { type JobProcess, type Launcher, forkLauncher, workerEntry } from './pro
  */
 export const POINTS_MIN_WORK = 3e9;
 
-/** Backends that compute on one core: only these gain from a second process (tfjs-node uses every core itself, the
- *  GPU backends batch the points). */
-const ONE_CORE_BACKENDS = new Set(['wasm', 'cpu']);
+/**
+ * Backends whose points are spread over processes: tfjs' wasm and cpu compute on one thread per process, and
+ * onnx-cpu on the MODELAB_THREADS_PER_PROCESS threads the pool gives each process (parallelism.ts: one each on two
+ * cores with a point worker beside the job process, which otherwise evaluated the line on one thread while the other
+ * core idled). tfjs-node uses every core itself, and the GPU backends batch the points.
+ */
+export const POINT_WORKER_BACKENDS: ReadonlySet<string> = new Set(['wasm', 'cpu', 'onnx-cpu']);
 
-/** Whether to evaluate points in a worker: 'auto' means with a second core, a one-core backend and enough work
+/** Whether to evaluate points in a worker: 'auto' means with a second core, a backend of POINT_WORKER_BACKENDS and enough work
  *  (MODELAB_PARALLEL_POINTS=0 turns it off, =1 on). */
 export function useParallelPoints(mode: 'auto' | 'on' | 'off', backend: string, work = Infinity): boolean {
   if (mode !== 'auto') return mode === 'on';
   const env = process.env['MODELAB_PARALLEL_POINTS'];
   if (env === '0') return false;
   if (env === '1') return true;
-  return workerCount() > 1 && ONE_CORE_BACKENDS.has(backend) && work >= POINTS_MIN_WORK;
+  return workerCount() > 1 && POINT_WORKER_BACKENDS.has(backend) && work >= POINTS_MIN_WORK;
 }
 
 export interface PointPoolOptions {
@@ -447,7 +451,7 @@ class SpreadSession implements PointSession, PlaneSession {
 export type PointPool = PointProcessPool | SpreadPointPool;
 
 /** A pool for one run: workers − 1 point workers (one: a PointProcessPool), or undefined when points stay in this
- *  process (`parallel` false, or 'auto' without a second worker or a one-core backend). */
+ *  process (`parallel` false, or 'auto' without a second worker or a backend of POINT_WORKER_BACKENDS). */
 export function pointWorkerPool(o: PointPoolOptions): PointPool | undefined {
   if (o.parallel === false || (o.parallel === 'auto' && !useParallelPoints('auto', o.backend))) return undefined;
   const workers = Math.max(2, o.workers ?? workerCount());

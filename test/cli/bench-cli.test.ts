@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BenchResult, BenchRun } from '../../src-main/engine/bench/record';
+import { POINT_WORKER_BACKENDS } from '../../src-main/jobs/points';
 import { modelab } from './modelab';
 
 const home = mkdtempSync(path.join(os.tmpdir(), 'modelab-bench-'));
@@ -63,7 +64,6 @@ describe('modelab bench --quick --json', () => {
 
 /** Every figure of one backend's result, consistent with the others. */
 function checkResult(r: BenchResult): void {
-  const onnx = r.backend.startsWith('onnx-');
   expect(r.schema).toBe('modelab.bench/1');
   expect(r.quick).toBe(true);
   expect(r.nativePeak).toMatchObject({ size: 1024, provider: 'cpu' });
@@ -82,7 +82,7 @@ function checkResult(r: BenchResult): void {
   };
   expect(r.training.mlp.rounds).toHaveLength(4);
   expect(r.training.mlpDropout.rounds).toHaveLength(4);
-  expect(r.training.cnn.rounds).toHaveLength(1);
+  expect(r.training.cnn.rounds).toHaveLength(4);
   for (const k of ['mlp', 'mlpDropout', 'cnn'] as const) {
     const t = r.training[k];
     expect(t.samplesPerSec).toBe(Math.max(...t.rounds.map((x) => x.samplesPerSec)));
@@ -90,27 +90,33 @@ function checkResult(r: BenchResult): void {
     expect(t.nativeEfficiency).toBeCloseTo(medianOf(t.rounds.map((x) => x.gflops / x.nativeGflops!)), 9);
     for (const x of t.rounds) expect(x.gflops).toBeCloseTo((x.samplesPerSec * 6 * (k === 'cnn' ? CNN_MACS : MLP_MACS)) / 1e9, 6);
   }
+  // The MLP's training by intra-op threads, 1 … cores, in one process: onnx-cpu only (jobs/parallelism.ts reads it).
+  if (r.backend === 'onnx-cpu') {
+    expect(r.threadScaling!.map((x) => x.threads)).toEqual(Array.from({ length: os.availableParallelism() }, (_, k) => k + 1));
+    for (const x of r.threadScaling!) expect(x.samplesPerSec).toBeGreaterThan(0);
+  } else {
+    expect(r.threadScaling).toBeNull();
+  }
   expect(r.training.mlp.batch).toBe(128);
   expect(r.training.cnn.batch).toBe(64);
   expect(r.training.mlpDropout.dropout).toBe(0.5);
 
-  // The line: 59 interior points one by one plus the two endpoints' logits (on tfjs, the first layer factored once;
-  // on ONNX Runtime every interior point is one full pass).
+  // The line: 59 interior points one by one plus the two endpoints' logits, the first layer factored once (on tfjs and
+  // on ONNX Runtime alike: paths/pointwise.ts).
   expect(r.lineEval).toMatchObject({ points: 61, samples: 10000 });
   expect(r.lineEval.fullPassEquivalents).toBeGreaterThan(20);
-  if (onnx) expect(r.lineEval.fullPassEquivalents).toBeGreaterThan(59);
-  expect(r.lineEval.fullPassEquivalents).toBeLessThan(onnx ? 62 : 61);
-  // A point worker beside the process only for one-thread backends (wasm) with a second core; ONNX Runtime's own
-  // threads use the cores.
-  if (!onnx && os.availableParallelism() > 1) {
+  expect(r.lineEval.fullPassEquivalents).toBeLessThan(61);
+  // Points are shared with point workers, with a second core, on the backends that spread them over processes (wasm,
+  // cpu, onnx-cpu: jobs/points.ts).
+  const spread = os.availableParallelism() > 1 && POINT_WORKER_BACKENDS.has(r.backend);
+  if (spread) {
     expect(r.lineEval.withPointWorker?.workerPoints).toBeGreaterThan(0);
     expect(r.lineEval.withPointWorker!.workerPoints).toBeLessThanOrEqual(59);
   } else {
     expect(r.lineEval.withPointWorker).toBeNull();
   }
   // The line with 1, 2, … workers up to the cores present, each timing beside its workers count, where the points
-  // are shared (one-core backends): the 2-worker figure is withPointWorker's.
-  const spread = os.availableParallelism() > 1 && ['wasm', 'cpu'].includes(r.backend);
+  // are shared: the 2-worker figure is withPointWorker's.
   const scaling = r.lineEval.scaling!;
   expect(scaling.map((x) => x.workers)).toEqual(spread ? Array.from({ length: os.availableParallelism() }, (_, k) => k + 1) : [1]);
   expect(scaling[0]).toEqual({ workers: 1, seconds: r.lineEval.seconds, workerPoints: 0 });

@@ -1,8 +1,12 @@
 /** The one rule for how many processes compute at once and how many threads each takes; the helper relay's checks. */
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { type BenchResult, threadCap } from '../../src-main/engine/bench/record';
+import { benchDirIn, keepBenchResult } from '../../src-main/engine/bench/stored';
 import { HelperHost } from '../../src-main/jobs/helpers';
-import { applyWorkersOption, jobEnv, threadsPerProcess, workerCount, workerEnv } from '../../src-main/jobs/parallelism';
+import { applyWorkersOption, jobEnv, measuredThreadCap, threadsPerProcess, workerCount, workerEnv } from '../../src-main/jobs/parallelism';
 import type { JobProcess, Launcher } from '../../src-main/jobs/process';
 import { JobRunner } from '../../src-main/jobs/runner';
 import { tempStore } from '../store/helpers';
@@ -32,6 +36,39 @@ describe('parallelism', () => {
     expect(threadsPerProcess(0, 8)).toBe(8);
     expect(workerEnv(2, { A: 'b' })).toEqual({ A: 'b', MODELAB_THREADS_PER_PROCESS: String(threadsPerProcess(2)) });
     expect(jobEnv({ MODELAB_WORKERS: '3' })).toEqual({ MODELAB_WORKERS: '3', MODELAB_THREADS_PER_PROCESS: String(threadsPerProcess(3)) });
+  });
+
+  it('threads are capped at what the newest onnx-cpu bench found one process to gain from', () => {
+    // The fewest threads within 10% of the fastest count's throughput.
+    const scaling = (rates: number[]) => ({ threadScaling: rates.map((samplesPerSec, k) => ({ threads: k + 1, samplesPerSec })) });
+    expect(threadCap(scaling([1000, 1950, 2700, 2800]))).toBe(3);
+    expect(threadCap(scaling([1000, 950]))).toBe(1);
+    expect(threadCap(scaling([1000, 1050]))).toBe(1);
+    expect(threadCap(scaling([1000, 1200]))).toBe(2);
+    expect(threadCap({ threadScaling: null })).toBeNull();
+    expect(threadCap({})).toBeNull();
+    expect(threadsPerProcess(1, 16, 3)).toBe(3);
+    expect(threadsPerProcess(8, 16, 3)).toBe(2);
+    expect(threadsPerProcess(1, 16, null)).toBe(16);
+
+    const home = mkdtempSync(path.join(os.tmpdir(), 'modelab-threads-'));
+    try {
+      const env = { MODELAB_HOME: home };
+      expect(measuredThreadCap(env)).toBeNull();
+      expect(workerEnv(1, env)['MODELAB_THREADS_PER_PROCESS']).toBe(String(os.availableParallelism()));
+      const kept = (backend: string, startedAt: string, rates: number[]): BenchResult =>
+        ({ schema: 'modelab.bench/1', backend, startedAt, training: { mlp: {} }, lineEval: {}, ...scaling(rates) }) as unknown as BenchResult;
+      keepBenchResult(benchDirIn(home), kept('onnx-cpu', '2026-11-29T06:00:00.000Z', [1000, 1950]));
+      // A newer bench of another backend does not count; the newest onnx-cpu one does.
+      keepBenchResult(benchDirIn(home), kept('wasm', '2026-11-29T08:00:00.000Z', [1000]));
+      expect(measuredThreadCap(env)).toBe(2);
+      keepBenchResult(benchDirIn(home), kept('onnx-cpu', '2026-11-29T07:00:00.000Z', [1000, 980]));
+      expect(measuredThreadCap(env)).toBe(1);
+      expect(workerEnv(1, env)['MODELAB_THREADS_PER_PROCESS']).toBe('1');
+      expect(jobEnv({ ...env, MODELAB_WORKERS: '1' })['MODELAB_THREADS_PER_PROCESS']).toBe('1');
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it('the job process the runner starts gets its share of the cores, by the same rule as the workers', async () => {

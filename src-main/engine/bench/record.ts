@@ -65,6 +65,10 @@ export interface BenchResult {
    *  each round's own); null without one, absent from results kept by older versions. */
   nativePeak?: NativePeak | null;
   training: { mlp: Throughput; mlpDropout: Throughput; cnn: Throughput };
+  /** The MLP's training throughput (batch 128) in one process with 1, 2, … intra-op threads up to the cores present,
+   *  on ONNX Runtime's CPU provider (onnx-cpu only; null on other backends, absent from results kept by older
+   *  versions): what each process's threads are capped at (threadCap, jobs/parallelism.ts). */
+  threadScaling?: ThreadScaling[] | null;
   lineEval: {
     points: number;
     samples: number;
@@ -108,3 +112,24 @@ export interface WorkerScaling {
   workerPoints: number;
 }
 
+
+/** Training throughput with `threads` intra-op threads in one process (the fastest of the rounds). */
+export interface ThreadScaling {
+  threads: number;
+  samplesPerSec: number;
+}
+
+/** A thread that adds less than this share of the fastest throughput is not worth taking from another process. */
+const THREAD_GAIN = 0.1;
+
+/**
+ * The most threads one process should take, as measured: the fewest threads whose training throughput is within 10%
+ * of the fastest count's (a shared or memory-bound machine stops gaining from threads well before its core count);
+ * null without a thread scaling.
+ */
+export function threadCap(r: Pick<BenchResult, 'threadScaling'>): number | null {
+  const s = r.threadScaling;
+  if (!s?.length) return null;
+  const best = Math.max(...s.map((x) => x.samplesPerSec));
+  return Math.min(...s.filter((x) => x.samplesPerSec >= (1 - THREAD_GAIN) * best).map((x) => x.threads));
+}

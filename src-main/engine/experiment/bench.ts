@@ -8,6 +8,7 @@
  * MatMul on its provider) and against this CPU's native peak (an ONNX MatMul on ONNX Runtime's CPU provider with the
  * process's threads), both timed just before each training round, so that each ratio holds two figures of one moment.
  */
+import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendRecord } from '../backend/backends';
 import { isOnnxBackend, onnxProviderOf } from '../backend/names';
@@ -26,7 +27,8 @@ import { resolveArchitecture } from '../recipe/resolve';
 import { runRecipe } from './run';
 import type { Recipe } from '../recipe/schema';
 import { ortMatmul } from '../onnx/matmul';
-import { BENCH_SCHEMA, type BenchResult, fastestPeak, type NativePeak, type Round, type Throughput, type WorkerScaling } from '../bench/record';
+import { OnnxTrainer } from '../onnx/trainer';
+import { BENCH_SCHEMA, type BenchResult, fastestPeak, type NativePeak, type Round, type ThreadScaling, type Throughput, type WorkerScaling } from '../bench/record';
 import { theorem1Path } from '../theory/theorem1';
 import { hiddenWidths } from '../nn/units';
 import { train } from '../train/loop';
@@ -95,6 +97,34 @@ async function timeRound(backend: BackendRecord, spec: ArchSpec, batch: number, 
   await train(spec, data, { ...cfg, steps: 2 }, { seed: 1 });
   const r = await train(spec, data, { ...cfg, steps }, { seed: 2 });
   return { matmulMs: matmul, native, matmulGflops: gflopsOf(matmul, size), nativeGflops: native?.gflops ?? null, samplesPerSec: r.samplesPerSec, gflops: (r.samplesPerSec * 6 * forwardMacs(spec)) / 1e9 };
+}
+
+/**
+ * The MLP's training steps (batch 128, SGD with momentum) on ONNX Runtime's CPU provider with 1, 2, … intra-op threads
+ * up to the cores present, in this process: `rounds` alternating passes over the counts of `steps` steps each after a
+ * warm-up, the fastest round per count.
+ */
+async function timeThreads(spec: ArchSpec, data: Dataset, steps: number, rounds: number): Promise<ThreadScaling[]> {
+  const cores = os.availableParallelism();
+  const init = initParams(spec, 5);
+  const cfg = { type: 'sgd' as const, lr: 0.01, momentum: 0.9, nesterov: false, weightDecay: 0 };
+  const batch = 128;
+  const features = spec.input[0] * spec.input[1] * spec.input[2];
+  const at = (s: number): number => (s * batch) % (data.train.n - batch);
+  const step = (trainer: OnnxTrainer, s: number) =>
+    trainer.step(data.train.x.subarray(at(s) * features, (at(s) + batch) * features), data.train.y.subarray(at(s), at(s) + batch), cfg.lr, {});
+  const best = new Map<number, number>();
+  for (let r = 0; r < rounds; r++) {
+    for (let threads = 1; threads <= cores; threads++) {
+      const trainer = await OnnxTrainer.create(spec, init, cfg, threads);
+      for (let s = 0; s < 2; s++) await step(trainer, s);
+      const t0 = performance.now();
+      for (let s = 0; s < steps; s++) await step(trainer, s);
+      const rate = (steps * batch) / ((performance.now() - t0) / 1000);
+      best.set(threads, Math.max(best.get(threads) ?? 0, rate));
+    }
+  }
+  return [...best].map(([threads, samplesPerSec]) => ({ threads, samplesPerSec }));
 }
 
 function summarise(spec: ArchSpec, label: string, batch: number, steps: number, rounds: Round[]): Throughput {
@@ -189,13 +219,18 @@ export async function runBench(
   const mnistLike = randomDataset(opts.quick ? 4096 : 16384, [28, 28, 1], 1);
   const mlpSpec = MLP(0, true);
   const dropoutSpec = MLP(0.5, true);
+  const cnnSpec = resolveArchitecture((loadPreset('mnist-cnn-paper') as Recipe).architecture, [28, 28, 1], 10);
+  // The CNN's rounds alternate with the MLPs' like theirs (a single round was the noisiest figure of all), shorter.
+  const cnnSteps = opts.quick ? 4 : 10;
   const mlpRounds: Round[] = [];
   const dropoutRounds: Round[] = [];
+  const cnnRounds: Round[] = [];
   let best = Infinity;
   const natives: (NativePeak | null)[] = [];
   for (let r = 0; r < rounds; r++) {
-    for (const [spec, into] of [[mlpSpec, mlpRounds], [dropoutSpec, dropoutRounds]] as const) {
-      const { matmulMs: ms, native, ...round } = await timeRound(backend, spec, 128, steps, mnistLike, size);
+    const kinds = [[mlpSpec, 128, steps, mlpRounds], [dropoutSpec, 128, steps, dropoutRounds], [cnnSpec, 64, cnnSteps, cnnRounds]] as const;
+    for (const [spec, batch, n, into] of kinds) {
+      const { matmulMs: ms, native, ...round } = await timeRound(backend, spec, batch, n, mnistLike, size);
       best = Math.min(best, ms);
       natives.push(native);
       into.push(round);
@@ -203,16 +238,14 @@ export async function runBench(
     note();
   }
   report();
-  const cnnSpec = resolveArchitecture((loadPreset('mnist-cnn-paper') as Recipe).architecture, [28, 28, 1], 10);
-  const { matmulMs: cnnMs, native: cnnNative, ...cnnRound } = await timeRound(backend, cnnSpec, 64, opts.quick ? 4 : 30, mnistLike, size);
-  best = Math.min(best, cnnMs);
-  const peak = fastestPeak([...natives, cnnNative]);
-  note();
+  // The threads one process gains from (onnx-cpu: jobs/parallelism.ts caps each process's threads by it).
+  const threadScaling = backend.backend === 'onnx-cpu' ? await timeThreads(mlpSpec, mnistLike, steps, opts.quick ? 2 : 3) : null;
+  const peak = fastestPeak(natives);
   const ceiling = gflopsOf(best, size);
   const training = {
     mlp: summarise(mlpSpec, '784-512-512-10 MLP', 128, steps, mlpRounds),
     mlpDropout: summarise(dropoutSpec, '784-512-512-10 MLP, dropout 0.5', 128, steps, dropoutRounds),
-    cnn: summarise(cnnSpec, "the paper's MNIST CNN (3×conv32 3×3, dense 10)", 64, opts.quick ? 4 : 30, [cnnRound]),
+    cnn: summarise(cnnSpec, "the paper's MNIST CNN (3×conv32 3×3, dense 10)", 64, cnnSteps, cnnRounds),
   };
 
   // 3. The 61-point straight line between two MLPs on 10,000 samples.
@@ -311,6 +344,7 @@ export async function runBench(
     matmul: { size, ms: best, gflops: ceiling },
     nativePeak: peak,
     training,
+    threadScaling,
     lineEval,
     planeEval,
     theorem1Eval: {

@@ -74,17 +74,20 @@ export interface BatchNormTrace {
   out: string;
 }
 
-/** Declares every parameter of the spec as a float input; returns name → graph value. */
-export function paramInputs(g: GraphBuilder, spec: ArchSpec, withStats = true): Record<string, string> {
+/** Declares every parameter of the spec as a float input (but those `skip` names); returns name → graph value. */
+export function paramInputs(g: GraphBuilder, spec: ArchSpec, withStats = true, skip: readonly string[] = []): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const p of paramShapes(spec)) if (withStats || !isBatchNormStat(p.name)) out[p.name] = g.input(p.name, 'float', p.shape);
+  for (const p of paramShapes(spec)) {
+    if ((withStats || !isBatchNormStat(p.name)) && !skip.includes(p.name)) out[p.name] = g.input(p.name, 'float', p.shape);
+  }
   return out;
 }
 
 /**
  * Emits f_θ(x) for a batch of n rows. With `training`, each hidden layer with dropout multiplies its output by the
  * mask input (inverted dropout, as the engine) and max-pools also return their indices (for the backward pass).
- * BatchNorm uses the stored statistics (evaluation mode).
+ * BatchNorm uses the stored statistics (evaluation mode). With `firstProduct`, a dense first layer starts from that
+ * value, x·W_1 computed elsewhere, instead of from an input x (its bias is still added here).
  */
 export function emitForward(
   g: GraphBuilder,
@@ -92,12 +95,14 @@ export function emitForward(
   n: number,
   params: Record<string, string>,
   training: boolean,
+  firstProduct?: string,
 ): { logits: string; trace: LayerTrace[] } {
   const [h0, w0, c0] = spec.input;
   const shapes = layerOutputShapes(spec);
   const d = spec.layers.length;
   const trace: LayerTrace[] = [];
-  const x = g.input(X_INPUT, 'float', [n, h0 * w0 * c0]);
+  if (firstProduct !== undefined && spec.layers[0]!.type !== 'dense') throw new Error('a first-layer product needs a dense first layer');
+  const x = firstProduct === undefined ? g.input(X_INPUT, 'float', [n, h0 * w0 * c0]) : '';
   let cur = x;
   let nchw = false;
   let [h, w] = [h0, w0];
@@ -153,7 +158,10 @@ export function emitForward(
         fromConv = [h, w, shapes[k - 1]![2]!];
         nchw = false;
       }
-      const pre = g.op('Gemm', bias ? [cur, params[`A${i}.w`]!, bias] : [cur, params[`A${i}.w`]!]);
+      const product = i === 1 && firstProduct !== undefined;
+      const pre = product
+        ? bias ? g.op('Add', [firstProduct, bias]) : firstProduct
+        : g.op('Gemm', bias ? [cur, params[`A${i}.w`]!, bias] : [cur, params[`A${i}.w`]!]);
       y = pre;
       let bn: BatchNormTrace | undefined;
       if (!last && layerHasBatchNorm(spec, i)) {

@@ -98,19 +98,20 @@ export async function probeOrtProvider(p: OrtProvider): Promise<{ available: boo
  */
 const NO_SPINNING = { session: { intra_op: { allow_spinning: '0' } } };
 
-/** How every ModeLab session is created on provider `p`. */
-export function sessionOptions(p: OrtProvider): Ort.InferenceSession.SessionOptions {
-  return { executionProviders: [p], graphOptimizationLevel: 'all', intraOpNumThreads: ortThreads(), extra: NO_SPINNING };
+/** How every ModeLab session is created on provider `p` (with `threads` intra-op threads: ortThreads() unless given). */
+export function sessionOptions(p: OrtProvider, threads = ortThreads()): Ort.InferenceSession.SessionOptions {
+  return { executionProviders: [p], graphOptimizationLevel: 'all', intraOpNumThreads: threads, extra: NO_SPINNING };
 }
 
 const sessions = new Map<string, Promise<OrtSession>>();
 
-/** The session for `key` on the selected provider, built from `build()`'s model bytes the first time it is asked for. */
-export function cachedSession(key: string, build: () => Uint8Array): Promise<OrtSession> {
-  const full = `${provider}/${key}`;
+/** The session for `key` on the selected provider, built from `build()`'s model bytes the first time it is asked for;
+ *  with `threads` intra-op threads (ortThreads() unless given: the bench times other counts). */
+export function cachedSession(key: string, build: () => Uint8Array, threads = ortThreads()): Promise<OrtSession> {
+  const full = `${provider}/${threads}/${key}`;
   let s = sessions.get(full);
   if (!s) {
-    const options = sessionOptions(provider);
+    const options = sessionOptions(provider, threads);
     s = loadOrt().then((ort) => ort.InferenceSession.create(build(), options));
     // A failed compile is not cached: the next call reports the error again instead of a stale rejection.
     s.catch(() => sessions.delete(full));

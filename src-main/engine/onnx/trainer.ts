@@ -41,6 +41,7 @@ export class OnnxTrainer {
     private readonly spec: ArchSpec,
     private readonly cfg: OptimizerConfig,
     init: HostParams,
+    private readonly threads: number | undefined,
   ) {
     for (const p of paramShapes(spec)) {
       if (isBatchNormStat(p.name)) {
@@ -53,10 +54,11 @@ export class OnnxTrainer {
     }
   }
 
-  /** A trainer starting from `init` (weights of `spec`, checked). */
-  static async create(spec: ArchSpec, init: HostParams, cfg: OptimizerConfig): Promise<OnnxTrainer> {
+  /** A trainer starting from `init` (weights of `spec`, checked), its steps on `threads` intra-op threads (the
+   *  process's share, runtime.ts ortThreads, unless given). */
+  static async create(spec: ArchSpec, init: HostParams, cfg: OptimizerConfig, threads?: number): Promise<OnnxTrainer> {
     checkParams(spec, init);
-    return new OnnxTrainer(await loadOrt(), spec, cfg, init);
+    return new OnnxTrainer(await loadOrt(), spec, cfg, init, threads);
   }
 
   /**
@@ -68,6 +70,7 @@ export class OnnxTrainer {
     const n = y.length;
     const session = await cachedSession(`train/${n}/${gradients}/${optimizerKey(cfg)}/${JSON.stringify(spec)}`, () =>
       buildTrainStepModel(spec, n, cfg, gradients),
+      this.threads,
     );
     this.t++;
     const feeds: Record<string, OrtTensor> = {

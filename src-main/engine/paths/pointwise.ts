@@ -12,6 +12,9 @@
  * TensorFlow backends; off on wasm, whose batched matMul is far slower than its plain one (measured here: the
  * 61-point line on 10,000 samples took 336 s batched against 28 s point by point); MODELAB_BATCH_POINTS=1 or 0
  * forces it either way.
+ *
+ * On ONNX Runtime (an onnx-* backend) the same factoring holds for a dense first layer: the products are host arrays
+ * computed once per control point (onnx/evaluate.ts onnxFirstProducts) and each point runs a graph from their mix.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Metrics } from '../eval/evaluate';
@@ -20,6 +23,7 @@ import { type HostParams, combineParams, disposeParams, toDevice } from '../nn/p
 import { type ArchSpec, layerMacs } from '../nn/spec';
 import type { DeviceSplit } from '../eval/evaluate';
 import { evaluateHost, evaluatesOnOnnx } from '../eval/host';
+import { onnxEvaluateMixed, onnxFirstProducts } from '../onnx/evaluate';
 import type { EvalSplits } from './evaluate-path';
 import { type ParamPath, bernstein } from './path';
 import { metricsFrom } from './metrics';
@@ -41,6 +45,9 @@ export function batchPointsByDefault(): boolean {
 
 export class SegmentPointEvaluator {
   private readonly cache = new Map<number, { train: tf.Tensor[]; test: tf.Tensor[] }>();
+  /** The same products on ONNX Runtime, as host arrays. */
+  private readonly hostCache = new Map<number, { train: Float32Array[]; test: Float32Array[] }>();
+  private readonly onnx = evaluatesOnOnnx();
   private readonly macs: number[];
   private readonly full: number;
   readonly factored: boolean;
@@ -59,10 +66,10 @@ export class SegmentPointEvaluator {
     this.full = this.macs.reduce((a, b) => a + b, 0);
     const first = spec.layers[0]!;
     const outPerSample = this.macs[0]! / (first.type === 'conv' ? first.kernel * first.kernel * spec.input[2] : spec.input[0] * spec.input[1] * spec.input[2]);
-    // On ONNX Runtime every point is one full pass there (eval/host.ts): the tfjs first-layer cache does not apply.
-    this.factored = !evaluatesOnOnnx() && spec.layers.length > 1 && outPerSample * (splits.train.n + splits.test.n) * 4 <= CACHE_BUDGET;
+    // On ONNX Runtime only a dense first layer is factored (its product is one MatMul: onnx/evaluate.ts).
+    this.factored = spec.layers.length > 1 && (!this.onnx || first.type === 'dense') && outPerSample * (splits.train.n + splits.test.n) * 4 <= CACHE_BUDGET;
     this.batched =
-      this.factored && !transform && batchPointsByDefault() && spec.layers.every((l) => l.type === 'dense' && !l.batchNorm);
+      this.factored && !this.onnx && !transform && batchPointsByDefault() && spec.layers.every((l) => l.type === 'dense' && !l.batchNorm);
   }
 
   /** Multiply-accumulates one point costs over the evaluation sets (layers 2 … d when the first is factored out). */
@@ -84,6 +91,18 @@ export class SegmentPointEvaluator {
     return c;
   }
 
+  private async hostFirstLayer(path: ParamPath, v: number): Promise<{ train: Float32Array[]; test: Float32Array[] }> {
+    let c = this.hostCache.get(v);
+    if (!c) {
+      const w = path.vertices[v]!['A1.w']!;
+      const { train, test } = this.splits;
+      c = { train: await onnxFirstProducts(this.spec, w, train.host, train.batchSize), test: await onnxFirstProducts(this.spec, w, test.host, test.batchSize) };
+      this.hostCache.set(v, c);
+      this.cost += this.macs[0]! / this.full;
+    }
+    return c;
+  }
+
   /** Train and test metrics at local parameter u of segment `seg` of a 'line' or 'curve' kind. */
   async evaluate(path: ParamPath, seg: number, u: number): Promise<{ train: Metrics; test: Metrics }> {
     const s = path.segments[seg]!;
@@ -92,7 +111,18 @@ export class SegmentPointEvaluator {
     const combined: HostParams = combineParams(ctrl.map((v) => path.vertices[v]!), weights);
     const theta = this.transform ? await this.transform(combined, (seg + u) / path.segments.length) : combined;
     // A transform that rewrites A_1 (REPAIR) breaks the factored first layer: that point takes a full pass.
-    if (evaluatesOnOnnx()) {
+    if (this.onnx && this.factored && theta['A1.w'] === combined['A1.w']) {
+      const firsts: { train: Float32Array[]; test: Float32Array[] }[] = [];
+      for (const v of ctrl) firsts.push(await this.hostFirstLayer(path, v));
+      const { train, test } = this.splits;
+      const r = {
+        train: await onnxEvaluateMixed(this.spec, theta, firsts.map((f) => f.train), weights, train.host, train.batchSize),
+        test: await onnxEvaluateMixed(this.spec, theta, firsts.map((f) => f.test), weights, test.host, test.batchSize),
+      };
+      this.cost += 1 - this.macs[0]! / this.full;
+      return r;
+    }
+    if (this.onnx) {
       this.cost += 1;
       return { train: await evaluateHost(this.spec, theta, this.splits.train), test: await evaluateHost(this.spec, theta, this.splits.test) };
     }
@@ -189,5 +219,6 @@ export class SegmentPointEvaluator {
   dispose(): void {
     for (const c of this.cache.values()) [...c.train, ...c.test].forEach((t) => t.dispose());
     this.cache.clear();
+    this.hostCache.clear();
   }
 }
