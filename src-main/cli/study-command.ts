@@ -20,6 +20,8 @@ import { findStudy, listStudies } from '../store/studies';
 import { type StudyDocument, type StudyPlan, type StudyProgress, type StudySummary, cancelStudy, cellOutcomes, deleteStudy, listStudySummaries, planStudy, runStudy, storeStudy, studyDocument } from '../study/coordinator';
 import { EXECUTOR_KINDS, type ExecutorKind, type StudyExecutor } from '../study/executor';
 import { LocalExecutor } from '../study/local-executor';
+import { SlurmExecutor, type SlurmExecutorOptions } from '../study/slurm/study-executor';
+import { SLURM_CLI_HELP, SLURM_CLI_OPTIONS, hasSlurmOptions, slurmOptionsFrom } from './study-slurm-options';
 import { parse } from './args';
 import { formatDuration } from './progress';
 import { table } from './table';
@@ -52,6 +54,8 @@ Options of study run:
   --json               print one document on stdout at the end: the study, its cells, the aggregated table
                        (progress stays on stderr)
   --db FILE            the history database (default: $MODELAB_HOME/history.sqlite)
+
+${SLURM_CLI_HELP}
 
 Every cell is validated and checked to fit this machine before anything starts; the cell count and the estimated
 time (from this machine's bench: modelab bench --quick) are printed first. Ctrl-C cancels (cells stop within a
@@ -137,9 +141,17 @@ export function studyText(d: StudyDocument): string {
   return lines.join('\n');
 }
 
-function executorFor(kind: ExecutorKind, runner: () => JobRunner, jobs: number): StudyExecutor {
-  if (kind === 'local') return new LocalExecutor(runner(), jobs);
-  throw new InputError(`--executor ${kind}: not available in this build yet (local only)`);
+/** The unfinished cells' errors in full (the cell table shortens them): a Slurm task's names its exit code and log. */
+const failuresText = (d: StudyDocument): string =>
+  terminalText(
+    d.cells
+      .filter((c) => c.error && c.state !== 'finished')
+      .map((c) => `cell ${c.index}${c.label ? ` (${c.label})` : ''} ${c.state}: ${c.error}\n`)
+      .join(''),
+  );
+
+function executorFor(kind: ExecutorKind, runner: () => JobRunner, jobs: number, slurm: SlurmExecutorOptions = {}): StudyExecutor {
+  return kind === 'slurm' ? new SlurmExecutor(slurm) : new LocalExecutor(runner(), jobs);
 }
 
 function parseExecutor(v: string | undefined): ExecutorKind {
@@ -160,6 +172,7 @@ async function runSub(argv: string[], signal: AbortSignal): Promise<number> {
       backend: { type: 'string' },
       data: { type: 'string' },
       json: { type: 'boolean' },
+      ...SLURM_CLI_OPTIONS,
       ...DB,
       ...HELP,
     },
@@ -175,7 +188,9 @@ async function runSub(argv: string[], signal: AbortSignal): Promise<number> {
     throw new InputError('give exactly one of --preset NAME, --config FILE and a stored study ID to resume');
   }
   if (positionals.length && values['quick']) throw new InputError('--quick applies to a new study; a stored study resumes as it was planned');
-  const kind = parseExecutor(values['executor'] as string | undefined);
+  const kindFlag = values['executor'] === undefined ? undefined : parseExecutor(values['executor'] as string);
+  if (hasSlurmOptions(values) && kindFlag !== 'slurm') throw new InputError('the Slurm options (--partition, --time, --slurm-dir, …) need --executor slurm');
+  const slurm = kindFlag === 'slurm' ? slurmOptionsFrom(values) : undefined;
   const jobsFlag = values['jobs'] as string | undefined;
   const backend = (values['backend'] as string | undefined) ?? process.env['MODELAB_BACKEND'];
   const dataDir = values['data'] as string | undefined;
@@ -184,6 +199,8 @@ async function runSub(argv: string[], signal: AbortSignal): Promise<number> {
   await checkBackend(backend);
   return withStore(values['db'] as string | undefined, async (store) => {
     const stored = newStudy ? null : await findStudy(store.db, positionals[0]!);
+    // A stored study resumes with the executor it ran with unless --executor says otherwise.
+    const kind = kindFlag ?? (stored ? parseExecutor(stored.executor) : 'local');
     const study = newStudy ?? stored!.recipe;
     const plan = planStudy(study, { parallel: jobsFlag !== undefined ? parseWorkerCount(jobsFlag, '--jobs') : undefined, backend });
     const jobs = plan.estimate.parallel;
@@ -193,7 +210,7 @@ async function runSub(argv: string[], signal: AbortSignal): Promise<number> {
     process.stderr.write(`${planText(plan, kind)}\n`);
     process.stderr.write(`study ${record.id} (history: ${store.location.dbPath})${stored ? ': resuming' : ''}\n`);
     let runner: JobRunner | null = null;
-    const executor = executorFor(kind, () => (runner = new JobRunner({ store, maxConcurrent: jobs, env: sharedJobEnv(jobs) })), jobs);
+    const executor = executorFor(kind, () => (runner = new JobRunner({ store, maxConcurrent: jobs, env: sharedJobEnv(jobs) })), jobs, slurm);
     const tty = Boolean(process.stderr.isTTY);
     let last = '';
     const onProgress = (p: StudyProgress): void => {
@@ -213,6 +230,7 @@ async function runSub(argv: string[], signal: AbortSignal): Promise<number> {
     process.stdout.write(json ? `${JSON.stringify(doc)}\n` : `${terminalText(studyText(doc), { newlines: true })}\n`);
     if (outcome.status === 'cancelled') throw new CancelledError(`study ${record.id} cancelled: ${countsText(doc.study)} (modelab study run ${record.id} finishes it)`);
     if (outcome.status === 'failed') {
+      process.stderr.write(failuresText(doc));
       process.stderr.write(`modelab: study ${record.id}: ${countsText(doc.study)} (modelab study run ${record.id} retries the failed cells)\n`);
       return 1;
     }
@@ -274,7 +292,7 @@ async function collectSub(argv: string[]): Promise<number> {
     const executor = executorFor(parseExecutor(s.executor), () => new JobRunner({ store }), 1);
     if (executor.collect) {
       const r = await executor.collect({ store, study: s });
-      process.stderr.write(`study ${s.id}: ${r.imported} run${r.imported === 1 ? '' : 's'} collected\n`);
+      process.stderr.write(`study ${s.id}: ${r.imported} run${r.imported === 1 ? '' : 's'} collected\n${failuresText(await studyDocument(store, s.id))}`);
     } else process.stderr.write(`study ${s.id}: the ${s.executor} executor keeps every cell's run in the history as it runs; nothing to collect\n`);
   });
   return showSub(argv, 'collect ID [--json]');

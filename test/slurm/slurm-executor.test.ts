@@ -21,6 +21,12 @@ import {
   slurmStudyStatus,
   submitSlurmStudy,
 } from '../../src-main/study/slurm/executor';
+import { SlurmExecutor } from '../../src-main/study/slurm/study-executor';
+import { MODELAB_BIN } from '../../src-main/study/slurm/script';
+import { planStudy, runStudy, storeStudy, studyDocument } from '../../src-main/study/coordinator';
+import { loadStudyPreset } from '../../src-main/engine/study/presets';
+import { findStudy } from '../../src-main/store/studies';
+import { modelab } from '../cli/modelab';
 import { type Cluster, startCluster } from './cluster';
 
 /** Seconds of work: two 16-unit MLPs on 240 synthetic samples, one epoch, a 5-point line. */
@@ -78,7 +84,8 @@ describe('a study on a real Slurm cluster', () => {
     expect(end[2]).toMatchObject({ state: 'done', task: `${firstJob}_2`, exitCode: 0 });
     expect(end[1]).toMatchObject({ state: 'failed', task: `${firstJob}_1`, exitCode: 2, reason: 'the run exited with code 2', log: path.join(dir, 'logs', `${firstJob}_1.log`) });
     const log = readFileSync(end[1]!.log!, 'utf8');
-    expect(log).toContain('CIFAR-10 needs its folder');
+    // The run's own one-line error (its wording is the data loader's).
+    expect(log).toMatch(/^modelab: CIFAR-10 /m);
     expect(log).toContain(`modelab study task ${firstJob}_1 exited with 2`);
     for (const c of [0, 2]) expect(existsSync(path.join(dir, 'runs', String(c), 'run.json'))).toBe(true);
   }, 300_000);
@@ -145,6 +152,64 @@ describe('a study on a real Slurm cluster', () => {
     const end = await followSlurmStudy(killed, { intervalS: 0.5 });
     expect(end[0]).toMatchObject({ state: 'failed', task: `${jobId}_0`, slurmState: 'CANCELLED' });
     expect(end[0]!.reason).toMatch(/^Slurm reports CANCELLED.*; the task wrote no exit code$/);
+  }, 300_000);
+});
+
+// One file for every test on the cluster: it is one cluster per machine (cluster.ts), and test files run in parallel.
+describe('modelab study run --executor slurm (the coordinator with the Slurm executor)', () => {
+  it('runs a study on the cluster, records a failed task as a failed run of its cell, and finishes it when run again', async () => {
+    const study = await storeStudy(store, planStudy(loadStudyPreset('smoke-study', { quick: true }), {}), 'slurm');
+    const folder = path.join(tmp, 'smoke-study');
+    const fixed = path.join(tmp, 'fixed');
+    // Cell 1 fails (exit 3, an error line in its log) until `fixed` exists; the others run this installation.
+    const script = `if [ "$SLURM_ARRAY_TASK_ID" = 1 ] && [ ! -e ${fixed} ]; then echo "modelab: cell 1 failed on purpose" >&2; exit 3; fi; exec "$0" "$@"`;
+    const executor = new SlurmExecutor({ dir: folder, intervalS: 0.5, command: ['bash', '-c', script, process.execPath, MODELAB_BIN] });
+    const first = await runStudy(store, study.id, { executor, pollMs: 200 });
+    expect(first.status).toBe('failed');
+    let doc = await studyDocument(store, study.id);
+    expect(doc.study.executorState).toEqual({ dir: folder });
+    expect(doc.cells.map((c) => c.state)).toEqual(['finished', 'failed']);
+    expect(doc.cells[1]!.error).toMatch(/^Slurm task (\d+)_1: the run exited with code 3 \(cell 1 failed on purpose\); log .*\/smoke-study\/logs\/\1_1\.log$/);
+    expect(doc.table.length).toBeGreaterThan(0);
+    const runs = await runTotal();
+
+    // collect (a later process: `modelab study collect`) finds nothing new, and records the failure once.
+    expect(await new SlurmExecutor().collect({ store, study: await findStudy(store.db, study.id) })).toEqual({ imported: 0 });
+    expect(await runTotal()).toBe(runs);
+    expect((await studyDocument(store, study.id)).cells[1]!.attempts).toHaveLength(1);
+
+    writeFileSync(fixed, '');
+    const second = await runStudy(store, study.id, { executor: new SlurmExecutor({ intervalS: 0.5 }), pollMs: 200 });
+    expect(second.status).toBe('finished');
+    doc = await studyDocument(store, study.id);
+    expect(doc.cells.map((c) => c.state)).toEqual(['finished', 'finished']);
+    // Cell 0 was not run again; cell 1 has its failed attempt and its finished run.
+    expect(doc.cells[0]!.attempts).toHaveLength(1);
+    expect(doc.cells[1]!.attempts).toHaveLength(2);
+    expect((await store.get(doc.cells[1]!.runId!)).status).toBe('finished');
+    expect(await runTotal()).toBe(runs + 1);
+  }, 300_000);
+});
+
+describe('modelab study run --executor slurm (the command line)', () => {
+  it('plans, submits, follows and collects a study; collecting again adds nothing', async () => {
+    const db = path.join(tmp, 'cli.sqlite');
+    const folder = path.join(tmp, 'cli-study');
+    const r = await modelab(['study', 'run', '--preset', 'smoke-study', '--quick', '--executor', 'slurm', '--slurm-dir', folder, '--partition', 'debug', '--time', '10:00', '--json', '--db', db], { timeoutMs: 280_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { study: { id: string; executor: string; executorState: unknown }; cells: { state: string; runId: string }[] };
+    expect(doc.study.executor).toBe('slurm');
+    expect(doc.study.executorState).toEqual({ dir: folder });
+    expect(doc.cells.map((c) => c.state)).toEqual(['finished', 'finished']);
+    const script = readFileSync(path.join(folder, STUDY_LAYOUT.script), 'utf8');
+    expect(script).toContain('#SBATCH --partition=debug\n');
+    expect(script).toContain('#SBATCH --time=10:00\n');
+
+    const c = await modelab(['study', 'collect', doc.study.id, '--json', '--db', db]);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stderr).toContain(`study ${doc.study.id}: 0 runs collected`);
+    const list = await modelab(['list', '--json', '--db', db]);
+    expect((JSON.parse(list.stdout) as { total: number }).total).toBe(2);
   }, 300_000);
 });
 

@@ -1,11 +1,14 @@
 /** The Slurm executor's job script and its options (study/slurm/script.ts): what it writes, and what it refuses. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src-main/engine/util/errors';
 import { MODELAB_BIN, checkSlurmOptions, sbatchScript, shellWord } from '../../src-main/study/slurm/script';
+import { parse } from '../../src-main/cli/args';
+import { SLURM_CLI_OPTIONS, hasSlurmOptions, slurmOptionsFrom } from '../../src-main/cli/study-slurm-options';
+import { modelab } from '../cli/modelab';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'modelab-slurm-script-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -44,6 +47,13 @@ describe('the sbatch script', () => {
     expect(s).toContain('export MODELAB_WORKERS="${SLURM_CPUS_PER_TASK:-1}"');
     // The exit code is recorded after the run, under the task's own id.
     expect(lines.findIndex((l) => l.includes('exit/$task'))).toBeGreaterThan(run);
+  });
+
+  it('is the script docs/studies-slurm.md shows', () => {
+    const doc = readFileSync(path.join(import.meta.dirname, '../../docs/studies-slurm.md'), 'utf8');
+    const shown = /```bash\n([\s\S]*?)```/.exec(doc)![1];
+    const options = { partition: 'debug', time: '10:00', cpusPerTask: 2, setup: ['module load nodejs/20'], command: ['/usr/bin/node', '/opt/modelab/bin/modelab.mjs'] };
+    expect(shown).toBe(sbatchScript('/shared/me/smoke', 4, options));
   });
 
   it('is valid bash', () => {
@@ -99,5 +109,48 @@ describe('the sbatch script', () => {
     expect(() => sbatchScript('/shared/my study', 2, { command: ['modelab'] })).toThrow(/holds a space, newline or control character/);
     expect(() => sbatchScript('/shared/st\nudy', 2, { command: ['modelab'] })).toThrow(/'\/shared\/st\\nudy' holds a space/);
     expect(() => sbatchScript('/shared/study', 0, { command: ['modelab'] })).toThrow(/needs at least one cell, got 0/);
+  });
+});
+
+describe('the Slurm options of modelab study run', () => {
+  const flags = (argv: string[]): Record<string, unknown> => parse(argv, SLURM_CLI_OPTIONS).values;
+
+  it('reads every option', () => {
+    const v = flags(['--slurm-dir', '/shared/s', '--partition', 'gpu', '--time', '30:00', '--cpus-per-task', '4', '--gpus-per-task', '1', '--sbatch=--mem=8G', '--sbatch=--account=lab', '--setup', 'module load nodejs', '--slurm-command', '/opt/node /opt/modelab.mjs', '--no-follow']);
+    expect(hasSlurmOptions(v)).toBe(true);
+    expect(slurmOptionsFrom(v)).toEqual({
+      dir: '/shared/s',
+      partition: 'gpu',
+      time: '30:00',
+      cpusPerTask: 4,
+      gpusPerTask: 1,
+      extra: ['--mem=8G', '--account=lab'],
+      setup: ['module load nodejs'],
+      command: ['/opt/node', '/opt/modelab.mjs'],
+      follow: false,
+    });
+    expect(hasSlurmOptions(flags([]))).toBe(false);
+    expect(slurmOptionsFrom(flags([]))).toMatchObject({ follow: true, command: undefined });
+  });
+
+  it('refuses bad values with one line', () => {
+    expect(() => slurmOptionsFrom(flags(['--cpus-per-task', '0']))).toThrow('CPUs per task needs a whole number of at least 1, got 0');
+    expect(() => slurmOptionsFrom(flags(['--gpus-per-task', 'two']))).toThrow(/--gpus-per-task needs a non-negative integer/);
+    expect(() => slurmOptionsFrom(flags(['--slurm-command', '  ']))).toThrow('--slurm-command needs a command');
+    expect(() => slurmOptionsFrom(flags(['--sbatch=--wrap=id']))).toThrow(/--wrap is set by ModeLab itself/);
+  });
+});
+
+describe('modelab study run refuses Slurm options', () => {
+  it('without --executor slurm, and a bad one, with one line and exit 2, before anything is stored', async () => {
+    const db = path.join(tmp, 'refused.sqlite');
+    const a = await modelab(['study', 'run', '--preset', 'smoke-study', '--partition', 'gpu', '--db', db]);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toBe('modelab: the Slurm options (--partition, --time, --slurm-dir, …) need --executor slurm\n');
+    const b = await modelab(['study', 'run', '--preset', 'smoke-study', '--executor', 'slurm', '--partition', 'gpu\n#SBATCH --uid=0', '--db', db]);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toBe("modelab: partition 'gpu\\n#SBATCH --uid=0' is not a Slurm partition name (letters, digits, '_', '.', '-'; several separated by commas)\n");
+    const list = await modelab(['study', 'list', '--json', '--db', db]);
+    expect(JSON.parse(list.stdout)).toEqual([]);
   });
 });

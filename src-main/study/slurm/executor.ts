@@ -15,7 +15,7 @@ import { importBundles } from '../../store/bundle';
 import type { HistoryStore } from '../../store/history';
 import { newRunId } from '../../store/ids';
 import { STUDY_LAYOUT, cellFile, exitFile, logFile, runDir, taskId } from './layout';
-import { finishedTasks, queuedTasks, sbatch } from './queue';
+import { finishedTasks, queuedTasks, sbatch, scancel } from './queue';
 import { type SlurmOptions, sbatchScript } from './script';
 
 /** Where a cell stands. 'done': its run finished and waits to be collected; 'collected': it is in the history. */
@@ -186,8 +186,8 @@ export interface FollowOptions {
   /** Seconds between polls (default 10: squeue is a request to the controller, shared by everyone). */
   intervalS?: number;
   signal?: AbortSignal;
-  /** Called with every poll's status. */
-  onStatus?: (cells: CellStatus[]) => void;
+  /** Called with every poll's status (awaited before the next poll). */
+  onStatus?: (cells: CellStatus[]) => void | Promise<void>;
 }
 
 /** Polls the study until no cell is queued or running; returns the last status. An abort stops following, not the job. */
@@ -195,7 +195,7 @@ export async function followSlurmStudy(dir: string, o: FollowOptions = {}): Prom
   const abs = path.resolve(dir);
   for (;;) {
     const cells = await slurmStudyStatus(abs);
-    o.onStatus?.(cells);
+    await o.onStatus?.(cells);
     const n = countStates(cells);
     if (!n.queued && !n.running) return cells;
     if (o.signal?.aborted) return cells;
@@ -256,4 +256,10 @@ export async function resubmitSlurmStudy(dir: string, cells?: number[]): Promise
   if (!chosen.length) throw new InputError('no cell failed: nothing to resubmit');
   // Each task clears runs/<i> before its run; the failed task's log and exit file stay, under its own task id.
   return submitCells(abs, s, [...new Set(chosen)].sort((a, b) => a - b));
+}
+
+/** Cancels the study's queued and running tasks (scancel of its array jobs); they then read as failed, CANCELLED. */
+export async function cancelSlurmStudy(dir: string): Promise<void> {
+  const abs = path.resolve(dir);
+  await scancel([...new Set(latestJobs(readState(abs)).values())]);
 }

@@ -102,3 +102,10 @@ export async function finishedTasks(jobIds: string[]): Promise<Map<string, TaskS
   if (!jobIds.length) return new Map();
   return new Map([...(await scontrolTasks(jobIds)), ...((await sacctTasks(jobIds)) ?? [])]);
 }
+
+/** Cancels every task of `jobIds` still queued or running (scancel). */
+export async function scancel(jobIds: string[]): Promise<void> {
+  if (!jobIds.length) return;
+  const r = await slurm('scancel', jobIds);
+  if (r.code !== 0 && !/invalid job id/i.test(r.stderr)) throw new Error(`scancel failed: ${firstLine(r.stderr) || `exit code ${r.code}`}`);
+}

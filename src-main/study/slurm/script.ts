@@ -25,6 +25,8 @@ export interface SlurmOptions {
   command?: string[];
   /** The job's name in squeue (default 'modelab-study'). */
   jobName?: string;
+  /** Further arguments to every task's `modelab run`, e.g. ['--backend', 'tensorflow-gpu'] or ['--data', DIR]. */
+  runArgs?: string[];
 }
 
 /** The installation's own entry point, absolute: what a task runs unless the options name another command. */
@@ -72,6 +74,7 @@ export function checkSlurmOptions(o: SlurmOptions): SlurmOptions & { command: st
   for (const line of o.setup ?? []) {
     if (CONTROL.test(line)) throw new InputError(`setup line '${shown(line)}' holds a newline or control character: give one line per entry`);
   }
+  for (const a of o.runArgs ?? []) if (CONTROL.test(a)) throw new InputError(`run argument '${shown(a)}' holds a newline or control character`);
   const command = o.command ?? defaultCommand();
   if (!command.length || command.some((w) => !w || CONTROL.test(w))) throw new InputError('the modelab command needs at least one word, none empty or holding a newline or control character');
   return { ...o, command };
@@ -107,7 +110,8 @@ export function sbatchScript(dir: string, cells: number, options: SlurmOptions):
     ...(o.gpusPerTask ? [`--gpus-per-task=${o.gpusPerTask}`] : []),
     ...(o.extra ?? []),
   ];
-  const run = [...o.command, 'run', '--config', `${L.cells}/$i.json`, '--no-store', '--out', `${L.runs}/$i`];
+  // Only the cell's two paths are expanded by the shell ($i); every word the user gave is quoted.
+  const run = [...o.command.map(shellWord), 'run', '--config', `"${L.cells}/$i.json"`, '--no-store', '--out', `"${L.runs}/$i"`, ...(o.runArgs ?? []).map(shellWord)];
   return `#!/bin/bash
 # A ModeLab study: one array task per cell (written by ModeLab; docs/studies-slurm.md).
 ${sbatch.map((s) => `#SBATCH ${s}`).join('\n')}
@@ -119,7 +123,7 @@ task="\${SLURM_ARRAY_JOB_ID}_$i"
 export MODELAB_WORKERS="\${SLURM_CPUS_PER_TASK:-1}"
 echo "modelab study task $task (cell $i) on $(hostname) at $(date -u +%FT%TZ)"
 rm -rf "${L.runs}/$i"
-${run.map((w) => (w.includes('$i') ? `"${w}"` : shellWord(w))).join(' ')}
+${run.join(' ')}
 code=$?
 echo "modelab study task $task exited with $code at $(date -u +%FT%TZ)"
 mkdir -p ${L.exit} && printf '%s\\n' "$code" > "${L.exit}/$task.tmp" && mv -f "${L.exit}/$task.tmp" "${L.exit}/$task"
