@@ -5,13 +5,14 @@ import path from 'node:path';
 export type NpyTestDtype = '<f4' | '|u1' | '<i4' | '<i8';
 type Values = Float32Array | Uint8Array | Int32Array | BigInt64Array;
 
-/** A version 1.0 .npy file (C order), padded so that the data starts at a multiple of 64 as numpy writes it. */
-export function npyBytes(descr: NpyTestDtype, shape: number[], data: Values, opts: { fortran?: boolean; version?: 1 | 2 | 3 } = {}): Buffer {
+/** A .npy file (C order, version 1 unless asked), padded so that the data starts at a multiple of 64 as numpy writes
+ *  it (`unpadded`: wherever the header ends, as a careless writer might). */
+export function npyBytes(descr: NpyTestDtype, shape: number[], data: Values, opts: { fortran?: boolean; version?: 1 | 2 | 3; unpadded?: boolean } = {}): Buffer {
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let dict = `{'descr': '${descr}', 'fortran_order': ${opts.fortran ? 'True' : 'False'}, 'shape': ${shapeText}, }`;
   const version = opts.version ?? 1;
   const pre = version === 1 ? 10 : 12;
-  dict += `${' '.repeat(63 - ((pre + dict.length) % 64))}\n`;
+  dict += `${opts.unpadded ? '' : ' '.repeat(63 - ((pre + dict.length) % 64))}\n`;
   const head = Buffer.alloc(pre);
   Buffer.from('\x93NUMPY', 'latin1').copy(head);
   head[6] = version;

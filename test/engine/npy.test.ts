@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readNpy, readNpyHeader } from '../../src-main/engine/data/npy';
+import { parseNpyHeader, readNpy, readNpyHeader } from '../../src-main/engine/data/npy';
 import { checkDatasetFiles, loadDataset } from '../../src-main/engine/data/load';
 import { datasetShape } from '../../src-main/engine/data/shape';
 import { datasetSchema } from '../../src-main/engine/data/config';
@@ -34,6 +34,7 @@ function inputError(f: () => unknown): string {
   throw new Error('expected an error, got none');
 }
 
+const readNpyHeaderOf = (b: Buffer) => parseNpyHeader(b, 'bytes');
 const cfg = (dir: string, extra: Record<string, unknown> = {}) => datasetSchema.parse({ name: 'npy', dir, ...extra });
 
 describe('.npy files written by NumPy', () => {
@@ -58,6 +59,19 @@ describe('.npy files written by NumPy', () => {
   it('the header alone (what the estimate reads) agrees with the whole file', () => {
     expect(readNpyHeader(path.join(fixtures, 'f4-nchw.npy'))).toEqual(readNpy(path.join(fixtures, 'f4-nchw.npy')).header);
     expect(readNpyHeader(path.join(fixtures, 'v3.npy'))).toEqual(readNpy(path.join(fixtures, 'v3.npy')).header);
+  });
+
+  it('data that does not start at a multiple of its element size (an unpadded header) reads the same values', () => {
+    const values = new Float32Array([0.5, -1, 3e-7, 1e30]);
+    const bytes = npyBytes('<f4', [2, 2], values, { unpadded: true });
+    const offset = readNpyHeaderOf(bytes).dataOffset;
+    expect(offset % 4).not.toBe(0);
+    const f = path.join(tmp, 'unaligned.npy');
+    writeFileSync(f, bytes);
+    expect(Array.from(readNpy(f).data as Float32Array)).toEqual(Array.from(values));
+    const labels = path.join(tmp, 'unaligned-i8.npy');
+    writeFileSync(labels, npyBytes('<i8', [3], new BigInt64Array([5n, -2n, 1n << 40n]), { unpadded: true }));
+    expect(Array.from(readNpy(labels).data as BigInt64Array)).toEqual([5n, -2n, 1n << 40n]);
   });
 
   it('float64 and Fortran order are refused in one line naming the file', () => {

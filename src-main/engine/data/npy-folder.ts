@@ -101,7 +101,8 @@ function readSplit(xFile: string, yFile: string, layout: Layout | undefined): Ra
   const s = sampleLayout(x.header.shape, layout, xFile);
   const n = x.header.shape[0]!;
   if (x.data instanceof Float32Array) {
-    const bad = x.data.findIndex((v) => !Number.isFinite(v));
+    let bad = -1;
+    for (let i = 0; i < x.data.length && bad < 0; i++) if (!Number.isFinite(x.data[i]!)) bad = i; // a loop: findIndex is ~10× slower
     if (bad >= 0) throw new InputError(`${xFile} holds ${x.data[bad]} at value ${bad} (sample ${Math.floor(bad / (x.data.length / n))}); inputs must be finite`);
   }
   const y = readNpy(yFile, 'label file');

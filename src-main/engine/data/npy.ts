@@ -95,10 +95,14 @@ export function readNpy(file: string, role = '.npy file'): { header: NpyHeader; 
       `${file} holds ${found} data bytes; its header says ${header.shape.join('×')} ${header.dtype} values (${header.dataBytes} bytes)${found < header.dataBytes ? ': truncated' : ''}`,
     );
   }
-  // Copied into a buffer of its own: the data's offset need not be aligned to the element size. The dtypes read are
-  // little-endian, as are the typed arrays on every platform Node supports.
-  const ab = bytes.buffer.slice(bytes.byteOffset + header.dataOffset, bytes.byteOffset + bytes.length);
+  // A view of the file's bytes when the data is aligned to its element size (numpy aligns it to 64), else a copy.
+  // The dtypes read are little-endian, as are the typed arrays on every platform Node supports.
+  const start = bytes.byteOffset + header.dataOffset;
+  const item = ITEM_BYTES[header.dtype];
+  const ab = start % item === 0 ? bytes.buffer : bytes.buffer.slice(start, start + header.dataBytes);
+  const at = start % item === 0 ? start : 0;
+  const n = header.dataBytes / item;
   const data =
-    header.dtype === 'float32' ? new Float32Array(ab) : header.dtype === 'uint8' ? new Uint8Array(ab) : header.dtype === 'int32' ? new Int32Array(ab) : new BigInt64Array(ab);
+    header.dtype === 'float32' ? new Float32Array(ab, at, n) : header.dtype === 'uint8' ? new Uint8Array(ab, at, n) : header.dtype === 'int32' ? new Int32Array(ab, at, n) : new BigInt64Array(ab, at, n);
   return { header, data, bytes };
 }
