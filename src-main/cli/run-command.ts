@@ -38,7 +38,8 @@ Options:
                      (onnx-*: training steps and evaluation on ONNX Runtime, the rest on wasm)
   --seed N           base seed, a non-negative integer; endpoint seeds derive from it unless the recipe
                      fixes them
-  --data DIR         dataset folder (CIFAR-10 binary batches); checked, like --out, before the run starts
+  --data DIR         dataset folder (CIFAR-10 binary batches; default: the recipe's dir, else the copy
+                     'modelab data get cifar10' downloaded); checked, like --out, before the run starts
   --exact            evaluate on the full training and test sets
   --workers N        processes to compute with at once: endpoint trainings, path points (default: the
                      cores present; also MODELAB_WORKERS)
