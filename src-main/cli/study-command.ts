@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { roughDuration } from '../engine/recipe/estimate';
 import { type AggregateRow, studyCsv } from '../engine/study/aggregate';
 import type { ResolvedStudy } from '../engine/study/expand';
-import { loadStudyFile, loadStudyPreset } from '../engine/study/presets';
+import { listStudyPresets, loadStudyFile, loadStudyPreset } from '../engine/study/presets';
 import { CancelledError, InputError } from '../engine/util/errors';
 import { checkBackend, openHistory } from '../api/handlers';
 import { checkDatasetFiles } from '../engine/data/load';
@@ -35,6 +35,7 @@ every combination. Each cell is an ordinary run in the history, linked to its st
 Commands:
   run (--preset NAME | --config FILE | ID)   plan, store and run a study; with a study's ID or name, resume it:
                        finished cells are kept, failed, crashed and cancelled ones run again
+  presets              the built-in study presets (resources/studies/)
   list                 the stored studies, newest first
   show ID              a study: its cells and the mean ± std over trials of every metric
   cancel ID            stop a study's coordinator and every running cell (from any process)
@@ -44,7 +45,7 @@ Commands:
   delete ID (--with-runs | --keep-runs)   delete a study, with its runs or keeping them in the history
 
 Options of study run:
-  --preset NAME        a study preset (resources/studies/: ${'smoke-study'}, …)
+  --preset NAME        a study preset (modelab study presets lists them)
   --config FILE        a study recipe JSON file (docs/studies.md, "The study recipe")
   --quick              the recipe's quick variant (its "quick" section says what it reduces)
   --executor KIND      ${EXECUTOR_KINDS.join(' or ')} (default local: this machine)
@@ -349,6 +350,9 @@ export async function studyCommand(argv: string[], signal: AbortSignal): Promise
   switch (sub) {
     case 'run':
       return runSub(rest, signal);
+    case 'presets':
+      for (const p of listStudyPresets()) process.stdout.write(`${p.name}\n    ${p.description}\n`);
+      return 0;
     case 'list':
       return listSub(rest);
     case 'show':
@@ -367,6 +371,6 @@ export async function studyCommand(argv: string[], signal: AbortSignal): Promise
     case '-h':
       return help();
     default:
-      throw new InputError(`unknown study command '${sub.slice(0, 40)}' (run, list, show, cancel, collect, export, delete)`);
+      throw new InputError(`unknown study command '${sub.slice(0, 40)}' (run, presets, list, show, cancel, collect, export, delete)`);
   }
 }
