@@ -75,6 +75,7 @@ export const SHELL_SCHEMAS = {
   saveBundle: z.tuple([z.array(runId).min(1).max(10_000)]),
   importBundle: z.tuple([z.enum(EXISTING_RUN_CHOICES).exclude(['refuse']).optional()]),
   chooseDirectory: z.tuple([]),
+  chooseWeightsFile: z.tuple([]),
 } satisfies Record<keyof ShellApi, z.ZodType>;
 
 type Frame = { url: string; parent: unknown } | null | undefined;
@@ -123,6 +124,7 @@ export function createShell(o: Pick<IpcOptions, 'api' | 'dialogs' | 'defaultDir'
       }
     },
     chooseDirectory: () => o.dialogs.open({ directory: true }),
+    chooseWeightsFile: () => o.dialogs.open({ directory: false, filters: [{ name: 'Network weights (safetensors, TensorFlow.js model.json)', extensions: ['safetensors', 'json'] }] }),
   };
 }
 

@@ -33,6 +33,9 @@ export interface ShellApi {
   importBundle(choice?: ImportChoice): Promise<ImportResult | null>;
   /** A folder the user chooses (dataset picker); null when cancelled. */
   chooseDirectory(): Promise<string | null>;
+  /** A network weights file the user chooses (.safetensors or a TensorFlow.js model.json; a recipe endpoint's
+   *  `weights`); null when cancelled. */
+  chooseWeightsFile(): Promise<string | null>;
 }
 
 type Enveloped<F> = F extends (...a: infer A) => Promise<infer R> ? (...a: A) => Promise<Envelope<R>> : never;
@@ -50,6 +53,6 @@ export type ModelabBridge = {
     readonly platform: string;
   };
 
-export const SHELL_OPS = ['saveFile', 'saveBundle', 'importBundle', 'chooseDirectory'] as const satisfies readonly (keyof ShellApi)[];
+export const SHELL_OPS = ['saveFile', 'saveBundle', 'importBundle', 'chooseDirectory', 'chooseWeightsFile'] as const satisfies readonly (keyof ShellApi)[];
 export const IPC_MENU_CHANNEL = 'modelab:menu';
 export const SHELL_PREFIX = 'modelab-shell:';

@@ -105,6 +105,7 @@ describe('IPC handlers', () => {
       ['saveFile', [{ suggestedName: 'a.exe', kind: 'exe', data: 'x' }]],
       ['saveBundle', [['ok1234', 'NOT-AN-ID!']]],
       ['chooseDirectory', ['/etc']],
+      ['chooseWeightsFile', ['/etc/passwd']],
     ] as [string, unknown[]][]) {
       expect(await call(`${SHELL_PREFIX}${op}`, good, ...args), op).toMatchObject({ ok: false, error: { name: 'ArgumentError' } });
     }
@@ -160,6 +161,10 @@ describe('IPC handlers', () => {
     dialogs.open.mockResolvedValueOnce('/data/cifar');
     expect(await call(`${SHELL_PREFIX}chooseDirectory`, good)).toEqual({ ok: true, value: '/data/cifar' });
     expect(dialogs.open).toHaveBeenLastCalledWith({ directory: true });
+    // An endpoint's weights file: a file (not a folder), safetensors or a TensorFlow.js model.json.
+    dialogs.open.mockResolvedValueOnce('/nets/a.safetensors');
+    expect(await call(`${SHELL_PREFIX}chooseWeightsFile`, good)).toEqual({ ok: true, value: '/nets/a.safetensors' });
+    expect(dialogs.open).toHaveBeenLastCalledWith({ directory: false, filters: [{ name: expect.any(String), extensions: ['safetensors', 'json'] }] });
   });
 
   it('removes every handler on dispose', () => {

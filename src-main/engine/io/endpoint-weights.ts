@@ -5,7 +5,8 @@
  * tfjs-layers.ts.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { type ForeignTensor, type WeightLayout, assignTensors, moduleOrder, sequentialNames } from '../nn/foreign-layout';
+import { type ForeignTensor, assignTensors, moduleOrder, sequentialNames } from '../nn/foreign-layout';
+import type { WeightLayout } from '../nn/weight-layouts';
 import type { HostParams } from '../nn/params';
 import type { ArchSpec } from '../nn/spec';
 import { InputError } from '../util/errors';

@@ -14,10 +14,9 @@
 import { InputError } from '../util/errors';
 import { BN_EPSILON } from './batchnorm';
 import type { HostParams, HostTensor } from './params';
+import type { WeightLayout } from './weight-layouts';
 import { type ArchSpec, type ParamShape, layerOutputShapes, paramShapes } from './spec';
 
-export const WEIGHT_LAYOUTS = ['torch', 'keras', 'modelab'] as const;
-export type WeightLayout = (typeof WEIGHT_LAYOUTS)[number];
 
 /** A tensor as a file holds it; `data` is null for a dtype other than float32. */
 export interface ForeignTensor {

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { datasetSchema } from '../data/config';
-import { WEIGHT_LAYOUTS } from '../nn/foreign-layout';
+import { WEIGHT_LAYOUTS } from '../nn/weight-layouts';
 import { INIT_SCHEMES } from '../nn/init';
 import { RECIPE_LIMITS, boundedSize, boundedTries } from '../util/limits';
 

@@ -40,6 +40,9 @@ export interface ModeLabClient extends WireApi {
   importBundle(choice?: ImportChoice): Promise<ImportResult | null>;
   /** A native folder chooser (desktop); null in a browser, where the folder is typed (it is on the server). */
   readonly chooseDirectory: (() => Promise<string | null>) | null;
+  /** A native chooser for an endpoint's weights file (desktop); null in a browser, where the file is named inside the
+   *  server's weights folder (modelab serve --weights). */
+  readonly chooseWeightsFile: (() => Promise<string | null>) | null;
 }
 
 function unwrap<T>(env: Envelope<T>): T {
@@ -85,6 +88,7 @@ export function createIpcClient(bridge: ModelabBridge): ModeLabClient {
     saveBundle: async (ids) => unwrap(await bridge.saveBundle(ids)),
     importBundle: async (choice) => unwrap(await bridge.importBundle(choice)),
     chooseDirectory: async () => unwrap(await bridge.chooseDirectory()),
+    chooseWeightsFile: async () => unwrap(await bridge.chooseWeightsFile()),
   };
 }
 
@@ -199,6 +203,7 @@ export function createWsClient(url: string): ModeLabClient {
       return unwrap(env);
     },
     chooseDirectory: null,
+    chooseWeightsFile: null,
   };
 }
 

@@ -7,6 +7,7 @@ import type { InjectionKey } from 'vue';
 import type { RecipeIssue, RecipeValidation } from '../api/types';
 import { otherOptimizersSettings } from '../../../src-main/engine/recipe/optimizer-settings';
 import { INIT_SCHEMES } from '../../../src-main/engine/nn/init';
+import { WEIGHT_LAYOUTS } from '../../../src-main/engine/nn/weight-layouts';
 
 export type Path = (string | number)[];
 
@@ -18,6 +19,7 @@ export const ENUMS: Record<string, readonly string[]> = {
   method: ['weight', 'activation'],
   scale: ['columns', 'rows'],
   init: INIT_SCHEMES,
+  layout: WEIGHT_LAYOUTS,
 };
 
 /** Discriminated sections: where they are, their key, and a minimal template per choice. */
@@ -188,6 +190,24 @@ export interface FormContext {
   help(path: Path): string | undefined;
   /** Fills in the defaults of what a choice brings (e.g. Adam's settings when Adam is chosen). */
   fillDefaults(): void;
+  /** The desktop's native chooser of an endpoint's weights file; null in a browser, where the file is named inside
+   *  the server's weights folder. */
+  chooseWeightsFile: (() => Promise<string | null>) | null;
+}
+
+/** Whether a path is one endpoint of the recipe (its object: `endpoints[i]`). */
+export const isEndpointPath = (p: Path): boolean => p.length === 2 && p[0] === 'endpoints' && typeof p[1] === 'number';
+
+/** An endpoint loaded from `weights` instead of trained: the fields that only training uses go (docs/recipes.md). */
+export function loadedEndpoint(endpoint: Record<string, unknown>, weights: string): Record<string, unknown> {
+  const { seed: _seed, training: _training, ...rest } = endpoint;
+  return { ...rest, weights };
+}
+
+/** The endpoint trained again: the file's fields go. */
+export function trainedEndpoint(endpoint: Record<string, unknown>): Record<string, unknown> {
+  const { weights: _w, layout: _l, names: _n, ...rest } = endpoint;
+  return rest;
 }
 
 export const FORM_KEY: InjectionKey<FormContext> = Symbol('recipe-form');
