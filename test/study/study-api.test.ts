@@ -5,6 +5,7 @@ import type { ApiEvent, ModeLabApi, StudyEvent } from '../../src-main/api/contra
 import { createApi } from '../../src-main/api/handlers';
 import { HistoryStore } from '../../src-main/store/history';
 import { tempDir } from '../store/helpers';
+import { longStudy } from './long-study';
 
 let t: ReturnType<typeof tempDir>;
 let api: ModeLabApi;
@@ -45,7 +46,7 @@ describe('api: studies', () => {
   });
 
   it('cancels a running study and its cells; refuses bad requests in one line', async () => {
-    const { id } = await api.startStudy({ preset: 'smoke-study', jobs: 1, backend: 'cpu' });
+    const { id } = await api.startStudy({ study: longStudy('long-study'), jobs: 1, backend: 'cpu' });
     for (let k = 0; !(await api.getStudy(id)).cells.some((c) => c.state === 'running'); k++) {
       if (k > 600) throw new Error('no cell started');
       await new Promise((r) => setTimeout(r, 50));

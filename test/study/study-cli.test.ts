@@ -12,6 +12,7 @@ import { HistoryStore } from '../../src-main/store/history';
 import { findStudy, listStudies, studyRuns } from '../../src-main/store/studies';
 import { bin, modelab, root } from '../cli/modelab';
 import { tempDir } from '../store/helpers';
+import { longStudy } from './long-study';
 
 const oneLine = (s: string): void => expect(s.trim().split('\n')).toHaveLength(1);
 
@@ -127,7 +128,10 @@ describe('modelab study', () => {
 
   it('cancel from another process stops the study and its running cell', async () => {
     const running = async (store: HistoryStore, id: string): Promise<boolean> => (await studyRuns(store.db, id)).some((l) => l.status === 'running');
-    const s = await started(['--preset', 'smoke-study', '--quick', '--jobs', '1'], running);
+    // Cells that run long: the cancel reaches one mid-training.
+    const cfg = path.join(t.dir, 'long-study.json');
+    writeFileSync(cfg, JSON.stringify(longStudy('long-study')));
+    const s = await started(['--config', cfg, '--jobs', '1'], running);
     const c = await modelab(['study', 'cancel', s.id, '--db', db]);
     expect(c.code, c.stderr).toBe(0);
     expect(c.stdout).toMatch(/cancel requested; 1 running cell asked to stop/);
