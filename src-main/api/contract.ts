@@ -5,7 +5,6 @@
  */
 import type { RecipeEstimate } from '../engine/recipe/estimate';
 import type { ExportLayout } from '../engine/experiment/export';
-import type { RunResult } from '../engine/experiment/result';
 import type { QuickBenchOutcome } from '../jobs/bench-job';
 import type { JobEvent, JobOutcome } from '../jobs/runner';
 import type { ExistingRunChoice, ImportResult } from '../store/bundle';
@@ -18,6 +17,7 @@ export { RUN_STATUSES } from '../store/types';
 export type { JobEvent, JobOutcome } from '../jobs/runner';
 export type { RecipeEstimate } from '../engine/recipe/estimate';
 export type { QuickBenchOutcome } from '../jobs/bench-job';
+import type { StoredRunDocument } from '../store/bundle';
 export type { ExistingRunChoice, ImportResult, StoredRunDocument } from '../store/bundle';
 export type { StudyDocument, StudyEstimate, StudyProgress, StudySummary } from '../study/coordinator';
 export type { StudyStatus } from '../store/studies';
@@ -83,7 +83,7 @@ export interface ModeLabApi {
   listRuns(query?: ListQuery): Promise<ListResult>;
   getRun(id: string): Promise<RunDetail>;
   /** The run document (complete once the run is finished). */
-  getRunDocument(id: string): Promise<RunResult & { runId: string }>;
+  getRunDocument(id: string): Promise<StoredRunDocument>;
   /** Creates the run (status queued) and starts its job; returns at once with the id. */
   startRun(req: StartRunRequest): Promise<{ id: string }>;
   /** What the run would take on this machine — memory against the machine's, time per stage from the stored bench

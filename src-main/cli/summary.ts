@@ -1,7 +1,8 @@
 /** The end-of-run summary printed on a terminal. */
 import { CHECK_STATE_LABEL, checkStateOf } from '../engine/experiment/check-state';
 import { type Alignment, type TrainedCurveConstruction, alignmentOf } from '../engine/experiment/construction';
-import type { PathResult, PlaneResult, RunResult } from '../engine/experiment/result';
+import type { PathResult, PlaneResult } from '../engine/experiment/result';
+import type { RunDocument } from '../store/run-document';
 import { distinctDigits } from '../engine/util/format-compare';
 import { formatDuration } from './progress';
 import { num, pct, table } from './table';
@@ -74,11 +75,20 @@ export function checkLine(c: PathResult['check']): string {
   return parts.join(', ');
 }
 
-export function runSummary(r: RunResult): string {
+/** A header fact, or '?' where the stored run's document does not know it. */
+const known = (v: string | number | null | undefined): string => (v === null || v === undefined ? '?' : String(v));
+
+/** The summary of a run's document: a finished run's (RunResult), or a stored one's, where '?' marks what it lacks. */
+export function runSummary(r: RunDocument): string {
   const out: string[] = [];
-  out.push(`ModeLab run "${r.name}"${r.preset ? ` (preset ${r.preset})` : ''}: ${r.architecture.description}, ${r.architecture.parameters.toLocaleString('en-US')} parameters`);
-  out.push(`dataset ${r.dataset.name}: ${r.dataset.trainSize} train / ${r.dataset.testSize} test; evaluated on ${r.dataset.evalTrainSize} train / ${r.dataset.evalTestSize} test samples`);
-  out.push(`backend ${r.backend}: ${r.device} (tfjs ${r.tfjsVersion}); total ${formatDuration(r.timings['total'])}`);
+  const { architecture: a, dataset: d } = r;
+  out.push(`ModeLab run "${r.name}"${r.preset ? ` (preset ${r.preset})` : ''}: ${a ? `${a.description}, ${a.parameters.toLocaleString('en-US')} parameters` : 'architecture not recorded'}`);
+  out.push(
+    d
+      ? `dataset ${d.name}: ${known(d.trainSize)} train / ${known(d.testSize)} test; evaluated on ${known(d.evalTrainSize)} train / ${known(d.evalTestSize)} test samples`
+      : 'dataset not recorded',
+  );
+  out.push(`backend ${known(r.backend)}: ${known(r.device)} (tfjs ${known(r.tfjsVersion)}); total ${formatDuration(r.timings['total'])}`);
   out.push('');
   out.push(
     table(

@@ -3,7 +3,7 @@
  * machines. The layout is the engine's export folder (engine/experiment/export.ts writeRunDir, docs/run-json.md, "Files written by --out DIR") plus the
  * history metadata:
  *
- *   run.json                  the run document (RunResult) with `runId`
+ *   run.json                  the run document (store/run-document.ts: a RunResult once finished) with `runId`
  *   history.json              name, status, tags, notes, colour, timestamps, environment, partial curves (HistoryRecord)
  *   endpoints.safetensors     every endpoint's weights, `<endpoint>.<param>`
  *   eval-data.safetensors     the exact evaluation inputs and labels
@@ -27,18 +27,17 @@ import { makeDirs } from '../engine/io/mkdirs';
 import { decodeSafetensors } from '../engine/io/safetensors';
 import type { HostParams } from '../engine/nn/params';
 import type { ParamPath } from '../engine/paths/path';
-import type { RunResult } from '../engine/experiment/result';
 import { InputError } from '../engine/util/errors';
 import { BUNDLE_LIMITS, type BundleLimits, NO_LIMITS, extractZip, listTree, sourceKind } from './bundle-files';
 import { MANIFEST, writeManifest } from './bundle-manifest';
 import type { BundleContent } from './bundle-read';
 import { RunNotFoundError } from './errors';
 import type { HistoryStore } from './history';
-import { historyRecord, runDocument } from './run-document';
+import { type RunDocument, historyRecord, runDocument } from './run-document';
 import type { RunDetail } from './types';
 
-/** The run document as bundles and `modelab run --json` carry it: RunResult plus the history id. */
-export type StoredRunDocument = RunResult & { runId: string };
+/** The run document as bundles and `modelab run --json` carry it: the stored run's document plus the history id. */
+export type StoredRunDocument = RunDocument & { runId: string };
 
 function readArtifact(store: HistoryStore, d: RunDetail, role: string): Buffer | null {
   const ref = d.artifacts.find((a) => a.role === role);

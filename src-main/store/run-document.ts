@@ -1,19 +1,39 @@
-/** The documents of a stored run: its run document (RunResult, run.json) and its history record (history.json). */
-import type { RunResult } from '../engine/experiment/result';
-import { RUN_SCHEMA } from '../engine/experiment/result';
-import type { HistoryRecord, RunDetail } from './types';
+/** The documents of a stored run: its run document (run.json) and its history record (history.json). */
+import { RUN_SCHEMA, type RunResult } from '../engine/experiment/result';
+import type { HistoryRecord, RunDetail, RunEnvironment } from './types';
 
 /**
- * The run document (RunResult) of what the history holds. Complete for a finished run; for a run that stopped early
- * it holds the stages that completed (endpoints, stability, paths) and nulls where nothing is known.
+ * The run document of a stored run. A finished run's has every part of a RunResult; one that stopped early (failed,
+ * cancelled, crashed, or still running) has the stages it completed and null where nothing is known (docs/run-json.md,
+ * `status`): before the job's setup no versions, backend, architecture or dataset record; before its end no
+ * finishing time. The recipe is as the history keeps it (a bundle's is checked as JSON, not as a recipe).
  */
-export function runDocument(d: RunDetail): RunResult {
+export interface RunDocument
+  extends Omit<RunResult, 'modelab' | 'startedAt' | 'finishedAt' | 'backend' | 'device' | 'tfjsVersion' | 'config' | 'architecture' | 'dataset'> {
+  modelab: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  backend: string | null;
+  device: string | null;
+  tfjsVersion: string | null;
+  config: unknown;
+  architecture: RunResult['architecture'] | null;
+  /** The environment's dataset record: whole once the evaluation sets are drawn. */
+  dataset: NonNullable<RunEnvironment['dataset']> | null;
+}
+
+/** The recipe's name, when the stored recipe has one. */
+function recipeName(config: unknown): string | null {
+  return typeof config === 'object' && config !== null && 'name' in config && typeof config.name === 'string' ? config.name : null;
+}
+
+/** The run document of what the history holds, its fields in the document's order. */
+export function runDocument(d: RunDetail): RunDocument {
   const env = d.environment;
-  const cfg = d.config as { name?: string };
-  const doc = {
+  return {
     schema: RUN_SCHEMA,
     modelab: env?.modelab ?? d.appVersion,
-    name: cfg.name ?? d.name,
+    name: recipeName(d.config) ?? d.name,
     preset: d.preset,
     startedAt: d.startedAt,
     finishedAt: d.finishedAt,
@@ -30,7 +50,6 @@ export function runDocument(d: RunDetail): RunResult {
     ...(d.plane ? { plane: d.plane } : {}),
     timings: d.timings ?? {},
   };
-  return doc as unknown as RunResult;
 }
 
 /** The history metadata of a run (history.json in a bundle). */

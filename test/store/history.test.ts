@@ -2,10 +2,12 @@
 import { existsSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runSummary } from '../../src-main/cli/summary';
 import { environmentOf } from '../../src-main/store/environment';
 import { RunNotFoundError } from '../../src-main/store/errors';
 import type { HistoryStore } from '../../src-main/store/history';
 import { newRunId, isRunId } from '../../src-main/store/ids';
+import { runDocument } from '../../src-main/store/run-document';
 import { artifactsDirFor, dataHome, modelabHome, resolveLocation } from '../../src-main/store/location';
 import { endpointResult, pathResult, syntheticResult, syntheticRun, tempStore, weights } from './helpers';
 
@@ -100,6 +102,16 @@ describe('runs', () => {
     const summary = (await store.list({ limit: 1 })).runs[0]!;
     expect(summary).not.toHaveProperty('endpoints');
     expect(summary).not.toHaveProperty('config');
+  });
+
+  it('the run document of a run that stopped before its setup: what the history has, null where nothing is known', async () => {
+    const id = await store.createRun({ name: 'early', preset: null, config: { name: 'the recipe', seed: 3 } });
+    await store.setStatus(id, 'crashed', { error: 'the job process stopped' });
+    const doc = runDocument(await store.get(id));
+    expect(doc).toMatchObject({ name: 'the recipe', modelab: null, backend: null, device: null, tfjsVersion: null, architecture: null, dataset: null, endpoints: [], paths: [], timings: {} });
+    expect(doc.finishedAt).not.toBeNull();
+    expect(doc).not.toHaveProperty('stability');
+    expect(runSummary(doc).split('\n').slice(0, 3)).toEqual(['ModeLab run "the recipe": architecture not recorded', 'dataset not recorded', 'backend ?: ? (tfjs ?); total --:--']);
   });
 
   it('finish records what only the end knows; what the events recorded is not written again', async () => {
