@@ -165,7 +165,7 @@ export async function runCommand(argv: string[], signal: AbortSignal, quit?: Abo
   write((w) => w.finish(result));
   if (values['json']) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
-    const wrote = `run.json, endpoints.safetensors, eval-data.safetensors, paths/${follower.checkpoints ? ', checkpoints/' : ''}`;
+    const wrote = `run.json, endpoints.safetensors, eval-data.safetensors, paths/${follower.checkpoints ? ', checkpoints/' : ''}${layout === 'torch' ? ', torch/' : ''}`;
     process.stdout.write(terminalText(`${follower.summary()}\n${outDir ? `\nwrote ${outDir}: ${wrote}\n` : ''}`, { newlines: true }));
   }
   return 0;
@@ -260,7 +260,7 @@ async function runStored(recipe: AnyRecipe, o: StoredRunOptions): Promise<number
       process.stdout.write(`${terminalText(follower.summary(), { newlines: true })}\n`);
       if (o.outDir) {
         const ck = (checkpoints || (await api.getRun(id)).checkpoints.length) ? ', checkpoints/' : '';
-        process.stdout.write(`\nwrote ${terminalText(o.outDir)}: run.json, history.json, endpoints.safetensors, eval-data.safetensors, paths/${ck}\n`);
+        process.stdout.write(`\nwrote ${terminalText(o.outDir)}: run.json, history.json, endpoints.safetensors, eval-data.safetensors, paths/${ck}${o.layout === 'torch' ? ', torch/' : ''}\n`);
       }
       process.stdout.write(`\nstored as run ${id} (modelab show ${id})\n`);
     }

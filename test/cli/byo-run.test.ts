@@ -3,7 +3,8 @@
  * state_dicts (test/fixtures/byo: an MLP pair, a CNN pair, bias-free ReLU nets) with the straight line, weight
  * matching and the Theorem 1 path. The endpoint losses ModeLab reports are PyTorch's; `--out DIR --layout torch`
  * writes every endpoint and path vertex so that PyTorch's `model.load_state_dict` takes it, and PyTorch's logits of
- * an exported vertex are ModeLab's.
+ * an exported vertex are ModeLab's. Networks trained in ModeLab go out the same way (`modelab export --layout torch`),
+ * under the names of the nn.Sequential that mirrors the architecture.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -85,6 +86,25 @@ function vertex(outDir: string, pathName: string, k: number): HostParams {
   return Object.fromEntries(Object.entries(tensors).flatMap(([n, t]) => (n.startsWith(`v${k}.`) ? [[n.slice(`v${k}.`.length), t]] : [])));
 }
 
+/** PyTorch's logits of each file against ModeLab's of its parameters (largest |Δ| / (1 + |ModeLab's|)). */
+function compareWithTorch(arch: 'mlp' | 'cnn', spec: ArchSpec, files: [string, HostParams][], outDir: string): void {
+  const py = spawnSync(python, [path.join(FIXTURES, 'torch_logits.py'), arch, ...files.map(([f]) => f)], { encoding: 'utf8' });
+  expect(py.status, `${python} with PyTorch (MODELAB_PYTHON): ${py.stderr}`).toBe(0);
+  const torchLogits = JSON.parse(py.stdout) as Record<string, number[][]>;
+  for (const [file, params] of files) {
+    const ours = modelabLogits(spec, params, outDir);
+    const theirs = torchLogits[file]!;
+    const diff = Math.max(...ours.flatMap((row, i) => row.map((v, j) => Math.abs(v - theirs[i]![j]!) / (1 + Math.abs(v)))));
+    expect(diff, file).toBeLessThan(1e-5);
+  }
+}
+
+/** One endpoint's parameters from endpoints.safetensors. */
+function endpoint(outDir: string, name: string): HostParams {
+  const { tensors } = readSafetensors(path.join(outDir, 'endpoints.safetensors'));
+  return Object.fromEntries(Object.entries(tensors).flatMap(([n, t]) => (n.startsWith(`${name}.`) ? [[n.slice(name.length + 1), t]] : [])));
+}
+
 describe.each(['mlp', 'cnn'] as const)('a %s pair trained by PyTorch', (arch) => {
   it('runs with the straight line, weight matching and Theorem 1; PyTorch’s endpoint losses; vertices load back into PyTorch', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), `modelab-byo-${arch}-`));
@@ -110,21 +130,35 @@ describe.each(['mlp', 'cnn'] as const)('a %s pair trained by PyTorch', (arch) =>
     expect(doc.paths.every((p) => p.points.length >= 5)).toBe(true);
 
     // PyTorch loads an endpoint, π(θ_B) (the matched end of the aligned line) and a Theorem 1 vertex, strictly.
-    const spec = doc.architecture.spec;
-    const files: [string, HostParams][] = [
-      [path.join(out, 'torch', 'B.safetensors'), readSafetensors(path.join(out, 'endpoints.safetensors')).tensors],
+    compareWithTorch(arch, doc.architecture.spec, [
+      [path.join(out, 'torch', 'B.safetensors'), endpoint(out, 'B')],
       [path.join(out, 'torch', 'aligned-linear', 'v1.safetensors'), vertex(out, 'aligned-linear', 1)],
       [path.join(out, 'torch', 'theorem1', 'v3.safetensors'), vertex(out, 'theorem1', 3)],
-    ];
-    files[0]![1] = Object.fromEntries(Object.entries(files[0]![1]).flatMap(([n, t]) => (n.startsWith('B.') ? [[n.slice(2), t]] : [])));
-    const py = spawnSync(python, [path.join(FIXTURES, 'torch_logits.py'), arch, ...files.map(([f]) => f)], { encoding: 'utf8' });
-    expect(py.status, `${python} with PyTorch (MODELAB_PYTHON): ${py.stderr}`).toBe(0);
-    const torchLogits = JSON.parse(py.stdout) as Record<string, number[][]>;
-    for (const [file, params] of files) {
-      const ours = modelabLogits(spec, params, out);
-      const theirs = torchLogits[file]!;
-      const diff = Math.max(...ours.flatMap((row, i) => row.map((v, j) => Math.abs(v - theirs[i]![j]!) / (1 + Math.abs(v)))));
-      expect(diff, file).toBeLessThan(1e-5);
-    }
+    ], out);
+  });
+});
+
+describe('networks trained in ModeLab', () => {
+  it('modelab export --layout torch writes them under the mirrored nn.Sequential’s names, loadable by PyTorch', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'modelab-byo-trained-'));
+    dirs.push(dir);
+    const file = recipe(dir, 'cnn');
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    writeFileSync(file, JSON.stringify({ ...doc, training: { steps: 20, batchSize: 64 }, endpoints: [{ name: 'A' }, { name: 'B' }], paths: [{ type: 'linear', points: 3 }] }));
+    const modelab = (args: string[]): { status: number | null; stdout: string; stderr: string } =>
+      spawnSync(process.execPath, [path.join(root, 'bin/modelab.mjs'), ...args, '--db', path.join(dir, 'history.sqlite')], { cwd: root, encoding: 'utf8', env: { ...process.env, MODELAB_BACKEND: 'wasm' } });
+    const run = modelab(['run', '--config', file, '--json']);
+    expect(run.status, run.stderr).toBe(0);
+    const { runId, architecture } = JSON.parse(run.stdout) as RunDoc & { runId: string };
+    const out = path.join(dir, 'bundle');
+    const exp = modelab(['export', runId, '--format', 'bundle', '--out', out, '--layout', 'torch']);
+    expect(exp.status, exp.stderr).toBe(0);
+    compareWithTorch('cnn', architecture.spec, [
+      [path.join(out, 'torch', 'A.safetensors'), endpoint(out, 'A')],
+      [path.join(out, 'torch', 'linear', 'v1.safetensors'), vertex(out, 'linear', 1)],
+    ], out);
+    // A layout is for bundles only, and only the known ones.
+    expect(modelab(['export', runId, '--format', 'json', '--out', '-', '--layout', 'torch']).stderr).toMatch(/--layout applies to --format bundle/);
+    expect(modelab(['export', runId, '--format', 'bundle', '--out', path.join(dir, 'b2'), '--layout', 'onnx']).stderr).toMatch(/--layout needs modelab or torch, got 'onnx'/);
   });
 });
