@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { roughDuration } from '../engine/recipe/estimate';
 import { type AggregateRow, studyCsv } from '../engine/study/aggregate';
-import type { ResolvedStudy } from '../engine/study/expand';
+import { type ResolvedStudy, settingsLabel } from '../engine/study/expand';
 import { listStudyPresets, loadStudyFile, loadStudyPreset } from '../engine/study/presets';
 import { CancelledError, InputError } from '../engine/util/errors';
 import { checkBackend, openHistory } from '../api/handlers';
@@ -123,7 +123,7 @@ export function studyText(d: StudyDocument): string {
     ),
   ];
   if (d.table.length) {
-    const groups = [...new Map(d.table.map((r) => [r.group, r.settings.map((x) => `${x.field}=${JSON.stringify(x.value)}`).join(' ') || 'all'])).entries()];
+    const groups = [...new Map(d.table.map((r) => [r.group, settingsLabel(r.settings) || 'all'])).entries()];
     const byMetric = new Map<string, Map<number, AggregateRow>>();
     for (const r of d.table) {
       const k = `${r.metric}\u0000${r.split}`;

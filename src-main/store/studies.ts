@@ -190,9 +190,3 @@ export async function studyCancelRequested(db: Database, id: string): Promise<bo
 export async function deleteStudyRow(db: Database, id: string): Promise<void> {
   await db.run('DELETE FROM studies WHERE id = ?', [id]);
 }
-
-/** The study a run belongs to, if any (a run page links back to it). */
-export async function studyOfRun(db: Database, runId: string): Promise<{ studyId: string; cell: number; trial: number } | null> {
-  const r = await db.get<{ study_id: string; cell: number; trial: number }>('SELECT study_id, cell, trial FROM study_runs WHERE run_id = ?', [runId]);
-  return r ? { studyId: r.study_id, cell: r.cell, trial: r.trial } : null;
-}
