@@ -8,6 +8,8 @@ import { benchDirIn } from '../engine/bench/stored';
 import { type ResolvedStudy, type StudyCell, expandStudy } from '../engine/study/expand';
 import { type AggregateRow, type CellOutcome, aggregateStudy } from '../engine/study/aggregate';
 import { checkResources, estimateHere } from '../engine/recipe/resources';
+import { isCounterexample } from '../engine/recipe/schema';
+import { cellsAtOnce } from '../jobs/parallelism';
 import { InputError } from '../engine/util/errors';
 import { storedDocument } from '../store/bundle';
 import type { HistoryStore } from '../store/history';
@@ -57,8 +59,10 @@ export interface StudyPlan {
  * Expands and checks every cell before anything starts: the recipe schema (expandStudy) and the resource check a run
  * passes (recipe/resources.ts), and estimates the time from this machine's stored bench figures.
  */
-export function planStudy(study: ResolvedStudy, o: { parallel: number; backend?: string }): StudyPlan {
+export function planStudy(study: ResolvedStudy, o: { parallel?: number; backend?: string }): StudyPlan {
   const cells = expandStudy(study);
+  // Default: the cores ÷ the processes a cell computes with (its endpoints train side by side).
+  const lanes = o.parallel ?? cellsAtOnce(Math.max(1, ...cells.map((c) => (isCounterexample(c.recipe) ? 1 : c.recipe.endpoints.length))));
   const benchDir = benchDirIn(modelabHome());
   const perGroup = new Map<number, number | null>();
   let note: string | null = null;
@@ -79,7 +83,7 @@ export function planStudy(study: ResolvedStudy, o: { parallel: number; backend?:
   const times = cells.map((c) => perGroup.get(c.group) ?? null);
   const known = times.every((t) => t !== null);
   const total = known ? (times as number[]).reduce((a, b) => a + b, 0) : null;
-  const parallel = Math.max(1, Math.min(o.parallel, cells.length));
+  const parallel = Math.max(1, Math.min(lanes, cells.length));
   return {
     study,
     cells,
