@@ -264,6 +264,8 @@ const dropoutLine = z
   .strict()
   .meta({ id: 'dropoutLineConstruction' });
 
+/** What every path kind records. The one home of these fields: PathResult's TypeScript type is derived from it
+ *  (result.ts), so a new per-path number is written here once, with its description. */
 const pathBase = {
   name: pathName,
   from: endpointName,
@@ -271,9 +273,13 @@ const pathBase = {
   segments: z.array(segment).min(1),
   points: z.array(pathPoint).min(2),
   barrier,
+  /** Forward passes the evaluation used against the naive count. */
   cost: pathCost,
   check: pathCheck,
 };
+
+/** The fields every evaluated path has, whatever its kind (PathResult = PathResultBase & its construction). */
+export type PathResultBase = z.output<z.ZodObject<typeof pathBase>>;
 
 const pathResult = z
   .union([

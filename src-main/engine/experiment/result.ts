@@ -1,11 +1,9 @@
 /** The document a run produces (`--json` prints it; docs/run-json.md describes it). */
 import type { BackendName, BackendRecord } from '../backend/backends';
-import type { Barrier, PathPoint } from '../eval/barrier';
 import type { Metrics } from '../eval/evaluate';
 import type { Dataset, Normalization } from '../data/dataset';
 import type { ArchSpec } from '../nn/spec';
-import type { Segment } from '../paths/path';
-import type { PathCost, PathVerification } from '../paths/structured-eval';
+import type { PathVerification } from '../paths/structured-eval';
 import type { DropoutStability } from '../theory/dropout-stability';
 import type { NoiseStability } from '../theory/noise-stability';
 import type { CurvePoint } from '../train/loop';
@@ -13,6 +11,7 @@ import { VERSION } from '../version';
 import type { CheckState } from './check-state';
 import type { PathConstruction } from './construction';
 import type { AnyRecipe } from '../recipe/schema';
+import type { PathResultBase } from './result-schema';
 
 export const RUN_SCHEMA = 'modelab.run/1';
 
@@ -80,20 +79,9 @@ export interface PathCheck {
   theorem4?: { maxLoss: number; t: number; pass: boolean };
 }
 
-interface PathResultBase {
-  name: string;
-  from: string;
-  to: string;
-  segments: Segment[];
-  points: PathPoint[];
-  barrier: Barrier;
-  /** Forward passes the evaluation used against the naive count. */
-  cost: PathCost;
-  check: PathCheck;
-}
-
-/** An evaluated path: `kind` names the construction ('linear', 'theorem1', …) and types its `construction`
- *  (parameters and measurements: kept sets, r, ε, tries …; construction.ts). */
+/** An evaluated path: its name, ends, segments, points, barrier, cost and check (PathResultBase: declared once, by the
+ *  run document's schema, result-schema.ts), `kind` naming the construction ('linear', 'theorem1', …) and typing its
+ *  `construction` (parameters and measurements: kept sets, r, ε, tries …; construction.ts). */
 export type PathResult = PathResultBase & PathConstruction;
 
 export interface SweepPoint {
