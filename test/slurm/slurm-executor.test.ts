@@ -13,7 +13,7 @@ import { openHistory } from '../../src-main/api/handlers';
 import type { HistoryStore } from '../../src-main/store/history';
 import { STUDY_LAYOUT, cellFile } from '../../src-main/study/slurm/layout';
 import {
-  type CellStatus,
+  type SlurmCellStatus,
   collectSlurmStudy,
   followSlurmStudy,
   prepareSlurmStudy,
@@ -61,7 +61,7 @@ afterAll(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-const byCell = (cells: CellStatus[]): Record<number, CellStatus> => Object.fromEntries(cells.map((c) => [c.cell, c]));
+const byCell = (cells: SlurmCellStatus[]): Record<number, SlurmCellStatus> => Object.fromEntries(cells.map((c) => [c.cell, c]));
 const runTotal = async (): Promise<number> => (await store.list()).total;
 
 describe('a study on a real Slurm cluster', () => {
@@ -141,6 +141,23 @@ describe('a study on a real Slurm cluster', () => {
     await expect(resubmitSlurmStudy(dir)).rejects.toThrow('no cell failed: nothing to resubmit');
   }, 300_000);
 
+  it('reports a run folder the history refuses as a failed cell, and runs it again when resubmitted', async () => {
+    const damaged = path.join(tmp, 'damaged');
+    prepareSlurmStudy(damaged, [tiny(5)], {});
+    const { jobId } = await submitSlurmStudy(damaged);
+    expect((await followSlurmStudy(damaged, { intervalS: 0.5 }))[0]!.state).toBe('done');
+    writeFileSync(path.join(damaged, 'runs', '0', 'run.json'), '{"name": ');
+    const c = await collectSlurmStudy(damaged, store);
+    expect(c.imported).toEqual([]);
+    expect(c.cells[0]).toMatchObject({ state: 'failed', task: `${jobId}_0`, exitCode: 0 });
+    expect(c.cells[0]!.reason).toMatch(/^its run folder cannot be imported: .*run\.json/);
+    const total = await runTotal();
+    const again = await resubmitSlurmStudy(damaged);
+    await followSlurmStudy(damaged, { intervalS: 0.5 });
+    expect((await collectSlurmStudy(damaged, store)).imported).toEqual([{ cell: 0, task: `${again.jobId}_0`, runId: expect.any(String) }]);
+    expect(await runTotal()).toBe(total + 1);
+  }, 300_000);
+
   it('reports a task killed before it wrote its exit code by what Slurm says (scancel: CANCELLED)', async () => {
     const killed = path.join(tmp, 'killed');
     // A "modelab" that never finishes: the task is cancelled while it runs.
@@ -214,7 +231,7 @@ describe('modelab study run --executor slurm (the command line)', () => {
 });
 
 /** Polls until `ok` holds for the first cell (a bounded number of polls, not a time limit on the cluster). */
-async function followUntil(dir: string, ok: (c: CellStatus) => boolean): Promise<void> {
+async function followUntil(dir: string, ok: (c: SlurmCellStatus) => boolean): Promise<void> {
   for (let i = 0; i < 600; i++) {
     if (ok((await slurmStudyStatus(dir))[0]!)) return;
     await new Promise((r) => setTimeout(r, 200));

@@ -22,7 +22,7 @@ describe('the sbatch script', () => {
       time: '1-02:30:00',
       cpusPerTask: 4,
       gpusPerTask: 1,
-      extra: ['--mem=8G', '--account=lab'],
+      extra: ['--mem=8G', '--account=lab', '--nodelist=node[01-04]', '--constraint=a100|h100'],
       setup: ['module load nodejs/20', 'source ~/venv/bin/activate'],
       command: ['/opt/node/bin/node', '/opt/modelab/bin/modelab.mjs'],
     });
@@ -37,6 +37,8 @@ describe('the sbatch script', () => {
       '--gpus-per-task=1',
       '--mem=8G',
       '--account=lab',
+      '--nodelist=node[01-04]',
+      '--constraint=a100|h100',
     ]);
     const lines = s.split('\n');
     // The setup runs before the task's command, and the command runs the cell's recipe into runs/$i.

@@ -19,12 +19,12 @@ import { finishedTasks, queuedTasks, sbatch, scancel } from './queue';
 import { type SlurmOptions, sbatchScript } from './script';
 
 /** Where a cell stands. 'done': its run finished and waits to be collected; 'collected': it is in the history. */
-export const CELL_STATES = ['unsubmitted', 'queued', 'running', 'done', 'failed', 'collected'] as const;
-export type CellState = (typeof CELL_STATES)[number];
+export const SLURM_CELL_STATES = ['unsubmitted', 'queued', 'running', 'done', 'failed', 'collected'] as const;
+export type SlurmCellState = (typeof SLURM_CELL_STATES)[number];
 
-export interface CellStatus {
+export interface SlurmCellStatus {
   cell: number;
-  state: CellState;
+  state: SlurmCellState;
   /** The cell's latest Slurm task, `<job>_<cell>`; null before it was submitted. */
   task: string | null;
   /** Slurm's word for the task (PENDING, RUNNING, COMPLETED, FAILED, TIMEOUT, CANCELLED, OUT_OF_MEMORY…), when known. */
@@ -43,9 +43,12 @@ const stateSchema = z.object({
   version: z.literal(1),
   cells: z.number().int().positive(),
   submissions: z.array(z.object({ jobId: z.string().regex(/^\d+$/), cells: z.array(z.number().int().nonnegative()), at: z.string() })),
-  // Task id → the run id chosen for its run before the import (so that a crash mid-import cannot duplicate it) and
-  // whether the import finished.
-  collected: z.record(z.string().regex(/^\d+_\d+$/), z.object({ cell: z.number().int().nonnegative(), runId: z.string(), imported: z.boolean() })),
+  // Task id → the run id chosen for its run before the import (so that a crash mid-import cannot duplicate it),
+  // whether the import finished, and why the history refused the task's run folder (the cell then counts as failed).
+  collected: z.record(
+    z.string().regex(/^\d+_\d+$/),
+    z.object({ cell: z.number().int().nonnegative(), runId: z.string(), imported: z.boolean(), error: z.string().optional() }),
+  ),
 });
 type StudyState = z.infer<typeof stateSchema>;
 
@@ -120,18 +123,18 @@ async function submitCells(dir: string, s: StudyState, cells: number[]): Promise
 }
 
 /** Where every cell of the study in `dir` stands. */
-export async function slurmStudyStatus(dir: string): Promise<CellStatus[]> {
+export async function slurmStudyStatus(dir: string): Promise<SlurmCellStatus[]> {
   const abs = path.resolve(dir);
   return statusOf(abs, readState(abs));
 }
 
-async function statusOf(dir: string, s: StudyState): Promise<CellStatus[]> {
+async function statusOf(dir: string, s: StudyState): Promise<SlurmCellStatus[]> {
   const jobs = latestJobs(s);
   const jobIds = [...new Set(jobs.values())];
   // squeue before the exit files: a task that ends in between has written its exit file by the time it is read.
   const queued = await queuedTasks(jobIds);
-  const out: CellStatus[] = [];
-  const unresolved: CellStatus[] = [];
+  const out: SlurmCellStatus[] = [];
+  const unresolved: SlurmCellStatus[] = [];
   for (let cell = 0; cell < s.cells; cell++) {
     const job = jobs.get(cell);
     const base = { cell, slurmState: null, exitCode: null, reason: null, runId: null };
@@ -140,7 +143,7 @@ async function statusOf(dir: string, s: StudyState): Promise<CellStatus[]> {
       continue;
     }
     const task = taskId(job, cell);
-    const st: CellStatus = { ...base, state: 'failed', task, log: logFile(dir, task) };
+    const st: SlurmCellStatus = { ...base, state: 'failed', task, log: logFile(dir, task) };
     out.push(st);
     const code = readExitCode(dir, task);
     if (code !== null) {
@@ -148,6 +151,7 @@ async function statusOf(dir: string, s: StudyState): Promise<CellStatus[]> {
       const collected = s.collected[task];
       if (code !== 0) st.reason = `the run exited with code ${code}`;
       else if (collected?.imported) Object.assign(st, { state: 'collected', runId: collected.runId });
+      else if (collected?.error) st.reason = collected.error;
       else if (!existsSync(path.join(runDir(dir, cell), 'run.json'))) st.reason = `the run exited with code 0 but ${runDir(dir, cell)} holds no run.json`;
       else st.state = 'done';
       continue;
@@ -175,29 +179,21 @@ async function statusOf(dir: string, s: StudyState): Promise<CellStatus[]> {
   return out;
 }
 
-/** Counts of cells by state, for a progress line. */
-export function countStates(cells: CellStatus[]): Record<CellState, number> {
-  const n = Object.fromEntries(CELL_STATES.map((s) => [s, 0])) as Record<CellState, number>;
-  for (const c of cells) n[c.state]++;
-  return n;
-}
-
 export interface FollowOptions {
   /** Seconds between polls (default 10: squeue is a request to the controller, shared by everyone). */
   intervalS?: number;
   signal?: AbortSignal;
   /** Called with every poll's status (awaited before the next poll). */
-  onStatus?: (cells: CellStatus[]) => void | Promise<void>;
+  onStatus?: (cells: SlurmCellStatus[]) => void | Promise<void>;
 }
 
 /** Polls the study until no cell is queued or running; returns the last status. An abort stops following, not the job. */
-export async function followSlurmStudy(dir: string, o: FollowOptions = {}): Promise<CellStatus[]> {
+export async function followSlurmStudy(dir: string, o: FollowOptions = {}): Promise<SlurmCellStatus[]> {
   const abs = path.resolve(dir);
   for (;;) {
     const cells = await slurmStudyStatus(abs);
     await o.onStatus?.(cells);
-    const n = countStates(cells);
-    if (!n.queued && !n.running) return cells;
+    if (!cells.some((c) => c.state === 'queued' || c.state === 'running')) return cells;
     if (o.signal?.aborted) return cells;
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, (o.intervalS ?? 10) * 1000);
@@ -210,7 +206,7 @@ export interface CollectResult {
   /** Runs imported by this call. */
   imported: { cell: number; task: string; runId: string }[];
   /** Every cell as it stands after the call (collected cells with their run ids, failed ones with exit code and log). */
-  cells: CellStatus[];
+  cells: SlurmCellStatus[];
 }
 
 /**
@@ -230,10 +226,19 @@ export async function collectSlurmStudy(dir: string, store: HistoryStore): Promi
       s.collected[task] = entry;
       writeState(abs, s);
     }
-    const r = await importBundles(store, runDir(abs, st.cell), { existing: 'skip', id: entry.runId });
+    let ids: string[];
+    try {
+      ids = (await importBundles(store, runDir(abs, st.cell), { existing: 'skip', id: entry.runId })).ids;
+    } catch (e) {
+      // A run folder the history refuses (damaged, incomplete): the cell failed; resubmitting it runs it again.
+      if (!(e instanceof InputError)) throw e;
+      entry.error = `its run folder cannot be imported: ${e.message}`;
+      writeState(abs, s);
+      continue;
+    }
     entry.imported = true;
     writeState(abs, s);
-    if (r.ids.length) imported.push({ cell: st.cell, task, runId: entry.runId });
+    if (ids.length) imported.push({ cell: st.cell, task, runId: entry.runId });
   }
   return { imported, cells: await statusOf(abs, s) };
 }

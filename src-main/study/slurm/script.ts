@@ -42,8 +42,9 @@ const RESERVED = ['--array', '-a', '--output', '-o', '--error', '-e', '--parsabl
 const PARTITION = /^[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*$/;
 const TIME = /^(\d+-\d+(:\d+(:\d+)?)?|\d+(:\d+(:\d+)?)?)$/;
 const JOB_NAME = /^[A-Za-z0-9_.+-]{1,64}$/;
-// Printable, no quotes, backslashes or shell expansions inside one #SBATCH option (sbatch reads them without a shell).
-const EXTRA = /^-[-A-Za-z0-9]*[A-Za-z0-9](=[A-Za-z0-9_.,:/@%+=-]+| [A-Za-z0-9_.,:/@%+=-]+)?$/;
+// One option, its value without spaces, quotes, backslashes, '#' or '$': sbatch reads #SBATCH lines itself (no shell),
+// splitting on blanks and honouring quotes and comments; node lists and constraints (node[01-04], a100|h100) pass.
+const EXTRA = /^-[-A-Za-z0-9]*[A-Za-z0-9]([= ][A-Za-z0-9_.,:/@%+=[\]&|!-]+)?$/;
 // Newlines and other control characters (C1 too: some terminals act on them) end or garble a script line.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 

@@ -15,7 +15,7 @@ import { modelabHome } from '../../store/location';
 import { type StudyRecord, linkRun, setExecutorState, studyRuns } from '../../store/studies';
 import type { ExecutorContext, StudyExecutor } from '../executor';
 import {
-  type CellStatus,
+  type SlurmCellStatus,
   cancelSlurmStudy,
   collectSlurmStudy,
   followSlurmStudy,
@@ -118,7 +118,7 @@ export class SlurmExecutor implements StudyExecutor {
    * Imports the finished cells' runs and links them to the study; records each failed task once, as a failed (or
    * cancelled) run of its cell. Safe to repeat: a linked run or a recorded task is not added again.
    */
-  private async collectInto(store: HistoryStore, study: StudyRecord, dir: string): Promise<{ imported: number; cells: CellStatus[] }> {
+  private async collectInto(store: HistoryStore, study: StudyRecord, dir: string): Promise<{ imported: number; cells: SlurmCellStatus[] }> {
     const r = await collectSlurmStudy(dir, store);
     const cells = expandStudy(study.recipe);
     const links = await studyRuns(store.db, study.id);
