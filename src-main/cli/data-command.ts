@@ -4,7 +4,7 @@ import path from 'node:path';
 import { cifar10DefaultDir } from '../engine/data/cifar10';
 import { CIFAR10_ARCHIVE, cifar10PartialFile, cifar10Present, cifar10Source, getCifar10 } from '../engine/data/cifar10-get';
 import { type DownloadProgress, DownloadError, isOfflineError, mb } from '../engine/data/download';
-import { InputError } from '../engine/util/errors';
+import { CancelledError, InputError } from '../engine/util/errors';
 import { parse } from './args';
 import { formatDuration } from './progress';
 import { table } from './table';
@@ -67,7 +67,7 @@ function progressPrinter(name: string, out: NodeJS.WriteStream = process.stderr)
 
 const say = (m: string): void => void process.stderr.write(`modelab: ${terminalText(m)}\n`);
 
-async function getCommand(argv: string[]): Promise<number> {
+async function getCommand(argv: string[], signal?: AbortSignal): Promise<number> {
   const { values, positionals } = parse(argv, { dir: { type: 'string' }, force: { type: 'boolean' } }, true);
   if (positionals.length !== 1 || positionals[0] !== 'cifar10') {
     throw new InputError(positionals.length === 0 ? "modelab data get needs a dataset: cifar10 (the only one downloaded; 'modelab data --help')" : `modelab data get: unknown dataset '${positionals.join(' ')}' (known: cifar10)`);
@@ -79,6 +79,7 @@ async function getCommand(argv: string[]): Promise<number> {
   try {
     const r = await getCifar10(dir, {
       force: values['force'] === true,
+      signal,
       onProgress: (p) => progress.update(p),
       onUnpack: () => {
         progress.end();
@@ -94,6 +95,7 @@ async function getCommand(argv: string[]): Promise<number> {
     progress.end();
     const part = cifar10PartialFile(dir);
     const kept = existsSync(part) ? ` (${mb(statSync(part).size)} kept in ${part}; the next 'modelab data get cifar10' resumes it)` : '';
+    if (signal?.aborted || e instanceof CancelledError) throw new CancelledError(`download cancelled${kept}`);
     if (isOfflineError(e)) {
       say(`offline: cannot reach ${new URL(url).host} (${(e as { code?: string }).code})${kept}`);
       return 1;
@@ -125,13 +127,14 @@ function listCommand(argv: string[]): number {
   return 0;
 }
 
-export async function dataCommand(argv: string[]): Promise<number> {
+/** `signal`: the first Ctrl-C, SIGTERM or SIGHUP (main.ts): the download stops, its partial file kept. */
+export async function dataCommand(argv: string[], signal?: AbortSignal): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help' || rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(`${DATA_HELP}\n`);
     return 0;
   }
-  if (sub === 'get') return getCommand(rest);
+  if (sub === 'get') return getCommand(rest, signal);
   if (sub === 'list') return listCommand(rest);
   throw new InputError(`modelab data: unknown subcommand '${sub}' (get, list)`);
 }

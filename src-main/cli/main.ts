@@ -62,11 +62,11 @@ async function presetsCommand(): Promise<number> {
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
-  // For `run` and `serve`, the first Ctrl-C, SIGTERM or SIGHUP cancels (a run stops within a training step) and any
-  // later one quits at once (`run` records its run as cancelled first: run-command.ts). Other commands just exit.
+  // For `run`, `serve`, `data` and `study run`, the first Ctrl-C, SIGTERM or SIGHUP cancels (a run stops within a
+  // training step, a download keeps its partial file) and any later one quits at once (`run` records its run as cancelled first: run-command.ts). Other commands just exit.
   const controller = new AbortController();
   const quit = new AbortController();
-  const cancellable = cmd === 'run' || cmd === 'serve' || (cmd === 'study' && rest[0] === 'run');
+  const cancellable = cmd === 'run' || cmd === 'serve' || cmd === 'data' || (cmd === 'study' && rest[0] === 'run');
   let interrupts = 0;
   const onSignal = (): void => {
     interrupts++;
@@ -114,7 +114,7 @@ async function main(argv: string[]): Promise<number> {
       }
       return (await import('./serve-command')).serveCommand(rest, controller.signal);
     case 'data':
-      return (await import('./data-command')).dataCommand(rest);
+      return (await import('./data-command')).dataCommand(rest, controller.signal);
     case 'study':
       return (await import('./study-command')).studyCommand(rest, controller.signal);
     case 'list':

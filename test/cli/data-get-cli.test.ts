@@ -5,6 +5,7 @@
  * with an HTTP Range request; a closed port (offline).
  */
 import { createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,13 +15,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadDataset } from '../../src-main/engine/data/load';
 import { datasetSchema } from '../../src-main/engine/data/config';
 import { fakeCifarArchive } from '../engine/tar-files';
-import { type Ran, modelab } from './modelab';
+import { type Ran, bin, modelab, root } from './modelab';
 
 const archive = fakeCifarArchive();
 const md5 = createHash('md5').update(archive).digest('hex');
 
-/** What the server does with the next request: serve it all, or only the first `cut` bytes then close. */
-let plan: { cut?: number } = {};
+/** What the server does with the next request: serve it all, or only the first `cut` bytes then close (or, with
+ *  `stall`, keep the connection open without sending more). */
+let plan: { cut?: number; stall?: boolean } = {};
 const requests: { range?: string }[] = [];
 let server: http.Server;
 let base = '';
@@ -42,7 +44,8 @@ beforeAll(async () => {
     res.writeHead(m ? 206 : 200, head);
     if (plan.cut !== undefined) {
       // Part of the body, then the connection closed: the client sees fewer bytes than Content-Length.
-      res.write(body.subarray(0, plan.cut), () => res.socket?.end());
+      const stall = plan.stall;
+      res.write(body.subarray(0, plan.cut), () => (stall ? undefined : res.socket?.end()));
       plan = {};
       return;
     }
@@ -52,6 +55,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
+  server.closeAllConnections();
   await new Promise((r) => server.close(r));
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
@@ -169,6 +173,25 @@ describe('modelab data get cifar10', () => {
     expect(second.stderr).toContain('resumed at');
     expect(requests.map((q) => q.range)).toEqual([undefined, `bytes=${half}-`]);
     expect(readdirSync(dir)).toEqual(['cifar-10-batches-bin']);
+  });
+
+  it('Ctrl-C (SIGINT) stops a download in one line and keeps its part to resume', async () => {
+    const home = path.join(tmp, 'home-cancel');
+    const part = path.join(home, 'datasets', 'cifar10', 'cifar-10-binary.tar.gz.part');
+    const third = Math.floor(archive.length / 3);
+    plan = { cut: third, stall: true };
+    const env = { ...process.env, MODELAB_HOME: home, MODELAB_CIFAR10_URL: `${base}/cifar-10-binary.tar.gz`, MODELAB_CIFAR10_MD5: md5 };
+    const child = spawn(process.execPath, [bin, 'data', 'get', 'cifar10'], { cwd: root, env });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    // Once the first third is on disk (the server then sends nothing more), interrupt.
+    while ((statSync(part, { throwIfNoEntry: false })?.size ?? 0) < third) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    const last = stderr.trim().split('\n').pop();
+    expect(last).toBe(`modelab: download cancelled (0.0 MB kept in ${part}; the next 'modelab data get cifar10' resumes it)`);
+    expect(statSync(part).size).toBe(third);
   });
 
   it('a closed port says in one line that it is offline; bad arguments are one line too', async () => {

@@ -80,8 +80,6 @@ function get(url: string, offset: number, opts: DownloadOptions, redirects = 0):
   });
 }
 
-const ABORT_NAMES = new Set(['AbortError']);
-
 /**
  * Downloads `url` to `dest` (via `dest.part`) and checks its MD5. Returns the bytes transferred in this session.
  * Throws an InputError for a wrong checksum (nothing left behind), a DownloadError when the transfer broke off (the
@@ -143,7 +141,7 @@ export async function downloadVerified(url: string, dest: string, opts: Download
     });
   } catch (e) {
     await new Promise<void>((r) => out.end(r));
-    if (opts.signal?.aborted || ABORT_NAMES.has((e as Error).name)) throw new CancelledError(`download cancelled after ${mb(received)} (run it again to resume)`);
+    if (opts.signal?.aborted || (e as Error).name === 'AbortError') throw new CancelledError(`download cancelled after ${mb(received)} (run it again to resume)`);
     if (isOfflineError(e)) throw e;
     throw new DownloadError(`the download broke off after ${mb(received)}${total ? ` of ${mb(total)}` : ''} (${(e as Error).message}); run the command again to resume it`);
   }
