@@ -29,7 +29,10 @@ Options:
 
 The folder of your own NumPy arrays needs no download: docs/datasets.md.
 
-Exit codes: 0 done (or already there), 1 the download failed (offline, broken off, wrong checksum), 2 bad input.`;
+Ctrl-C stops a download and keeps its partial file.
+
+Exit codes: 0 done (or already there), 1 the download failed (offline, broken off, wrong checksum), 2 bad input,
+130 cancelled.`;
 
 /** Progress on stderr: a live line on a terminal (at most 10 a second), else a line per 10%. */
 function progressPrinter(name: string, out: NodeJS.WriteStream = process.stderr): { update: (p: DownloadProgress) => void; end: () => void } {
