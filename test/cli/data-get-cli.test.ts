@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -38,6 +38,11 @@ beforeAll(async () => {
     }
     const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     const from = m ? Number(m[1]) : 0;
+    if (from >= archive.length) {
+      // What Apache and nginx answer when the part asks for bytes beyond the end.
+      res.writeHead(416, { 'content-range': `bytes */${archive.length}` }).end();
+      return;
+    }
     const body = archive.subarray(from);
     const head: http.OutgoingHttpHeaders = { 'content-type': 'application/gzip', 'content-length': body.length };
     if (m) head['content-range'] = `bytes ${from}-${archive.length - 1}/${archive.length}`;
@@ -172,6 +177,17 @@ describe('modelab data get cifar10', () => {
     expect(second.code).toBe(0);
     expect(second.stderr).toContain('resumed at');
     expect(requests.map((q) => q.range)).toEqual([undefined, `bytes=${half}-`]);
+    expect(readdirSync(dir)).toEqual(['cifar-10-batches-bin']);
+  });
+
+  it('a part already whole (the server answers 416 to its range) is verified and unpacked without downloading', async () => {
+    const home = path.join(tmp, 'home-whole-part');
+    const dir = path.join(home, 'datasets', 'cifar10');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'cifar-10-binary.tar.gz.part'), archive);
+    const r = await dataGet(home, ['get', 'cifar10']);
+    expect(r.code).toBe(0);
+    expect(requests.map((q) => q.range)).toEqual([`bytes=${archive.length}-`]);
     expect(readdirSync(dir)).toEqual(['cifar-10-batches-bin']);
   });
 
