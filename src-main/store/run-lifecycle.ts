@@ -6,6 +6,7 @@ import os from 'node:os';
 import type { RunResult } from '../engine/experiment/result';
 import { RunNotFoundError } from './errors';
 import { newRunId } from './ids';
+import type { Sql } from './sqlite';
 import { writeTags } from './run-writes';
 import { type StoreParts, finiteOrNull, marks } from './store-parts';
 import { ACTIVE_STATUSES, FINAL_STATUSES, type RunStatus } from './types';
@@ -17,6 +18,9 @@ export interface CreateRunInput {
   tags?: string[];
   notes?: string;
   colour?: string | null;
+  /** Written in the run's own transaction, so that neither exists without the other (a study's link to its cell's
+   *  run: store/studies.ts linkRun). */
+  alongside?: (sql: Sql, id: string) => Promise<void>;
 }
 
 /** The recipe's seed, when it has one (the history list shows it in a column). */
@@ -34,6 +38,7 @@ export async function createRun(s: StoreParts, input: CreateRunInput): Promise<s
       [id, input.name, input.preset, JSON.stringify(input.config), new Date().toISOString(), recipeSeed(input.config), input.notes ?? '', input.colour ?? null],
     );
     await writeTags(sql, id, new Set(input.tags ?? []));
+    await input.alongside?.(sql, id);
   });
   return id;
 }

@@ -8,7 +8,7 @@ import type { ResolvedStudy } from '../engine/study/expand';
 import { InputError } from '../engine/util/errors';
 import { pidAlive } from './history';
 import { newRunId } from './ids';
-import type { Database } from './sqlite';
+import type { Database, Sql } from './sqlite';
 import type { RunStatus } from './types';
 
 export const STUDY_STATUSES = ['created', 'running', 'finished', 'failed', 'cancelled'] as const;
@@ -135,8 +135,9 @@ export function countStates(states: CellState[]): Record<CellState, number> {
   return c;
 }
 
-export async function linkRun(db: Database, studyId: string, cell: number, trial: number, runId: string): Promise<void> {
-  await db.run('INSERT INTO study_runs (study_id, cell, trial, run_id) VALUES (?, ?, ?, ?)', [studyId, cell, trial, runId]);
+/** Links a run to its study's cell (`sql`: the database, or the transaction that creates the run). */
+export async function linkRun(sql: Sql, studyId: string, cell: number, trial: number, runId: string): Promise<void> {
+  await sql.run('INSERT INTO study_runs (study_id, cell, trial, run_id) VALUES (?, ?, ?, ?)', [studyId, cell, trial, runId]);
 }
 
 export async function setStudyStatus(db: Database, id: string, status: StudyStatus): Promise<void> {

@@ -26,8 +26,8 @@ export class LocalExecutor implements StudyExecutor {
     const lane = async (): Promise<void> => {
       while (next < cells.length && !signal.aborted) {
         const cell = cells[next++]!;
-        const id = await store.createRun({ name: cell.recipe.name, preset: null, config: cell.recipe });
-        await linkRun(store.db, study.id, cell.index, cell.trial, id);
+        // The run and its link in one transaction: a coordinator killed here leaves both or neither.
+        const id = await store.createRun({ name: cell.recipe.name, preset: null, config: cell.recipe, alongside: (sql, run) => linkRun(sql, study.id, cell.index, cell.trial, run) });
         running.add(id);
         const done = this.runner.submit(id, { recipe: cell.recipe, preset: null, backend: ctx.backend, dataDir: ctx.dataDir });
         // Cancelled between the check and the submit: stop it too.

@@ -65,6 +65,16 @@ describe('studies in the history', () => {
     expect((await store.list()).total).toBe(3);
   });
 
+  it('creates a cell’s run and its link in one transaction: both or neither', async () => {
+    const id = await createStudy(store.db, { recipe: recipe(), cells: 4, executor: 'local' });
+    const run = await store.createRun({ name: 'cell 2', preset: null, config: { name: 'cell 2' }, alongside: (sql, r) => linkRun(sql, id, 2, 0, r) });
+    expect((await studyRuns(store.db, id)).map((l) => [l.cell, l.runId, l.status])).toEqual([[2, run, 'queued']]);
+    const total = (await store.list()).total;
+    // A link that cannot be written (no such study) takes the run with it.
+    await expect(store.createRun({ name: 'orphan', preset: null, config: { name: 'orphan' }, alongside: (sql, r) => linkRun(sql, 'no-such-study', 0, 0, r) })).rejects.toThrow(/FOREIGN KEY/);
+    expect((await store.list()).total).toBe(total);
+  });
+
   it('finds a study by id, id prefix or name (the newest), and says which one is missing in one line', async () => {
     const a = await createStudy(store.db, { recipe: recipe(), cells: 4, executor: 'local' });
     expect((await findStudy(store.db, a.slice(0, 6))).id).toBe(a);
