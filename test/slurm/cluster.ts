@@ -54,14 +54,13 @@ function pidIn(file: string, name: string): number | null {
   return cmd.includes(name) ? pid : null;
 }
 
-function stopPid(file: string, name: string): void {
-  const pid = pidIn(file, name);
-  if (pid !== null) {
-    process.kill(pid, 'SIGTERM');
-    for (let i = 0; i < 100 && alive(pid); i++) sleep(100);
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
-  }
-  rmSync(file, { force: true });
+/** Stops the daemons named by their pid files ([file, process name]): SIGTERM to all at once, SIGKILL after 10 s. */
+function stopPids(daemons: [string, string][]): void {
+  const pids = daemons.map(([file, name]) => pidIn(file, name)).filter((p) => p !== null);
+  for (const pid of pids) process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 100 && pids.some(alive); i++) sleep(100);
+  for (const pid of pids.filter(alive)) process.kill(pid, 'SIGKILL');
+  for (const [file] of daemons) rmSync(file, { force: true });
 }
 
 const mungeWorks = (): boolean => spawnSync('sh', ['-c', 'munge -n | unmunge'], { stdio: 'ignore' }).status === 0;
@@ -110,11 +109,11 @@ PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 export function startCluster(): Cluster {
   need();
   const conf = path.join(HOME, 'slurm.conf');
-  const stopDaemons = (): void => {
-    stopPid(path.join(HOME, 'slurmd.pid'), 'slurmd');
-    stopPid(path.join(HOME, 'slurmctld.pid'), 'slurmctld');
-  };
-  stopDaemons();
+  const daemons: [string, string][] = [
+    [path.join(HOME, 'slurmd.pid'), 'slurmd'],
+    [path.join(HOME, 'slurmctld.pid'), 'slurmctld'],
+  ];
+  stopPids(daemons);
   // A fresh controller state every time: no jobs of an earlier run.
   for (const d of ['state', 'spool', 'log']) rmSync(path.join(HOME, d), { recursive: true, force: true });
   for (const d of ['state', 'spool', 'log']) mkdirSync(path.join(HOME, d), { recursive: true });
@@ -122,10 +121,7 @@ export function startCluster(): Cluster {
   writeFileSync(conf, slurmConf(node));
   const startedMunge = startMunge();
   process.env['SLURM_CONF'] = conf;
-  const stop = (): void => {
-    stopDaemons();
-    if (startedMunge) stopPid(MUNGE_PID, 'munged');
-  };
+  const stop = (): void => stopPids([...daemons, ...(startedMunge ? [[MUNGE_PID, 'munged'] as [string, string]] : [])]);
   try {
     execFileSync('/usr/sbin/slurmctld', ['-f', conf]);
     execFileSync('/usr/sbin/slurmd', ['-f', conf]);
