@@ -63,7 +63,7 @@ export async function serveCommand(argv: string[], signal: AbortSignal): Promise
   const api = createApi({ store, runnerOptions: jobs ? { maxConcurrent: jobs } : {}, weightsRoot });
   let server;
   try {
-    server = await startServer({ api, store, staticDir, host, port, token });
+    server = await startServer({ api, store, staticDir, host, port, token, weightsRoot });
   } catch (e) {
     await api.close();
     const err = e as Error & { code?: string };

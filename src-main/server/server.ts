@@ -17,7 +17,7 @@
  * - Static files only from the built renderer folder (path containment), with a strict CSP and no-sniff headers.
  * - Every call is validated by the wire schemas (api/wire.ts) and answered with an {ok, value|error} envelope.
  */
-import { createReadStream, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -56,7 +56,13 @@ export interface ServerOptions {
   token?: string;
   /** Progress events per (run, stage) at most every this many ms (default 200). */
   eventIntervalMs?: number;
+  /** Where uploaded endpoint weights files go (POST /api/weights): the folder recipes may name them in (the api's
+   *  weightsRoot). Absent: no uploads. */
+  weightsRoot?: string;
 }
+
+/** A weights file a browser may upload: a plain name, .safetensors or a TensorFlow.js model.json or shard. */
+const WEIGHTS_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}\.(safetensors|json|bin)$/;
 
 export interface RunningServer {
   url: string;
@@ -207,6 +213,36 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     }
   };
 
+  /** An endpoint's weights file (or a TF.js shard) into the server's weights folder, under its own plain name
+   *  (replacing one of that name), written whole or not at all. */
+  const uploadWeights = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> => {
+    const refuse = (status: number, message: string): void => sendJson(req, res, status, { ok: false, error: { name: status === 403 ? 'Forbidden' : 'ArgumentError', message } });
+    if (req.headers['x-modelab'] !== '1') return refuse(403, 'cross-origin upload refused');
+    if (!o.weightsRoot) return refuse(404, 'this server takes no weights files');
+    const name = url.searchParams.get('name') ?? '';
+    if (!WEIGHTS_NAME.test(name) || name.includes('..')) return refuse(400, 'name: a plain file name ending in .safetensors, .json or .bin');
+    const length = Number(req.headers['content-length'] ?? NaN);
+    if (Number.isFinite(length) && length > MAX_UPLOAD) return refuse(413, 'weights file too large');
+    let tmp: string | null = null;
+    try {
+      makeDirs(o.weightsRoot);
+      tmp = path.join(o.weightsRoot, `.${name}.${process.pid}.upload`);
+      let seen = 0;
+      req.on('data', (c: Buffer) => {
+        seen += c.length;
+        if (seen > MAX_UPLOAD) req.destroy(new Error('weights file too large'));
+      });
+      await pipeline(req, createWriteStream(tmp));
+      renameSync(tmp, path.join(o.weightsRoot, name));
+      tmp = null;
+      sendJson(req, res, 200, { ok: true, value: { name } });
+    } catch (e) {
+      if (!res.headersSent) sendJson(req, res, 400, { ok: false, error: toWireError(e) });
+    } finally {
+      if (tmp) rmSync(tmp, { force: true });
+    }
+  };
+
   const handleRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (!hostAllowed(req, loopback)) return sendText(req, res, 421, 'this server answers only to localhost');
@@ -224,6 +260,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     if (url.pathname === '/api/health') return sendJson(req, res, 200, { ok: true });
     if (url.pathname === '/api/bundle' && (req.method === 'GET' || req.method === 'HEAD')) return void downloadBundle(req, res, url).catch(() => res.destroy());
     if (url.pathname === '/api/import' && req.method === 'POST') return void uploadBundle(req, res, url).catch(() => res.destroy());
+    if (url.pathname === '/api/weights' && req.method === 'POST') return void uploadWeights(req, res, url).catch(() => res.destroy());
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(req, res, 405, 'method not allowed', { Allow: 'GET, HEAD' });
     serveStatic(req, res, url);
   };

@@ -40,9 +40,9 @@ export interface ModeLabClient extends WireApi {
   importBundle(choice?: ImportChoice): Promise<ImportResult | null>;
   /** A native folder chooser (desktop); null in a browser, where the folder is typed (it is on the server). */
   readonly chooseDirectory: (() => Promise<string | null>) | null;
-  /** A native chooser for an endpoint's weights file (desktop); null in a browser, where the file is named inside the
-   *  server's weights folder (modelab serve --weights). */
-  readonly chooseWeightsFile: (() => Promise<string | null>) | null;
+  /** An endpoint's weights file: the desktop's native chooser (its path), or in a browser the files picked uploaded
+   *  into the server's weights folder (modelab serve --weights; the name there). null when cancelled. */
+  chooseWeightsFile(): Promise<string | null>;
 }
 
 function unwrap<T>(env: Envelope<T>): T {
@@ -203,18 +203,32 @@ export function createWsClient(url: string): ModeLabClient {
       return unwrap(env);
     },
     chooseDirectory: null,
-    chooseWeightsFile: null,
+    chooseWeightsFile: async () => {
+      // Uploaded into the server's weights folder (a TF.js model with its shards); the recipe names it there.
+      const files = await pickFiles('.safetensors,.json,.bin', true);
+      for (const f of files) {
+        const r = await fetch(`/api/weights?name=${encodeURIComponent(f.name)}`, { method: 'POST', body: f, headers: { 'Content-Type': 'application/octet-stream', 'X-ModeLab': '1' } });
+        unwrap((await r.json()) as Envelope<{ name: string }>);
+      }
+      return files.find((f) => !f.name.endsWith('.bin'))?.name ?? null;
+    },
   };
 }
 
 /** A .zip the user picks in the browser's file chooser; null when none. */
-function pickFile(): Promise<File | null> {
+async function pickFile(): Promise<File | null> {
+  return (await pickFiles('.zip,application/zip', false))[0] ?? null;
+}
+
+/** Files the user picks in the browser's file chooser; none when cancelled. */
+function pickFiles(accept: string, multiple: boolean): Promise<File[]> {
   return new Promise((resolve) => {
     const input = document.createElement('input');
     input.type = 'file';
-    input.accept = '.zip,application/zip';
-    input.onchange = () => resolve(input.files?.[0] ?? null);
-    input.oncancel = () => resolve(null);
+    input.accept = accept;
+    input.multiple = multiple;
+    input.onchange = () => resolve([...(input.files ?? [])]);
+    input.oncancel = () => resolve([]);
     input.click();
   });
 }

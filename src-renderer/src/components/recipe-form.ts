@@ -190,9 +190,8 @@ export interface FormContext {
   help(path: Path): string | undefined;
   /** Fills in the defaults of what a choice brings (e.g. Adam's settings when Adam is chosen). */
   fillDefaults(): void;
-  /** The desktop's native chooser of an endpoint's weights file; null in a browser, where the file is named inside
-   *  the server's weights folder. */
-  chooseWeightsFile: (() => Promise<string | null>) | null;
+  /** Chooses an endpoint's weights file (api/client.ts chooseWeightsFile); null when cancelled. */
+  chooseWeightsFile(): Promise<string | null>;
 }
 
 /** Whether a path is one endpoint of the recipe (its object: `endpoints[i]`). */
