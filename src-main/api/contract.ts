@@ -110,6 +110,9 @@ export interface ModeLabApi {
   listStudies(): Promise<StudySummary[]>;
   /** A study (id, id prefix or name), its cells and the mean ± std over trials of every metric. */
   getStudy(ref: string): Promise<StudyDocument>;
+  /** What a study would be — its cells and the time they take here, from the stored bench figures — with every
+   *  cell validated and checked to fit; starts and stores nothing. */
+  estimateStudy(req: StartStudyRequest): Promise<{ name: string; cells: number; axes: string[]; trials: number; estimate: StudyEstimate }>;
   /** Plans the study (every cell validated and checked to fit; the time estimated from the bench), stores it and
    *  starts its cells here; returns at once with the plan. Progress arrives through subscribeStudies. */
   startStudy(req: StartStudyRequest): Promise<{ id: string; cells: number; estimate: StudyEstimate }>;

@@ -8,12 +8,12 @@ import { resolveStudy } from '../engine/study/expand';
 import { InputError } from '../engine/util/errors';
 import type { JobRunner } from '../jobs/runner';
 import type { HistoryStore } from '../store/history';
-import { coordinatorAlive, findStudy, listStudies } from '../store/studies';
-import { cancelStudy, deleteStudy, listStudySummaries, planStudy, runStudy, storeStudy, studyDocument } from '../study/coordinator';
+import { type StudyRecord, coordinatorAlive, findStudy, listStudies } from '../store/studies';
+import { type StudyPlan, cancelStudy, deleteStudy, listStudySummaries, planStudy, runStudy, storeStudy, studyDocument } from '../study/coordinator';
 import { LocalExecutor } from '../study/local-executor';
-import type { ModeLabApi, StudyEvent } from './contract';
+import type { ModeLabApi, StartStudyRequest, StudyEvent } from './contract';
 
-type StudyOps = Pick<ModeLabApi, 'listStudies' | 'getStudy' | 'startStudy' | 'waitForStudy' | 'cancelStudy' | 'deleteStudy' | 'subscribeStudies'>;
+type StudyOps = Pick<ModeLabApi, 'listStudies' | 'getStudy' | 'estimateStudy' | 'startStudy' | 'waitForStudy' | 'cancelStudy' | 'deleteStudy' | 'subscribeStudies'>;
 
 export function studyApi(store: HistoryStore, runner: () => JobRunner): { ops: StudyOps; close(): Promise<void> } {
   const listeners = new Set<(e: StudyEvent) => void>();
@@ -28,19 +28,29 @@ export function studyApi(store: HistoryStore, runner: () => JobRunner): { ops: S
   };
   const running = new Map<string, { ctl: AbortController; done: Promise<{ status: string }> }>();
 
+  /** The study a request names, planned (every cell validated and checked to fit, the time estimated). */
+  async function planned(req: StartStudyRequest): Promise<{ stored: StudyRecord | null; plan: StudyPlan }> {
+    const given = [req.preset, req.study, req.resume].filter((x) => x !== undefined).length;
+    if (given !== 1) throw new InputError('give exactly one of a study preset, a study recipe and a stored study to resume');
+    if (req.resume !== undefined && req.quick) throw new InputError('quick applies to a new study; a stored study resumes as it was planned');
+    if (req.jobs !== undefined && (!Number.isSafeInteger(req.jobs) || req.jobs < 1)) throw new InputError(`jobs must be a positive integer, got ${String(req.jobs)}`);
+    const stored = req.resume !== undefined ? await findStudy(store.db, req.resume) : null;
+    const recipe = stored?.recipe ?? (req.preset !== undefined ? loadStudyPreset(req.preset, { quick: req.quick }) : resolveStudy(req.study, 'study', { quick: req.quick }));
+    return { stored, plan: planStudy(recipe, { parallel: req.jobs, backend: req.backend }) };
+  }
+
   const ops: StudyOps = {
     listStudies: () => listStudySummaries(store, () => listStudies(store.db)),
     getStudy: (ref) => studyDocument(store, ref),
 
+    async estimateStudy(req) {
+      const { plan } = await planned(req);
+      return { name: plan.study.name, cells: plan.cells.length, axes: plan.study.axes.map((a) => a.field), trials: plan.study.trials, estimate: plan.estimate };
+    },
+
     async startStudy(req) {
-      const given = [req.preset, req.study, req.resume].filter((x) => x !== undefined).length;
-      if (given !== 1) throw new InputError('give exactly one of a study preset, a study recipe and a stored study to resume');
-      if (req.resume !== undefined && req.quick) throw new InputError('quick applies to a new study; a stored study resumes as it was planned');
-      const stored = req.resume !== undefined ? await findStudy(store.db, req.resume) : null;
+      const { stored, plan } = await planned(req);
       if (stored && (running.has(stored.id) || coordinatorAlive(stored))) throw new InputError(`study ${stored.id} is already running; cancel it first`);
-      const recipe = stored?.recipe ?? (req.preset !== undefined ? loadStudyPreset(req.preset, { quick: req.quick }) : resolveStudy(req.study, 'study', { quick: req.quick }));
-      if (req.jobs !== undefined && (!Number.isSafeInteger(req.jobs) || req.jobs < 1)) throw new InputError(`jobs must be a positive integer, got ${String(req.jobs)}`);
-      const plan = planStudy(recipe, { parallel: req.jobs, backend: req.backend });
       const record = stored ?? (await storeStudy(store, plan, 'local'));
       const ctl = new AbortController();
       const executor = new LocalExecutor(runner(), plan.estimate.parallel);

@@ -26,6 +26,9 @@ describe('api: studies', () => {
     const runEvents: ApiEvent[] = [];
     const off = api.subscribeStudies((e) => events.push(e));
     const offRuns = api.subscribe((e) => runEvents.push(e));
+    // What it would be, before anything is stored.
+    expect(await api.estimateStudy({ preset: 'smoke-study', quick: true, jobs: 1 })).toMatchObject({ name: 'smoke-study-quick', cells: 2, axes: ['architecture.hidden'], trials: 1, estimate: { cells: 2, parallel: 1 } });
+    expect(await api.listStudies()).toEqual([]);
     const started = await api.startStudy({ preset: 'smoke-study', quick: true, jobs: 1, backend: 'cpu' });
     expect(started).toMatchObject({ cells: 2, estimate: { cells: 2, parallel: 1 } });
     expect(await api.waitForStudy(started.id)).toEqual({ status: 'finished' });
