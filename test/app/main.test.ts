@@ -183,10 +183,10 @@ describe('Electron main process (mocked Electron)', () => {
     expect(m.forks[0]!.modulePath).toMatch(/[\\/]worker\.cjs$/);
     expect(m.forks[0]!.options).toMatchObject({ serviceName: 'ModeLab job' });
     const events = m.sent.filter((s) => s[0] === IPC_EVENT_CHANNEL).map((s) => s[1] as { type: string; event?: { kind: string } });
-    expect([...new Set(events.map((e) => e.type))]).toEqual(expect.arrayContaining(['status', 'progress', 'curve', 'run']));
-    // A run's results arrive as run events: at least its endpoints and its paths.
+    expect([...new Set(events.map((e) => e.type))]).toEqual(['status', 'run']);
+    // A run's progress and results arrive as run events: its plan, progress, curve points, endpoints and paths.
     const kinds = new Set(events.filter((e) => e.type === 'run').map((e) => e.event!.kind));
-    expect([...kinds]).toEqual(expect.arrayContaining(['endpoint', 'path']));
+    expect([...kinds]).toEqual(expect.arrayContaining(['plan', 'progress', 'curve', 'endpoint', 'path', 'done']));
     const detail = (await m.handlers.get(`${IPC_PREFIX}getRun`)!(appEvent, id)) as { ok: true; value: { status: string; paths: { name: string }[] } };
     expect(detail.value.status).toBe('finished');
     expect(detail.value.paths.map((p) => p.name)).toEqual(['linear', 'theorem1']);

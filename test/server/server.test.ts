@@ -204,10 +204,10 @@ describe('server: the api over WebSocket', () => {
     const id = started.value.id;
     await rpc.finished(id);
     const mine = rpc.events.filter((e) => e.runId === id) as { type: string; event?: { kind: string } }[];
-    expect([...new Set(mine.map((e) => e.type))]).toEqual(expect.arrayContaining(['status', 'progress', 'curve', 'run']));
-    // A run's results arrive as run events: at least its endpoints and its paths.
+    expect([...new Set(mine.map((e) => e.type))]).toEqual(['status', 'run']);
+    // A run's progress and results arrive as run events: its plan, progress, curve points, endpoints and paths.
     const kinds = new Set(mine.filter((e) => e.type === 'run').map((e) => e.event!.kind));
-    expect([...kinds]).toEqual(expect.arrayContaining(['endpoint', 'path']));
+    expect([...kinds]).toEqual(expect.arrayContaining(['plan', 'progress', 'curve', 'endpoint', 'path', 'done']));
     const rows = (await rpc.call('listRunRows', { tags: ['ws'] })) as { value: { runs: { id: string; paths: { name: string; trainBarrier: number }[]; architecture: string }[] } };
     expect(rows.value.runs[0]).toMatchObject({ id, architecture: expect.stringMatching(/MLP/) });
     expect(rows.value.runs[0]!.paths.map((p) => p.name)).toEqual(['linear', 'theorem1']);
