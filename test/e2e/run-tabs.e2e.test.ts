@@ -12,6 +12,7 @@ import { selectBackend } from '../../src-main/engine/backend/backends';
 import { parseRecipe } from '../../src-main/engine/recipe/resolve';
 import { runRecipe } from '../../src-main/engine/experiment/run';
 import { HistoryStore } from '../../src-main/store/history';
+import { environmentOf } from '../../src-main/store/environment';
 import type { RunDetail } from '../../src-main/api/wire-types';
 import { type Served, launchChromium, serve, signIn, wsCall } from './helpers';
 
@@ -39,6 +40,15 @@ describe("a run's stability and plane tabs", () => {
     home = mkdtempSync(path.join(os.tmpdir(), 'modelab-e2e-tabs-'));
     const store = await HistoryStore.open({ db: path.join(home, 'history.sqlite') });
     id = await store.createRun({ name: 'tabs', preset: null, config: recipe });
+    // As a job records it: the environment, each stage as it completes (the run's events), then the end.
+    await store.saveEnvironment(id, environmentOf(doc));
+    for (const [i, e] of doc.endpoints.entries()) {
+      await store.appendCurve(id, e.name, e.training.curve);
+      await store.saveEndpoint(id, i, e);
+    }
+    if (doc.stability) await store.saveStability(id, doc.stability);
+    for (const [i, p] of doc.paths.entries()) await store.savePath(id, i, p);
+    if (doc.plane) await store.savePlane(id, doc.plane);
     await store.finish(id, doc);
     await store.close();
     server = await serve([], { MODELAB_HOME: home });
