@@ -36,8 +36,10 @@ async function requestedRecipe(req: StartRunRequest, weightsRoot?: string): Prom
 /** Resolves a start request into the recipe the job runs (validated, overrides applied, checked to fit this machine). */
 export async function resolveRecipe(req: StartRunRequest, weightsRoot?: string): Promise<{ recipe: AnyRecipe; preset: string | null }> {
   const recipe = await requestedRecipe(req, weightsRoot);
-  // Refused before the run is stored: a recipe that cannot fit leaves nothing in the history.
+  // Refused before the run is stored: a recipe that cannot fit, or whose weights files are not there, leaves nothing
+  // in the history.
   (await import('../engine/recipe/resources')).checkResources(recipe);
+  (await import('../engine/recipe/resolve')).checkEndpointFiles(recipe);
   return { recipe, preset: req.preset ?? null };
 }
 

@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../engine/io/atomic';
 import { type ExportLayout, RunDirWriter, checkpointFileName, exportLayoutOption } from '../engine/experiment/export';
 import type { RunEvent } from '../engine/experiment/events';
 import { loadPreset, loadRecipeFile } from '../engine/recipe/presets';
-import { applyOverrides } from '../engine/recipe/resolve';
+import { applyOverrides, checkEndpointFiles } from '../engine/recipe/resolve';
 import { runAnyRecipe } from '../engine/experiment/run-any';
 import { type AnyRecipe, isCounterexample } from '../engine/recipe/schema';
 import { InputError } from '../engine/util/errors';
@@ -106,8 +106,10 @@ export async function runCommand(argv: string[], signal: AbortSignal, quit?: Abo
   if (layout !== 'modelab' && !outDir) throw new InputError('--layout needs --out DIR (where the networks are written)');
   const backendName = (values['backend'] as string | undefined) ?? process.env['MODELAB_BACKEND'];
   if (values['dry-run']) return dryRun(recipe, { backend: backendName, json: Boolean(values['json']) });
-  // Before anything runs or is stored: the data folder is there, and --out can be written (before any stage writes to it).
+  // Before anything runs or is stored: the data folder and the weights files are there, and --out can be written
+  // (before any stage writes to it).
   if (!isCounterexample(recipe)) checkDatasetFiles(recipe.dataset, { dataDir: values['data'] as string | undefined });
+  checkEndpointFiles(recipe);
   if (outDir) checkOutPath(outDir, !values['no-store'] && outDir.toLowerCase().endsWith('.zip') ? 'file' : 'folder');
   if (!values['no-store']) {
     return runStored(recipe, {

@@ -138,6 +138,22 @@ describe.each(['mlp', 'cnn'] as const)('a %s pair trained by PyTorch', (arch) =>
   });
 });
 
+describe('a weights file that is not there', () => {
+  it('is refused in one line, exit 2, before anything is stored', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'modelab-byo-missing-'));
+    dirs.push(dir);
+    const file = recipe(dir, 'mlp');
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    writeFileSync(file, JSON.stringify({ ...doc, endpoints: [{ name: 'A', weights: 'gone.safetensors' }, { name: 'B' }] }));
+    const db = path.join(dir, 'history.sqlite');
+    const r = spawnSync(process.execPath, [path.join(root, 'bin/modelab.mjs'), 'run', '--config', file, '--db', db], { cwd: root, encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^modelab: recipe: endpoints\.0\.weights: weights file not found: .*gone\.safetensors$/);
+    const list = spawnSync(process.execPath, [path.join(root, 'bin/modelab.mjs'), 'list', '--json', '--db', db], { cwd: root, encoding: 'utf8' });
+    expect(list.stdout).not.toMatch(/byo-mlp/);
+  });
+});
+
 describe('networks trained in ModeLab', () => {
   it('modelab export --layout torch writes them under the mirrored nn.Sequential’s names, loadable by PyTorch', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'modelab-byo-trained-'));

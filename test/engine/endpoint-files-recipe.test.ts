@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runPlan } from '../../src-main/engine/recipe/plan';
 import { loadRecipeFile } from '../../src-main/engine/recipe/presets';
-import { checkEndpointFilesUnder, parseRecipe } from '../../src-main/engine/recipe/resolve';
+import { checkEndpointFiles, checkEndpointFilesUnder, parseRecipe } from '../../src-main/engine/recipe/resolve';
 import type { Recipe } from '../../src-main/engine/recipe/schema';
 import { InputError } from '../../src-main/engine/util/errors';
 
@@ -59,6 +59,17 @@ describe('endpoints from files in a recipe', () => {
     writeFileSync(file, JSON.stringify(withEndpoints([{ name: 'A', weights: 'nets/a.safetensors' }, { name: 'B', weights: '/abs/b.safetensors' }])));
     const r = loadRecipeFile(file) as Recipe;
     expect(r.endpoints.map((e) => e.weights)).toEqual([path.join(dir, 'exp', 'nets', 'a.safetensors'), '/abs/b.safetensors']);
+  });
+});
+
+describe('weights files are checked before a run is stored', () => {
+  it('a missing file or a folder is one line naming the endpoint', () => {
+    mkdirSync(path.join(dir, 'a-folder.safetensors'), { recursive: true });
+    const r = (w: string): Recipe => parseRecipe(withEndpoints([{ name: 'A' }, { name: 'B', weights: w }]));
+    expect(refusal(() => checkEndpointFiles(r(path.join(dir, 'none.safetensors'))))).toMatch(/^recipe: endpoints\.1\.weights: weights file not found: .*none\.safetensors$/);
+    expect(refusal(() => checkEndpointFiles(r(path.join(dir, 'a-folder.safetensors'))))).toMatch(/endpoints\.1\.weights: weights .* is a folder, not a file/);
+    writeFileSync(path.join(dir, 'there.safetensors'), '');
+    expect(() => checkEndpointFiles(r(path.join(dir, 'there.safetensors')))).not.toThrow();
   });
 });
 

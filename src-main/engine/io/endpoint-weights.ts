@@ -37,11 +37,16 @@ export function endpointLayout(e: EndpointFile): WeightLayout {
   return layout;
 }
 
-function readTensors(e: EndpointFile): { tensors: ForeignTensor[]; bnEpsilon: number | undefined } {
-  const format = weightFormat(e.weights);
+/** Checks, without reading it, that an endpoint's weights file is there, in a known format and layout. */
+export function checkEndpointFile(e: EndpointFile): void {
+  endpointLayout(e);
   if (!existsSync(e.weights)) throw new InputError(`weights file not found: ${e.weights}`);
   if (!statSync(e.weights).isFile()) throw new InputError(`weights ${e.weights} is a folder, not a file`);
-  if (format === 'tfjs') return readTfjsLayersModel(e.weights);
+}
+
+function readTensors(e: EndpointFile): { tensors: ForeignTensor[]; bnEpsilon: number | undefined } {
+  checkEndpointFile(e);
+  if (weightFormat(e.weights) === 'tfjs') return readTfjsLayersModel(e.weights);
   const { entries } = safetensorsEntries(readFileSync(e.weights), e.weights);
   // The safetensors library writes names sorted as text: the modules' order is recovered from the names.
   return { tensors: moduleOrder(entries), bnEpsilon: undefined };

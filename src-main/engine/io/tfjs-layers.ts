@@ -66,8 +66,9 @@ export function readTfjsLayersModel(file: string): TfjsModel {
   let doc: unknown;
   try {
     doc = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new InputError(`${file} is not a JSON file: ${(e as Error).message.split('\n')[0]}`);
+  } catch {
+    // The parser's message quotes the file's bytes: not repeated.
+    throw new InputError(`${file} is not a JSON file (a TensorFlow.js model.json was expected)`);
   }
   if (!isObject(doc) || !Array.isArray(doc['weightsManifest'])) throw new InputError(`${file} is not a TensorFlow.js layers model (no weightsManifest)`);
   const bnEpsilon = checkTopology(doc['modelTopology'], file);

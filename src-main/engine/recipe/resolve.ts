@@ -2,7 +2,7 @@
 import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { endpointLayout } from '../io/endpoint-weights';
+import { checkEndpointFile, endpointLayout } from '../io/endpoint-weights';
 import type { ArchSpec, LayerSpec } from '../nn/spec';
 import { layerOutputShapes } from '../nn/spec';
 import type { CurveTrainConfig } from '../curves/train';
@@ -43,7 +43,7 @@ export function parseRecipe(doc: unknown, source = 'recipe'): Recipe {
   if (dup) throw fieldError(source, ['endpoints'], `the name '${dup}' is used twice`);
   recipe.endpoints.forEach((e, i) => {
     if (e.training) trainingFor(recipe, i, source);
-    checkEndpointFile(e, i, source);
+    checkEndpointFields(e, i, source);
   });
   recipe.paths.forEach((p, i) => {
     if (p.type === 'theorem3') trainingWith(recipe, p.narrow.training, ['paths', i, 'narrow', 'training'], source);
@@ -89,7 +89,7 @@ export function parseRecipe(doc: unknown, source = 'recipe'): Recipe {
 }
 
 /** An endpoint read from a file: `layout` and `names` only with `weights`, no training settings, a known format. */
-function checkEndpointFile(e: Recipe['endpoints'][number], i: number, source: string): void {
+function checkEndpointFields(e: Recipe['endpoints'][number], i: number, source: string): void {
   if (!e.weights) {
     if (e.layout !== undefined || e.names !== undefined) throw fieldError(source, ['endpoints', i, e.layout !== undefined ? 'layout' : 'names'], 'only for an endpoint loaded from a file: give "weights" too');
     return;
@@ -109,6 +109,20 @@ export function resolveEndpointFiles<R extends AnyRecipe>(recipe: R, baseDir: st
   if (isCounterexample(recipe)) return recipe;
   for (const e of recipe.endpoints) if (e.weights) e.weights = path.resolve(baseDir, e.weights);
   return recipe;
+}
+
+/** Checks before a run is stored that every endpoint's weights file is there (its tensors are checked against the
+ *  architecture when the run starts, once the data gives the input shape). */
+export function checkEndpointFiles(recipe: AnyRecipe): void {
+  if (isCounterexample(recipe)) return;
+  recipe.endpoints.forEach((e, i) => {
+    if (!e.weights) return;
+    try {
+      checkEndpointFile({ weights: e.weights, layout: e.layout });
+    } catch (err) {
+      throw fieldError('recipe', ['endpoints', i, 'weights'], (err as Error).message);
+    }
+  });
 }
 
 /**
