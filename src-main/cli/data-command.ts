@@ -68,6 +68,7 @@ function progressPrinter(name: string, out: NodeJS.WriteStream = process.stderr)
   };
 }
 
+const count = (n: number): string => n.toLocaleString('en-US');
 const say = (m: string): void => void process.stderr.write(`modelab: ${terminalText(m)}\n`);
 
 async function getCommand(argv: string[], signal?: AbortSignal): Promise<number> {
@@ -91,7 +92,7 @@ async function getCommand(argv: string[], signal?: AbortSignal): Promise<number>
     });
     progress.end();
     const b = r.batches;
-    const what = `${b.trainRecords} training and ${b.testRecords} test images`;
+    const what = `${count(b.trainRecords)} training and ${count(b.testRecords)} test images`;
     process.stdout.write(r.downloaded ? `CIFAR-10 is in ${b.dir} (${what})\n` : `CIFAR-10 is there already: ${b.dir} (${what}; --force downloads it again)\n`);
     return 0;
   } catch (e) {
@@ -117,7 +118,7 @@ function listCommand(argv: string[]): number {
   const b = cifar10Present(dir);
   const part = cifar10PartialFile(dir);
   const state = b
-    ? `present: ${b.trainRecords} train / ${b.testRecords} test images`
+    ? `present: ${count(b.trainRecords)} train / ${count(b.testRecords)} test images`
     : existsSync(part)
       ? `partly downloaded (${mb(statSync(part).size)}): 'modelab data get cifar10' resumes it`
       : "missing: 'modelab data get cifar10'";
