@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openHistory } from '../../src-main/api/handlers';
+import { InputError } from '../../src-main/engine/util/errors';
 import type { HistoryStore } from '../../src-main/store/history';
 import { STUDY_LAYOUT, cellFile } from '../../src-main/study/slurm/layout';
 import {
@@ -139,6 +140,22 @@ describe('a study on a real Slurm cluster', () => {
     expect(c.cells.map((x) => x.state)).toEqual(['collected', 'collected', 'collected']);
     expect(await runTotal()).toBe(3);
     await expect(resubmitSlurmStudy(dir)).rejects.toThrow('no cell failed: nothing to resubmit');
+  }, 300_000);
+
+  it('says in one line why sbatch refused a study, which can then be prepared again and submitted', async () => {
+    const refused = path.join(tmp, 'refused');
+    prepareSlurmStudy(refused, [tiny(6)], { partition: 'nosuch' });
+    const err = (await submitSlurmStudy(refused).then(
+      () => null,
+      (e: unknown) => e,
+    )) as Error;
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.message).toMatch(/^sbatch refused the study's job: .*invalid partition/i);
+    expect(err.message).not.toContain('\n');
+    prepareSlurmStudy(refused, [tiny(6)], { partition: 'debug' });
+    const { jobId } = await submitSlurmStudy(refused);
+    expect(() => prepareSlurmStudy(refused, [tiny(6)], {})).toThrow(/already holds a submitted Slurm study/);
+    expect((await followSlurmStudy(refused, { intervalS: 0.5 }))[0]).toMatchObject({ state: 'done', task: `${jobId}_0` });
   }, 300_000);
 
   it('reports a run folder the history refuses as a failed cell, and runs it again when resubmitted', async () => {

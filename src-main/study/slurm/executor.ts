@@ -68,14 +68,21 @@ function readState(dir: string): StudyState {
 
 const writeState = (dir: string, s: StudyState): void => writeFileAtomic(path.join(dir, STUDY_LAYOUT.state), `${JSON.stringify(s, null, 2)}\n`);
 
+/** Whether `dir` holds a study that was submitted (its script and cells are then fixed). */
+export function slurmStudySubmitted(dir: string): boolean {
+  const abs = path.resolve(dir);
+  return existsSync(path.join(abs, STUDY_LAYOUT.state)) && readState(abs).submissions.length > 0;
+}
+
 /**
- * Writes the cells' recipes and the array job script into `dir` (made if missing; it must not hold a study yet).
- * The options are checked before anything is written. Returns the script's path.
+ * Writes the cells' recipes and the array job script into `dir` (made if missing). A folder whose study was never
+ * submitted (sbatch refused it: a wrong partition) is written again; one that was is refused. The options are checked
+ * before anything is written. Returns the script's path.
  */
 export function prepareSlurmStudy(dir: string, recipes: unknown[], options: SlurmOptions): string {
   const abs = path.resolve(dir);
   const script = sbatchScript(abs, recipes.length, options);
-  if (existsSync(path.join(abs, STUDY_LAYOUT.state))) throw new InputError(`${abs} already holds a Slurm study; give another folder`);
+  if (slurmStudySubmitted(abs)) throw new InputError(`${abs} already holds a submitted Slurm study; give another folder`);
   for (const [i, r] of recipes.entries()) writeFileAtomic(cellFile(abs, i), `${JSON.stringify(r, null, 2)}\n`);
   for (const d of [STUDY_LAYOUT.runs, STUDY_LAYOUT.logs, STUDY_LAYOUT.exit]) makeDirs(path.join(abs, d));
   const file = path.join(abs, STUDY_LAYOUT.script);

@@ -21,9 +21,9 @@ import {
   followSlurmStudy,
   prepareSlurmStudy,
   resubmitSlurmStudy,
+  slurmStudySubmitted,
   submitSlurmStudy,
 } from './executor';
-import { STUDY_LAYOUT } from './layout';
 import type { SlurmOptions } from './script';
 
 export interface SlurmExecutorOptions extends SlurmOptions {
@@ -75,7 +75,8 @@ export class SlurmExecutor implements StudyExecutor {
     const { store, study } = ctx;
     if (ctx.signal.aborted) return 'settled';
     const dir = this.folderOf(study);
-    if (!existsSync(path.join(dir, STUDY_LAYOUT.state))) {
+    // Until sbatch has taken the job, the options of this run write the script (a refused partition can be corrected).
+    if (!slurmStudySubmitted(dir)) {
       const runArgs = [...(ctx.backend ? ['--backend', ctx.backend] : []), ...(ctx.dataDir ? ['--data', path.resolve(ctx.dataDir)] : []), ...(this.o.runArgs ?? [])];
       prepareSlurmStudy(dir, expandStudy(study.recipe).map((c) => c.recipe), { ...this.o, runArgs });
     }
