@@ -9,7 +9,7 @@ import type { QuickBenchOutcome } from '../jobs/bench-job';
 import type { JobEvent, JobOutcome } from '../jobs/runner';
 import type { ExistingRunChoice, ImportResult } from '../store/bundle';
 import type { ListQuery, ListResult, RunDetail, RunSummary } from '../store/types';
-import type { StudyStatus } from '../store/studies';
+import type { StudyStatus } from '../store/types';
 import type { StudyDocument, StudyEstimate, StudyProgress, StudySummary } from '../study/coordinator';
 
 export type { ArtifactRef, HistoryRecord, ListQuery, ListResult, RunDetail, RunEnvironment, RunStatus, RunSummary, SortKey } from '../store/types';

@@ -9,10 +9,8 @@ import { InputError } from '../engine/util/errors';
 import { pidAlive } from './history';
 import { newRunId } from './ids';
 import type { Database, Sql } from './sqlite';
-import type { RunStatus } from './types';
+import { RUN_STATUSES, type RunStatus, type StudyStatus } from './types';
 
-export const STUDY_STATUSES = ['created', 'running', 'finished', 'failed', 'cancelled'] as const;
-export type StudyStatus = (typeof STUDY_STATUSES)[number];
 
 /** A cell's state: its latest run's status, or 'pending' before its first run. */
 export type CellState = RunStatus | 'pending';
@@ -130,7 +128,7 @@ export const cellStates = (links: StudyRunLink[], cells: number): CellState[] =>
 
 /** How many cells are in each state. */
 export function countStates(states: CellState[]): Record<CellState, number> {
-  const c: Record<CellState, number> = { pending: 0, queued: 0, running: 0, finished: 0, failed: 0, cancelled: 0, crashed: 0 };
+  const c = Object.fromEntries(['pending', ...RUN_STATUSES].map((k) => [k, 0])) as Record<CellState, number>;
   for (const s of states) c[s]++;
   return c;
 }

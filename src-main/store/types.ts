@@ -10,6 +10,10 @@ export const FINAL_STATUSES: readonly RunStatus[] = ['finished', 'failed', 'canc
 /** Statuses of a run a job still owns (waiting or computing): all but the final ones. */
 export const ACTIVE_STATUSES: readonly RunStatus[] = RUN_STATUSES.filter((s) => !FINAL_STATUSES.includes(s));
 
+/** A study's status (store/studies.ts): its cells' runs have the run statuses above. */
+export const STUDY_STATUSES = ['created', 'running', 'finished', 'failed', 'cancelled'] as const;
+export type StudyStatus = (typeof STUDY_STATUSES)[number];
+
 /** Where and with what a run computed. Known from the job's setup on; completed from the run document at the end. */
 export interface RunEnvironment {
   modelab: string;
