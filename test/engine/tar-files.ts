@@ -19,7 +19,10 @@ export function tarBytes(entries: TarInput[], gzip = true): Buffer {
   for (const e of entries) {
     const data = e.data ?? new Uint8Array(0);
     const h = Buffer.alloc(512);
-    field(h, 0, 100, e.name);
+    // A name over 100 bytes goes into ustar's prefix field (up to 155 bytes) and name field, split at a '/'.
+    const cut = e.name.length > 100 ? e.name.lastIndexOf('/', 155) : -1;
+    field(h, 0, 100, cut >= 0 ? e.name.slice(cut + 1) : e.name);
+    if (cut >= 0) field(h, 345, 155, e.name.slice(0, cut));
     field(h, 100, 8, '0000644\0');
     field(h, 108, 8, '0000000\0');
     field(h, 116, 8, '0000000\0');

@@ -29,6 +29,11 @@ describe('readTar', () => {
     }
   });
 
+  it("joins a ustar header's prefix and name fields (names over 100 bytes)", () => {
+    const long = `${'d'.repeat(90)}/${'e'.repeat(40)}/file-${'f'.repeat(80)}.bin`;
+    expect(readTar(tarBytes([{ name: long, data: Buffer.from('x') }]), 'x').map((e) => e.name)).toEqual([long]);
+  });
+
   it('refuses absolute names, names with .., links and other entry types', () => {
     expect(refused(tarBytes([{ name: '/etc/passwd', data: Buffer.from('x') }]))).toMatch(/a\.tar\.gz: refused the entry "\/etc\/passwd" \(an absolute or unusual name\)/);
     expect(refused(tarBytes([{ name: 'd/../../x', data: Buffer.from('x') }]))).toMatch(/refused the entry "d\/\.\.\/\.\.\/x" \(a name that leaves the folder\)/);

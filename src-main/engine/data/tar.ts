@@ -83,7 +83,9 @@ export function readTar(archive: Uint8Array, what: string): TarEntry[] {
     if (start + size > buf.length) throw new InputError(`${what}: truncated (an entry of ${size} bytes runs past the end)`);
     const data = buf.subarray(start, start + size);
     at = start + Math.ceil(size / BLOCK) * BLOCK;
-    const prefix = text(h, 257, 6).startsWith('ustar') ? text(h, 345, 155) : '';
+    // The name's prefix field exists in POSIX ustar headers (magic "ustar\0") only; GNU headers ("ustar ") keep
+    // other fields there (access and change times).
+    const prefix = text(h, 257, 6) === 'ustar' ? text(h, 345, 155) : '';
     const headerName = prefix ? `${prefix}/${text(h, 0, 100)}` : text(h, 0, 100);
     if (type === 'L') {
       longName = text(data, 0, data.length);
