@@ -5,7 +5,6 @@
  * with one layout, every path vertex, and the evaluation tensors that later exports of the run read.
  */
 import path from 'node:path';
-import { type RunResult } from '../engine/experiment/result';
 import { endpointsSafetensors, readCheckpointInfo } from '../engine/experiment/export';
 import { decodeSafetensors } from '../engine/io/safetensors';
 import { paramShapes } from '../engine/nn/spec';
@@ -13,16 +12,16 @@ import type { HostParams, HostTensor } from '../engine/nn/params';
 import { InputError } from '../engine/util/errors';
 import { type BundleLimits, readBounded } from './bundle-files';
 import { MANIFEST, parseManifest } from './bundle-manifest';
-import { ENDPOINT_NAME, historyRecordSchema, parseDocument, runDocumentSchema } from './bundle-schema';
+import { type BundleHistoryRecord, type BundleRunDocument, ENDPOINT_NAME, historyRecordSchema, parseDocument, runDocumentSchema } from './bundle-schema';
 import { sha256Hex } from './artifacts';
 import { environmentOf } from './environment';
 import type { ImportedArtifact } from './run-import';
-import type { HistoryRecord } from './types';
-import { FINAL_STATUSES } from './types';
+import { FINAL_STATUSES, type RunEnvironment } from './types';
 
 export interface BundleContent {
-  record: HistoryRecord;
-  doc: RunResult;
+  record: BundleHistoryRecord;
+  /** run.json (its runId is the record's id, or a new one's when that is taken). */
+  doc: BundleRunDocument;
   artifacts: ImportedArtifact[];
   /** Set when the bundle carries no manifest (exported before ModeLab wrote one): its files are not checksummed. */
   unverified: boolean;
@@ -108,7 +107,7 @@ function layoutDiff(a: Layout, b: Layout): string | null {
   return null;
 }
 
-function readEndpoints(f: BundleFiles, doc: RunResult, out: ImportedArtifact[]): void {
+function readEndpoints(f: BundleFiles, doc: BundleRunDocument, out: ImportedArtifact[]): void {
   if (!doc.endpoints.length) return;
   const rel = 'endpoints.safetensors';
   const all = decodeSafetensors(f.read(rel), f.where(rel)).tensors;
@@ -126,7 +125,7 @@ function readEndpoints(f: BundleFiles, doc: RunResult, out: ImportedArtifact[]):
   }
 }
 
-function readPaths(f: BundleFiles, doc: RunResult, out: ImportedArtifact[]): void {
+function readPaths(f: BundleFiles, doc: BundleRunDocument, out: ImportedArtifact[]): void {
   for (const p of doc.paths) {
     const rel = `paths/${p.name}.safetensors`;
     const data = f.read(rel);
@@ -151,12 +150,12 @@ function readPaths(f: BundleFiles, doc: RunResult, out: ImportedArtifact[]): voi
  * eval-data.safetensors, when the bundle has it: train.x/y and test.x/y, the inputs shaped as the run's dataset — as
  * run.json and history.json's environment both say (a later export reshapes the inputs by the environment's).
  */
-function readEvalData(f: BundleFiles, doc: RunResult, record: HistoryRecord, out: ImportedArtifact[]): void {
+function readEvalData(f: BundleFiles, doc: BundleRunDocument, record: BundleHistoryRecord, out: ImportedArtifact[]): void {
   const rel = 'eval-data.safetensors';
   if (!f.has(rel)) return;
   const data = f.read(rel);
   const t = decodeSafetensors(data, f.where(rel)).tensors;
-  const shapes = [(doc.dataset as { inputShape?: number[] } | null | undefined)?.inputShape, record.environment?.dataset?.inputShape].filter((s) => s !== undefined);
+  const shapes = [doc.dataset?.inputShape, record.environment?.dataset?.inputShape].filter((s) => s !== undefined);
   for (const s of ['train', 'test']) {
     const x = t[`${s}.x`];
     const y = t[`${s}.y`];
@@ -190,10 +189,17 @@ function readCheckpoints(f: BundleFiles): ImportedArtifact[] {
   return [...latest.values()];
 }
 
+/** The environment record run.json tells, once the run had set up (store/environment.ts). */
+function environmentOfDocument(doc: BundleRunDocument): RunEnvironment | null {
+  const { modelab, backend, device, tfjsVersion, dataset } = doc;
+  if (!modelab || !backend || !device || !tfjsVersion || !dataset) return null;
+  return environmentOf({ modelab, backend, device, tfjsVersion, backendDetails: doc.backendDetails ?? {}, config: doc.config, architecture: doc.architecture, dataset, endpoints: doc.endpoints });
+}
+
 /** The history record: history.json when the bundle has one, else what run.json says (a `run --no-store --out` folder). */
-function historyOf(f: BundleFiles, doc: RunResult & { runId?: string }): HistoryRecord {
-  if (f.has('history.json')) return parseDocument(historyRecordSchema, f.json('history.json'), f.where('history.json')) as HistoryRecord;
-  const record: HistoryRecord = {
+function historyOf(f: BundleFiles, doc: BundleRunDocument): BundleHistoryRecord {
+  if (f.has('history.json')) return parseDocument(historyRecordSchema, f.json('history.json'), f.where('history.json'));
+  const record: BundleHistoryRecord = {
     format: 'modelab.history/1',
     id: doc.runId ?? '',
     name: doc.name,
@@ -207,7 +213,7 @@ function historyOf(f: BundleFiles, doc: RunResult & { runId?: string }): History
     notes: '',
     colour: null,
     config: doc.config,
-    environment: doc.backend && doc.dataset ? environmentOf(doc) : null,
+    environment: environmentOfDocument(doc),
     partialCurves: {},
     stability: doc.stability ?? null,
     timings: doc.timings ?? null,
@@ -221,7 +227,7 @@ function historyOf(f: BundleFiles, doc: RunResult & { runId?: string }): History
  * A run with paths is exported later (bundles, `paths/<name>.json`) from its history record's environment: the
  * architecture (its parameter layout) and the dataset's input shape must be there and make sense.
  */
-function checkExportable(f: BundleFiles, record: HistoryRecord, doc: RunResult): void {
+function checkExportable(f: BundleFiles, record: BundleHistoryRecord, doc: BundleRunDocument): void {
   if (!doc.paths.length) return;
   const where = f.has('history.json') ? f.where('history.json') : f.where('run.json');
   const env = record.environment;
@@ -238,7 +244,7 @@ function checkExportable(f: BundleFiles, record: HistoryRecord, doc: RunResult):
 /** Reads and checks one bundle folder (`files`: every file under `dir`, '/'-separated). */
 export function readBundle(dir: string, files: string[], limits: BundleLimits): BundleContent {
   const f = new BundleFiles(dir, new Set(files), limits);
-  const doc = parseDocument(runDocumentSchema, f.json('run.json'), f.where('run.json')) as unknown as RunResult & { runId?: string };
+  const doc = parseDocument(runDocumentSchema, f.json('run.json'), f.where('run.json'));
   for (const [kind, names] of [
     ['endpoint', doc.endpoints.map((e) => e.name)],
     ['path', doc.paths.map((p) => p.name)],
@@ -249,14 +255,12 @@ export function readBundle(dir: string, files: string[], limits: BundleLimits): 
   const record = historyOf(f, doc);
   if (!FINAL_STATUSES.includes(record.status)) record.status = 'crashed';
   checkExportable(f, record, doc);
-  const { runId: _id, ...result } = doc;
-  void _id;
 
   const artifacts: ImportedArtifact[] = [];
-  readEndpoints(f, result, artifacts);
-  readPaths(f, result, artifacts);
-  readEvalData(f, result, record, artifacts);
+  readEndpoints(f, doc, artifacts);
+  readPaths(f, doc, artifacts);
+  readEvalData(f, doc, record, artifacts);
   artifacts.push(...readCheckpoints(f));
   f.verifyRest();
-  return { record, doc: result, artifacts, unverified: !f.verified };
+  return { record, doc, artifacts, unverified: !f.verified };
 }

@@ -5,6 +5,8 @@
  * Loaded only by import (zod is not needed to list or show runs).
  */
 import { z } from 'zod';
+import { CHECK_STATES } from '../engine/experiment/check-state';
+import { runResultSchema } from '../engine/experiment/result-schema';
 import { InputError } from '../engine/util/errors';
 import { COLOUR_MESSAGE, COLOUR_RULE, CONTROL_CHARS, NAME_MAX, NAME_RULE, NOTES_MAX, TAG_MAX, TAG_MESSAGE, TAG_RULE } from './run-fields';
 import { RUN_STATUSES } from './types';
@@ -24,14 +26,23 @@ const date = z.iso.datetime({ offset: true });
 const metric = z.number().nullable();
 const object = z.record(z.string(), z.unknown());
 
-const curvePoint = z.object({ step: z.number().int().min(0), epoch: z.number().min(0), lr: metric, loss: metric, acc: metric }).passthrough();
+const curvePoint = z
+  .object({ step: z.number().int().min(0), epoch: z.number().min(0), lr: metric, loss: metric, acc: metric, testLoss: metric.optional(), testAcc: metric.optional() })
+  .passthrough();
+/** The run document's own schema for the parts that hold no measured number (which a document writes as null when
+ *  it was not finite, and the run document's schema types as a number): the architecture and the dataset record. */
+const result = runResultSchema.shape;
+const architecture = result.architecture;
+/** The dataset record as the environment has it: its name and checksum from the run's setup, the rest once known. */
+const datasetRecord = result.dataset.partial().required({ name: true, checksum: true });
+const PRESET_NAME = /^[A-Za-z0-9_-]{1,100}$/;
 
 export const historyRecordSchema = z
   .object({
     format: z.literal('modelab.history/1'),
     id: z.string().regex(/^[0-9a-z]{16}$/, 'a run id (16 lowercase letters and digits)'),
     name,
-    preset: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'a preset name').nullable(),
+    preset: z.string().regex(PRESET_NAME, 'a preset name').nullable(),
     status: z.enum(RUN_STATUSES),
     createdAt: date,
     startedAt: date.nullable(),
@@ -48,6 +59,7 @@ export const historyRecordSchema = z
         device: text(1000),
         tfjsVersion: text(100),
         dataset: z.object({ name: text(200), checksum: text(200), inputShape: z.array(z.number().int().min(1)).optional() }).passthrough().optional(),
+        architecture: architecture.optional(),
       })
       .passthrough()
       .nullable(),
@@ -58,6 +70,8 @@ export const historyRecordSchema = z
   .strict();
 
 const metrics = z.object({ loss: metric, acc: metric }).passthrough();
+/** A path's barrier on one split: the history lists the loss over the interpolation of the ends. */
+const splitBarrier = z.object({ lossOverInterpolation: z.object({ value: metric }).passthrough().optional() }).passthrough();
 
 /** The parts of run.json the history stores in its own columns and tables; the rest is kept as it is. */
 export const runDocumentSchema = z
@@ -65,7 +79,17 @@ export const runDocumentSchema = z
     schema: z.literal('modelab.run/1'),
     runId: z.string().regex(/^[0-9a-z]{16}$/).optional(),
     name: name,
+    preset: z.string().regex(PRESET_NAME, 'a preset name').nullable().optional(),
+    // A stored run that stopped early has null where it knew nothing yet (store/run-document.ts).
+    modelab: text(100).nullable().optional(),
+    startedAt: date.nullable().optional(),
+    finishedAt: date.nullable().optional(),
+    backend: text(100).nullable().optional(),
+    device: text(1000).nullable().optional(),
+    tfjsVersion: text(100).nullable().optional(),
+    backendDetails: result.backendDetails.optional(),
     config: object,
+    architecture: architecture.nullable().optional(),
     endpoints: z
       .array(
         z
@@ -88,14 +112,23 @@ export const runDocumentSchema = z
             from: text(100),
             to: text(100),
             points: z.array(z.object({ t: z.number(), train: metrics, test: metrics }).passthrough()),
+            check: z.object({ pass: z.boolean(), state: z.enum(CHECK_STATES).optional() }).passthrough().optional(),
+            barrier: z.object({ train: splitBarrier.optional(), test: splitBarrier.optional() }).passthrough().optional(),
           })
           .passthrough(),
       )
       .max(1000),
+    stability: object.optional(),
     plane: object.optional(),
-    dataset: z.object({ inputShape: z.array(z.number().int().min(1)).optional() }).passthrough().nullable().optional(),
+    dataset: datasetRecord.nullable().optional(),
+    timings: z.record(z.string().max(200), z.number()).optional(),
   })
   .passthrough();
+
+/** history.json as its schema checked it. */
+export type BundleHistoryRecord = z.infer<typeof historyRecordSchema>;
+/** run.json as its schema checked it: what the history stores in columns typed, the rest kept as it is. */
+export type BundleRunDocument = z.infer<typeof runDocumentSchema>;
 
 /** Refuses JSON deeper than MAX_DEPTH, numbers that are not finite and strings with control characters. */
 function checkValues(v: unknown, where: string, at: (string | number)[] = []): void {

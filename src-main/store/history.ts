@@ -15,6 +15,7 @@
  *   run-document.ts     a stored run's run document and history record
  */
 import { ArtifactStore, type StagedArtifact } from './artifacts';
+import type { BundleHistoryRecord, BundleRunDocument } from './bundle-schema';
 import type { EndpointResult, PathResult, PlaneResult, RunResult, StabilityReport } from '../engine/experiment/result';
 import type { CurvePoint } from '../engine/train/loop';
 import { addTags, removeTags, rename, setColour, setNotes } from './annotations';
@@ -29,7 +30,7 @@ import { appendCurve, saveCheckpoint, saveEndpoint, saveEnvironment, saveEvalDat
 import { ensureSpaceReserve, releaseSpaceReserve, spaceReservePath } from './space-reserve';
 import type { Database } from './sqlite';
 import type { StoreParts } from './store-parts';
-import type { CheckpointRecord, HistoryRecord, ListQuery, ListResult, RunDetail, RunEnvironment, RunStatus, RunSummary } from './types';
+import type { CheckpointRecord, ListQuery, ListResult, RunDetail, RunEnvironment, RunStatus, RunSummary } from './types';
 
 export type { CreateRunInput } from './run-lifecycle';
 export type { CrashDetection } from './crash-detection';
@@ -171,7 +172,7 @@ export class HistoryStore implements StoreParts {
   }
 
   // run-import.ts
-  insertRun(record: HistoryRecord, doc: RunResult, artifacts: ImportedArtifact[]): Promise<string> {
+  insertRun(record: BundleHistoryRecord, doc: BundleRunDocument, artifacts: ImportedArtifact[]): Promise<string> {
     return insertRun(this, record, doc, artifacts);
   }
 }

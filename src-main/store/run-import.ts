@@ -1,10 +1,10 @@
-/** Inserting a whole run at once: a bundle's run (store/bundle-read.ts reads and checks it first). */
-import type { RunResult } from '../engine/experiment/result';
+/** Inserting a whole run at once: a bundle's run, its documents as their schemas checked them (store/bundle-read.ts). */
+import type { BundleHistoryRecord, BundleRunDocument } from './bundle-schema';
 import { newRunId } from './ids';
 import { recipeSeed } from './run-lifecycle';
 import { addRef, insertCurve, writeCheckpoint, writeEndpoint, writePath, writePlane, writeTags } from './run-writes';
 import type { StoreParts } from './store-parts';
-import { FINAL_STATUSES, type HistoryRecord } from './types';
+import { FINAL_STATUSES } from './types';
 
 export interface ImportedArtifact {
   role: string;
@@ -20,7 +20,7 @@ const json = (v: unknown): string | null => (v === undefined || v === null ? nul
  * and its artifacts (with the checkpoint records of checkpoint artifacts). Keeps the record's id unless a run with
  * that id exists (then a new id). Returns the id used.
  */
-export async function insertRun(s: StoreParts, record: HistoryRecord, doc: RunResult, artifacts: ImportedArtifact[]): Promise<string> {
+export async function insertRun(s: StoreParts, record: BundleHistoryRecord, doc: Pick<BundleRunDocument, 'endpoints' | 'paths' | 'plane'>, artifacts: ImportedArtifact[]): Promise<string> {
   const staged = artifacts.map((a) => ({ role: a.role, checkpoint: a.checkpoint, staged: s.artifacts.stage(a.data) }));
   try {
     return await s.db.transaction(async (sql) => {

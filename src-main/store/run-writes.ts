@@ -3,15 +3,46 @@
  * plane, a checkpoint record and artifact references. The stage saves (run-results.ts) and bundle import
  * (run-import.ts) both write through these.
  */
-import { checkStateOf } from '../engine/experiment/check-state';
-import type { EndpointResult, PathResult, PlaneResult } from '../engine/experiment/result';
-import type { CurvePoint } from '../engine/train/loop';
+import { type CheckState, checkStateOf } from '../engine/experiment/check-state';
 import type { ArtifactStore, StagedArtifact } from './artifacts';
 import type { Sql } from './sqlite';
 import { finiteOrNull as num } from './store-parts';
 import type { CheckpointRecord } from './types';
 
-export async function insertCurve(sql: Sql, id: string, endpoint: string, points: readonly CurvePoint[]): Promise<void> {
+/**
+ * What the rows are written from: the fields that go into columns, the whole object kept as JSON. A run's own results
+ * (EndpointResult, PathResult, CurvePoint) have these shapes, and so have a bundle's documents as their schema checks
+ * them (store/bundle-schema.ts), where a metric that was not finite is null.
+ */
+export interface MetricsRow {
+  loss: number | null;
+  acc: number | null;
+}
+export interface CurvePointRow extends MetricsRow {
+  step: number;
+  epoch: number;
+  lr: number | null;
+  testLoss?: number | null;
+  testAcc?: number | null;
+}
+export interface EndpointRow {
+  name: string;
+  seed: number;
+  train: MetricsRow;
+  test: MetricsRow;
+  training: { curve: readonly CurvePointRow[] };
+}
+export interface PathRow {
+  name: string;
+  kind: string;
+  from: string;
+  to: string;
+  check?: { pass: boolean; state?: CheckState };
+  barrier?: { train?: { lossOverInterpolation?: { value: number | null } }; test?: { lossOverInterpolation?: { value: number | null } } };
+  points: readonly { t: number; train: MetricsRow; test: MetricsRow }[];
+}
+
+export async function insertCurve(sql: Sql, id: string, endpoint: string, points: readonly CurvePointRow[]): Promise<void> {
   for (const p of points) {
     await sql.run('INSERT OR REPLACE INTO curve_points (run_id, endpoint, step, epoch, lr, loss, acc, test_loss, test_acc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
       id,
@@ -44,7 +75,7 @@ export async function addRef(
 }
 
 /** The endpoint's row (its document without the curve) and its curve's points, replacing any it had. */
-export async function writeEndpoint(sql: Sql, id: string, index: number, e: EndpointResult): Promise<void> {
+export async function writeEndpoint(sql: Sql, id: string, index: number, e: EndpointRow): Promise<void> {
   const stored = { ...e, training: { ...e.training, curve: null } };
   await sql.run(
     `INSERT OR REPLACE INTO endpoints (run_id, idx, name, seed, train_loss, train_acc, test_loss, test_acc, result_json)
@@ -56,7 +87,7 @@ export async function writeEndpoint(sql: Sql, id: string, index: number, e: Endp
 }
 
 /** The path's row (its document without the points, the columns the history table lists) and its points. */
-export async function writePath(sql: Sql, id: string, index: number, p: PathResult): Promise<void> {
+export async function writePath(sql: Sql, id: string, index: number, p: PathRow): Promise<void> {
   const stored = { ...p, points: null };
   await sql.run('DELETE FROM paths WHERE run_id = ? AND name = ?', [id, p.name]);
   await sql.run(
@@ -91,7 +122,8 @@ export async function writePath(sql: Sql, id: string, index: number, p: PathResu
   }
 }
 
-export async function writePlane(sql: Sql, id: string, plane: PlaneResult): Promise<void> {
+/** The plane document (PlaneResult), kept whole. */
+export async function writePlane(sql: Sql, id: string, plane: object): Promise<void> {
   await sql.run('INSERT OR REPLACE INTO run_planes (run_id, plane_json) VALUES (?, ?)', [id, JSON.stringify(plane)]);
 }
 

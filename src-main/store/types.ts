@@ -14,8 +14,9 @@ export const ACTIVE_STATUSES: readonly RunStatus[] = RUN_STATUSES.filter((s) => 
 export const STUDY_STATUSES = ['created', 'running', 'finished', 'failed', 'cancelled'] as const;
 export type StudyStatus = (typeof STUDY_STATUSES)[number];
 
-/** Where and with what a run computed. Known from the job's setup on; completed from the run document at the end. */
-export interface RunEnvironment {
+/** Where and with what a run computed. Known from the job's setup on; completed from the run document at the end. (A type,
+ *  not an interface: a JSON object, assignable where a bundle's schema admits more fields.) */
+export type RunEnvironment = {
   modelab: string;
   backend: BackendName | string;
   device: string;
@@ -25,7 +26,7 @@ export interface RunEnvironment {
   /** The run document's dataset record (name, source, checksum, normalisation, sizes). */
   dataset?: Partial<RunResult['dataset']> & { name: string; checksum: string };
   seeds: { recipe?: number; endpoints: Record<string, number>; evaluation?: number };
-}
+};
 
 /** One row of the history list (no curves, points or weights). */
 export interface RunSummary {

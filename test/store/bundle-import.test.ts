@@ -270,8 +270,13 @@ describe('history.json and run.json are validated like api input', () => {
   });
 
   it('run.json: a path or endpoint name that would leave the bundle, duplicate names, a wrong schema', async () => {
-    const cases: [string, (r: { schema: string; paths: { name: string }[]; endpoints: { name: string }[] }) => void, RegExp][] = [
+    type Doc = { schema: string; paths: { name: string; check: unknown; barrier: { train: unknown } }[]; endpoints: { name: string }[]; dataset: { inputShape: unknown } };
+    const cases: [string, (r: Doc) => void, RegExp][] = [
       ['path-name', (r) => (r.paths[0]!.name = '../../outside'), /paths\.0\.name: a path name/],
+      // What the history puts in its own columns is checked too: a path's verdict and barrier, the dataset's shape.
+      ['check', (r) => (r.paths[0]!.check = { pass: 'yes' }), /paths\.0\.check\.pass: /],
+      ['barrier', (r) => (r.paths[0]!.barrier.train = { lossOverInterpolation: { value: 'high' } }), /paths\.0\.barrier\.train\.lossOverInterpolation\.value: /],
+      ['input-shape', (r) => (r.dataset.inputShape = [28, 28]), /dataset\.inputShape: /],
       ['endpoint-name', (r) => (r.endpoints[0]!.name = 'A/../B'), /endpoints\.0\.name: an endpoint name/],
       ['duplicate', (r) => (r.endpoints[1]!.name = 'A'), /the endpoint name A appears twice/],
       ['schema', (r) => (r.schema = 'other/1'), /schema: /],
@@ -356,7 +361,8 @@ describe('tensors are checked at import', () => {
   it('history.json: a run with paths whose environment has no usable architecture (exports of its paths need it)', async () => {
     const cases: [string, (env: { architecture?: { spec: unknown } }) => void, RegExp][] = [
       ['no-architecture', (env) => delete env.architecture, /lacks the architecture or the dataset's input shape/],
-      ['bad-spec', (env) => (env.architecture = { spec: { input: [1, 1, 3] } }), /environment\.architecture\.spec is not a ModeLab architecture/],
+      // The run document's own schema of the architecture names the field.
+      ['bad-spec', (env) => (env.architecture = { spec: { input: [1, 1, 3] } }), /environment\.architecture\.spec\.layers: /],
     ];
     for (const [name, edit, want] of cases) {
       const d = edited(name, (b) => {

@@ -77,7 +77,7 @@ export function syntheticResult(config: { name: string; seed: number }, preset: 
     tfjsVersion: '4.22.0',
     backendDetails: {},
     config,
-    architecture: { spec: { input: [1, 1, 3], layers: [] }, description: 'test', parameters: 12 },
+    architecture: { spec: { input: [1, 1, 3], layers: [{ type: 'dense', units: 4, bias: true, dropout: 0 }] }, description: 'test', parameters: 16 },
     dataset: { name: 'test', source: 'test', checksum: 'c'.repeat(64), normalization: { kind: 'none' }, inputShape: [1, 1, 3], classes: 4, trainSize: 1, testSize: 1, evalTrainSize: 1, evalTestSize: 1 },
     endpoints,
     paths,
