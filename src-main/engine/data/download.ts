@@ -8,6 +8,7 @@ import { createReadStream, createWriteStream, renameSync, rmSync, statSync } fro
 import http from 'node:http';
 import https from 'node:https';
 import { CancelledError, InputError } from '../util/errors';
+import { VERSION } from '../version';
 
 export interface DownloadProgress {
   /** Bytes on disk, the resumed part included. */
@@ -24,8 +25,6 @@ export interface DownloadOptions {
   md5: string;
   onProgress?: (p: DownloadProgress) => void;
   signal?: AbortSignal;
-  /** Identifies the client in the request (User-Agent). */
-  userAgent?: string;
 }
 
 /** A failure that leaves a resumable partial download: said in one line, with what to do. */
@@ -65,7 +64,7 @@ function get(url: string, offset: number, opts: DownloadOptions, redirects = 0):
       return reject(new InputError(`not a URL: ${url}`));
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:') return reject(new InputError(`${url}: only http and https downloads are supported`));
-    const headers: Record<string, string> = { 'user-agent': opts.userAgent ?? 'modelab' };
+    const headers: Record<string, string> = { 'user-agent': `modelab/${VERSION}` };
     if (offset > 0) headers['range'] = `bytes=${offset}-`;
     const req = (u.protocol === 'https:' ? https : http).get(u, { headers, signal: opts.signal }, (res) => {
       const status = res.statusCode ?? 0;
