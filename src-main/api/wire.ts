@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { AUTO_BACKEND, KNOWN_BACKEND_NAMES } from '../engine/backend/names';
 import { CIFAR10_BATCH_FILES, cifar10Batches } from '../engine/data/cifar10';
 import { InputError } from '../engine/util/errors';
+import type { AnyRecipe } from '../engine/recipe/schema';
 import { VERSION } from '../engine/version';
 import type { HistoryStore } from '../store/history';
 import { architectures, pathBriefs, tagCounts } from '../store/listing';
@@ -136,14 +137,13 @@ export function inspectCifarDir(dir: string): DataDirCheck {
   }
 }
 
-function describeRecipe(r: Record<string, unknown>): string {
-  if (r['experiment'] === 'counterexample') return `Theorem 4 counterexample, width ${String(r['width'])}, ${String(r['points'])} points`;
-  const ds = r['dataset'] as { name: string } | undefined;
-  const arch = r['architecture'] as { type: string; hidden?: number[]; conv?: unknown[]; dense?: unknown[] } | undefined;
-  const archText = arch?.type === 'mlp' ? `MLP, hidden ${arch.hidden?.join('-')}` : arch ? `CNN, ${arch.conv?.length ?? 0} conv + ${arch.dense?.length ?? 0} dense` : '?';
-  const eps = (r['endpoints'] as { name: string }[] | undefined)?.map((e) => e.name) ?? [];
-  const paths = (r['paths'] as { type: string; name?: string }[] | undefined)?.map((p) => p.name ?? p.type) ?? [];
-  return `${ds?.name ?? '?'} · ${archText} · endpoints ${eps.join(', ')} · paths: ${paths.length ? paths.join(', ') : 'none'}`;
+/** A checked recipe in a line, for the form. */
+function describeRecipe(r: AnyRecipe): string {
+  if ('experiment' in r) return `Theorem 4 counterexample, width ${r.width}, ${r.points} points`;
+  const a = r.architecture;
+  const archText = a.type === 'mlp' ? `MLP, hidden ${a.hidden.join('-')}` : `CNN, ${a.conv.length} conv + ${a.dense.length} dense`;
+  const paths = r.paths.map((p) => p.name ?? p.type);
+  return `${r.dataset.name} · ${archText} · endpoints ${r.endpoints.map((e) => e.name).join(', ')} · paths: ${paths.length ? paths.join(', ') : 'none'}`;
 }
 
 export function createWireApi(o: WireOptions): WireApi {
@@ -173,7 +173,7 @@ export function createWireApi(o: WireOptions): WireApi {
       try {
         const parsed = parseAnyRecipe(recipe, 'recipe');
         // Help for the fields the form will show: the recipe with its defaults filled in.
-        return { ok: true, issues: [], recipe: parsed, summary: describeRecipe(parsed as unknown as Record<string, unknown>), help: fieldHelp(schema, parsed) };
+        return { ok: true, issues: [], recipe: parsed, summary: describeRecipe(parsed), help: fieldHelp(schema, parsed) };
       } catch (e) {
         // Checks beyond the schema (duplicate endpoint names, per-endpoint training) name their field as data.
         if (!(e instanceof InputError)) throw e;
