@@ -79,6 +79,14 @@ export function checkLine(c: PathResult['check']): string {
 const known = (v: string | number | null | undefined): string => (v === null || v === undefined ? '?' : String(v));
 
 /** The summary of a run's document: a finished run's (RunResult), or a stored one's, where '?' marks what it lacks. */
+/** The weights file an endpoint was loaded from (recipe `weights`), if it was not trained. */
+function loadedFrom(r: RunDocument, endpoint: string): string | undefined {
+  const endpoints = r.config && typeof r.config === 'object' ? (r.config as { endpoints?: unknown }).endpoints : undefined;
+  if (!Array.isArray(endpoints)) return undefined;
+  const e = (endpoints as ({ name?: unknown; weights?: unknown } | null)[]).find((x) => x?.name === endpoint);
+  return typeof e?.weights === 'string' ? e.weights : undefined;
+}
+
 export function runSummary(r: RunDocument): string {
   const out: string[] = [];
   const { architecture: a, dataset: d } = r;
@@ -93,7 +101,11 @@ export function runSummary(r: RunDocument): string {
   out.push(
     table(
       ['endpoint', 'seed', 'train loss', 'train acc', 'test loss', 'test acc', 'train time', 'samples/s'],
-      r.endpoints.map((e) => [e.name, String(e.seed), num(e.train.loss), pct(e.train.acc), num(e.test.loss), pct(e.test.acc), formatDuration(e.training.seconds), String(Math.round(e.training.samplesPerSec))]),
+      r.endpoints.map((e) =>
+        loadedFrom(r, e.name) !== undefined
+          ? [e.name, '—', num(e.train.loss), pct(e.train.acc), num(e.test.loss), pct(e.test.acc), 'loaded', '—']
+          : [e.name, String(e.seed), num(e.train.loss), pct(e.train.acc), num(e.test.loss), pct(e.test.acc), formatDuration(e.training.seconds), String(Math.round(e.training.samplesPerSec))],
+      ),
     ),
   );
   if (r.stability?.dropout) {

@@ -12,11 +12,13 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runSummary } from '../../src-main/cli/summary';
 import { selectBackend } from '../../src-main/engine/backend/backends';
 import { readSafetensors } from '../../src-main/engine/io/safetensors';
 import { forward } from '../../src-main/engine/nn/forward';
 import { type HostParams, disposeParams, toDevice } from '../../src-main/engine/nn/params';
 import type { ArchSpec } from '../../src-main/engine/nn/spec';
+import type { RunDocument } from '../../src-main/store/run-document';
 
 const root = path.resolve(__dirname, '../..');
 const FIXTURES = path.join(root, 'test/fixtures/byo');
@@ -127,6 +129,8 @@ describe.each(['mlp', 'cnn'] as const)('a %s pair trained by PyTorch', (arch) =>
       }
     });
     expect(doc.paths.map((p) => p.name)).toEqual(['linear', 'aligned-linear', 'theorem1']);
+    // The summary says the endpoints were loaded (no seed, no training time).
+    expect(runSummary(JSON.parse(r.stdout) as RunDocument)).toMatch(/^B +— +\S+ +\S+ +\S+ +\S+ +loaded +—$/m);
     expect(doc.paths.every((p) => p.points.length >= 5)).toBe(true);
 
     // PyTorch loads an endpoint, π(θ_B) (the matched end of the aligned line) and a Theorem 1 vertex, strictly.
