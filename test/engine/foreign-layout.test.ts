@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src-main/engine/backend/backends';
 import { torchStateDict } from '../../src-main/engine/experiment/export';
-import { loadEndpointWeights } from '../../src-main/engine/io/endpoint-weights';
+import { loadEndpointWeights, torchNamesFor } from '../../src-main/engine/io/endpoint-weights';
 import { encodeSafetensors, safetensorsEntries } from '../../src-main/engine/io/safetensors';
 import { forward } from '../../src-main/engine/nn/forward';
 import { sequentialNames } from '../../src-main/engine/nn/foreign-layout';
@@ -139,7 +139,7 @@ describe('PyTorch layout', () => {
   it('the torch export writes what the independent conversion writes, under the file endpoint’s own names', () => {
     const p = randomParams(cnn, 4);
     const file = writeTorchFile(path.join(dir, 'cnn-names.safetensors'), torchDict(cnn, randomParams(cnn, 5), cnnNames));
-    const { entries } = safetensorsEntries(torchStateDict(cnn, p, { name: 'A', weights: file }));
+    const { entries } = safetensorsEntries(torchStateDict(cnn, p, torchNamesFor(cnn, { weights: file })));
     const expected = torchDict(cnn, p, cnnNames);
     const counters = ['1', '5', '10'].map((m) => `${m}.num_batches_tracked`);
     expect(entries.map((e) => e.name).sort()).toEqual([...Object.keys(expected), ...counters].sort());
@@ -156,7 +156,8 @@ describe('PyTorch layout', () => {
       'A2.w': '4.weight', 'A2.b': '4.bias', 'A3.w': '8.weight', 'A3.b': '8.bias', 'A4.w': '11.weight', 'A4.b': '11.bias',
       ...Object.fromEntries(Object.entries(BN).flatMap(([ours, theirs]) => [[`A3.bn.${ours}`, `9.${theirs}`]])),
     });
-    const buf = torchStateDict(cnn, randomParams(cnn, 6), undefined);
+    expect(torchNamesFor(cnn, undefined)).toEqual(sequentialNames(cnn));
+    const buf = torchStateDict(cnn, randomParams(cnn, 6), sequentialNames(cnn));
     const header = JSON.parse(buf.toString('utf8', 8, 8 + Number(buf.readBigUInt64LE(0)))) as Record<string, { dtype: string }>;
     expect(['1', '5', '9'].map((m) => header[`${m}.num_batches_tracked`]?.dtype)).toEqual(['I64', 'I64', 'I64']);
   });

@@ -102,20 +102,20 @@ export function exportLayoutOption(v: string | undefined): ExportLayout {
 type EndpointConfigs = Recipe['endpoints'] | undefined;
 
 /**
- * One network as a PyTorch state_dict in safetensors: under the names of the file `endpoint` came from when it came
- * from a PyTorch file, else of the nn.Sequential mirroring the architecture. A BN-folded Theorem 1 vertex (no
- * BatchNorm, biases) is written under the folded architecture's nn.Sequential names.
+ * One network as a PyTorch state_dict in safetensors, under `names` (torchNamesFor: the PyTorch file's own names, else
+ * the mirrored nn.Sequential's). A BN-folded Theorem 1 vertex (no BatchNorm, biases) is written under the folded
+ * architecture's nn.Sequential names.
  */
-export function torchStateDict(spec: ArchSpec, params: HostParams, endpoint: Recipe['endpoints'][number] | undefined): Buffer {
+export function torchStateDict(spec: ArchSpec, params: HostParams, names: Record<string, string>): Buffer {
   let s = spec;
-  let names: Record<string, string>;
+  let n = names;
   const own = paramShapes(spec).map((p) => p.name);
-  if (own.length === Object.keys(params).length && own.every((n) => params[n])) names = torchNamesFor(spec, endpoint);
-  else if (hasBatchNorm(spec)) {
+  if (own.length !== Object.keys(params).length || !own.every((k) => params[k])) {
+    if (!hasBatchNorm(spec)) throw new Error("torch export: the network does not match the run's architecture");
     s = foldBatchNorm(spec, params).spec;
-    names = sequentialNames(s);
-  } else throw new Error("torch export: the network does not match the run's architecture");
-  const { tensors, counters } = foreignStateDict(s, params, 'torch', names);
+    n = sequentialNames(s);
+  }
+  const { tensors, counters } = foreignStateDict(s, params, 'torch', n);
   return encodeSafetensors(tensors, { format: 'pt', source: 'modelab' }, Object.fromEntries(counters.map((c) => [c, 0n])));
 }
 
@@ -172,6 +172,8 @@ export class RunDirWriter {
   private known: RunDirSetup | null = null;
   /** The recipe's endpoints (their files name the PyTorch tensors), from the run's environment event. */
   private endpointConfigs: EndpointConfigs;
+  /** Each endpoint's PyTorch names, its file read once. */
+  private readonly torchNames = new Map<string, Record<string, string>>();
 
   constructor(
     readonly dir: string,
@@ -197,7 +199,21 @@ export class RunDirWriter {
   endpoint(name: string, params: HostParams): void {
     this.endpointWeights[name] = params;
     writeFileAtomic(path.join(this.dir, 'endpoints.safetensors'), endpointsSafetensors(this.endpointWeights));
-    if (this.layout === 'torch') writeFileAtomic(path.join(this.dir, 'torch', `${name}.safetensors`), torchStateDict(this.setupDone.spec, params, endpointConfig(this.endpointConfigs, name)));
+    if (this.layout === 'torch') this.torchEndpoint(name, params);
+  }
+
+  /** torch/<endpoint>.safetensors (layout 'torch'). */
+  torchEndpoint(name: string, params: HostParams, spec: ArchSpec = this.setupDone.spec): void {
+    writeFileAtomic(path.join(this.dir, 'torch', `${name}.safetensors`), torchStateDict(spec, params, this.torchNamesOf(name, spec)));
+  }
+
+  private torchNamesOf(endpoint: string, spec: ArchSpec): Record<string, string> {
+    let names = this.torchNames.get(endpoint);
+    if (!names) {
+      names = torchNamesFor(spec, endpointConfig(this.endpointConfigs, endpoint));
+      this.torchNames.set(endpoint, names);
+    }
+    return names;
   }
 
   evalData(sets: { train: Split; test: Split }): void {
@@ -209,8 +225,9 @@ export class RunDirWriter {
     writeFileAtomic(path.join(this.dir, 'paths', `${p.name}.json`), `${JSON.stringify(pathDescription(this.setupDone, p, result), null, 2)}\n`);
     if (this.layout === 'torch') {
       // Every vertex under the names of the endpoint the path starts from.
-      const from = endpointConfig(this.endpointConfigs, result.from);
-      p.vertices.forEach((v, k) => writeFileAtomic(path.join(this.dir, 'torch', p.name, `v${k}.safetensors`), torchStateDict(this.setupDone.spec, v, from)));
+      const { spec } = this.setupDone;
+      const names = this.torchNamesOf(result.from, spec);
+      p.vertices.forEach((v, k) => writeFileAtomic(path.join(this.dir, 'torch', p.name, `v${k}.safetensors`), torchStateDict(spec, v, names)));
     }
   }
 
@@ -273,12 +290,8 @@ export function writeRunDir(dir: string, run: RunDirDocument, a: RunArtifacts, l
   // A run that crashed before its setup has no architecture yet, nor evaluation data or paths to describe with it.
   if (a.evalData || a.paths.length) w.setup(setupOf(run));
   writeFileAtomic(path.join(dir, 'endpoints.safetensors'), endpointsSafetensors(a.endpoints));
-  if (layout === 'torch' && run.architecture?.spec) {
-    const configs = (run.config as { endpoints?: EndpointConfigs }).endpoints;
-    for (const [name, params] of Object.entries(a.endpoints)) {
-      writeFileAtomic(path.join(dir, 'torch', `${name}.safetensors`), torchStateDict(run.architecture.spec, params, endpointConfig(configs, name)));
-    }
-  }
+  const spec = run.architecture?.spec;
+  if (layout === 'torch' && spec) for (const [name, params] of Object.entries(a.endpoints)) w.torchEndpoint(name, params, spec);
   if (a.evalData) w.evalData(a.evalData);
   for (const { path: p, result } of a.paths) w.path(p, result);
   for (const c of a.checkpoints ?? []) w.checkpoint(c, c.data);
