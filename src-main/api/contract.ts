@@ -20,7 +20,7 @@ export type { QuickBenchOutcome } from '../jobs/bench-job';
 import type { StoredRunDocument } from '../store/bundle';
 export type { ExistingRunChoice, ImportResult, StoredRunDocument } from '../store/bundle';
 export type { StudyDocument, StudyEstimate, StudyProgress, StudySummary } from '../study/coordinator';
-export type { StudyStatus } from '../store/studies';
+export type { StudyStatus } from '../store/types';
 
 /** Start a study on this machine (docs/studies.md): exactly one of a study preset, a study recipe, a stored study. */
 export interface StartStudyRequest {
