@@ -5,7 +5,7 @@
  *   batch size are cut, through the recipe's own fields.
  * - A diverging setting (a huge learning rate) stops with DivergedError naming the stage and the step.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,25 +17,7 @@ import { parseRecipe, resolveArchitecture, trainingFor } from '../../src-main/en
 import type { Recipe } from '../../src-main/engine/recipe/schema';
 import { type CurvePoint, train } from '../../src-main/engine/train/loop';
 import { DivergedError } from '../../src-main/engine/util/errors';
-import { Rng } from '../../src-main/engine/util/rng';
-
-const RECORD = 1 + 3072;
-
-/** A CIFAR-10 binary batch of `n` records of random background bytes, labelled 0 and 1 only (so that a dozen steps
- *  can show progress: the net learns quickly that two of its ten classes occur), class c brightening rows 3c…3c+2 of
- *  channel c. */
-function cifarBatch(n: number, rng: Rng): Buffer {
-  const buf = Buffer.alloc(n * RECORD);
-  for (let r = 0; r < n; r++) {
-    const off = r * RECORD;
-    const label = r % 2;
-    buf[off] = label;
-    for (let p = 0; p < 3072; p++) buf[off + 1 + p] = rng.int(128);
-    const plane = label * 1024;
-    for (let row = 3 * label; row < 3 * label + 3; row++) for (let col = 0; col < 32; col++) buf[off + 1 + plane + row * 32 + col] = 255;
-  }
-  return buf;
-}
+import { writeCifarFolder } from './cifar-fixture';
 
 describe('training stops or trains as it should', () => {
   let dir = '';
@@ -43,9 +25,7 @@ describe('training stops or trains as it should', () => {
   beforeAll(async () => {
     await selectBackend('wasm');
     dir = mkdtempSync(path.join(os.tmpdir(), 'modelab-cifar-'));
-    const rng = new Rng(7);
-    for (let i = 1; i <= 5; i++) writeFileSync(path.join(dir, `data_batch_${i}.bin`), cifarBatch(60, rng));
-    writeFileSync(path.join(dir, 'test_batch.bin'), cifarBatch(40, rng));
+    writeCifarFolder(dir, { train: 60, test: 40, seed: 7 });
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -16,11 +16,12 @@ import { deriveSeed } from '../util/rng';
 import { parseFieldPath, setField } from './field-path';
 import { type StudyAxis, type StudyRecipe, studyRecipeSchema } from './schema';
 
-/** A study as it is stored and run: the base recipe's document written in (no preset to change under it), `--quick`
- *  folded in, the name filled. Running it again (resume) needs nothing else. */
-export interface ResolvedStudy extends StudyRecipe {
+/** A study as it is stored and run: the base recipe's document written in (no preset to change under it), `set` and
+ *  `--quick` folded in, the name filled. Running it again (resume) needs nothing else. */
+export interface ResolvedStudy extends Omit<StudyRecipe, 'set'> {
   name: string;
   base: { config: Record<string, unknown> };
+  set?: undefined;
   quick?: undefined;
 }
 
@@ -66,6 +67,7 @@ export function resolveStudy(doc: unknown, source: string, o: { quick?: boolean 
   const s = r.data;
   let base = 'preset' in s.base ? presetDocument(s.base.preset) : s.base.config;
   if (!base || typeof base !== 'object' || Array.isArray(base)) throw new InputError(`${source}: the base recipe is not a JSON object`);
+  for (const f of s.set) base = setField(base, parseFieldPath(f.field), f.value);
   let { axes, trials } = s;
   if (o.quick) {
     if (!s.quick) throw new InputError(`${source}: this study has no --quick variant (no "quick" section)`);
@@ -75,7 +77,7 @@ export function resolveStudy(doc: unknown, source: string, o: { quick?: boolean 
   }
   const baseName = (base as { name?: unknown }).name;
   const name = s.name ?? (typeof baseName === 'string' && baseName ? baseName : 'study');
-  const { quick: _quick, ...rest } = s;
+  const { quick: _quick, set: _set, ...rest } = s;
   return { ...rest, name: o.quick ? `${name}-quick` : name, base: { config: base as Record<string, unknown> }, axes, trials };
 }
 

@@ -6,6 +6,8 @@
  *     "name": "width-sweep",                          optional (default: the base recipe's name)
  *     "description": "…",                             optional
  *     "base": { "preset": "smoke" }                   a run preset, or { "config": { …a whole run recipe… } }
+ *     "set": [ { "field": "endpoints",                optional: fields set on the base recipe (the preset stays
+ *                "value": [{ "name": "A" }] } ],       the one home of what the study does not change)
  *     "axes": [ { "field": "architecture.hidden",     a recipe field: dotted keys, list entries as [i]
  *                 "values": [[16, 16], [64, 64]] } ],  what it takes, in this order
  *     "trials": 3,                                    independent seeds of every combination (default 1)
@@ -45,6 +47,7 @@ export const studyRecipeSchema = z
     name: z.string().min(1).max(200).optional().describe('Name of the study (default: the base recipe’s name).'),
     description: z.string().max(10_000).optional().describe('What the study is for.'),
     base: studyBaseSchema,
+    set: z.array(fieldSetting).max(RECIPE_LIMITS.items).default([]).describe('Fields set on the base recipe before the axes (and before --quick’s).'),
     axes: z.array(axisSchema).max(16).default([]).describe('Fields swept: the cells are every combination of their values.'),
     trials: boundedTries.default(1).describe('Independent trials (seeds) of every combination.'),
     seed: z.number().int().nonnegative().max(0xffffffff).default(1).describe('The study’s seed: trial t runs with seed deriveSeed(seed, "trial t").'),
