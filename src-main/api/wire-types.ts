@@ -7,11 +7,12 @@
  * (csv, json), bundles are saved by the shell (a native save dialog in the app, an HTTP download in the browser), and
  * imports are chosen by the shell (open dialog, upload).
  */
-import type { ApiEvent, ListQuery, ListResult, QuickBenchOutcome, RecipeEstimate, RunDetail, RunStatus, RunSummary, StartRunRequest, StoredRunDocument } from './contract';
+import type { ApiEvent, ListQuery, ListResult, QuickBenchOutcome, RecipeEstimate, RunDetail, RunStatus, RunSummary, StartRunRequest, StartStudyRequest, StoredRunDocument, StudyDocument, StudyEstimate, StudySummary } from './contract';
 import type { PathBrief, TagCount } from '../store/listing';
 
 export type { PathBrief, TagCount } from '../store/listing';
 export type { ApiEvent, ListQuery, ListResult, QuickBenchOutcome, RecipeEstimate, RunDetail, RunStatus, RunSummary, StartRunRequest, StoredRunDocument } from './contract';
+export type { StartStudyRequest, StudyDocument, StudyEstimate, StudySummary } from './contract';
 
 export interface AppInfo {
   version: string;
@@ -100,6 +101,16 @@ export interface WireApi {
   deleteRuns(ids: string[]): Promise<{ ids: string[]; runs: number; artifactsRemoved: number }>;
   /** Path points of many runs as tidy CSV (`run,path,t,split,loss,acc`) or the JSON export, as text. */
   exportText(ids: string[], format: 'csv' | 'json'): Promise<string>;
+  /** The study presets (resources/studies/). */
+  studyPresets(): Promise<PresetInfo[]>;
+  /** Every stored study with its cell counts, newest first. */
+  listStudies(): Promise<StudySummary[]>;
+  /** A study (id, id prefix or name): its cells and the mean ± std over trials of every metric. */
+  getStudy(ref: string): Promise<StudyDocument>;
+  /** Plans (every cell validated), stores and starts a study on the machine that runs the jobs, or resumes one. */
+  startStudy(req: StartStudyRequest): Promise<{ id: string; cells: number; estimate: StudyEstimate }>;
+  /** Stops the study's coordinator and asks each running cell to stop. */
+  cancelStudy(ref: string): Promise<{ id: string; stopping: number }>;
 }
 
 export type WireOp = keyof WireApi;
@@ -157,6 +168,11 @@ export const WIRE_OPS = [
   'setColour',
   'deleteRuns',
   'exportText',
+  'studyPresets',
+  'listStudies',
+  'getStudy',
+  'startStudy',
+  'cancelStudy',
 ] as const satisfies readonly WireOp[];
 
 /** Compile-time check: WIRE_OPS names every operation of WireApi. */

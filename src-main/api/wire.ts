@@ -81,6 +81,22 @@ export const startRunSchema = z
   .strict()
   .refine((r) => r.preset !== undefined || r.recipe !== undefined, 'give a preset or a recipe');
 
+/** A study's id, id prefix or name. */
+const studyRef = z.string().trim().min(1).max(200);
+
+export const startStudySchema = z
+  .object({
+    preset: presetName.optional(),
+    // The study recipe's own schema (engine/study/schema.ts) checks it in full when the study is planned.
+    study: z.record(z.string(), z.unknown()).optional(),
+    resume: studyRef.optional(),
+    quick: z.boolean().optional(),
+    jobs: z.number().int().min(1).max(1024).optional(),
+    backend: BACKEND.optional(),
+    dataDir: absolutePath.optional(),
+  })
+  .strict();
+
 /** The arguments of every operation, as a tuple schema. */
 export const WIRE_SCHEMAS = {
   appInfo: z.tuple([]),
@@ -105,6 +121,11 @@ export const WIRE_SCHEMAS = {
   setColour: z.tuple([runId, colour.nullable()]),
   deleteRuns: z.tuple([runIds]),
   exportText: z.tuple([runIds.max(1000), z.enum(['csv', 'json'])]),
+  studyPresets: z.tuple([]),
+  listStudies: z.tuple([]),
+  getStudy: z.tuple([studyRef]),
+  startStudy: z.tuple([startStudySchema]),
+  cancelStudy: z.tuple([studyRef]),
 } satisfies Record<WireOp, z.ZodType>;
 
 // ------------------------------------------------------------------------------------------------------ implementation
@@ -219,6 +240,12 @@ export function createWireApi(o: WireOptions): WireApi {
       else await writeJson(store, full, sink);
       return sink.chunks.join('');
     },
+
+    studyPresets: async () => (await import('../engine/study/presets')).listStudyPresets(),
+    listStudies: () => api.listStudies(),
+    getStudy: (ref) => api.getStudy(ref),
+    startStudy: (req) => api.startStudy(req),
+    cancelStudy: (ref) => api.cancelStudy(ref),
   };
 }
 

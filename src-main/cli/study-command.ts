@@ -17,7 +17,8 @@ import { parseWorkerCount, sharedJobEnv } from '../jobs/parallelism';
 import { storageError } from '../store/errors';
 import type { HistoryStore } from '../store/history';
 import { findStudy, listStudies } from '../store/studies';
-import { type StudyDocument, type StudyPlan, type StudyProgress, type StudySummary, cancelStudy, cellOutcomes, deleteStudy, listStudySummaries, planStudy, runStudy, storeStudy, studyDocument } from '../study/coordinator';
+import { type StudyDocument, type StudyPlan, type StudyProgress, cancelStudy, cellOutcomes, deleteStudy, listStudySummaries, planStudy, runStudy, storeStudy, studyDocument } from '../study/coordinator';
+import { countsText, studyState } from '../study/study-text';
 import { EXECUTOR_KINDS, type ExecutorKind, type StudyExecutor } from '../study/executor';
 import { LocalExecutor } from '../study/local-executor';
 import { SlurmExecutor, type SlurmExecutorOptions } from '../study/slurm/study-executor';
@@ -81,13 +82,6 @@ function oneRef(positionals: string[], usage: string): string {
   return positionals[0]!;
 }
 
-const countsText = (s: Pick<StudySummary, 'counts' | 'cells'>): string => {
-  const c = s.counts;
-  const rest = [c.running && `${c.running} running`, c.queued && `${c.queued} queued`, c.failed && `${c.failed} failed`, c.crashed && `${c.crashed} crashed`, c.cancelled && `${c.cancelled} cancelled`]
-    .filter(Boolean)
-    .join(', ');
-  return `${c.finished}/${s.cells} done${rest ? `, ${rest}` : ''}`;
-};
 
 /** The one progress line of a running study. */
 export function progressLine(p: StudyProgress): string {
@@ -111,7 +105,7 @@ const meanText = (r: AggregateRow): string => (r.mean === null ? '–' : `${r.me
 /** The study as text: header, cells, and metric × combination of mean ± std (n). */
 export function studyText(d: StudyDocument): string {
   const s = d.study;
-  const state = s.status === 'running' && !s.live ? 'interrupted (modelab study run ID finishes it)' : s.status;
+  const state = studyState(s) === 'interrupted' ? 'interrupted (modelab study run ID finishes it)' : s.status;
   const lines = [
     `study ${s.name} (${s.id}): ${state}; ${s.executor} executor; created ${s.createdAt.slice(0, 19).replace('T', ' ')} UTC`,
     `cells: ${countsText(s)}; ${s.axes.length ? `axes ${s.axes.join(', ')}; ` : ''}${s.trials} trial${s.trials === 1 ? '' : 's'}; seed ${s.recipe.seed}`,
@@ -251,7 +245,7 @@ async function listSub(argv: string[]): Promise<number> {
         `${terminalText(
           table(
             ['id', 'name', 'status', 'cells', 'executor', 'created'],
-            all.map((s) => [s.id, s.name, s.status === 'running' && !s.live ? 'interrupted' : s.status, countsText(s), s.executor, s.createdAt.slice(0, 16).replace('T', ' ')]),
+            all.map((s) => [s.id, s.name, studyState(s), countsText(s), s.executor, s.createdAt.slice(0, 16).replace('T', ' ')]),
             3,
           ),
           { newlines: true },

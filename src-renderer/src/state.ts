@@ -8,7 +8,7 @@ import { type ApiEvent, type ProgressEvent, type RunStatus, ACTIVE_STATUSES as A
 
 // ------------------------------------------------------------------------------------------------------ route
 
-export type RouteName = 'new' | 'run' | 'history' | 'compare';
+export type RouteName = 'new' | 'run' | 'history' | 'compare' | 'studies' | 'study';
 export interface Route {
   name: RouteName;
   id?: string;
@@ -23,6 +23,8 @@ export function parseHash(hash: string): Route {
   if (parts[0] === 'new') return { name: 'new', query };
   if (parts[0] === 'run' && parts[1]) return { name: 'run', id: decodeURIComponent(parts[1]), query };
   if (parts[0] === 'compare') return { name: 'compare', query };
+  if (parts[0] === 'study' && parts[1]) return { name: 'study', id: decodeURIComponent(parts[1]), query };
+  if (parts[0] === 'studies') return { name: 'studies', query };
   return { name: 'history', query };
 }
 
