@@ -13,12 +13,11 @@ import { cellsAtOnce } from '../jobs/parallelism';
 import { InputError } from '../engine/util/errors';
 import { storedDocument } from '../store/bundle';
 import type { HistoryStore } from '../store/history';
-import { FINAL_STATUSES, type RunStatus } from '../store/types';
+import { FINAL_STATUSES, type RunStatus, type StudyStatus } from '../store/types';
 import { modelabHome } from '../store/location';
 import {
   type CellState,
   type StudyRecord,
-  type StudyStatus,
   cellStates,
   claimStudy,
   coordinatorAlive,
