@@ -1,6 +1,7 @@
 /** The api contract over the history store and the job runner. */
 // tfjs (backends) and zod (recipes) load on first use: listing and reading the history does not need them.
 import { AUTO_BACKEND, type BackendName } from '../engine/backend/names';
+import type { FileRoots } from '../engine/recipe/files';
 import type { AnyRecipe } from '../engine/recipe/schema';
 import { InputError } from '../engine/util/errors';
 import { runQuickBenchJob } from '../jobs/bench-job';
@@ -23,19 +24,24 @@ export async function checkBackend(requested: string | undefined): Promise<void>
   await selectBackend(requested); // throws the InputError naming what is available
 }
 
-/** The recipe a start request names (validated, overrides applied); with `weightsRoot`, its endpoint files must lie
- *  there. */
-async function requestedRecipe(req: StartRunRequest, weightsRoot?: string): Promise<AnyRecipe> {
+/** The recipe a start request names: validated, overrides applied, its files made absolute (docs/recipes.md, "Files a
+ *  recipe names"); with `files.roots`, refused when it names anything outside them. */
+async function requestedRecipe(req: StartRunRequest, files: RecipeFilesPolicy = {}): Promise<AnyRecipe> {
   if (!req.preset && req.recipe === undefined) throw new InputError('give a preset or a recipe');
-  const [{ loadPreset }, { applyOverrides, checkEndpointFilesUnder, parseAnyRecipe }] = await Promise.all([import('../engine/recipe/presets'), import('../engine/recipe/resolve')]);
+  const [{ loadPreset }, { applyOverrides, parseAnyRecipe }, { resolveRecipeFiles }] = await Promise.all([
+    import('../engine/recipe/presets'),
+    import('../engine/recipe/resolve'),
+    import('../engine/recipe/files'),
+  ]);
   const recipe = applyOverrides(req.recipe !== undefined ? parseAnyRecipe(req.recipe, 'recipe') : loadPreset(req.preset!), req);
-  if (weightsRoot !== undefined) checkEndpointFilesUnder(recipe, weightsRoot);
+  resolveRecipeFiles(recipe, { dir: files.base ?? process.cwd() });
+  files.roots?.checkRecipe(recipe, req.dataDir);
   return recipe;
 }
 
 /** Resolves a start request into the recipe the job runs (validated, overrides applied, checked to fit this machine). */
-export async function resolveRecipe(req: StartRunRequest, weightsRoot?: string): Promise<{ recipe: AnyRecipe; preset: string | null }> {
-  const recipe = await requestedRecipe(req, weightsRoot);
+export async function resolveRecipe(req: StartRunRequest, files: RecipeFilesPolicy = {}): Promise<{ recipe: AnyRecipe; preset: string | null }> {
+  const recipe = await requestedRecipe(req, files);
   // Refused before the run is stored: a recipe that cannot fit, or whose weights files are not there, leaves nothing
   // in the history.
   (await import('../engine/recipe/resources')).checkResources(recipe);
@@ -43,12 +49,20 @@ export async function resolveRecipe(req: StartRunRequest, weightsRoot?: string):
   return { recipe, preset: req.preset ?? null };
 }
 
+/** Where the files a recipe names are read from (engine/recipe/files.ts). */
+export interface RecipeFilesPolicy {
+  /** What a relative path of a recipe is relative to (default: the working folder). */
+  base?: string;
+  /** `modelab serve`: the only folders files are read from (a browser must not name any file of the machine). */
+  roots?: FileRoots;
+}
+
 export interface ApiOptions {
   store: HistoryStore;
   runner?: JobRunner;
   runnerOptions?: Omit<RunnerOptions, 'store'>;
-  /** Endpoint weights files only from this folder (`modelab serve`: a browser must not name any file of the machine). */
-  weightsRoot?: string;
+  /** Where the files recipes name are read from (default: relative to the working folder, anywhere). */
+  files?: RecipeFilesPolicy;
 }
 
 export function createApi(opts: ApiOptions): ModeLabApi {
@@ -60,7 +74,7 @@ export function createApi(opts: ApiOptions): ModeLabApi {
   };
   let runner: JobRunner | null = opts.runner ? attach(opts.runner) : null;
   const jobs = (): JobRunner => (runner ??= attach(new JobRunner({ ...opts.runnerOptions, store })));
-  const studies = studyApi(store, jobs);
+  const studies = studyApi(store, jobs, opts.files?.roots);
 
   return {
     ...studies.ops,
@@ -70,7 +84,7 @@ export function createApi(opts: ApiOptions): ModeLabApi {
     getRunDocument: async (id) => storedDocument(await store.get(id)),
 
     async startRun(req) {
-      const { recipe, preset } = await resolveRecipe(req, opts.weightsRoot);
+      const { recipe, preset } = await resolveRecipe(req, opts.files);
       await checkBackend(req.backend);
       if (req.colour) checkColour(req.colour);
       const id = await store.createRun({ name: req.name ?? recipe.name, preset, config: recipe, tags: req.tags, notes: req.notes, colour: req.colour ?? null });
@@ -79,7 +93,7 @@ export function createApi(opts: ApiOptions): ModeLabApi {
     },
 
     async estimateRun(req) {
-      const recipe = await requestedRecipe(req, opts.weightsRoot);
+      const recipe = await requestedRecipe(req, opts.files);
       const [{ estimateHere }, { benchDirIn }] = await Promise.all([import('../engine/recipe/resources'), import('../engine/bench/stored')]);
       return estimateHere(recipe, benchDirIn(modelabHome()), req.backend);
     },

@@ -3,9 +3,11 @@
  * progress as events. A study started here runs on this machine (the local executor) through the api's own job
  * runner, so its cells' run events reach the api's subscribers like any run's.
  */
+import path from 'node:path';
 import { loadStudyPreset } from '../engine/study/presets';
-import { resolveStudy } from '../engine/study/expand';
-import { InputError } from '../engine/util/errors';
+import { type FileRoots, recipeFiles } from '../engine/recipe/files';
+import { type StudyCell, resolveStudy } from '../engine/study/expand';
+import { InputError, fieldError } from '../engine/util/errors';
 import type { JobRunner } from '../jobs/runner';
 import type { HistoryStore } from '../store/history';
 import { type StudyRecord, coordinatorAlive, findStudy, listStudies } from '../store/studies';
@@ -15,7 +17,24 @@ import type { ModeLabApi, StartStudyRequest, StudyEvent } from './contract';
 
 type StudyOps = Pick<ModeLabApi, 'listStudies' | 'getStudy' | 'estimateStudy' | 'startStudy' | 'waitForStudy' | 'cancelStudy' | 'deleteStudy' | 'subscribeStudies'>;
 
-export function studyApi(store: HistoryStore, runner: () => JobRunner): { ops: StudyOps; close(): Promise<void> } {
+/**
+ * A server's check of a study cell's files: each under its folders (FileRoots), and absolute — a stored study is
+ * expanded again when its cells run, so a relative path would be read from the working folder, not where it was
+ * checked.
+ */
+function checkCellFiles(cell: StudyCell, roots: FileRoots, dataDir: string | undefined): void {
+  const where = `study cell ${cell.index}${cell.label ? ` (${cell.label})` : ''}`;
+  const relative = recipeFiles(cell.recipe).find((f) => !path.isAbsolute(f.path));
+  if (relative) throw fieldError(where, relative.field, `${relative.path}: a study started on a server names its files by absolute path`);
+  try {
+    roots.checkRecipe(cell.recipe, dataDir);
+  } catch (e) {
+    if (e instanceof InputError) throw new InputError(`${where}: ${e.message}`);
+    throw e;
+  }
+}
+
+export function studyApi(store: HistoryStore, runner: () => JobRunner, roots?: FileRoots): { ops: StudyOps; close(): Promise<void> } {
   const listeners = new Set<(e: StudyEvent) => void>();
   const emit = (e: StudyEvent): void => {
     for (const l of listeners) {
@@ -36,7 +55,9 @@ export function studyApi(store: HistoryStore, runner: () => JobRunner): { ops: S
     if (req.jobs !== undefined && (!Number.isSafeInteger(req.jobs) || req.jobs < 1)) throw new InputError(`jobs must be a positive integer, got ${String(req.jobs)}`);
     const stored = req.resume !== undefined ? await findStudy(store.db, req.resume) : null;
     const recipe = stored?.recipe ?? (req.preset !== undefined ? loadStudyPreset(req.preset, { quick: req.quick }) : resolveStudy(req.study, 'study', { quick: req.quick }));
-    return { stored, plan: planStudy(recipe, { parallel: req.jobs, backend: req.backend }) };
+    const plan = planStudy(recipe, { parallel: req.jobs, backend: req.backend });
+    if (roots) for (const c of plan.cells) checkCellFiles(c, roots, req.dataDir);
+    return { stored, plan };
   }
 
   const ops: StudyOps = {

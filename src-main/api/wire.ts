@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { z } from 'zod';
 import { AUTO_BACKEND, KNOWN_BACKEND_NAMES } from '../engine/backend/names';
-import { CIFAR10_BATCH_FILES, cifar10Batches } from '../engine/data/cifar10';
+import { CIFAR10_BATCH_FILES, cifar10Batches, cifar10DefaultDir } from '../engine/data/cifar10';
 import { InputError } from '../engine/util/errors';
 import type { AnyRecipe } from '../engine/recipe/schema';
 import { VERSION } from '../engine/version';
@@ -19,6 +19,7 @@ import { COLOUR_MESSAGE, COLOUR_RULE, NAME_MAX, NOTES_MAX, TAG_MAX, TAG_MESSAGE,
 import { writeCsv, writeJson } from '../store/tables';
 import { RUN_STATUSES } from '../store/types';
 import type { ModeLabApi } from './contract';
+import type { RecipeFilesPolicy } from './handlers';
 import type {
   BackendInfo,
   DataDirCheck,
@@ -134,6 +135,8 @@ export interface WireOptions {
   api: ModeLabApi;
   store: HistoryStore;
   mode: 'electron' | 'server';
+  /** Where recipe files are read from (the api's own `files`): validateRecipe and inspectDataDir say what it refuses. */
+  files?: RecipeFilesPolicy;
 }
 
 class TextSink extends Writable {
@@ -193,6 +196,11 @@ export function createWireApi(o: WireOptions): WireApi {
       }
       try {
         const parsed = parseAnyRecipe(recipe, 'recipe');
+        if (o.files?.roots) {
+          // A server's folders: a recipe naming a file elsewhere is refused here as when it is started.
+          const { resolveRecipeFiles } = await import('../engine/recipe/files');
+          o.files.roots.checkRecipe(resolveRecipeFiles(structuredClone(parsed), { dir: o.files.base ?? process.cwd() }));
+        }
         // Help for the fields the form will show: the recipe with its defaults filled in.
         return { ok: true, issues: [], recipe: parsed, summary: describeRecipe(parsed), help: fieldHelp(schema, parsed) };
       } catch (e) {
@@ -203,7 +211,15 @@ export function createWireApi(o: WireOptions): WireApi {
       }
     },
 
-    inspectDataDir: async (dir) => inspectCifarDir(dir),
+    async inspectDataDir(dir) {
+      try {
+        o.files?.roots?.checkFolder(dir || cifar10DefaultDir(), 'dataDir');
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        return { ok: false, message: e.message, files: [] };
+      }
+      return inspectCifarDir(dir);
+    },
     listRuns: (q) => api.listRuns(q),
 
     async listRunRows(q) {

@@ -1,14 +1,17 @@
 /** `modelab serve`: the app's UI and api for a browser (server/server.ts). */
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApi, openHistory } from '../api/handlers';
+import { FileRoots } from '../engine/recipe/files';
 import { InputError } from '../engine/util/errors';
 import { TOKEN_ENV, TOKEN_RULE, isValidToken } from '../server/access';
 import { DEFAULT_PORT, isLoopbackHost, startServer } from '../server/server';
 import { applyWorkersOption } from '../jobs/parallelism';
+import { modelabHome } from '../store/location';
 import { intOption, parse } from './args';
 
-export const SERVE_HELP = `Usage: modelab serve [--port N] [--host ADDR] [--db FILE] [--token T] [--weights DIR]
+export const SERVE_HELP = `Usage: modelab serve [--port N] [--host ADDR] [--db FILE] [--token T] [--weights DIR] [--files DIR]…
 
 Serves the ModeLab app (the same UI as the desktop window) and its api over HTTP + WebSocket, for a browser: start
 experiments, watch them live, browse, compare and export the history. Jobs run on this machine.
@@ -24,8 +27,12 @@ Options:
   --workers N     processes each experiment computes with at once: endpoint trainings, path points (default:
                   the cores present; also MODELAB_WORKERS)
   --static DIR    the built renderer to serve (default: out/renderer of this installation)
-  --weights DIR   the only folder a recipe's endpoint weights files are read from (docs/bring-your-own-model.md;
-                  default: weights/ beside the history database); a recipe naming a file elsewhere is refused
+  --weights DIR   where weights files uploaded from the browser go (default: weights/ beside the history
+                  database); a browser's recipe names files relative to it (docs/bring-your-own-model.md)
+  --files DIR     another folder recipes may read files from (weights, npy and idx data, a CIFAR-10 folder);
+                  repeat it for more. Besides these, only the --weights folder and $MODELAB_HOME/datasets are read:
+                  a recipe naming anything else, or a link inside them pointing out, is refused before it is stored
+                  (docs/recipes.md, "Files a recipe names")
 
 On a remote GPU server, keep the default host and tunnel the port:
   ssh -L ${DEFAULT_PORT}:localhost:${DEFAULT_PORT} gpu-box 'cd modelab && npx modelab serve'
@@ -42,6 +49,7 @@ export async function serveCommand(argv: string[], signal: AbortSignal): Promise
     workers: { type: 'string' },
     static: { type: 'string' },
     weights: { type: 'string' },
+    files: { type: 'string', multiple: true },
   });
   const port = intOption(values['port'], 'port') ?? DEFAULT_PORT;
   if (port > 65535) throw new InputError(`--port must be at most 65535, got ${port}`);
@@ -50,6 +58,12 @@ export async function serveCommand(argv: string[], signal: AbortSignal): Promise
   if (token !== undefined && !isValidToken(token)) throw new InputError(`${values['token'] !== undefined ? '--token' : TOKEN_ENV}: ${TOKEN_RULE}`);
   const jobs = intOption(values['jobs'], 'jobs');
   applyWorkersOption(values['workers'] as string | undefined);
+  // Folders recipes may read files from besides the weights folder and the datasets folder: each must be one.
+  const extra = (((values as Record<string, unknown>)['files'] as string[] | undefined) ?? []).map((d) => {
+    const st = statSync(d, { throwIfNoEntry: false });
+    if (!st?.isDirectory()) throw new InputError(`--files ${d}: ${st ? 'a file, not a folder' : 'no such folder'}`);
+    return path.resolve(d);
+  });
   const staticDir = path.resolve((values['static'] as string | undefined) ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../out/renderer'));
 
   // Ctrl-C (the abort signal) or SIGTERM stops the server cleanly: listen before anything can be asked to stop.
@@ -60,10 +74,12 @@ export async function serveCommand(argv: string[], signal: AbortSignal): Promise
   });
   const store = await openHistory({ db: values['db'] as string | undefined });
   const weightsRoot = path.resolve((values['weights'] as string | undefined) ?? path.join(path.dirname(store.location.dbPath), 'weights'));
-  const api = createApi({ store, runnerOptions: jobs ? { maxConcurrent: jobs } : {}, weightsRoot });
+  // A browser's recipe has no folder of its own: its relative paths are relative to the folder its uploads go to.
+  const files = { base: weightsRoot, roots: new FileRoots([weightsRoot, ...extra, path.join(modelabHome(), 'datasets')]) };
+  const api = createApi({ store, runnerOptions: jobs ? { maxConcurrent: jobs } : {}, files });
   let server;
   try {
-    server = await startServer({ api, store, staticDir, host, port, token, weightsRoot });
+    server = await startServer({ api, store, staticDir, host, port, token, weightsRoot, files });
   } catch (e) {
     await api.close();
     const err = e as Error & { code?: string };

@@ -27,6 +27,7 @@ import { pipeline } from 'node:stream/promises';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
 import type { ModeLabApi } from '../api/contract';
+import type { RecipeFilesPolicy } from '../api/handlers';
 import { throttleEvents } from '../api/events';
 import { contentSecurityPolicy } from '../api/policy';
 import { createWireApi, dispatch, runId, toWireError } from '../api/wire';
@@ -59,6 +60,9 @@ export interface ServerOptions {
   /** Where uploaded endpoint weights files go (POST /api/weights): the folder recipes may name them in (the api's
    *  weightsRoot). Absent: no uploads. */
   weightsRoot?: string;
+  /** Where recipe files are read from (the api's `files`): a recipe's check and the app's folder check say what the
+   *  api would refuse. */
+  files?: RecipeFilesPolicy;
 }
 
 /** A weights file a browser may upload: a plain name, .safetensors or a TensorFlow.js model.json or shard. */
@@ -121,7 +125,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   if (!existsSync(path.join(staticDir, 'index.html'))) {
     throw new Error(`no built renderer in ${staticDir} (run \`npx electron-vite build\` first)`);
   }
-  const wire = createWireApi({ api: o.api, store: o.store, mode: 'server' });
+  const wire = createWireApi({ api: o.api, store: o.store, mode: 'server', files: o.files });
   // Read per request: a rebuilt renderer (new asset hashes) is served without a restart.
   const indexHtml = (): Buffer => readFileSync(path.join(staticDir, 'index.html'));
 

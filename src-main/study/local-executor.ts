@@ -3,6 +3,7 @@
  * process, stored as it progresses) exactly as `modelab run` runs one. A cell's run is created and linked to the
  * study only when the pool starts it, so a stopped study leaves no queued runs behind.
  */
+import { resolveRecipeFiles } from '../engine/recipe/files';
 import type { JobRunner } from '../jobs/runner';
 import { linkRun } from '../store/studies';
 import type { ExecutorContext, StudyExecutor } from './executor';
@@ -26,10 +27,12 @@ export class LocalExecutor implements StudyExecutor {
     const lane = async (): Promise<void> => {
       while (next < cells.length && !signal.aborted) {
         const cell = cells[next++]!;
+        // A study's recipe is inline: the files it names are relative to the working folder (recorded absolute).
+        const recipe = resolveRecipeFiles(cell.recipe, { dir: process.cwd() });
         // The run and its link in one transaction: a coordinator killed here leaves both or neither.
-        const id = await store.createRun({ name: cell.recipe.name, preset: null, config: cell.recipe, alongside: (sql, run) => linkRun(sql, study.id, cell.index, cell.trial, run) });
+        const id = await store.createRun({ name: recipe.name, preset: null, config: recipe, alongside: (sql, run) => linkRun(sql, study.id, cell.index, cell.trial, run) });
         running.add(id);
-        const done = this.runner.submit(id, { recipe: cell.recipe, preset: null, backend: ctx.backend, dataDir: ctx.dataDir });
+        const done = this.runner.submit(id, { recipe, preset: null, backend: ctx.backend, dataDir: ctx.dataDir });
         // Cancelled between the check and the submit: stop it too.
         if (signal.aborted) void this.runner.cancel(id);
         ctx.onChange();

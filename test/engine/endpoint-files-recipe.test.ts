@@ -1,14 +1,14 @@
 /**
  * Recipe endpoints read from files (recipe/schema.ts `weights`, `layout`, `names`): what validation refuses, paths
- * relative to the recipe file, the server's allowed folder (checkEndpointFilesUnder), the plan's "load" stage.
+ * relative to the recipe file, the plan's "load" stage (a server's folders: test/engine/recipe-files.test.ts).
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runPlan } from '../../src-main/engine/recipe/plan';
 import { loadRecipeFile } from '../../src-main/engine/recipe/presets';
-import { checkEndpointFiles, checkEndpointFilesUnder, parseRecipe } from '../../src-main/engine/recipe/resolve';
+import { checkEndpointFiles, parseRecipe } from '../../src-main/engine/recipe/resolve';
 import type { Recipe } from '../../src-main/engine/recipe/schema';
 import { InputError } from '../../src-main/engine/util/errors';
 
@@ -70,24 +70,5 @@ describe('weights files are checked before a run is stored', () => {
     expect(refusal(() => checkEndpointFiles(r(path.join(dir, 'a-folder.safetensors'))))).toMatch(/endpoints\.1\.weights: weights .* is a folder, not a file/);
     writeFileSync(path.join(dir, 'there.safetensors'), '');
     expect(() => checkEndpointFiles(r(path.join(dir, 'there.safetensors')))).not.toThrow();
-  });
-});
-
-describe('the server reads weights only under its folder', () => {
-  const root = path.join(dir, 'weights');
-  mkdirSync(path.join(root, 'sub'), { recursive: true });
-  writeFileSync(path.join(root, 'sub', 'a.safetensors'), '');
-  writeFileSync(path.join(dir, 'secret.safetensors'), '');
-  symlinkSync(path.join(dir, 'secret.safetensors'), path.join(root, 'link.safetensors'));
-  const recipe = (weights: string): Recipe => parseRecipe(withEndpoints([{ name: 'A', weights }]));
-
-  it('a file inside is made absolute there', () => {
-    const r = recipe('sub/a.safetensors');
-    checkEndpointFilesUnder(r, root);
-    expect(r.endpoints[0]!.weights).toBe(path.join(root, 'sub', 'a.safetensors'));
-  });
-
-  it.each(['../secret.safetensors', path.join(dir, 'secret.safetensors'), 'link.safetensors', '/etc/passwd.safetensors'])('%s is refused in one line', (w) => {
-    expect(refusal(() => checkEndpointFilesUnder(recipe(w), root))).toMatch(/endpoints\.0\.weights: this server reads weights files only from .*weights; put the file there/);
   });
 });

@@ -1,8 +1,12 @@
-/** `modelab serve` as a command: help, the URL and token it prints (loopback too), --token and MODELAB_TOKEN, clean exit. */
+/** `modelab serve` as a command: help, the URL and token it prints (loopback too), --token and MODELAB_TOKEN, --files,
+ *  clean exit. */
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { serve } from '../e2e/helpers';
+import { Rpc, wsOpen } from './helpers';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -17,6 +21,32 @@ describe('modelab serve', () => {
     const bad = spawnSync(process.execPath, [path.join(ROOT, 'bin/modelab.mjs'), 'serve', '--port', 'eighty'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--port needs a non-negative integer/);
+    expect(r.stdout).toMatch(/--files DIR +another folder recipes may read files from/);
+    const noFolder = spawnSync(process.execPath, [path.join(ROOT, 'bin/modelab.mjs'), 'serve', '--files', '/no/such/folder'], { encoding: 'utf8' });
+    expect(noFolder.status).toBe(2);
+    expect(noFolder.stderr.trim()).toBe('modelab: --files /no/such/folder: no such folder');
+  });
+
+  it('--files DIR (repeatable) lets recipes read there, and nowhere else but the weights and datasets folders', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'modelab-serve-files-'));
+    const [a, b] = [path.join(dir, 'a'), path.join(dir, 'b')];
+    for (const d of [a, b, path.join(dir, 'c')]) mkdirSync(d);
+    const s = await serve(['--files', a, '--files', b]);
+    const rpc = new Rpc(await wsOpen(`${s.url.replace(/^http/, 'ws')}ws`, { Authorization: `Bearer ${s.token}`, Origin: s.url.replace(/\/$/, '') }));
+    try {
+      const issues = async (d: string): Promise<unknown> => {
+        const recipe = { name: 'f', dataset: { name: 'npy', dir: d }, architecture: { type: 'mlp', hidden: [4] }, training: { steps: 1 } };
+        return ((await rpc.call('validateRecipe', recipe)).value as { issues: unknown[] }).issues;
+      };
+      expect(await issues(a)).toEqual([]);
+      expect(await issues(b)).toEqual([]);
+      expect(await issues(path.join(s.home, 'datasets', 'mine'))).toEqual([]);
+      expect(await issues(path.join(dir, 'c'))).toEqual([{ path: ['dataset', 'dir'], message: expect.stringMatching(/c is outside the folders this server reads \(.*weights, .*a, .*b, .*datasets\)/) }]);
+    } finally {
+      rpc.ws.close();
+      await s.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('--port 0 picks a free port on loopback and prints the URL with a random token, required there too', async () => {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModeLabApi } from '../../src-main/api/contract';
 import { createApi } from '../../src-main/api/handlers';
+import { FileRoots } from '../../src-main/engine/recipe/files';
 import { type RunningServer, startServer } from '../../src-main/server/server';
 import { HistoryStore } from '../../src-main/store/history';
 import { tempDir } from '../store/helpers';
@@ -25,8 +26,9 @@ beforeAll(async () => {
   t = tempDir('modelab-weights-');
   weightsRoot = path.join(t.dir, 'weights');
   store = await HistoryStore.open({ db: path.join(t.dir, 'history.sqlite') });
-  api = createApi({ store, weightsRoot });
-  local = await startServer({ api, store, staticDir: STATIC, port: 0, weightsRoot });
+  const files = { base: weightsRoot, roots: new FileRoots([weightsRoot]) };
+  api = createApi({ store, files });
+  local = await startServer({ api, store, staticDir: STATIC, port: 0, weightsRoot, files });
 });
 afterAll(async () => {
   await local?.close();
@@ -69,9 +71,11 @@ describe('weights files on a server', () => {
     });
     for (const w of ['/etc/passwd.safetensors', '../history.sqlite.json']) {
       const r = await rpc.call('startRun', { recipe: recipe(w) });
-      expect(r, w).toMatchObject({ ok: false, error: { message: expect.stringMatching(/endpoints\.0\.weights: this server reads weights files only from .*weights; put the file there/) } });
+      expect(r, w).toMatchObject({ ok: false, error: { message: expect.stringMatching(/endpoints\.0\.weights: .* is outside the folders this server reads \(.*weights\)/) } });
     }
     expect(((await rpc.call('listRuns', {})) as { value: { total: number } }).value.total).toBe(0);
+    // A file uploaded is named by its plain name: relative to the weights folder.
+    expect(await rpc.call('estimateRun', { recipe: recipe('mlp-a.safetensors') })).toMatchObject({ ok: true });
     ws.close();
   });
 });

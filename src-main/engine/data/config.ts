@@ -3,6 +3,7 @@
  * rest), owned here because the loaders (load.ts, shape.ts) read it.
  */
 import { z } from 'zod';
+import { fileField } from '../util/file-field';
 import { RECIPE_LIMITS, boundedSize, boundedTries } from '../util/limits';
 
 const posInt = boundedSize;
@@ -15,6 +16,8 @@ const dataSeed = z.number().int().nonnegative().default(0).describe('Seed of the
 const normalize = z.enum(['scale', 'standardize', 'none']);
 /** How a 4-D image array of an npy dataset is stored (npy-folder.ts). */
 const npyLayout = z.enum(['nchw', 'nhwc']);
+/** An IDX file of an idx dataset. */
+const idxFile = fileField(z.string().min(1).describe('An IDX file (relative: see docs/recipes.md, "Files a recipe names").'));
 
 const realData = {
   train: subsetSize.describe('Use a deterministic subset of this many training samples (empty: all).'),
@@ -26,14 +29,21 @@ const realData = {
 export const datasetSchema = z.discriminatedUnion('name', [
   z.object({ name: z.literal('mnist'), ...realData }).strict(),
   z.object({ name: z.literal('fashion-mnist'), ...realData }).strict(),
-  z.object({ name: z.literal('cifar10'), dir: z.string().optional(), ...realData, normalize: normalize.default('standardize') }).strict(),
+  z
+    .object({
+      name: z.literal('cifar10'),
+      dir: fileField(z.string().describe('Folder of the CIFAR-10 binary batches (empty: where `modelab data get cifar10` puts them).')).optional(),
+      ...realData,
+      normalize: normalize.default('standardize'),
+    })
+    .strict(),
   z
     .object({
       name: z.literal('idx'),
-      trainImages: z.string(),
-      trainLabels: z.string(),
-      testImages: z.string(),
-      testLabels: z.string(),
+      trainImages: idxFile,
+      trainLabels: idxFile,
+      testImages: idxFile,
+      testLabels: idxFile,
       classes: z.number().int().min(2).max(RECIPE_LIMITS.size).optional(),
       ...realData,
     })
@@ -41,7 +51,7 @@ export const datasetSchema = z.discriminatedUnion('name', [
   z
     .object({
       name: z.literal('npy'),
-      dir: z.string().min(1).describe('Folder holding x_train.npy, y_train.npy, x_test.npy and y_test.npy (docs/datasets.md).'),
+      dir: fileField(z.string().min(1).describe('Folder holding x_train.npy, y_train.npy, x_test.npy and y_test.npy (docs/datasets.md).')),
       layout: npyLayout.optional().describe('How 4-D images are stored: nchw or nhwc (empty: nchw when the second dimension is 1 or 3, else nhwc).'),
       classes: z.number().int().min(2).max(RECIPE_LIMITS.size).optional().describe('Number of classes (empty: the largest label + 1).'),
       ...realData,

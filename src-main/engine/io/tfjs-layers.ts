@@ -61,6 +61,26 @@ function checkTopology(topology: unknown, what: string): number | undefined {
   return eps.size ? [...eps][0] : undefined;
 }
 
+/** Shards sit beside model.json: a name that leaves the folder is refused (the file is untrusted). */
+function shardFile(file: string, dir: string, p: unknown): string {
+  if (typeof p !== 'string' || p !== path.basename(p) || p === '..' || p === '.') throw new InputError(`${file}: shard path ${JSON.stringify(p)} is not a file name beside model.json`);
+  return path.join(dir, p);
+}
+
+/** The shard files a model.json names (what readTfjsLayersModel reads besides it); none when it is not a readable
+ *  model.json (reading it then says why). */
+export function tfjsShardFiles(file: string): string[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return [];
+  }
+  if (!isObject(doc) || !Array.isArray(doc['weightsManifest'])) return [];
+  const dir = path.dirname(file);
+  return (doc['weightsManifest'] as unknown[]).flatMap((g) => (isObject(g) && Array.isArray(g['paths']) ? (g['paths'] as unknown[]).map((p) => shardFile(file, dir, p)) : []));
+}
+
 /** Reads model.json and its weight shards (from the same folder). */
 export function readTfjsLayersModel(file: string): TfjsModel {
   let doc: unknown;
@@ -77,10 +97,8 @@ export function readTfjsLayersModel(file: string): TfjsModel {
   for (const group of doc['weightsManifest'] as unknown[]) {
     if (!isObject(group) || !Array.isArray(group['paths']) || !Array.isArray(group['weights'])) throw new InputError(`${file}: a weightsManifest group has no paths and weights`);
     const shards = (group['paths'] as unknown[]).map((p) => {
-      // Shards sit beside model.json: a name that leaves the folder is refused (the file is untrusted).
-      if (typeof p !== 'string' || p !== path.basename(p) || p === '..' || p === '.') throw new InputError(`${file}: shard path ${JSON.stringify(p)} is not a file name beside model.json`);
-      const f = path.join(dir, p);
-      if (!existsSync(f) || !statSync(f).isFile()) throw new InputError(`${file}: weight shard ${p} not found beside it`);
+      const f = shardFile(file, dir, p);
+      if (!existsSync(f) || !statSync(f).isFile()) throw new InputError(`${file}: weight shard ${String(p)} not found beside it`);
       return readFileSync(f);
     });
     const data = Buffer.concat(shards);

@@ -3,7 +3,8 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../util/errors';
-import { parseAnyRecipe, resolveEndpointFiles } from './resolve';
+import { resolveRecipeFiles } from './files';
+import { parseAnyRecipe } from './resolve';
 import type { AnyRecipe } from './schema';
 
 let presetsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../resources/presets');
@@ -56,8 +57,8 @@ export function loadRecipeFile(file: string): AnyRecipe {
   } catch (e) {
     throw new InputError(`${file} is not valid JSON: ${jsonProblem(text, e as Error)}`);
   }
-  // Files the recipe names (endpoint weights) are relative to the recipe file's folder.
-  return resolveEndpointFiles(parseAnyRecipe(doc, file), path.dirname(path.resolve(file)));
+  // Files the recipe names are relative to the recipe file's folder.
+  return resolveRecipeFiles(parseAnyRecipe(doc, file), { dir: path.dirname(path.resolve(file)), recipeFile: file });
 }
 
 /**

@@ -1,6 +1,4 @@
 /** From a recipe document to what the engine runs: validation with one-line messages, defaults, architecture specs. */
-import { existsSync, realpathSync } from 'node:fs';
-import path from 'node:path';
 import { z } from 'zod';
 import { checkEndpointFile, endpointLayout } from '../io/endpoint-weights';
 import type { ArchSpec, LayerSpec } from '../nn/spec';
@@ -104,13 +102,6 @@ function checkEndpointFields(e: Recipe['endpoints'][number], i: number, source: 
   }
 }
 
-/** The recipe with every endpoint's `weights` made absolute against `baseDir` (the recipe file's folder), in place. */
-export function resolveEndpointFiles<R extends AnyRecipe>(recipe: R, baseDir: string): R {
-  if (isCounterexample(recipe)) return recipe;
-  for (const e of recipe.endpoints) if (e.weights) e.weights = path.resolve(baseDir, e.weights);
-  return recipe;
-}
-
 /** Checks before a run is stored that every endpoint's weights file is there (its tensors are checked against the
  *  architecture when the run starts, once the data gives the input shape). */
 export function checkEndpointFiles(recipe: AnyRecipe): void {
@@ -122,22 +113,6 @@ export function checkEndpointFiles(recipe: AnyRecipe): void {
     } catch (err) {
       throw fieldError('recipe', ['endpoints', i, 'weights'], (err as Error).message);
     }
-  });
-}
-
-/**
- * Refuses a recipe whose endpoint files lie outside `root` (`modelab serve`: a browser may name only the files put
- * there, never any file of the machine). Symbolic links are followed before the check.
- */
-export function checkEndpointFilesUnder(recipe: AnyRecipe, root: string): void {
-  if (isCounterexample(recipe)) return;
-  const real = (p: string): string => (existsSync(p) ? realpathSync(p) : path.resolve(p));
-  const top = real(root);
-  recipe.endpoints.forEach((e, i) => {
-    if (!e.weights) return;
-    const rel = path.relative(top, real(path.resolve(top, e.weights)));
-    if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) throw fieldError('recipe', ['endpoints', i, 'weights'], `this server reads weights files only from ${top}; put the file there`);
-    e.weights = path.join(top, rel);
   });
 }
 

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { datasetSchema } from '../data/config';
 import { WEIGHT_LAYOUTS } from '../nn/weight-layouts';
 import { INIT_SCHEMES } from '../nn/init';
+import { fileField } from '../util/file-field';
 import { RECIPE_LIMITS, boundedSize, boundedTries } from '../util/limits';
 
 const posInt = boundedSize;
@@ -118,11 +119,12 @@ const endpoint = z
     name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').describe('Name of this network (paths refer to it).'),
     seed: z.number().int().nonnegative().optional().describe('Seed of its initialisation and minibatch order (default: derived from the recipe seed).'),
     training: z.record(z.string(), z.unknown()).optional().describe('Fields that override the shared training settings for this endpoint.'),
-    weights: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('Load this network from a file instead of training it: a .safetensors state_dict or a TensorFlow.js model.json (relative to the recipe file; docs/bring-your-own-model.md).'),
+    weights: fileField(
+      z
+        .string()
+        .min(1)
+        .describe('Load this network from a file instead of training it: a .safetensors state_dict or a TensorFlow.js model.json (relative: docs/recipes.md, "Files a recipe names"; docs/bring-your-own-model.md).'),
+    ).optional(),
     layout: z.enum(WEIGHT_LAYOUTS).optional().describe('How the weights file lays tensors out: torch (default for .safetensors), keras (model.json) or modelab.'),
     names: z
       .record(z.string(), z.string())

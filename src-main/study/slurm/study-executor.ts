@@ -8,6 +8,7 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { resolveRecipeFiles } from '../../engine/recipe/files';
 import { expandStudy } from '../../engine/study/expand';
 import { InputError } from '../../engine/util/errors';
 import type { HistoryStore } from '../../store/history';
@@ -78,7 +79,10 @@ export class SlurmExecutor implements StudyExecutor {
     // Until sbatch has taken the job, the options of this run write the script (a refused partition can be corrected).
     if (!slurmStudySubmitted(dir)) {
       const runArgs = [...(ctx.backend ? ['--backend', ctx.backend] : []), ...(ctx.dataDir ? ['--data', path.resolve(ctx.dataDir)] : []), ...(this.o.runArgs ?? [])];
-      prepareSlurmStudy(dir, expandStudy(study.recipe).map((c) => c.recipe), { ...this.o, runArgs });
+      // The cells run from the study's folder (cells/<i>.json): the files they name, relative to the working folder
+      // here (a study's recipe is inline), are written absolute.
+      const recipes = expandStudy(study.recipe).map((c) => resolveRecipeFiles(c.recipe, { dir: process.cwd() }));
+      prepareSlurmStudy(dir, recipes, { ...this.o, runArgs });
     }
     await setExecutorState(store.db, study.id, 'slurm', { dir });
     // Finished tasks in first (and failures recorded): what is left to run is then what the coordinator asks for.
