@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { probeAll, selectBackend } from '../engine/backend/backends';
 import { BACKEND_CHOICES_HELP } from '../engine/backend/names';
-import { BENCH_RUN_SCHEMA, type BenchResult, type BenchRun, type WorkerScaling, fastestPeak } from '../engine/bench/record';
+import { BENCH_RUN_SCHEMA, type BenchResult, type BenchRun, type WorkerScaling, fastestPeak, threadCap } from '../engine/bench/record';
 import { runBench } from '../engine/experiment/bench';
 import { InputError } from '../engine/util/errors';
 import { benchDirIn, keepBenchResult, readBenchResults } from '../engine/bench/stored';
@@ -23,9 +23,11 @@ Measures every available backend side by side (all but plain-JavaScript 'cpu', w
 named by --backend or MODELAB_BACKEND), each in turn: its 1024³ matmul ceiling, training throughput of the
 784-512-512-10 MLP (batch 128, with and without dropout 0.5) and of the paper's MNIST CNN (batch 64), the 61-point
 straight line on 10,000 samples, also with 2, 3, … workers computing its points up to the cores present (or
-MODELAB_WORKERS) where 'modelab run' uses point workers (one-core backends), the loss plane through three MLPs
+MODELAB_WORKERS) where 'modelab run' uses point workers (wasm, cpu, onnx-cpu), the loss plane through three MLPs
 (21 × 21 on 4,000 samples; 7 × 7 with --quick) with 1, 2, … workers alike, the Theorem 1 path structure-aware
-against naive, the mnist-mlp preset's wall time (estimated with --quick), and peak memory. Training efficiency is
+against naive, the mnist-mlp preset's wall time (estimated with --quick), peak memory, and on onnx-cpu the MLP's
+training with 1, 2, … intra-op threads (each process's threads are then capped at the fewest within 10% of the
+fastest: docs/backends.md). Training efficiency is
 stated against each backend's own matmul ceiling and against this CPU's native peak (an ONNX MatMul on ONNX
 Runtime's CPU provider), both timed just before each training round. Results are kept in <MODELAB_HOME>/bench/ and
 compared with the previous run on the same backend and device; the newest one times recipes before they run
@@ -60,6 +62,11 @@ function summary(r: BenchResult, prev: BenchResult | null): string {
       `train ${t[k].architecture}, batch ${t[k].batch}`,
       `${Math.round(t[k].samplesPerSec)} samples/s, ${num(t[k].gflops, 2)} GFLOP/s; ${pct(t[k].efficiency)} of the matmul${t[k].rounds.length > 1 ? ` (median of ${t[k].rounds.length} rounds)` : ''}${t[k].nativeEfficiency != null ? `, ${pct(t[k].nativeEfficiency!)} of the native peak` : ''}`,
       delta(t[k].samplesPerSec, pt?.[k].samplesPerSec),
+    ]),
+    ...(r.threadScaling ?? []).map((x) => [
+      `  the MLP's training, ${x.threads} intra-op thread${x.threads > 1 ? 's' : ''}`,
+      `${Math.round(x.samplesPerSec)} samples/s${x.threads === threadCap(r) ? ' (the cap each process takes)' : ''}`,
+      delta(x.samplesPerSec, prev?.threadScaling?.find((p) => p.threads === x.threads)?.samplesPerSec),
     ]),
     ['straight line, 61 points × 10,000 samples', `${num(r.lineEval.seconds, 2)} s (${num(r.lineEval.fullPassEquivalents, 1)} full passes)`, delta(r.lineEval.seconds, prev?.lineEval.seconds, false)],
     ...scalingRows(r.lineEval.seconds, r.lineEval.points - 2, r.lineEval.scaling, prev?.lineEval.scaling),

@@ -50,12 +50,13 @@ function reluDerivative(g: GraphBuilder, v: string): string {
 }
 
 /**
- * dL/dW of a convolution (NCHW input x, output gradient dz) as one matrix product, im2col style, in HWIO directly:
- * dW[a, b, ci, co] = Σ_{n,h,w} xpad[n, h·s + a, w·s + b, ci] · dz[n, h, w, co]. The k² strided windows of the padded
- * NHWC input, concatenated along channels, are the columns [N·H_o·W_o, k²·C_in]; their transpose times dz
- * [N·H_o·W_o, C_out] is [k²·C_in, C_out], the kernel's HWIO layout. Measured on the paper's MNIST CNN (batch 64,
- * two threads) this took 5–6 ms per layer against 23–24 ms for the same gradient as a forward convolution of the
- * channel-swapped input with dz as the filter (docs/performance.md).
+ * dL/dW of a convolution (NCHW input x, output gradient dz) as k² matrix products, im2col style, in HWIO directly:
+ * dW[a, b, ci, co] = Σ_{n,h,w} xpad[n, h·s + a, w·s + b, ci] · dz[n, h, w, co]. Each strided window (a, b) of the
+ * padded NHWC input is [N·H_o·W_o, C_in]; its transpose times dz [N·H_o·W_o, C_out] is the kernel's [C_in, C_out] at
+ * (a, b), and the k² of them stacked are HWIO. Measured on the paper's MNIST CNN (batch 64, two threads): one such
+ * gradient took 6–7 ms as one product over the concatenated windows and 23–24 ms as a forward convolution of the
+ * channel-swapped input with dz as the filter; a product per window skips copying the concatenation (58 MB a layer)
+ * and was 2–30% faster again (docs/performance.md).
  */
 function convKernelGrad(g: GraphBuilder, x: string, dz: string, k: number, stride: number, pads: number[], dzHW: [number, number], cIn: number, cOut: number): string {
   const [pt, pl, pb, pr] = pads as [number, number, number, number];
@@ -68,9 +69,9 @@ function convKernelGrad(g: GraphBuilder, x: string, dz: string, k: number, strid
       windows.push(g.op('Slice', [xp, g.int64s([a, b]), g.int64s(ends), g.int64s([1, 2]), g.int64s([stride, stride])]));
     }
   }
-  const cols = g.op('Reshape', [windows.length > 1 ? g.op('Concat', windows, { axis: int(3) }) : windows[0]!, g.int64s([-1, k * k * cIn])]);
   const dzRows = g.op('Reshape', [g.op('Transpose', [dz], { perm: ints([0, 2, 3, 1]) }), g.int64s([-1, cOut])]);
-  return g.op('Reshape', [g.op('Gemm', [cols, dzRows], { transA: int(1) }), g.int64s([k, k, cIn, cOut])]);
+  const parts = windows.map((w) => g.op('Gemm', [g.op('Reshape', [w, g.int64s([-1, cIn])]), dzRows], { transA: int(1) }));
+  return g.op('Reshape', [parts.length > 1 ? g.op('Concat', parts, { axis: int(0) }) : parts[0]!, g.int64s([k, k, cIn, cOut])]);
 }
 
 /**
