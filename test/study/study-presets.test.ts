@@ -13,7 +13,7 @@ import { runRecipe } from '../../src-main/engine/experiment/run';
 import { parseRecipe } from '../../src-main/engine/recipe/resolve';
 import type { Recipe } from '../../src-main/engine/recipe/schema';
 import { aggregateStudy } from '../../src-main/engine/study/aggregate';
-import { type StudyCell, expandStudy } from '../../src-main/engine/study/expand';
+import { type StudyCell, expandStudy, resolveStudy } from '../../src-main/engine/study/expand';
 import { parseFieldPath, setField } from '../../src-main/engine/study/field-path';
 import { runMetrics } from '../../src-main/engine/study/metrics';
 import { listStudyPresets, loadStudyPreset } from '../../src-main/engine/study/presets';
@@ -77,6 +77,13 @@ describe('literature study presets', () => {
       expect(r.training.steps).toBe(quick ? 1000 : 5000);
       expect(r.evaluation.trainSamples).toBe(quick ? 1024 : 4096);
     }
+  });
+
+  it('"set" writes fields of the base preset before the axes; an unknown field is one line naming it', () => {
+    const s = resolveStudy({ base: { preset: 'smoke' }, set: [{ field: 'training.lr', value: 0.01 }], trials: 1 }, 'test');
+    expect((expandStudy(s)[0]!.recipe as Recipe).training.lr).toBe(0.01);
+    expect(s.set).toBeUndefined();
+    expect(() => resolveStudy({ base: { preset: 'smoke' }, set: [{ field: 'training.nope.x', value: 1 }] }, 'test')).toThrow(/^unknown field 'training\.nope\.x'/);
   });
 
   it('cifar10-vgg11-fig3: VGG-11 pairs with noise stability, the Theorem 3 path and the 10-point line; --quick 30 epochs, 2 trials', () => {
