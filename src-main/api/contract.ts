@@ -53,7 +53,7 @@ export interface StartRunRequest {
   tags?: string[];
   notes?: string;
   colour?: string;
-  /** Backend name (default: fastest available). */
+  /** Backend name (default: MODELAB_BACKEND where the job runs, else the fastest available). */
   backend?: string;
   dataDir?: string;
   /** Overrides the recipe's base seed. */

@@ -1,6 +1,7 @@
 /** The api contract over the history store and the job runner. */
 // tfjs (backends) and zod (recipes) load on first use: listing and reading the history does not need them.
-import { AUTO_BACKEND, type BackendName } from '../engine/backend/names';
+import { defaultedBackend } from '../engine/backend/default';
+import type { BackendName } from '../engine/backend/names';
 import type { FileRoots } from '../engine/recipe/files';
 import type { AnyRecipe } from '../engine/recipe/schema';
 import { InputError } from '../engine/util/errors';
@@ -16,12 +17,14 @@ import type { ApiEvent, ExportRequest, ModeLabApi, StartRunRequest } from './con
 import { studyApi } from './studies';
 
 
-/** Checks a requested backend exists and is available here, without initialising it in this process. */
-export async function checkBackend(requested: string | undefined): Promise<void> {
-  if (requested === undefined || requested === AUTO_BACKEND) return;
+/** Checks a requested backend (or, with none, the one MODELAB_BACKEND names) exists and is available here, without
+ *  initialising it in this process. */
+export async function checkBackend(request: string | undefined): Promise<void> {
+  const requested = defaultedBackend(request);
+  if (requested === undefined) return;
   const { KNOWN_BACKEND_NAMES, probeBackend, selectBackend } = await import('../engine/backend/backends');
   if ((KNOWN_BACKEND_NAMES as readonly string[]).includes(requested) && (await probeBackend(requested as BackendName)).available) return;
-  await selectBackend(requested); // throws the InputError naming what is available
+  await selectBackend(request); // throws the InputError naming what is available (and MODELAB_BACKEND if from it)
 }
 
 /** The recipe a start request names: validated, overrides applied, its files made absolute (docs/recipes.md, "Files a

@@ -5,6 +5,7 @@ import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { probeAll, selectBackend } from '../engine/backend/backends';
+import { defaultedBackend } from '../engine/backend/default';
 import { BACKEND_CHOICES_HELP } from '../engine/backend/names';
 import { BENCH_RUN_SCHEMA, type BenchResult, type BenchRun, type WorkerScaling, fastestPeak, threadCap } from '../engine/bench/record';
 import { runBench } from '../engine/experiment/bench';
@@ -146,7 +147,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const quick = Boolean(values['quick']);
-  const names = await benchBackends((values['backend'] as string | undefined) ?? process.env['MODELAB_BACKEND']);
+  const names = await benchBackends(defaultedBackend(values['backend'] as string | undefined));
   // Every name checked before anything is measured: a typo in the last one does not cost the others' minutes.
   for (const n of names) await checkAvailable(n);
   const run: BenchRun = { schema: BENCH_RUN_SCHEMA, quick, nativePeak: null, results: [] };
@@ -173,7 +174,7 @@ async function checkAvailable(name: string): Promise<void> {
 /** Runs the bench on one backend with progress on stderr and keeps its result (<MODELAB_HOME>/bench/); also the
  *  previous comparable result. Used by `modelab bench` and, with the user's consent, by `modelab run --dry-run`. */
 export async function benchAndKeep(o: { quick: boolean; backend?: string }): Promise<{ result: BenchResult; prev: BenchResult | null }> {
-  const backend = await selectBackend(o.backend ?? process.env['MODELAB_BACKEND']);
+  const backend = await selectBackend(o.backend);
   const progress = new ProgressRenderer();
   const pointsDir = path.join(os.tmpdir(), `modelab-bench-points-${process.pid}-${randomBytes(4).toString('hex')}`);
   // The line and the plane with 1, 2, … processes computing their points, up to the workers present (parallelism.ts).

@@ -104,7 +104,7 @@ export async function runCommand(argv: string[], signal: AbortSignal, quit?: Abo
   const outDir = values['out'] as string | undefined;
   const layout = exportLayoutOption(values['layout'] as string | undefined);
   if (layout !== 'modelab' && !outDir) throw new InputError('--layout needs --out DIR (where the networks are written)');
-  const backendName = (values['backend'] as string | undefined) ?? process.env['MODELAB_BACKEND'];
+  const backendName = values['backend'] as string | undefined;
   if (values['dry-run']) return dryRun(recipe, { backend: backendName, json: Boolean(values['json']) });
   // Before anything runs or is stored: the data folder and the weights files are there, and --out can be written
   // (before any stage writes to it).

@@ -51,7 +51,7 @@ Options of study run:
   --quick              the recipe's quick variant (its "quick" section says what it reduces)
   --executor KIND      ${EXECUTOR_KINDS.join(' or ')} (default local: this machine)
   --jobs N             cells at once (default: the cores ÷ the processes one cell computes with)
-  --backend NAME       the backend every cell uses (default: the fastest available)
+  --backend NAME       the backend every cell uses (default: MODELAB_BACKEND, else the fastest available)
   --data DIR           dataset folder (CIFAR-10 binary batches), checked before anything starts
   --json               print one document on stdout at the end: the study, its cells, the aggregated table
                        (progress stays on stderr)
@@ -187,7 +187,7 @@ async function runSub(argv: string[], signal: AbortSignal): Promise<number> {
   if (hasSlurmOptions(values) && kindFlag !== 'slurm') throw new InputError('the Slurm options (--partition, --time, --slurm-dir, …) need --executor slurm');
   const slurm = kindFlag === 'slurm' ? slurmOptionsFrom(values) : undefined;
   const jobsFlag = values['jobs'] as string | undefined;
-  const backend = (values['backend'] as string | undefined) ?? process.env['MODELAB_BACKEND'];
+  const backend = values['backend'] as string | undefined;
   const dataDir = values['data'] as string | undefined;
   const json = Boolean(values['json']);
   const newStudy: ResolvedStudy | null = preset ? loadStudyPreset(preset, { quick: Boolean(values['quick']) }) : config ? loadStudyFile(config, { quick: Boolean(values['quick']) }) : null;

@@ -31,7 +31,7 @@ export interface JobSpec {
   /** The resolved recipe (validated again by the worker). */
   recipe: unknown;
   preset: string | null;
-  /** Backend name, or undefined for the fastest available. */
+  /** Backend name, or undefined for the default (MODELAB_BACKEND in the job's environment, else the fastest available). */
   backend?: string;
   dataDir?: string;
   /** The artifact folder: the worker stages files in its tmp/ subfolder. */

@@ -1,11 +1,12 @@
 /**
- * Backend discovery and selection. Auto-selection goes fastest first:
+ * Backend discovery and selection. Auto-selection goes fastest first (AUTO_ORDER in names.ts):
  * TensorFlow C with CUDA (`@tensorflow/tfjs-node-gpu`), TensorFlow C on CPU (`@tensorflow/tfjs-node`),
- * WebGPU (Dawn from the `webgpu` package, only when an adapter exists), WebAssembly (`wasm`), plain JS (`cpu`).
+ * WebGPU (Dawn from the `webgpu` package, only when an adapter exists), ONNX Runtime on the CPU (`onnx-cpu`),
+ * WebAssembly (`wasm`), plain JS (`cpu`); MODELAB_BACKEND overrides it (default.ts).
  * The tfjs-node packages are optional dependencies: they are loaded only when installed and working.
- * The `onnx-*` backends (ONNX Runtime's CPU, WebGPU and CUDA execution providers) are chosen only by name: training
- * steps and network evaluation on ONNX Runtime (engine/onnx), everything else on tfjs' wasm backend.
- * The names live in names.ts (pure data, shared with the wire contract).
+ * The `onnx-*` backends (ONNX Runtime's CPU, WebGPU and CUDA execution providers) run training steps and network
+ * evaluation on ONNX Runtime (engine/onnx), everything else on tfjs' wasm backend; onnx-webgpu and onnx-cuda are
+ * chosen only by name. The names live in names.ts (pure data, shared with the wire contract).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -17,7 +18,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { InputError } from '../util/errors';
 import { probeOrtProvider, useOrtProvider } from '../onnx/runtime';
-import { type BackendName, BACKEND_NAMES, KNOWN_BACKEND_NAMES, isOnnxBackend, onnxProviderOf } from './names';
+import { BACKEND_ENV, defaultedBackend } from './default';
+import { type BackendName, AUTO_ORDER, KNOWN_BACKEND_NAMES, isOnnxBackend, onnxProviderOf } from './names';
 import { ensureGradients } from './gradients';
 
 export { type BackendName, BACKEND_NAMES, KNOWN_BACKEND_NAMES } from './names';
@@ -232,27 +234,31 @@ function record(name: BackendName): BackendRecord {
 let active: BackendRecord | null = null;
 
 /**
- * Selects and initialises a backend. With no request, the first available in BACKEND_NAMES order wins.
- * Asking for one that is not available is an InputError naming those that are.
+ * Selects and initialises a backend. With no request (or 'auto'): the one already active in this process, else the
+ * one MODELAB_BACKEND names, else the first available in AUTO_ORDER. Asking for one that is unknown or not available
+ * is an InputError naming those that are (and MODELAB_BACKEND when the name came from it).
  */
 export async function selectBackend(requested?: string): Promise<BackendRecord> {
-  if (requested !== undefined && requested !== 'auto') {
-    if (!(KNOWN_BACKEND_NAMES as readonly string[]).includes(requested)) {
-      throw new InputError(`unknown backend '${requested}' (known: ${KNOWN_BACKEND_NAMES.join(', ')})`);
+  const named = requested !== undefined && requested !== 'auto';
+  if (!named && active) return active;
+  const wanted = defaultedBackend(requested);
+  if (wanted !== undefined) {
+    const from = named ? '' : ` (from ${BACKEND_ENV})`;
+    if (!(KNOWN_BACKEND_NAMES as readonly string[]).includes(wanted)) {
+      throw new InputError(`unknown backend '${wanted}'${from} (known: ${KNOWN_BACKEND_NAMES.join(', ')})`);
     }
-    const name = requested as BackendName;
+    const name = wanted as BackendName;
     if (active?.backend === name) return active;
     const probe = await probeBackend(name);
     if (!probe.available) {
       const avail = (await probeAll()).filter((p) => p.available).map((p) => p.name);
-      throw new InputError(`backend '${name}' is not available here (${probe.reason}); available: ${avail.join(', ')}`);
+      throw new InputError(`backend '${name}'${from} is not available here (${probe.reason}); available: ${avail.join(', ')}`);
     }
     await activate(name);
     active = record(name);
     return active;
   }
-  if (active) return active;
-  for (const name of BACKEND_NAMES) {
+  for (const name of AUTO_ORDER) {
     const probe = await probeBackend(name);
     if (!probe.available) continue;
     try {

@@ -5,6 +5,7 @@
 import os from 'node:os';
 import { datasetShape } from '../data/shape';
 import { latestBench } from '../bench/stored';
+import { defaultedBackend } from '../backend/default';
 import { type Machine, type RecipeEstimate, type RunEstimate, assertFits, estimateRecipe, estimateRun } from './estimate';
 import { type AnyRecipe, isCounterexample } from './schema';
 
@@ -24,7 +25,7 @@ export function checkResources(recipe: AnyRecipe, machine: Machine = thisMachine
 }
 
 /** The recipe's estimate on this machine with the newest bench figures kept in `benchDir` (for `backend` when one is
- *  asked for). Refuses nothing: `resources.refusal` says when it cannot fit. */
+ *  asked for, else for the one MODELAB_BACKEND names). Refuses nothing: `resources.refusal` says when it cannot fit. */
 export function estimateHere(recipe: AnyRecipe, benchDir: string, backend?: string): RecipeEstimate {
-  return estimateRecipe(recipe, isCounterexample(recipe) ? null : datasetShape(recipe.dataset), thisMachine(), latestBench(benchDir, backend));
+  return estimateRecipe(recipe, isCounterexample(recipe) ? null : datasetShape(recipe.dataset), thisMachine(), latestBench(benchDir, defaultedBackend(backend)));
 }
