@@ -4,7 +4,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { selectBackend } from '../engine/backend/backends';
-import { BACKEND_CHOICES_HELP } from '../engine/backend/names';
+import { BACKEND_CHOICES_HELP, BACKEND_DEFAULT_HELP } from '../engine/backend/names';
 import { writeFileAtomic } from '../engine/io/atomic';
 import { type ExportLayout, RunDirWriter, checkpointFileName, exportLayoutOption } from '../engine/experiment/export';
 import type { RunEvent } from '../engine/experiment/events';
@@ -34,7 +34,7 @@ Options:
   --preset NAME      a built-in recipe (see: modelab presets)
   --config FILE      a recipe JSON file (schema: docs/recipes.md); endpoint weights files it names are
                      relative to it
-  --backend NAME     ${BACKEND_CHOICES_HELP}; also MODELAB_BACKEND
+  --backend NAME     ${BACKEND_CHOICES_HELP} (${BACKEND_DEFAULT_HELP})
                      (onnx-*: training steps and evaluation on ONNX Runtime, the rest on wasm)
   --seed N           base seed, a non-negative integer; endpoint seeds derive from it unless the recipe
                      fixes them

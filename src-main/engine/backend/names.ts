@@ -24,7 +24,9 @@ export const AUTO_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow
 export const AUTO_BACKEND = 'auto';
 
 /** The --backend choices as help text shows them. */
-export const BACKEND_CHOICES_HELP = `${KNOWN_BACKEND_NAMES.join(' | ')} (default: MODELAB_BACKEND, else the first available of ${AUTO_ORDER.join(', ')})`;
+export const BACKEND_CHOICES_HELP = KNOWN_BACKEND_NAMES.join(' | ');
+/** What a run gets without --backend, as help text says it. */
+export const BACKEND_DEFAULT_HELP = `default: MODELAB_BACKEND, else the first available of ${AUTO_ORDER.join(', ')}`;
 
 export function isOnnxBackend(name: string | undefined): name is OnnxBackendName {
   return (ONNX_BACKEND_NAMES as readonly string[]).includes(name ?? '');
