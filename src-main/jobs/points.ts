@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { CPU_PROCESS_BACKENDS } from '../engine/backend/names';
 import { evalDataSafetensors } from '../engine/experiment/export';
 import { makeDirs } from '../engine/io/mkdirs';
 import { encodeSafetensors } from '../engine/io/safetensors';
@@ -42,7 +43,7 @@ export const POINTS_MIN_WORK = 3e9;
  * cores with a point worker beside the job process, which otherwise evaluated the line on one thread while the other
  * core idled). tfjs-node uses every core itself, and the GPU backends batch the points.
  */
-export const POINT_WORKER_BACKENDS: ReadonlySet<string> = new Set(['wasm', 'cpu', 'onnx-cpu']);
+export const POINT_WORKER_BACKENDS: ReadonlySet<string> = new Set(CPU_PROCESS_BACKENDS);
 
 /** Whether to evaluate points in a worker: 'auto' means with a second core, a backend of POINT_WORKER_BACKENDS and enough work
  *  (MODELAB_PARALLEL_POINTS=0 turns it off, =1 on). */

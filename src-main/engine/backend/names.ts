@@ -20,6 +20,10 @@ export type OnnxBackendName = (typeof ONNX_BACKEND_NAMES)[number];
  */
 export const AUTO_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'onnx-cpu', 'wasm', 'cpu'];
 
+/** Backends that compute on this machine's CPU cores, a process's own threads at a time (tfjs' wasm and cpu: one;
+ *  onnx-cpu: its intra-op threads), so that more processes use more cores (jobs/points.ts). */
+export const CPU_PROCESS_BACKENDS: readonly BackendName[] = ['wasm', 'cpu', 'onnx-cpu'];
+
 /** A request for the default backend (MODELAB_BACKEND, else the fastest available: default.ts). */
 export const AUTO_BACKEND = 'auto';
 
