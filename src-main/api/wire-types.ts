@@ -25,6 +25,15 @@ export interface AppInfo {
   cores: number;
 }
 
+export interface StudyPlanInfo {
+  name: string;
+  cells: number;
+  /** Each axis's field and how many values it takes. */
+  axes: { field: string; values: number }[];
+  trials: number;
+  estimate: StudyEstimate;
+}
+
 export interface PresetInfo {
   name: string;
   description: string;
@@ -107,6 +116,9 @@ export interface WireApi {
   listStudies(): Promise<StudySummary[]>;
   /** A study (id, id prefix or name): its cells and the mean ± std over trials of every metric. */
   getStudy(ref: string): Promise<StudyDocument>;
+  /** What a new study would be, before anything starts: its name, cell count and shape, the time it would take here
+   *  (from the stored bench figures). Every cell is validated and checked to fit, as when it starts. */
+  planStudy(req: StartStudyRequest): Promise<StudyPlanInfo>;
   /** Plans (every cell validated), stores and starts a study on the machine that runs the jobs, or resumes one. */
   startStudy(req: StartStudyRequest): Promise<{ id: string; cells: number; estimate: StudyEstimate }>;
   /** Stops the study's coordinator and asks each running cell to stop. */
@@ -171,6 +183,7 @@ export const WIRE_OPS = [
   'studyPresets',
   'listStudies',
   'getStudy',
+  'planStudy',
   'startStudy',
   'cancelStudy',
 ] as const satisfies readonly WireOp[];

@@ -12,7 +12,7 @@ import { expandStudy, resolveStudy } from '../../src-main/engine/study/expand';
 import { renderSvg } from '../../src-renderer/src/charts/export';
 import { axisNumber, buildStudyPanels, defaultFigure, studyFigures } from '../../src-renderer/src/charts/study';
 import { againRequest } from '../../src-renderer/src/views/run-again';
-import { countsText, studyActive, studyState } from '../../src-renderer/src/views/study-view';
+import { countsText, planText, studyActive, studyState } from '../../src-renderer/src/views/study-view';
 import { linear } from './fixtures';
 
 type Doc = Pick<RunResult, 'endpoints' | 'paths' | 'stability'>;
@@ -139,6 +139,13 @@ describe('study state in words', () => {
     expect(studyActive({ status: 'running', live: false, counts })).toBe(true);
     expect(studyActive({ status: 'failed', live: false, counts: { ...counts, running: 0 } })).toBe(false);
     expect(studyActive({ status: 'created', live: false, counts: { ...counts, running: 0 } })).toBe(true);
+  });
+
+  it('states a plan before it starts: cells, shape, the time here or why there is none', () => {
+    const estimate = { cells: 4, parallel: 2, cellSeconds: 45, seconds: 90, note: null };
+    const plan = { name: 's', cells: 4, axes: [{ field: 'architecture.hidden', values: 2 }], trials: 2, estimate };
+    expect(planText(plan)).toBe('4 cells (2 architecture.hidden × 2 trials); about 1 min 30 s here, 2 at once');
+    expect(planText({ ...plan, estimate: { ...estimate, seconds: null, cellSeconds: null, note: 'no timing figures yet' } })).toBe('4 cells (2 architecture.hidden × 2 trials); no timing figures yet');
   });
 });
 

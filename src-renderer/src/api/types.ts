@@ -29,6 +29,7 @@ export type {
   StoredRunDocument,
   StudyDocument,
   StudyEstimate,
+  StudyPlanInfo,
   StudySummary,
   TagCount,
   WireApi,
