@@ -76,7 +76,9 @@ describe('a recipe that cannot fit or asks for absurd numbers', () => {
 describe('modelab run --dry-run', () => {
   it('prints memory and time per stage from the stored bench figures, and starts and stores nothing', async () => {
     const h = home(true);
-    const r = await modelab(['run', '--preset', 'mnist-mlp', '--dry-run']);
+    // The fixture was measured on wasm: asked for by name, so that a test run forcing another default
+    // (MODELAB_BACKEND) estimates from it too.
+    const r = await modelab(['run', '--preset', 'mnist-mlp', '--dry-run', '--backend', 'wasm']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^mnist-mlp: nothing started or stored \(--dry-run\)/);
@@ -93,7 +95,7 @@ describe('modelab run --dry-run', () => {
 
   it('--json prints one estimate document agreeing with the engine', async () => {
     const h = home(true);
-    const r = await modelab(['run', '--preset', 'mnist-mlp', '--dry-run', '--json']);
+    const r = await modelab(['run', '--preset', 'mnist-mlp', '--dry-run', '--json', '--backend', 'wasm']);
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.schema).toBe('modelab.estimate/1');
