@@ -7,7 +7,7 @@
  * (csv, json), bundles are saved by the shell (a native save dialog in the app, an HTTP download in the browser), and
  * imports are chosen by the shell (open dialog, upload).
  */
-import type { ApiEvent, ListQuery, ListResult, QuickBenchOutcome, RecipeEstimate, RunDetail, RunStatus, RunSummary, StartRunRequest, StartStudyRequest, StoredRunDocument, StudyDocument, StudyEstimate, StudySummary } from './contract';
+import type { ApiEvent, ListQuery, ListResult, ModeLabApi, QuickBenchOutcome, RecipeEstimate, RunDetail, RunStatus, RunSummary, StartRunRequest, StartStudyRequest, StoredRunDocument, StudyDocument, StudyEstimate, StudySummary } from './contract';
 import type { PathBrief, TagCount } from '../store/listing';
 
 export type { PathBrief, TagCount } from '../store/listing';
@@ -25,14 +25,8 @@ export interface AppInfo {
   cores: number;
 }
 
-export interface StudyPlanInfo {
-  name: string;
-  cells: number;
-  /** Each axis's field and how many values it takes. */
-  axes: { field: string; values: number }[];
-  trials: number;
-  estimate: StudyEstimate;
-}
+/** What a new study would be (ModeLabApi.estimateStudy): its name, cells, axis fields, trials, time here. */
+export type StudyPlanInfo = Awaited<ReturnType<ModeLabApi['estimateStudy']>>;
 
 export interface PresetInfo {
   name: string;
@@ -118,7 +112,7 @@ export interface WireApi {
   getStudy(ref: string): Promise<StudyDocument>;
   /** What a new study would be, before anything starts: its name, cell count and shape, the time it would take here
    *  (from the stored bench figures). Every cell is validated and checked to fit, as when it starts. */
-  planStudy(req: StartStudyRequest): Promise<StudyPlanInfo>;
+  estimateStudy(req: StartStudyRequest): Promise<StudyPlanInfo>;
   /** Plans (every cell validated), stores and starts a study on the machine that runs the jobs, or resumes one. */
   startStudy(req: StartStudyRequest): Promise<{ id: string; cells: number; estimate: StudyEstimate }>;
   /** Stops the study's coordinator and asks each running cell to stop. */
@@ -183,7 +177,7 @@ export const WIRE_OPS = [
   'studyPresets',
   'listStudies',
   'getStudy',
-  'planStudy',
+  'estimateStudy',
   'startStudy',
   'cancelStudy',
 ] as const satisfies readonly WireOp[];

@@ -125,7 +125,7 @@ export const WIRE_SCHEMAS = {
   studyPresets: z.tuple([]),
   listStudies: z.tuple([]),
   getStudy: z.tuple([studyRef]),
-  planStudy: z.tuple([startStudySchema]),
+  estimateStudy: z.tuple([startStudySchema]),
   startStudy: z.tuple([startStudySchema]),
   cancelStudy: z.tuple([studyRef]),
 } satisfies Record<WireOp, z.ZodType>;
@@ -262,14 +262,7 @@ export function createWireApi(o: WireOptions): WireApi {
     listStudies: () => api.listStudies(),
     getStudy: (ref) => api.getStudy(ref),
 
-    async planStudy(req) {
-      if ((req.preset === undefined) === (req.study === undefined)) throw new InputError('give a study preset or a study recipe to plan');
-      const [{ loadStudyPreset }, { resolveStudy }, { planStudy }] = await Promise.all([import('../engine/study/presets'), import('../engine/study/expand'), import('../study/coordinator')]);
-      const recipe = req.preset !== undefined ? loadStudyPreset(req.preset, { quick: req.quick }) : resolveStudy(req.study, 'study', { quick: req.quick });
-      const plan = planStudy(recipe, { parallel: req.jobs, backend: req.backend });
-      return { name: recipe.name, cells: plan.cells.length, axes: recipe.axes.map((a) => ({ field: a.field, values: a.values.length })), trials: recipe.trials, estimate: plan.estimate };
-    },
-
+    estimateStudy: (req) => api.estimateStudy(req),
     startStudy: (req) => api.startStudy(req),
     cancelStudy: (ref) => api.cancelStudy(ref),
   };

@@ -46,7 +46,7 @@ describe('studies in the app', () => {
     await page.getByTestId('study-preset').selectOption('smoke-study');
     await page.getByTestId('study-quick').uncheck();
     // The plan before anything starts: the cell count and shape (no bench figures in a fresh home: no time).
-    await expect.poll(() => page.getByTestId('study-plan').innerText(), POLL).toMatch(/^4 cells \(2 architecture\.hidden × 2 trials\); /);
+    await expect.poll(() => page.getByTestId('study-plan').innerText(), POLL).toMatch(/^4 cells \(architecture\.hidden × 2 trials\); /);
     await page.getByTestId('start-study').click();
     await page.waitForURL(/#\/study\//);
     await expect.poll(() => page.locator('[data-testid="study-cells"] tbody tr').count(), POLL).toBe(4);

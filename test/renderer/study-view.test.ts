@@ -143,9 +143,9 @@ describe('study state in words', () => {
 
   it('states a plan before it starts: cells, shape, the time here or why there is none', () => {
     const estimate = { cells: 4, parallel: 2, cellSeconds: 45, seconds: 90, note: null };
-    const plan = { name: 's', cells: 4, axes: [{ field: 'architecture.hidden', values: 2 }], trials: 2, estimate };
-    expect(planText(plan)).toBe('4 cells (2 architecture.hidden × 2 trials); about 1 min 30 s here, 2 at once');
-    expect(planText({ ...plan, estimate: { ...estimate, seconds: null, cellSeconds: null, note: 'no timing figures yet' } })).toBe('4 cells (2 architecture.hidden × 2 trials); no timing figures yet');
+    const plan = { name: 's', cells: 4, axes: ['architecture.hidden'], trials: 2, estimate };
+    expect(planText(plan)).toBe('4 cells (architecture.hidden × 2 trials); about 1 min 30 s here, 2 at once');
+    expect(planText({ ...plan, estimate: { ...estimate, seconds: null, cellSeconds: null, note: 'no timing figures yet' } })).toBe('4 cells (architecture.hidden × 2 trials); no timing figures yet');
   });
 });
 
