@@ -19,7 +19,7 @@ import path from 'node:path';
 import { InputError } from '../util/errors';
 import { probeOrtProvider, useOrtProvider } from '../onnx/runtime';
 import { BACKEND_ENV, defaultedBackend } from './default';
-import { type BackendName, AUTO_ORDER, KNOWN_BACKEND_NAMES, isOnnxBackend, onnxProviderOf } from './names';
+import { type BackendName, AUTO_BACKEND, AUTO_ORDER, KNOWN_BACKEND_NAMES, isOnnxBackend, onnxProviderOf } from './names';
 import { ensureGradients } from './gradients';
 
 export { type BackendName, BACKEND_NAMES, KNOWN_BACKEND_NAMES } from './names';
@@ -239,7 +239,7 @@ let active: BackendRecord | null = null;
  * is an InputError naming those that are (and MODELAB_BACKEND when the name came from it).
  */
 export async function selectBackend(requested?: string): Promise<BackendRecord> {
-  const named = requested !== undefined && requested !== 'auto';
+  const named = requested !== undefined && requested !== AUTO_BACKEND;
   if (!named && active) return active;
   const wanted = defaultedBackend(requested);
   if (wanted !== undefined) {

@@ -14,8 +14,9 @@ export type OnnxBackendName = (typeof ONNX_BACKEND_NAMES)[number];
 
 /**
  * Auto-selection order, fastest first: the first available one is the default (unless MODELAB_BACKEND names one).
- * onnx-cpu comes before wasm: it trains the MLPs 4–8× and the paper's CNN 2.8× as fast and runs mnist-mlp end to
- * end 2–3× faster on a 2-core machine (docs/performance.md), and the test suite passes with either as the default.
+ * onnx-cpu comes before wasm: on a 2-core machine it trains the MLPs 4–8× and the paper's CNN 5.3× as fast (one bench
+ * run at load 4; 2.8× at load 10) and runs mnist-mlp end to end 2–3× faster (docs/performance.md), and the test
+ * folders pass with either as the default (docs/backends.md).
  * onnx-webgpu and onnx-cuda are chosen by name only: not measured against the tfjs GPU backends yet.
  */
 export const AUTO_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'onnx-cpu', 'wasm', 'cpu'];
