@@ -167,6 +167,7 @@ describe('the app in a browser against `modelab serve`', () => {
     await expect.poll(() => text(page.getByTestId('run-name')), POLL).toBe('smoke A (seed 1)');
 
     await page.getByRole('button', { name: 'Run again…' }).click();
+    await page.getByRole('button', { name: 'Edit the recipe first…' }).click();
     await page.waitForURL(/#\/new\?from=/);
     await expect.poll(() => page.getByTestId('source').inputValue(), POLL).toBe(`run:${runs[0]}`);
     await startFromNewView('smoke B (seed 2)', { seed: 2 });
