@@ -1,14 +1,16 @@
 /**
  * MODELAB_BACKEND sets the default backend of every process that chooses one by default: a request without a name
- * (or 'auto') takes it, a named one keeps its name, and a job process started without a backend computes on it.
+ * (or 'auto') takes it, a named one keeps its name, `modelab backends` says which it is, and a job process started
+ * without a backend computes on it.
  * An unknown name in the variable is a one-line error that names the variable.
  */
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../src-main/engine/backend/backends';
 import { defaultedBackend } from '../../src-main/engine/backend/default';
 import { JobRunner } from '../../src-main/jobs/runner';
 import type { HistoryStore } from '../../src-main/store/history';
-import { bin, root } from '../cli/modelab';
+import { bin, modelab, root } from '../cli/modelab';
 import { tempStore } from '../store/helpers';
 import { tinyRecipe } from './recipes';
 
@@ -21,6 +23,15 @@ describe('the default backend', () => {
     expect(defaultedBackend('cpu', {})).toBe('cpu');
     // Unset, blank or 'auto': the automatic order (undefined).
     for (const e of [{}, { MODELAB_BACKEND: ' ' }, { MODELAB_BACKEND: 'auto' }]) expect(defaultedBackend(undefined, e)).toBeUndefined();
+  });
+
+  it('modelab backends names the default a run gets, as selectBackend picks it, and where it comes from', async () => {
+    const forced = spawnSync(process.execPath, [bin, 'backends'], { cwd: root, encoding: 'utf8', env: { ...process.env, MODELAB_BACKEND: 'cpu' } });
+    expect(forced.stdout).toMatch(/^default: cpu \(MODELAB_BACKEND\)$/m);
+    // In this test run's environment (MODELAB_BACKEND forced or not): the same backend as this process selects.
+    const here = await modelab(['backends']);
+    const chosen = (await selectBackend()).backend;
+    expect(here.stdout).toMatch(new RegExp(`^default: ${chosen} \\((MODELAB_BACKEND|the first available of .*)\\)$`, 'm'));
   });
 
   it('an unknown MODELAB_BACKEND is a one-line error naming the variable', () => {
