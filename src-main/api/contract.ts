@@ -10,7 +10,7 @@ import type { JobEvent, JobOutcome } from '../jobs/runner';
 import type { ExistingRunChoice, ImportResult } from '../store/bundle';
 import type { ListQuery, ListResult, RunDetail, RunSummary } from '../store/types';
 import type { StudyStatus } from '../store/types';
-import type { StudyDocument, StudyEstimate, StudyProgress, StudySummary } from '../study/coordinator';
+import type { StudyCellChange, StudyDocument, StudyEstimate, StudyProgress, StudySummary } from '../study/coordinator';
 
 export type { ArtifactRef, HistoryRecord, ListQuery, ListResult, RunDetail, RunEnvironment, RunStatus, RunSummary, SortKey } from '../store/types';
 export { RUN_STATUSES } from '../store/types';
@@ -19,7 +19,7 @@ export type { RecipeEstimate } from '../engine/recipe/estimate';
 export type { QuickBenchOutcome } from '../jobs/bench-job';
 import type { StoredRunDocument } from '../store/bundle';
 export type { ExistingRunChoice, ImportResult, StoredRunDocument } from '../store/bundle';
-export type { StudyDocument, StudyEstimate, StudyProgress, StudySummary } from '../study/coordinator';
+export type { StudyCellChange, StudyDocument, StudyEstimate, StudyProgress, StudySummary } from '../study/coordinator';
 export type { StudyStatus } from '../store/types';
 
 /** Start a study on this machine (docs/studies.md): exactly one of a study preset, a study recipe, a stored study. */
@@ -38,9 +38,15 @@ export interface StartStudyRequest {
   dataDir?: string;
 }
 
-/** Study events: its progress (cell counts, ETA) after every change and every second; its status when it ends. */
+/**
+ * Study events, each about one study: its status when its coordinator starts ('running') and when it ends (finished,
+ * cancelled, failed); a cell's run when it starts, changes state and ends (finished, failed, cancelled, crashed), with
+ * the run's id; its progress (cell counts, ETA) after every change and every second. The app's study page follows
+ * them instead of reading the study again (docs/studies.md).
+ */
 export type StudyEvent =
   | { type: 'study'; studyId: string; progress: StudyProgress }
+  | { type: 'study-cell'; studyId: string; cell: StudyCellChange }
   | { type: 'study-status'; studyId: string; status: StudyStatus; error?: string };
 
 export interface StartRunRequest {

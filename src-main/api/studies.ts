@@ -82,6 +82,8 @@ export function studyApi(store: HistoryStore, runner: () => JobRunner, roots?: F
         dataDir: req.dataDir,
         cellSeconds: plan.estimate.cellSeconds,
         onProgress: (progress) => emit({ type: 'study', studyId: record.id, progress }),
+        onStarted: () => emit({ type: 'study-status', studyId: record.id, status: 'running' }),
+        onCell: (cell) => emit({ type: 'study-cell', studyId: record.id, cell }),
       })
         .then((r) => {
           emit({ type: 'study-status', studyId: record.id, status: r.status });

@@ -7,12 +7,12 @@
  * (csv, json), bundles are saved by the shell (a native save dialog in the app, an HTTP download in the browser), and
  * imports are chosen by the shell (open dialog, upload).
  */
-import type { ApiEvent, ListQuery, ListResult, ModeLabApi, QuickBenchOutcome, RecipeEstimate, RunDetail, RunStatus, RunSummary, StartRunRequest, StartStudyRequest, StoredRunDocument, StudyDocument, StudyEstimate, StudySummary } from './contract';
+import type { ApiEvent, ListQuery, ListResult, ModeLabApi, QuickBenchOutcome, RecipeEstimate, RunDetail, RunStatus, RunSummary, StartRunRequest, StartStudyRequest, StoredRunDocument, StudyDocument, StudyEstimate, StudyEvent, StudySummary } from './contract';
 import type { PathBrief, TagCount } from '../store/listing';
 
 export type { PathBrief, TagCount } from '../store/listing';
 export type { ApiEvent, ListQuery, ListResult, QuickBenchOutcome, RecipeEstimate, RunDetail, RunStatus, RunSummary, StartRunRequest, StoredRunDocument } from './contract';
-export type { StartStudyRequest, StudyDocument, StudyEstimate, StudySummary } from './contract';
+export type { StartStudyRequest, StudyCellChange, StudyDocument, StudyEstimate, StudyEvent, StudySummary } from './contract';
 
 export interface AppInfo {
   version: string;
@@ -135,7 +135,7 @@ export interface WireError {
 /** What every call returns over IPC and WebSocket: errors travel as data (Electron keeps only `message` of a throw). */
 export type Envelope<T> = { ok: true; value: T } | { ok: false; error: WireError };
 
-/** WebSocket messages. Client → server: a call. Server → client: its reply, or a pushed event. */
+/** WebSocket messages. Client → server: a call. Server → client: its reply, or a pushed run or study event. */
 export interface WsCall {
   id: number;
   op: string;
@@ -145,11 +145,15 @@ export type WsReply = { id: number } & Envelope<unknown>;
 export interface WsPush {
   event: ApiEvent;
 }
-export type WsServerMessage = WsReply | WsPush | { hello: AppInfo };
+export interface WsStudyPush {
+  studyEvent: StudyEvent;
+}
+export type WsServerMessage = WsReply | WsPush | WsStudyPush | { hello: AppInfo };
 
-/** IPC channel names: `modelab:<op>` for calls, one channel for pushed events. */
+/** IPC channel names: `modelab:<op>` for calls, one channel for pushed run events, one for study events. */
 export const IPC_PREFIX = 'modelab:';
 export const IPC_EVENT_CHANNEL = 'modelab:event';
+export const IPC_STUDY_EVENT_CHANNEL = 'modelab:study-event';
 
 /** Every operation, in one list (the preload exposes one function per name; a test checks it matches WireApi). */
 export const WIRE_OPS = [

@@ -4,8 +4,8 @@
  * `ipcRenderer`) to the page. Built from an injected ipcRenderer so tests can check exactly what is exposed.
  */
 import type { IpcRenderer, IpcRendererEvent } from 'electron';
-import { IPC_EVENT_CHANNEL, IPC_PREFIX, WIRE_OPS } from '../api/wire-types';
-import type { ApiEvent } from '../api/wire-types';
+import { IPC_EVENT_CHANNEL, IPC_PREFIX, IPC_STUDY_EVENT_CHANNEL, WIRE_OPS } from '../api/wire-types';
+import type { ApiEvent, StudyEvent } from '../api/wire-types';
 import { IPC_MENU_CHANNEL, type MenuCommand, type ModelabBridge, SHELL_OPS, SHELL_PREFIX } from './shell-types';
 
 type Invoker = Pick<IpcRenderer, 'invoke' | 'on' | 'removeListener'>;
@@ -19,6 +19,13 @@ export function buildBridge(ipc: Invoker, platform: string): ModelabBridge {
     ipc.on(IPC_EVENT_CHANNEL, listener);
     return () => {
       ipc.removeListener(IPC_EVENT_CHANNEL, listener);
+    };
+  };
+  bridge['onStudyEvent'] = (cb: (e: StudyEvent) => void) => {
+    const listener = (_e: IpcRendererEvent, payload: StudyEvent): void => cb(payload);
+    ipc.on(IPC_STUDY_EVENT_CHANNEL, listener);
+    return () => {
+      ipc.removeListener(IPC_STUDY_EVENT_CHANNEL, listener);
     };
   };
   bridge['onMenu'] = (cb: (c: MenuCommand, detail?: unknown) => void) => {

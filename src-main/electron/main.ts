@@ -10,7 +10,7 @@ import { BrowserWindow, Menu, app, dialog, ipcMain, nativeTheme, screen, session
 import { throttleEvents } from '../api/events';
 import { createApi, openHistory } from '../api/handlers';
 import { createWireApi } from '../api/wire';
-import { IPC_EVENT_CHANNEL } from '../api/wire-types';
+import { IPC_EVENT_CHANNEL, IPC_STUDY_EVENT_CHANNEL } from '../api/wire-types';
 import type { ModeLabApi } from '../api/contract';
 import { setPresetsDir } from '../engine/recipe/presets';
 import { VERSION } from '../engine/version';
@@ -62,6 +62,8 @@ async function start(): Promise<void> {
   const wire = createWireApi({ api, store, mode: 'electron' });
   const events = throttleEvents((e) => send(IPC_EVENT_CHANNEL, e));
   api.subscribe((e) => events.push(e));
+  // A study's events are few (a cell's change, its progress once a second): unthrottled.
+  api.subscribeStudies((e) => send(IPC_STUDY_EVENT_CHANNEL, e));
 
   const { shell: appShell } = registerIpc({
     ipcMain,

@@ -4,7 +4,7 @@
  * path to write: the user picks it in a native dialog opened by the main process.
  */
 import type { ExistingRunChoice, ImportResult } from '../api/contract';
-import type { ApiEvent, Envelope, WireArgs, WireOp, WireResult } from '../api/wire-types';
+import type { ApiEvent, Envelope, StudyEvent, WireArgs, WireOp, WireResult } from '../api/wire-types';
 
 export type SaveKind = 'png' | 'svg' | 'csv' | 'json';
 
@@ -49,6 +49,8 @@ export type ModelabBridge = {
 } & { [K in keyof ShellApi]: Enveloped<ShellApi[K]> } & {
     /** Receives api events (progress, status, curves, paths); returns the unsubscribe function. */
     onEvent(cb: (e: ApiEvent) => void): () => void;
+    /** Receives study events (a study's status, its cells' runs, its progress); returns the unsubscribe function. */
+    onStudyEvent(cb: (e: StudyEvent) => void): () => void;
     onMenu(cb: (command: MenuCommand, detail?: unknown) => void): () => void;
     readonly platform: string;
   };

@@ -308,6 +308,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     const refuse = (id: number, message: string): void => send({ id, ok: false, error: { name: 'ArgumentError', message } });
     const events = throttleEvents((event) => send({ event }), o.eventIntervalMs ?? 200);
     const off = o.api.subscribe((e) => events.push(e));
+    // A study's events are few (a cell's change, its progress once a second): unthrottled.
+    const offStudies = o.api.subscribeStudies((studyEvent) => send({ studyEvent }));
     let alive = true;
     ws.on('pong', () => (alive = true));
     const ping = setInterval(() => {
@@ -340,6 +342,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       sockets.delete(ws);
       clearInterval(ping);
       off();
+      offStudies();
       events.close();
     });
     wire

@@ -103,6 +103,14 @@ export interface StudyProgress {
   elapsedSeconds: number;
 }
 
+/** A cell's run started or changed state: the cell, its latest run, that run's state (and error). */
+export interface StudyCellChange {
+  index: number;
+  runId: string;
+  state: CellState;
+  error: string | null;
+}
+
 export interface RunStudyOptions {
   executor: StudyExecutor;
   signal?: AbortSignal;
@@ -111,6 +119,10 @@ export interface RunStudyOptions {
   /** One cell's estimated seconds (StudyEstimate.cellSeconds), for the ETA before a cell has finished. */
   cellSeconds?: number | null;
   onProgress?: (p: StudyProgress) => void;
+  /** The study is claimed by this coordinator (its status now 'running'). */
+  onStarted?: () => void;
+  /** A cell's latest run is new or changed state, as the history records it (seen at the next progress). */
+  onCell?: (c: StudyCellChange) => void;
   /** How often a cancel request from another process is looked for (ms; default 1000). */
   pollMs?: number;
 }
@@ -133,8 +145,12 @@ export async function runStudy(store: HistoryStore, ref: string, o: RunStudyOpti
   await claimStudy(store.db, study.id, o.executor.kind);
   study = await findStudy(store.db, study.id);
   await settleOrphans(store, study);
+  o.onStarted?.();
   const cells = expandStudy(study.recipe);
-  const before = cellStates(await studyRuns(store.db, study.id), study.cells);
+  const settled = latestAttempts(await studyRuns(store.db, study.id), study.cells);
+  const before = settled.map((l) => l?.status ?? 'pending');
+  // Each cell's latest run and its state as last reported: what a change is measured against.
+  const reported = settled.map((l) => (l ? `${l.runId}|${l.status}` : null));
   const todo = cells.filter((c) => before[c.index] !== 'finished');
   const ctl = new AbortController();
   const onAbort = (): void => ctl.abort();
@@ -148,6 +164,11 @@ export async function runStudy(store: HistoryStore, ref: string, o: RunStudyOpti
     const links = await studyRuns(store.db, study.id);
     const latest = latestAttempts(links, study.cells);
     counts = countStates(latest.map((l) => l?.status ?? 'pending'));
+    latest.forEach((l, index) => {
+      if (!l || reported[index] === `${l.runId}|${l.status}`) return;
+      reported[index] = `${l.runId}|${l.status}`;
+      o.onCell?.({ index, runId: l.runId, state: l.status, error: l.error });
+    });
     if (!o.onProgress) return;
     const elapsed = (Date.now() - started) / 1000;
     const endedHere = latest.filter((l) => l && Date.parse(l.createdAt) >= started && FINAL.has(l.status)).length;

@@ -1,6 +1,6 @@
 /** The preload exposes one named function per operation, and never ipcRenderer. */
 import { describe, expect, it, vi } from 'vitest';
-import { IPC_EVENT_CHANNEL, IPC_PREFIX, WIRE_OPS } from '../../src-main/api/wire-types';
+import { IPC_EVENT_CHANNEL, IPC_PREFIX, IPC_STUDY_EVENT_CHANNEL, WIRE_OPS } from '../../src-main/api/wire-types';
 import { buildBridge } from '../../src-main/electron/bridge';
 import { IPC_MENU_CHANNEL, SHELL_OPS, SHELL_PREFIX } from '../../src-main/electron/shell-types';
 
@@ -22,7 +22,7 @@ function fakeIpc() {
 describe('preload bridge', () => {
   it('has exactly the named operations, event subscriptions and the platform — nothing generic', () => {
     const b = buildBridge(fakeIpc() as never, 'linux') as unknown as Record<string, unknown>;
-    expect(Object.keys(b).sort()).toEqual([...WIRE_OPS, ...SHELL_OPS, 'onEvent', 'onMenu', 'platform'].sort());
+    expect(Object.keys(b).sort()).toEqual([...WIRE_OPS, ...SHELL_OPS, 'onEvent', 'onMenu', 'onStudyEvent', 'platform'].sort());
     for (const k of Object.keys(b)) if (k !== 'platform') expect(typeof b[k], k).toBe('function');
     for (const k of ['invoke', 'send', 'sendSync', 'on', 'ipcRenderer', 'postMessage']) expect(b).not.toHaveProperty(k);
     expect(Object.isFrozen(b)).toBe(true);
@@ -49,6 +49,15 @@ describe('preload bridge', () => {
     expect(got).toEqual([[{ type: 'status', runId: 'x', status: 'running', error: null }]]);
     off();
     expect(ipc.count(IPC_EVENT_CHANNEL)).toBe(0);
+    // Study events on their own channel, the same way.
+    const studies: unknown[][] = [];
+    const offStudies = b.onStudyEvent((...a: unknown[]) => studies.push(a));
+    const cell = { type: 'study-cell', studyId: 's1', cell: { index: 0, runId: 'r1', state: 'running', error: null } };
+    ipc.emit(IPC_STUDY_EVENT_CHANNEL, senderEvent, cell);
+    ipc.emit(IPC_EVENT_CHANNEL, senderEvent, { type: 'status', runId: 'r1', status: 'running', error: null });
+    expect(studies).toEqual([[cell]]);
+    offStudies();
+    expect(ipc.count(IPC_STUDY_EVENT_CHANNEL)).toBe(0);
     const menu: unknown[][] = [];
     b.onMenu((...a: unknown[]) => menu.push(a));
     ipc.emit(IPC_MENU_CHANNEL, senderEvent, 'new-experiment');

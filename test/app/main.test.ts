@@ -9,7 +9,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { IPC_EVENT_CHANNEL, IPC_PREFIX, WIRE_OPS } from '../../src-main/api/wire-types';
+import { IPC_EVENT_CHANNEL, IPC_PREFIX, IPC_STUDY_EVENT_CHANNEL, WIRE_OPS } from '../../src-main/api/wire-types';
+import type { StudyEvent } from '../../src-main/api/wire-types';
 import { IPC_MENU_CHANNEL } from '../../src-main/electron/shell-types';
 import { tempDir } from '../store/helpers';
 import { tinyRecipe } from '../jobs/recipes';
@@ -221,6 +222,24 @@ describe('Electron main process (mocked Electron)', () => {
       delete process.env['MODELAB_PARALLEL_POINTS'];
     }
   });
+
+  it("sends a study's events to the window on their own channel while it runs: its start, its cells' runs, its end", async () => {
+    const r = (await m.handlers.get(`${IPC_PREFIX}startStudy`)!(appEvent, { preset: 'smoke-study', quick: true, jobs: 1, backend: 'wasm' })) as { ok: true; value: { id: string } };
+    expect(r.ok).toBe(true);
+    const id = r.value.id;
+    const mine = (): StudyEvent[] => m.sent.filter((s) => s[0] === IPC_STUDY_EVENT_CHANNEL).map((s) => s[1] as StudyEvent).filter((e) => e.studyId === id);
+    const end = await until(() => mine().find((e) => e.type === 'study-status' && e.status !== 'running'), 240_000);
+    expect(end).toEqual({ type: 'study-status', studyId: id, status: 'finished' });
+    const events = mine();
+    expect(events[0]).toEqual({ type: 'study-status', studyId: id, status: 'running' });
+    const finished = events.flatMap((e) => (e.type === 'study-cell' && e.cell.state === 'finished' ? [e.cell] : []));
+    expect(finished.map((c) => c.index)).toEqual([0, 1]);
+    const doc = (await m.handlers.get(`${IPC_PREFIX}getStudy`)!(appEvent, id)) as { ok: true; value: { cells: { runId: string }[] } };
+    expect(finished.map((c) => c.runId)).toEqual(doc.value.cells.map((c) => c.runId));
+    expect(events.some((e) => e.type === 'study' && e.progress.counts.finished === 2)).toBe(true);
+    // Study events never go out on the run events' channel.
+    expect(m.sent.some((s) => s[0] === IPC_EVENT_CHANNEL && (s[1] as { studyId?: string }).studyId !== undefined)).toBe(false);
+  }, 300_000);
 
   it('remembers the window size and position, and closes the history before quitting', async () => {
     win.emit('close');

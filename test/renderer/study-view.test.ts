@@ -5,14 +5,14 @@
  * (views/run-again.ts): a new seed, or N trials as a study the engine's study schema accepts.
  */
 import { describe, expect, it } from 'vitest';
-import type { StudyDocument } from '../../src-main/api/contract';
+import type { StudyDocument, StudyEvent } from '../../src-main/api/contract';
 import type { PathResult, RunResult } from '../../src-main/engine/experiment/result';
 import { type CellOutcome, aggregateStudy } from '../../src-main/engine/study/aggregate';
 import { expandStudy, resolveStudy } from '../../src-main/engine/study/expand';
 import { renderSvg } from '../../src-renderer/src/charts/export';
 import { axisNumber, buildStudyPanels, defaultFigure, studyFigures } from '../../src-renderer/src/charts/study';
 import { againRequest } from '../../src-renderer/src/views/run-again';
-import { countsText, planText, studyActive, studyState } from '../../src-renderer/src/views/study-view';
+import { applyStudyEvent, countsText, planText, studyActive, studyState } from '../../src-renderer/src/views/study-view';
 import { linear } from './fixtures';
 
 type Doc = Pick<RunResult, 'endpoints' | 'paths' | 'stability'>;
@@ -172,5 +172,55 @@ describe('run again', () => {
     expect(cells).toHaveLength(3);
     expect(new Set(cells.map((c) => c.seed)).size).toBe(3);
     expect(() => againRequest(run, { trials: 0, newSeeds: true }, 1)).toThrow(/trials must be a whole number/);
+  });
+});
+
+describe("the study page's state follows the study's events", () => {
+  const zero = { pending: 0, queued: 0, running: 0, finished: 0, failed: 0, cancelled: 0, crashed: 0 };
+  /** Two cells not yet started, as getStudy returns a study just created. */
+  const fresh = (): StudyDocument =>
+    ({
+      schema: 'modelab.study/1',
+      study: { id: 's1', name: 'sweep', status: 'created', live: false, cells: 2, axes: [], trials: 2, counts: { ...zero, pending: 2 } },
+      cells: [0, 1].map((index) => ({ index, group: 0, trial: index, seed: index, settings: [], label: '', state: 'pending', runId: null, error: null, attempts: [] })),
+      table: [],
+    }) as unknown as StudyDocument;
+  const cell = (index: number, runId: string, state: string, error: string | null = null): StudyEvent => ({ type: 'study-cell', studyId: 's1', cell: { index, runId, state, error } }) as StudyEvent;
+  const progress = (counts: Partial<typeof zero>): StudyEvent => ({ type: 'study', studyId: 's1', progress: { studyId: 's1', name: 'sweep', cells: 2, counts: { ...zero, ...counts }, etaSeconds: null, elapsedSeconds: 1 } });
+
+  it('takes the status, the cells’ runs and states and the counts from the events; a finished cell asks for the aggregate', () => {
+    const doc = fresh();
+    expect(applyStudyEvent(doc, { type: 'study-status', studyId: 's1', status: 'running' })).toBe('changed');
+    expect(studyState(doc.study)).toBe('running');
+    expect(studyActive(doc.study)).toBe(true);
+    expect(applyStudyEvent(doc, cell(0, 'r0', 'running'))).toBe('changed');
+    expect(applyStudyEvent(doc, progress({ running: 1, pending: 1 }))).toBe('changed');
+    expect(doc.cells[0]).toMatchObject({ state: 'running', runId: 'r0', attempts: ['r0'] });
+    expect(countsText(doc.study)).toBe('0/2 done, 1 running');
+    // A finished run brings values the aggregated table lacks: the page reads the study again.
+    expect(applyStudyEvent(doc, cell(0, 'r0', 'finished'))).toBe('refresh');
+    expect(applyStudyEvent(doc, cell(1, 'r1', 'failed', 'out of memory'))).toBe('changed');
+    expect(applyStudyEvent(doc, progress({ finished: 1, failed: 1 }))).toBe('changed');
+    expect(doc.cells.map((c) => [c.state, c.runId, c.error])).toEqual([['finished', 'r0', null], ['failed', 'r1', 'out of memory']]);
+    expect(countsText(doc.study)).toBe('1/2 done, 1 failed');
+    expect(applyStudyEvent(doc, { type: 'study-status', studyId: 's1', status: 'failed' })).toBe('changed');
+    expect(studyState(doc.study)).toBe('failed');
+    expect(studyActive(doc.study)).toBe(false);
+    // Resumed: the failed cell's new attempt.
+    applyStudyEvent(doc, { type: 'study-status', studyId: 's1', status: 'running' });
+    expect(applyStudyEvent(doc, cell(1, 'r2', 'queued'))).toBe('changed');
+    expect(doc.cells[1]).toMatchObject({ state: 'queued', runId: 'r2', error: null, attempts: ['r1', 'r2'] });
+  });
+
+  it('ignores another study’s events and events older than what it shows (a read that overtook them)', () => {
+    const doc = fresh();
+    expect(applyStudyEvent(doc, { ...cell(0, 'x', 'running'), studyId: 'other' } as StudyEvent)).toBe('ignored');
+    expect(applyStudyEvent(doc, cell(7, 'r7', 'running'))).toBe('ignored');
+    expect(doc.cells[0]!.runId).toBeNull();
+    applyStudyEvent(doc, cell(0, 'r0', 'finished'));
+    expect(applyStudyEvent(doc, cell(0, 'r0', 'running'))).toBe('ignored');
+    applyStudyEvent(doc, cell(0, 'r1', 'running'));
+    expect(applyStudyEvent(doc, cell(0, 'r0', 'finished'))).toBe('ignored');
+    expect(doc.cells[0]).toMatchObject({ state: 'running', runId: 'r1', attempts: ['r0', 'r1'] });
   });
 });

@@ -1,7 +1,7 @@
 /** Clients for the in-process server tests: plain HTTP requests, WebSocket opens, and the api's envelope protocol. */
 import { request } from 'node:http';
 import WebSocket from 'ws';
-import type { ApiEvent } from '../../src-main/api/wire-types';
+import type { ApiEvent, StudyEvent } from '../../src-main/api/wire-types';
 import type { RunningServer } from '../../src-main/server/server';
 
 export interface Res {
@@ -48,11 +48,13 @@ export class Rpc {
   private next = 1;
   private readonly pending = new Map<number, (m: Reply) => void>();
   readonly events: ApiEvent[] = [];
+  readonly studyEvents: StudyEvent[] = [];
   hello: unknown = null;
   constructor(readonly ws: WebSocket) {
     ws.on('message', (d) => {
-      const m = JSON.parse(d.toString()) as Reply & { event?: ApiEvent; hello?: unknown };
+      const m = JSON.parse(d.toString()) as Reply & { event?: ApiEvent; studyEvent?: StudyEvent; hello?: unknown };
       if (m.event) this.events.push(m.event);
+      else if (m.studyEvent) this.studyEvents.push(m.studyEvent);
       else if (m.hello) this.hello = m.hello;
       else if (m.id !== undefined) this.pending.get(m.id)?.(m);
     });

@@ -4,7 +4,7 @@
  * to values, rejecting with ApiError), pushed events, and a few shell services (saving files, bundles, dialogs).
  */
 import { ref, type Ref } from 'vue';
-import { type ApiEvent, type AppInfo, type Envelope, type ImportChoice, type ImportResult, type MenuCommand, type ModelabBridge, type SaveKind, type WireApi, type WireError, type WireOp, type WsServerMessage, WIRE_OPS } from './types';
+import { type ApiEvent, type AppInfo, type Envelope, type ImportChoice, type ImportResult, type MenuCommand, type ModelabBridge, type SaveKind, type StudyEvent, type WireApi, type WireError, type WireOp, type WsServerMessage, WIRE_OPS } from './types';
 
 export class ApiError extends Error {
   readonly code?: string;
@@ -26,6 +26,8 @@ export interface ModeLabClient extends WireApi {
    */
   readonly connection: Ref<'connecting' | 'open' | 'closed'>;
   onEvent(cb: (e: ApiEvent) => void): () => void;
+  /** Study events: a study's status, its cells' runs starting and ending, its progress. */
+  onStudyEvent(cb: (e: StudyEvent) => void): () => void;
   /** Native menu commands (desktop only). */
   onMenu(cb: (c: MenuCommand, detail?: unknown) => void): () => void;
   /** Runs after a reconnection (views reload what they show). */
@@ -82,6 +84,7 @@ export function createIpcClient(bridge: ModelabBridge): ModeLabClient {
     kind: 'electron',
     connection: ref('open'),
     onEvent: (cb) => bridge.onEvent(cb),
+    onStudyEvent: (cb) => bridge.onStudyEvent(cb),
     onMenu: (cb) => bridge.onMenu(cb),
     onReconnect: () => () => undefined,
     saveFile: async (suggestedName, kind, data) => unwrap(await bridge.saveFile({ suggestedName, kind, data })),
@@ -97,6 +100,7 @@ export function createIpcClient(bridge: ModelabBridge): ModeLabClient {
 export function createWsClient(url: string): ModeLabClient {
   const connection = ref<'connecting' | 'open' | 'closed'>('connecting');
   const events = new Set<(e: ApiEvent) => void>();
+  const studyEvents = new Set<(e: StudyEvent) => void>();
   const reconnects = new Set<() => void>();
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   /** Calls made while no connection is open, sent when one opens; `sent`: calls awaiting an answer on the open one. */
@@ -126,6 +130,7 @@ export function createWsClient(url: string): ModeLabClient {
     socket.onmessage = (ev) => {
       const m = JSON.parse(String(ev.data)) as WsServerMessage;
       if ('event' in m) events.forEach((cb) => cb(m.event));
+      else if ('studyEvent' in m) studyEvents.forEach((cb) => cb(m.studyEvent));
       else if ('hello' in m) info.value = m.hello;
       else {
         const p = pending.get(m.id);
@@ -169,6 +174,10 @@ export function createWsClient(url: string): ModeLabClient {
     onEvent(cb) {
       events.add(cb);
       return () => events.delete(cb);
+    },
+    onStudyEvent(cb) {
+      studyEvents.add(cb);
+      return () => studyEvents.delete(cb);
     },
     onMenu: () => () => undefined,
     onReconnect(cb) {

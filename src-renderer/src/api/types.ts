@@ -4,7 +4,7 @@
  * renderer bundles nothing else from src-main, and src-renderer has no Node imports.
  */
 export { WIRE_OPS } from '../../../src-main/api/wire-types';
-export { ACTIVE_STATUSES, RUN_STATUSES } from '../../../src-main/store/types';
+export { ACTIVE_STATUSES, FINAL_STATUSES, RUN_STATUSES } from '../../../src-main/store/types';
 export type {
   ApiEvent,
   AppInfo,
@@ -27,8 +27,10 @@ export type {
   StartRunRequest,
   StartStudyRequest,
   StoredRunDocument,
+  StudyCellChange,
   StudyDocument,
   StudyEstimate,
+  StudyEvent,
   StudyPlanInfo,
   StudySummary,
   TagCount,
