@@ -1,7 +1,8 @@
 /**
  * The browser client across a lost connection: calls sent on the lost socket fail, calls made meanwhile wait for the
- * next connection (they never fail because a reconnection attempt did), views are told of the reconnection; and the
- * live running state is brought in line with the server afterwards.
+ * next connection (they never fail because a reconnection attempt did), views are told of the reconnection, pushed run
+ * and study events reach their own subscribers; and the live running state is brought in line with the server
+ * afterwards.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type ModeLabClient, createWsClient } from '../../src-renderer/src/api/client';
@@ -88,6 +89,29 @@ describe('the browser client across a lost connection', () => {
     expect(out.map((m) => m.op)).toEqual(['listRunRows']);
     last().answer(out[0]!.id, { total: 3, runs: [] });
     await expect(waiting).resolves.toEqual({ total: 3, runs: [] });
+  });
+
+  it('hands pushed run events to onEvent and study events to onStudyEvent, on the first connection and after a reconnection', () => {
+    const client = createWsClient('ws://127.0.0.1:1/ws');
+    const runs = vi.fn();
+    const studies = vi.fn();
+    client.onEvent(runs);
+    const off = client.onStudyEvent(studies);
+    last().open();
+    const status = { type: 'status', runId: 'r1', status: 'running', error: null };
+    const cell = { type: 'study-cell', studyId: 's1', cell: { index: 0, runId: 'r1', state: 'running', error: null } };
+    last().onmessage?.({ data: JSON.stringify({ event: status }) });
+    last().onmessage?.({ data: JSON.stringify({ studyEvent: cell }) });
+    last().close();
+    vi.advanceTimersByTime(500);
+    last().open();
+    const end = { type: 'study-status', studyId: 's1', status: 'finished' };
+    last().onmessage?.({ data: JSON.stringify({ studyEvent: end }) });
+    expect(runs.mock.calls).toEqual([[status]]);
+    expect(studies.mock.calls).toEqual([[cell], [end]]);
+    off();
+    last().onmessage?.({ data: JSON.stringify({ studyEvent: end }) });
+    expect(studies).toHaveBeenCalledTimes(2);
   });
 });
 
