@@ -98,7 +98,7 @@ export function createApi(opts: ApiOptions): ModeLabApi {
     async estimateRun(req) {
       const recipe = await requestedRecipe(req, opts.files);
       const [{ estimateHere }, { benchDirIn }] = await Promise.all([import('../engine/recipe/resources'), import('../engine/bench/stored')]);
-      return estimateHere(recipe, benchDirIn(modelabHome()), req.backend);
+      return await estimateHere(recipe, benchDirIn(modelabHome()), req.backend);
     },
 
     async runQuickBench(backend) {

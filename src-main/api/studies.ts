@@ -55,7 +55,7 @@ export function studyApi(store: HistoryStore, runner: () => JobRunner, roots?: F
     if (req.jobs !== undefined && (!Number.isSafeInteger(req.jobs) || req.jobs < 1)) throw new InputError(`jobs must be a positive integer, got ${String(req.jobs)}`);
     const stored = req.resume !== undefined ? await findStudy(store.db, req.resume) : null;
     const recipe = stored?.recipe ?? (req.preset !== undefined ? loadStudyPreset(req.preset, { quick: req.quick }) : resolveStudy(req.study, 'study', { quick: req.quick }));
-    const plan = planStudy(recipe, { parallel: req.jobs, backend: req.backend });
+    const plan = await planStudy(recipe, { parallel: req.jobs, backend: req.backend });
     if (roots) for (const c of plan.cells) checkCellFiles(c, roots, req.dataDir);
     return { stored, plan };
   }

@@ -9,6 +9,7 @@
  */
 import type { ApiEvent, ListQuery, ListResult, ModeLabApi, QuickBenchOutcome, RecipeEstimate, RunDetail, RunStatus, RunSummary, StartRunRequest, StartStudyRequest, StoredRunDocument, StudyDocument, StudyEstimate, StudyEvent, StudySummary } from './contract';
 import type { PathBrief, TagCount } from '../store/listing';
+import type { DefaultBackend } from '../engine/backend/names';
 
 export type { PathBrief, TagCount } from '../store/listing';
 export type { ApiEvent, ListQuery, ListResult, QuickBenchOutcome, RecipeEstimate, RunDetail, RunStatus, RunSummary, StartRunRequest, StoredRunDocument } from './contract';
@@ -37,6 +38,13 @@ export interface BackendInfo {
   name: string;
   available: boolean;
   reason?: string;
+}
+
+/** The backends of the machine that runs the jobs, and the one a run without a named backend gets there with where
+ *  that comes from (engine/backend/backends.ts defaultBackend), in words as `modelab backends` says it. */
+export interface BackendsInfo {
+  backends: BackendInfo[];
+  default: DefaultBackend & { text: string };
 }
 
 export interface RecipeIssue {
@@ -80,7 +88,7 @@ export interface WireApi {
   presets(): Promise<PresetInfo[]>;
   /** A preset's recipe with every default filled in (to edit and start). */
   presetRecipe(name: string): Promise<unknown>;
-  backends(): Promise<BackendInfo[]>;
+  backends(): Promise<BackendsInfo>;
   validateRecipe(recipe: unknown): Promise<RecipeValidation>;
   /** Checks a CIFAR-10 folder (the binary batches) on the machine that runs the jobs; '' checks the copy
    *  `modelab data get cifar10` downloaded there, which a run started without a folder reads. */

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { z } from 'zod';
-import { AUTO_BACKEND, KNOWN_BACKEND_NAMES } from '../engine/backend/names';
+import { AUTO_BACKEND, KNOWN_BACKEND_NAMES, defaultBackendText } from '../engine/backend/names';
 import { CIFAR10_BATCH_FILES, cifar10Batches, cifar10DefaultDir } from '../engine/data/cifar10';
 import { InputError } from '../engine/util/errors';
 import type { AnyRecipe } from '../engine/recipe/schema';
@@ -21,7 +21,7 @@ import { RUN_STATUSES } from '../store/types';
 import type { ModeLabApi } from './contract';
 import type { RecipeFilesPolicy } from './handlers';
 import type {
-  BackendInfo,
+  BackendsInfo,
   DataDirCheck,
   Envelope,
   RecipeIssue,
@@ -173,15 +173,19 @@ function describeRecipe(r: AnyRecipe): string {
 
 export function createWireApi(o: WireOptions): WireApi {
   const { api, store } = o;
-  let backends: Promise<BackendInfo[]> | null = null;
+  let backends: Promise<BackendsInfo> | null = null;
   return {
     appInfo: async () => ({ version: VERSION, mode: o.mode, historyPath: store.location.dbPath, platform: process.platform, cores: os.availableParallelism() }),
     presets: () => api.presets(),
     presetRecipe: async (name) => (await import('../engine/recipe/presets')).loadPreset(name),
     backends: () =>
-      (backends ??= import('../engine/backend/backends').then(async ({ probeAll }) =>
-        (await probeAll()).map((p) => ({ name: p.name, available: p.available, ...(p.reason ? { reason: p.reason } : {}) })),
-      )),
+      (backends ??= import('../engine/backend/backends').then(async ({ probeAll, defaultBackend }) => {
+        const d = await defaultBackend();
+        return {
+          backends: (await probeAll()).map((p) => ({ name: p.name, available: p.available, ...(p.reason ? { reason: p.reason } : {}) })),
+          default: { ...d, text: defaultBackendText(d) },
+        };
+      })),
 
     async validateRecipe(recipe) {
       const [{ recipeSchema, counterexampleRecipeSchema }, { parseAnyRecipe }, { fieldHelp }] = await Promise.all([

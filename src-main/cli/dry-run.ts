@@ -54,7 +54,7 @@ export function estimateText(e: RecipeEstimate): string {
     lines.push('', `time: ${e.headline.time} (bench${t.bench.quick ? ' --quick' : ''} of ${when} UTC, ${t.bench.device})`);
     lines.push(rows(t.stages.map((s) => [s.label, roughDuration(s.seconds), s.basis])));
   }
-  for (const n of e.notes) lines.push('', n === NO_TIMING_FIGURES ? `time: ${n} — ${BENCH_ADVICE}` : `note: ${n}`);
+  for (const n of e.notes) lines.push('', n.startsWith(NO_TIMING_FIGURES) ? `time: ${n} — ${BENCH_ADVICE}` : `note: ${n}`);
   return lines.join('\n');
 }
 
@@ -70,12 +70,12 @@ async function consentToBench(): Promise<boolean> {
 
 export async function dryRun(recipe: AnyRecipe, o: { backend?: string; json: boolean }): Promise<number> {
   const dir = benchDirIn(modelabHome());
-  let e = estimateHere(recipe, dir, o.backend);
+  let e = await estimateHere(recipe, dir, o.backend);
   if (e.resources?.refusal) throw new InputError(e.resources.refusal);
   // Asked only where someone can answer; never run without a yes.
-  if (!e.time && e.notes.includes(NO_TIMING_FIGURES) && !o.json && process.stdin.isTTY && process.stderr.isTTY && (await consentToBench())) {
+  if (!e.time && e.notes.some((n) => n.startsWith(NO_TIMING_FIGURES)) && !o.json && process.stdin.isTTY && process.stderr.isTTY && (await consentToBench())) {
     await benchAndKeep({ quick: true, backend: o.backend });
-    e = estimateHere(recipe, dir, o.backend);
+    e = await estimateHere(recipe, dir, o.backend);
   }
   process.stdout.write(o.json ? `${JSON.stringify({ schema: ESTIMATE_SCHEMA, ...e })}\n` : `${estimateText(e)}\n`);
   return 0;

@@ -48,17 +48,11 @@ Quick start: modelab run --preset smoke     (seconds, synthetic data)
              modelab run --preset mnist-mlp (minutes, MNIST)`;
 
 async function backendsCommand(): Promise<number> {
-  const [{ probeAll }, { BACKEND_ENV, defaultedBackend }, { AUTO_ORDER }] = await Promise.all([
-    import('../engine/backend/backends'),
-    import('../engine/backend/default'),
-    import('../engine/backend/names'),
-  ]);
+  const [{ probeAll, defaultBackend }, { defaultBackendText }] = await Promise.all([import('../engine/backend/backends'), import('../engine/backend/names')]);
   const probes = await probeAll();
   process.stdout.write(`${table(['backend', 'available', 'note'], probes.map((p) => [p.name, p.available ? 'yes' : 'no', p.reason ?? '']))}\n`);
   // What a run without --backend computes on (selectBackend's rule).
-  const forced = defaultedBackend(undefined);
-  const auto = AUTO_ORDER.find((n) => probes.some((p) => p.name === n && p.available));
-  process.stdout.write(forced !== undefined ? `default: ${forced} (${BACKEND_ENV})\n` : `default: ${auto ?? 'none'} (the first available of ${AUTO_ORDER.join(', ')})\n`);
+  process.stdout.write(`default: ${defaultBackendText(await defaultBackend())}\n`);
   return 0;
 }
 

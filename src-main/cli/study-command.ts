@@ -197,7 +197,7 @@ async function runSub(argv: string[], signal: AbortSignal): Promise<number> {
     // A stored study resumes with the executor it ran with unless --executor says otherwise.
     const kind = kindFlag ?? (stored ? parseExecutor(stored.executor) : 'local');
     const study = newStudy ?? stored!.recipe;
-    const plan = planStudy(study, { parallel: jobsFlag !== undefined ? parseWorkerCount(jobsFlag, '--jobs') : undefined, backend });
+    const plan = await planStudy(study, { parallel: jobsFlag !== undefined ? parseWorkerCount(jobsFlag, '--jobs') : undefined, backend });
     const jobs = plan.estimate.parallel;
     // Before anything is stored: every dataset the cells read is there.
     for (const c of plan.cells) if (!isCounterexample(c.recipe)) checkDatasetFiles(c.recipe.dataset, { dataDir });

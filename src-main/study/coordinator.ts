@@ -58,7 +58,7 @@ export interface StudyPlan {
  * Expands and checks every cell before anything starts: the recipe schema (expandStudy) and the resource check a run
  * passes (recipe/resources.ts), and estimates the time from this machine's stored bench figures.
  */
-export function planStudy(study: ResolvedStudy, o: { parallel?: number; backend?: string }): StudyPlan {
+export async function planStudy(study: ResolvedStudy, o: { parallel?: number; backend?: string }): Promise<StudyPlan> {
   const cells = expandStudy(study);
   // Default: the cores ÷ the processes a cell computes with (its endpoints train side by side).
   const lanes = o.parallel ?? cellsAtOnce(Math.max(1, ...cells.map((c) => (isCounterexample(c.recipe) ? 1 : c.recipe.endpoints.length))));
@@ -74,7 +74,7 @@ export function planStudy(study: ResolvedStudy, o: { parallel?: number; backend?
     }
     // The seed changes no cost: one estimate per combination of axis values.
     if (!perGroup.has(c.group)) {
-      const e = estimateHere(c.recipe, benchDir, o.backend);
+      const e = await estimateHere(c.recipe, benchDir, o.backend);
       perGroup.set(c.group, e.time?.seconds ?? null);
       note ??= e.notes[0] ?? null;
     }

@@ -13,7 +13,8 @@ import type { DatasetConfig } from '../../src-main/engine/data/config';
 import { HistoryStore } from '../../src-main/store/history';
 import { tempDir } from '../store/helpers';
 import { tinyRecipe } from '../jobs/recipes';
-import { KNOWN_BACKEND_NAMES } from '../../src-main/engine/backend/names';
+import { KNOWN_BACKEND_NAMES, defaultBackendText } from '../../src-main/engine/backend/names';
+import { defaultBackend } from '../../src-main/engine/backend/backends';
 
 let t: ReturnType<typeof tempDir>;
 let store: HistoryStore;
@@ -108,8 +109,10 @@ describe('wire contract', () => {
     expect(filled.recipe).toMatchObject({ training: { optimizer: 'sgd', momentum: 0.9 }, endpoints: [{ name: 'A' }, { name: 'B' }] });
   });
 
-  it('lists backends with availability', async () => {
-    const b = await wire.backends();
+  it('lists backends with availability, and the default a run gets as `modelab backends` names it', async () => {
+    const { backends: b, default: d } = await wire.backends();
+    const want = await defaultBackend();
+    expect(d).toEqual({ ...want, text: defaultBackendText(want) });
     expect(b.find((x) => x.name === 'cpu')).toEqual({ name: 'cpu', available: true });
     // Every backend the engine knows, in its order (engine/backend/names.ts): the app's picker shows this list.
     expect(b.map((x) => x.name)).toEqual([...KNOWN_BACKEND_NAMES]);

@@ -111,15 +111,37 @@ describe('modelab run --dry-run', () => {
     expect(existsSync(path.join(h, 'history.sqlite'))).toBe(false);
   });
 
+  it("estimates from the figures of the backend the run gets (MODELAB_BACKEND's when set), never another's, and says in one line when there are none", async () => {
+    home(true); // the fixture: one wasm bench
+    const other = await modelab(['run', '--preset', 'mnist-mlp', '--dry-run', '--json', '--backend', 'onnx-cpu']);
+    expect(other.code, other.stderr).toBe(0);
+    const doc = JSON.parse(other.stdout);
+    expect(doc.time).toBeNull();
+    expect(doc.notes).toEqual(['no timing figures yet for onnx-cpu, the backend this run gets']);
+    // MODELAB_BACKEND is the default a run without --backend gets, and so the figures its estimate reads.
+    const was = process.env['MODELAB_BACKEND'];
+    try {
+      for (const [env, want] of [['wasm', /^time: about 2 min on wasm /m], ['onnx-cpu', /^time: no timing figures yet for onnx-cpu, the backend this run gets — /m]] as const) {
+        process.env['MODELAB_BACKEND'] = env;
+        const r = await modelab(['run', '--preset', 'mnist-mlp', '--dry-run']);
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stdout).toMatch(want);
+      }
+    } finally {
+      if (was === undefined) delete process.env['MODELAB_BACKEND'];
+      else process.env['MODELAB_BACKEND'] = was;
+    }
+  });
+
   it('without bench figures says how to get them and runs no bench', async () => {
     const h = home(false);
     const r = await modelab(['run', '--preset', 'smoke', '--dry-run']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^time: no timing figures yet — run `modelab bench --quick` \(about 1½ minutes\)/m);
+    expect(r.stdout).toMatch(/^time: no timing figures yet for [a-z-]+, the backend this run gets — run `modelab bench --quick` \(about 1½ minutes\)/m);
     expect(r.stdout).toMatch(/^memory: about/m);
     const json = JSON.parse((await modelab(['run', '--preset', 'smoke', '--dry-run', '--json'])).stdout);
     expect(json.time).toBeNull();
-    expect(json.notes).toEqual(['no timing figures yet']);
+    expect(json.notes).toEqual([expect.stringMatching(/^no timing figures yet for [a-z-]+, the backend this run gets$/)]);
     expect(existsSync(path.join(h, 'bench'))).toBe(false);
   });
 
@@ -135,7 +157,7 @@ describe('modelab run --dry-run', () => {
     expect(ran.code, ran.out).toBe(0);
     expect(ran.out).toContain('no timing figures yet on this machine. Run the quick benchmark now (about 1½ minutes)? [y/N]');
     expect(ran.out).toMatch(/smoke: nothing started or stored \(--dry-run\)/);
-    expect(ran.out).toMatch(/time: no timing figures yet — run `modelab bench --quick`/);
+    expect(ran.out).toMatch(/time: no timing figures yet for [a-z-]+, the backend this run gets — run `modelab bench --quick`/);
     expect(existsSync(path.join(h, 'bench'))).toBe(false);
   }, 60_000);
 

@@ -35,11 +35,13 @@ describe('the estimate next to Start', () => {
   it('offers the quick benchmark without figures, shows time and memory with them, and a refusal when it cannot fit', async () => {
     await page.goto(`${server.url}?e2e=1#/new`);
     await expect.poll(() => page.getByTestId('validation-state').innerText(), POLL).toBe('ready');
-    await expect.poll(() => text('estimate-note'), POLL).toMatch(/^no timing figures yet — run a quick benchmark \(about 1½ min\)/);
+    await expect.poll(() => text('estimate-note'), POLL).toMatch(/^no timing figures yet for [a-z-]+, the backend this run gets — run a quick benchmark \(about 1½ min\)/);
     expect(await page.getByTestId('run-bench').isEnabled()).toBe(true);
     expect(await text('estimate-memory')).toMatch(/^memory about [0-9.]+ MB of this machine's [0-9.]+ GB$/);
 
-    // The machine's figures appear; the next estimate (here after ticking "full sets") uses them.
+    // The machine's figures appear (the fixture's, measured on wasm: the run asks for wasm, as an estimate reads only
+    // the figures of the backend the run gets); the next estimate (here after ticking "full sets") uses them.
+    await page.getByTestId('backend-wasm').check();
     cpSync(path.join(ROOT, 'test', 'fixtures', 'bench'), path.join(server.home, 'bench'), { recursive: true });
     await page.getByLabel('evaluate on the full training and test sets').check();
     await expect.poll(() => text('estimate-time'), POLL).toMatch(/^about [0-9]+ s on wasm · memory about [0-9.]+ MB of this machine's [0-9.]+ GB$/);

@@ -15,7 +15,10 @@ import { datasetShape } from '../../src-main/engine/data/shape';
 import { forwardMacs } from '../../src-main/engine/nn/spec';
 import { listPresets, loadPreset } from '../../src-main/engine/recipe/presets';
 import { parseRecipe, resolveArchitecture } from '../../src-main/engine/recipe/resolve';
-import { checkResources } from '../../src-main/engine/recipe/resources';
+import { checkResources, estimateHere } from '../../src-main/engine/recipe/resources';
+import { defaultBackend } from '../../src-main/engine/backend/backends';
+import { keepBenchResult } from '../../src-main/engine/bench/stored';
+import { BENCH_SCHEMA, type BenchResult } from '../../src-main/engine/bench/record';
 import type { DatasetConfig } from '../../src-main/engine/data/config';
 import { type Recipe, isCounterexample } from '../../src-main/engine/recipe/schema';
 import { RECIPE_LIMITS } from '../../src-main/engine/util/limits';
@@ -180,5 +183,35 @@ describe('estimateTime', () => {
     // With dropout the dropout figure applies (half the rate here: twice the time).
     const d = mixture({}, { type: 'mlp', hidden: [32], bias: true, dropout: 0.5 });
     expect(estimateTime(d, shape, figures).stages[0]!.seconds).toBeCloseTo(2 * train.seconds, 12);
+  });
+
+  it("estimateHere uses the bench of the backend the run gets, never another's, and says so when there is none", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'modelab-estimate-bench-'));
+    const was = process.env['MODELAB_BACKEND'];
+    try {
+      // The newest result is on wasm; an older one on cpu.
+      keepBenchResult(dir, { ...figures, schema: BENCH_SCHEMA, startedAt: '2026-01-01T00:00:00.000Z', backend: 'cpu' } as BenchResult);
+      keepBenchResult(dir, { ...figures, schema: BENCH_SCHEMA, startedAt: '2026-02-01T00:00:00.000Z', backend: 'wasm' } as BenchResult);
+      const r = parseRecipe(smokeLike);
+      const onCpu = await estimateHere(r, dir, 'cpu');
+      expect(onCpu.time?.bench).toMatchObject({ backend: 'cpu', startedAt: '2026-01-01T00:00:00.000Z' });
+      expect(onCpu.headline.time).toMatch(/ on cpu$/);
+      const onOnnx = await estimateHere(r, dir, 'onnx-cpu');
+      expect(onOnnx.time).toBeNull();
+      expect(onOnnx.notes).toEqual(['no timing figures yet for onnx-cpu, the backend this run gets']);
+      // No name: MODELAB_BACKEND when set, else the first available of the automatic order (defaultBackend).
+      process.env['MODELAB_BACKEND'] = 'cpu';
+      expect((await estimateHere(r, dir)).time?.bench.backend).toBe('cpu');
+      expect((await estimateHere(r, dir, 'auto')).time?.bench.backend).toBe('cpu');
+      delete process.env['MODELAB_BACKEND'];
+      const auto = (await defaultBackend()).name!;
+      const e = await estimateHere(r, dir);
+      if (auto === 'wasm' || auto === 'cpu') expect(e.time?.bench.backend).toBe(auto);
+      else expect(e.notes).toEqual([`no timing figures yet for ${auto}, the backend this run gets`]);
+    } finally {
+      if (was === undefined) delete process.env['MODELAB_BACKEND'];
+      else process.env['MODELAB_BACKEND'] = was;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

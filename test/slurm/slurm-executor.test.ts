@@ -192,7 +192,7 @@ describe('a study on a real Slurm cluster', () => {
 // One file for every test on the cluster: it is one cluster per machine (cluster.ts), and test files run in parallel.
 describe('modelab study run --executor slurm (the coordinator with the Slurm executor)', () => {
   it('runs a study on the cluster, records a failed task as a failed run of its cell, and finishes it when run again', async () => {
-    const study = await storeStudy(store, planStudy(loadStudyPreset('smoke-study', { quick: true }), {}), 'slurm');
+    const study = await storeStudy(store, await planStudy(loadStudyPreset('smoke-study', { quick: true }), {}), 'slurm');
     const folder = path.join(tmp, 'smoke-study');
     const fixed = path.join(tmp, 'fixed');
     // Cell 1 fails (exit 3, an error line in its log) until `fixed` exists; the others run this installation.

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { InputError } from '../util/errors';
 import { probeOrtProvider, useOrtProvider } from '../onnx/runtime';
 import { BACKEND_ENV, defaultedBackend } from './default';
-import { type BackendName, AUTO_BACKEND, AUTO_ORDER, KNOWN_BACKEND_NAMES, isOnnxBackend, onnxProviderOf } from './names';
+import { type BackendName, type DefaultBackend, AUTO_BACKEND, AUTO_ORDER, KNOWN_BACKEND_NAMES, isOnnxBackend, onnxProviderOf } from './names';
 import { ensureGradients } from './gradients';
 
 export { type BackendName, BACKEND_NAMES, KNOWN_BACKEND_NAMES } from './names';
@@ -229,6 +229,21 @@ function record(name: BackendName): BackendRecord {
     }
   }
   return { backend: name, tfjsBackend: tf.getBackend(), device, tfjsVersion: tf.version_core, details };
+}
+
+/** The backend a run without a name gets, and where that comes from: MODELAB_BACKEND, else the first available of
+ *  AUTO_ORDER (null when none is). selectBackend's rule, answered without initialising anything; `modelab backends`,
+ *  the app's picker (wire backends) and the time estimates read it from here. */
+export async function defaultBackend(): Promise<DefaultBackend> {
+  const forced = defaultedBackend(undefined);
+  if (forced !== undefined) return { name: forced, from: BACKEND_ENV };
+  const probes = await probeAll();
+  return { name: AUTO_ORDER.find((n) => probes.some((p) => p.name === n && p.available)) ?? null, from: 'auto' };
+}
+
+/** The backend a run asked for with `requested` (a name, 'auto' or nothing) computes on; null when none is available. */
+export async function backendOfRun(requested: string | undefined): Promise<string | null> {
+  return requested !== undefined && requested !== AUTO_BACKEND ? requested : (await defaultBackend()).name;
 }
 
 let active: BackendRecord | null = null;

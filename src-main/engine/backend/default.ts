@@ -4,10 +4,9 @@
  * the default for a whole CLI run, app session or test run. A backend named explicitly (`--backend`, the app's picker,
  * a test's `selectBackend('cpu')`) keeps its name. Kept apart from names.ts, which the renderer's wire contract reads.
  */
-import { AUTO_BACKEND } from './names';
+import { AUTO_BACKEND, BACKEND_ENV } from './names';
 
-/** The environment variable that sets the default backend. */
-export const BACKEND_ENV = 'MODELAB_BACKEND';
+export { BACKEND_ENV } from './names';
 
 /** `requested` when it names a backend; otherwise (none, or 'auto') MODELAB_BACKEND when it names one; otherwise
  *  undefined: the first available backend in AUTO_ORDER. */

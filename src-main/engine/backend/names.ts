@@ -28,6 +28,21 @@ export const CPU_PROCESS_BACKENDS: readonly BackendName[] = ['wasm', 'cpu', 'onn
 /** A request for the default backend (MODELAB_BACKEND, else the fastest available: default.ts). */
 export const AUTO_BACKEND = 'auto';
 
+/** The environment variable that sets the default backend (default.ts). */
+export const BACKEND_ENV = 'MODELAB_BACKEND';
+
+/** The backend a run without a name gets (null: none is available) and where that comes from (backends.ts
+ *  defaultBackend): carried by the wire's backends op, so the app's picker shows what `modelab backends` says. */
+export interface DefaultBackend {
+  name: string | null;
+  from: typeof BACKEND_ENV | 'auto';
+}
+
+/** The default in words, as `modelab backends` and the app's picker show it. */
+export function defaultBackendText(d: DefaultBackend): string {
+  return `${d.name ?? 'none'} (${d.from === BACKEND_ENV ? BACKEND_ENV : `the first available of ${AUTO_ORDER.join(', ')}`})`;
+}
+
 /** The --backend choices as help text shows them. */
 export const BACKEND_CHOICES_HELP = KNOWN_BACKEND_NAMES.join(' | ');
 /** What a run gets without --backend, as help text says it. */

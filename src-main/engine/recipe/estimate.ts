@@ -313,6 +313,11 @@ export function estimateTime(recipe: Recipe, data: DataShape, figures: BenchFigu
 /** What the estimate says when this machine has no bench figures (the CLI and the app add how to get them). */
 export const NO_TIMING_FIGURES = 'no timing figures yet';
 
+/** The note for no bench figures of `backend` (the one the run gets): figures of another backend are never used. */
+export function noTimingFiguresFor(backend: string | null): string {
+  return backend === null ? `${NO_TIMING_FIGURES}: no backend is available` : `${NO_TIMING_FIGURES} for ${backend}, the backend this run gets`;
+}
+
 /** Seconds in words, as precise as an estimate deserves: 40 s, 12 min, 3.4 h, 2.1 days. */
 export function roughDuration(sec: number): string {
   if (sec < 90) return `${Math.max(1, Math.round(sec))} s`;
@@ -340,7 +345,9 @@ function headline(machine: Machine, resources: RunEstimate | null, time: TimeEst
   };
 }
 
-export function estimateRecipe(recipe: AnyRecipe, data: DataShape | null, machine: Machine, figures: BenchFigures | null): RecipeEstimate {
+/** `backend`: the one the run gets (null: none is available), which `figures` were measured on; named in a note when
+ *  there are none. */
+export function estimateRecipe(recipe: AnyRecipe, data: DataShape | null, machine: Machine, figures: BenchFigures | null, backend: string | null): RecipeEstimate {
   const notes: string[] = [];
   if (isCounterexample(recipe)) {
     notes.push('the Theorem 4 counterexample is a small fixed problem: not estimated');
@@ -350,7 +357,7 @@ export function estimateRecipe(recipe: AnyRecipe, data: DataShape | null, machin
     notes.push(`the ${recipe.dataset.name} dataset's shape is known only once it is loaded: not estimated`);
     return { recipe: recipe.name, machine, resources: null, time: null, notes, headline: headline(machine, null, null) };
   }
-  if (!figures) notes.push(NO_TIMING_FIGURES);
+  if (!figures) notes.push(noTimingFiguresFor(backend));
   const resources = estimateRun(recipe, data, machine);
   const time = figures ? estimateTime(recipe, data, figures, machine.cores) : null;
   return { recipe: recipe.name, machine, resources, time, notes, headline: headline(machine, resources, time) };

@@ -5,7 +5,7 @@
 import os from 'node:os';
 import { datasetShape } from '../data/shape';
 import { latestBench } from '../bench/stored';
-import { defaultedBackend } from '../backend/default';
+import { backendOfRun } from '../backend/backends';
 import { type Machine, type RecipeEstimate, type RunEstimate, assertFits, estimateRecipe, estimateRun } from './estimate';
 import { type AnyRecipe, isCounterexample } from './schema';
 
@@ -24,8 +24,11 @@ export function checkResources(recipe: AnyRecipe, machine: Machine = thisMachine
   return estimate;
 }
 
-/** The recipe's estimate on this machine with the newest bench figures kept in `benchDir` (for `backend` when one is
- *  asked for, else for the one MODELAB_BACKEND names). Refuses nothing: `resources.refusal` says when it cannot fit. */
-export function estimateHere(recipe: AnyRecipe, benchDir: string, backend?: string): RecipeEstimate {
-  return estimateRecipe(recipe, isCounterexample(recipe) ? null : datasetShape(recipe.dataset), thisMachine(), latestBench(benchDir, defaultedBackend(backend)));
+/** The recipe's estimate on this machine from the newest bench figures kept in `benchDir` for the backend the run
+ *  gets (`requested` when it names one, else the default: backends.ts backendOfRun), never another backend's; with
+ *  none of that backend, a note says so. Refuses nothing: `resources.refusal` says when it cannot fit. */
+export async function estimateHere(recipe: AnyRecipe, benchDir: string, requested?: string): Promise<RecipeEstimate> {
+  const backend = await backendOfRun(requested);
+  const figures = backend === null ? null : latestBench(benchDir, backend);
+  return estimateRecipe(recipe, isCounterexample(recipe) ? null : datasetShape(recipe.dataset), thisMachine(), figures, backend);
 }

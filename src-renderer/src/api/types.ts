@@ -9,6 +9,7 @@ export type {
   ApiEvent,
   AppInfo,
   BackendInfo,
+  BackendsInfo,
   DataDirCheck,
   Envelope,
   ListQuery,
