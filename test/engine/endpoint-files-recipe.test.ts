@@ -10,7 +10,7 @@ import { runPlan } from '../../src-main/engine/recipe/plan';
 import { loadRecipeFile } from '../../src-main/engine/recipe/presets';
 import { checkEndpointFiles, parseRecipe } from '../../src-main/engine/recipe/resolve';
 import type { Recipe } from '../../src-main/engine/recipe/schema';
-import { InputError } from '../../src-main/engine/util/errors';
+import { refusal } from './refusal';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'modelab-endpoint-files-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,16 +23,6 @@ const withEndpoints = (endpoints: unknown[]): Record<string, unknown> => ({
   endpoints,
 });
 
-function refusal(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InputError);
-    expect((e as Error).message).not.toContain('\n');
-    return (e as Error).message;
-  }
-  throw new Error('expected an InputError');
-}
 
 describe('endpoints from files in a recipe', () => {
   it('accepts weights with a layout and a name map, and one trained endpoint beside it', () => {

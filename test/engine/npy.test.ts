@@ -11,8 +11,8 @@ import { parseNpyHeader, readNpy, readNpyHeader } from '../../src-main/engine/da
 import { checkDatasetFiles, loadDataset } from '../../src-main/engine/data/load';
 import { datasetShape } from '../../src-main/engine/data/shape';
 import { datasetSchema } from '../../src-main/engine/data/config';
-import { InputError } from '../../src-main/engine/util/errors';
 import { type NpyArrays, imageSet, npyBytes, toNchw, writeNpyFolder } from './npy-files';
+import { refusal } from './refusal';
 
 const fixtures = path.resolve(import.meta.dirname, '../fixtures/npy');
 let tmp = '';
@@ -23,16 +23,6 @@ afterAll(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-function inputError(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InputError);
-    expect((e as Error).message).not.toContain('\n');
-    return (e as Error).message;
-  }
-  throw new Error('expected an error, got none');
-}
 
 const readNpyHeaderOf = (b: Buffer) => parseNpyHeader(b, 'bytes');
 const cfg = (dir: string, extra: Record<string, unknown> = {}) => datasetSchema.parse({ name: 'npy', dir, ...extra });
@@ -75,8 +65,8 @@ describe('.npy files written by NumPy', () => {
   });
 
   it('float64 and Fortran order are refused in one line naming the file', () => {
-    expect(inputError(() => readNpy(path.join(fixtures, 'f8.npy')))).toMatch(/f8\.npy holds '<f8' values; ModeLab reads '<f4', '\|u1', '<i4', '<i8'/);
-    expect(inputError(() => readNpy(path.join(fixtures, 'fortran.npy')))).toMatch(/fortran\.npy is stored in Fortran order; save it in C order/);
+    expect(refusal(() => readNpy(path.join(fixtures, 'f8.npy')))).toMatch(/f8\.npy holds '<f8' values; ModeLab reads '<f4', '\|u1', '<i4', '<i8'/);
+    expect(refusal(() => readNpy(path.join(fixtures, 'fortran.npy')))).toMatch(/fortran\.npy is stored in Fortran order; save it in C order/);
   });
 
   it('not a .npy file, an unknown version, a truncated header or data: one line each', () => {
@@ -86,16 +76,16 @@ describe('.npy files written by NumPy', () => {
       return f;
     };
     const good = npyBytes('<f4', [2, 2], new Float32Array([1, 2, 3, 4]));
-    expect(inputError(() => readNpy(file('text.npy', Buffer.from('hello, world\n'))))).toMatch(/text\.npy is not a \.npy file/);
+    expect(refusal(() => readNpy(file('text.npy', Buffer.from('hello, world\n'))))).toMatch(/text\.npy is not a \.npy file/);
     const v9 = Buffer.from(good);
     v9[6] = 9;
-    expect(inputError(() => readNpy(file('v9.npy', v9)))).toMatch(/v9\.npy: \.npy format version 9\.0 is not supported/);
-    expect(inputError(() => readNpyHeader(file('cut-header.npy', good.subarray(0, 40))))).toMatch(/cut-header\.npy is truncated inside its header/);
-    expect(inputError(() => readNpy(file('cut-data.npy', good.subarray(0, good.length - 3))))).toMatch(/cut-data\.npy holds 13 data bytes; its header says 2×2 float32 values \(16 bytes\): truncated/);
-    expect(inputError(() => readNpy(file('long.npy', Buffer.concat([good, Buffer.alloc(4)]))))).toMatch(/long\.npy holds 20 data bytes/);
+    expect(refusal(() => readNpy(file('v9.npy', v9)))).toMatch(/v9\.npy: \.npy format version 9\.0 is not supported/);
+    expect(refusal(() => readNpyHeader(file('cut-header.npy', good.subarray(0, 40))))).toMatch(/cut-header\.npy is truncated inside its header/);
+    expect(refusal(() => readNpy(file('cut-data.npy', good.subarray(0, good.length - 3))))).toMatch(/cut-data\.npy holds 13 data bytes; its header says 2×2 float32 values \(16 bytes\): truncated/);
+    expect(refusal(() => readNpy(file('long.npy', Buffer.concat([good, Buffer.alloc(4)]))))).toMatch(/long\.npy holds 20 data bytes/);
     const noShape = Buffer.from(good.toString('latin1').replace("'shape'", "'shapf'"), 'latin1');
-    expect(inputError(() => readNpy(file('no-shape.npy', noShape)))).toMatch(/no-shape\.npy: its \.npy header is not a dict with descr, fortran_order and shape/);
-    expect(inputError(() => readNpy(path.join(tmp, 'absent.npy'), 'label file'))).toMatch(/label file not found: .*absent\.npy/);
+    expect(refusal(() => readNpy(file('no-shape.npy', noShape)))).toMatch(/no-shape\.npy: its \.npy header is not a dict with descr, fortran_order and shape/);
+    expect(refusal(() => readNpy(path.join(tmp, 'absent.npy'), 'label file'))).toMatch(/label file not found: .*absent\.npy/);
   });
 });
 
@@ -186,7 +176,7 @@ describe('a dataset from a folder of .npy arrays', () => {
   });
 
   it('each bad folder is refused in one line that names the file and the rule', () => {
-    const bad = (name: string, a: Partial<NpyArrays>, extra: Record<string, unknown> = {}): string => inputError(() => loadDataset(cfg(folder(name, a), extra)));
+    const bad = (name: string, a: Partial<NpyArrays>, extra: Record<string, unknown> = {}): string => refusal(() => loadDataset(cfg(folder(name, a), extra)));
     const nan = Float32Array.from(train.x, (v) => v / 255);
     nan[37] = Number.NaN;
     expect(bad('nan', { xTrain: { descr: '<f4', shape: [40, ...hwc], data: nan }, xTest: { descr: '<f4', shape: [12, ...hwc], data: asFloat(test.x) } })).toMatch(
@@ -220,7 +210,7 @@ describe('a dataset from a folder of .npy arrays', () => {
   it('a missing file is found before the run starts (checkDatasetFiles), in one line', () => {
     const dir = folder('missing');
     rmSync(path.join(dir, 'y_test.npy'));
-    expect(inputError(() => checkDatasetFiles(cfg(dir)))).toMatch(/test labels not found: .*missing\/y_test\.npy/);
-    expect(inputError(() => loadDataset(cfg(dir)))).toMatch(/label file not found: .*y_test\.npy/);
+    expect(refusal(() => checkDatasetFiles(cfg(dir)))).toMatch(/test labels not found: .*missing\/y_test\.npy/);
+    expect(refusal(() => loadDataset(cfg(dir)))).toMatch(/label file not found: .*y_test\.npy/);
   });
 });

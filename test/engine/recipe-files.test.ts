@@ -12,8 +12,8 @@ import { FileRoots, recipeFiles, resolveRecipeFiles } from '../../src-main/engin
 import { loadRecipeFile } from '../../src-main/engine/recipe/presets';
 import { parseRecipe } from '../../src-main/engine/recipe/resolve';
 import { type Recipe, counterexampleRecipeSchema, recipeSchema } from '../../src-main/engine/recipe/schema';
-import { InputError } from '../../src-main/engine/util/errors';
 import { isFileField } from '../../src-main/engine/util/file-field';
+import { refusal } from './refusal';
 
 const dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'modelab-recipe-files-')));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -82,16 +82,6 @@ const withFiles = (): Recipe[] => [
   parseRecipe({ ...base, dataset: { name: 'idx', trainImages: 'ti', trainLabels: 'tl', testImages: 'si', testLabels: 'sl' } }),
 ];
 
-function refusal(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InputError);
-    expect((e as Error).message).not.toContain('\n');
-    return (e as Error).message;
-  }
-  throw new Error('expected an InputError');
-}
 
 describe('the fields that name files', () => {
   const fields = new Map([...stringFields(recipeSchema), ...stringFields(counterexampleRecipeSchema)]);

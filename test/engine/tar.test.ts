@@ -1,19 +1,10 @@
 /** The tar reader (data/tar.ts): files and folders read back; links, escaping names and corrupt archives refused. */
 import { describe, expect, it } from 'vitest';
 import { readTar } from '../../src-main/engine/data/tar';
-import { InputError } from '../../src-main/engine/util/errors';
+import { refusal } from './refusal';
 import { tarBytes } from './tar-files';
 
-function refused(bytes: Buffer): string {
-  try {
-    readTar(bytes, 'a.tar.gz');
-  } catch (e) {
-    expect(e).toBeInstanceOf(InputError);
-    expect((e as Error).message).not.toContain('\n');
-    return (e as Error).message;
-  }
-  throw new Error('expected an error, got none');
-}
+const refused = (bytes: Buffer): string => refusal(() => readTar(bytes, 'a.tar.gz'));
 
 describe('readTar', () => {
   it('reads files and folders, gzip-compressed or not, with their bytes', () => {

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readTfjsLayersModel } from '../../src-main/engine/io/tfjs-layers';
-import { InputError } from '../../src-main/engine/util/errors';
+import { refusal } from './refusal';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'modelab-tfjs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,16 +28,7 @@ function model(name: string, doc: Record<string, unknown> = {}, shard = Buffer.f
   return path.join(d, 'model.json');
 }
 
-function refusal(file: string): string {
-  try {
-    readTfjsLayersModel(file);
-  } catch (e) {
-    expect(e).toBeInstanceOf(InputError);
-    expect((e as Error).message).not.toContain('\n');
-    return (e as Error).message;
-  }
-  throw new Error('expected an InputError');
-}
+const refused = (file: string): string => refusal(() => readTfjsLayersModel(file));
 
 describe('TensorFlow.js layers models', () => {
   it('reads the weights in manifest order, the shards concatenated, and the Keras converter’s topology', () => {
@@ -72,12 +63,12 @@ describe('TensorFlow.js layers models', () => {
     ['channels_first', { modelTopology: { class_name: 'Sequential', config: { layers: [{ class_name: 'Conv2D', config: { name: 'c', data_format: 'channels_first' } }] } } }, /is channels_first/],
     ['no manifest', { weightsManifest: undefined }, /is not a TensorFlow\.js layers model \(no weightsManifest\)/],
   ])('refuses %s', (name, doc, re) => {
-    expect(refusal(model(name.replace(/\W+/g, '-'), doc))).toMatch(re);
+    expect(refused(model(name.replace(/\W+/g, '-'), doc))).toMatch(re);
   });
 
   it('refuses a file that is not JSON', () => {
     const f = path.join(dir, 'broken.json');
     writeFileSync(f, '{"weightsManifest": [');
-    expect(refusal(f)).toMatch(/is not a JSON file/);
+    expect(refused(f)).toMatch(/is not a JSON file/);
   });
 });
