@@ -14,17 +14,21 @@ export function setPresetsDir(dir: string): void {
   presetsDir = dir;
 }
 
-export function listPresets(): { name: string; description: string }[] {
-  if (!existsSync(presetsDir)) return [];
-  return readdirSync(presetsDir)
+/** The JSON documents of a preset folder by name, with their descriptions (run presets here, study presets beside). */
+export function listJsonPresets(dir: string): { name: string; description: string }[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .map((f) => f.replace(/\.json$/, ''))
     .sort()
     .map((name) => {
-      const f = `${name}.json`;
-      const doc = JSON.parse(readFileSync(path.join(presetsDir, f), 'utf8')) as { name: string; description?: string };
+      const doc = JSON.parse(readFileSync(path.join(dir, `${name}.json`), 'utf8')) as { description?: string };
       return { name, description: doc.description ?? '' };
     });
+}
+
+export function listPresets(): { name: string; description: string }[] {
+  return listJsonPresets(presetsDir);
 }
 
 /** The folder presets are read from; study presets sit beside it (engine/study/presets.ts). */
@@ -45,18 +49,23 @@ export function loadPreset(name: string): AnyRecipe {
   return parseAnyRecipe(presetDocument(name), `preset ${name}`);
 }
 
-/** Reads a recipe file given with --config. */
-export function loadRecipeFile(file: string): AnyRecipe {
-  if (!existsSync(file)) throw new InputError(`config file not found: ${file}`);
-  if (statSync(file).isDirectory()) throw new InputError(`config ${file} is a folder, not a recipe file`);
+/** A JSON file given with --config (`what`: how messages name it), parsed; one line for a missing file, a folder or
+ *  bad JSON. */
+export function readJsonDocument(file: string, what: 'config' | 'study'): unknown {
+  if (!existsSync(file)) throw new InputError(`${what} file not found: ${file}`);
+  if (statSync(file).isDirectory()) throw new InputError(`${what} file ${file} is a folder, not a ${what === 'config' ? 'recipe' : 'study recipe'}`);
   // A UTF-8 byte-order mark (some editors write one) is not part of the JSON.
   const text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
-  let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    return JSON.parse(text);
   } catch (e) {
     throw new InputError(`${file} is not valid JSON: ${jsonProblem(text, e as Error)}`);
   }
+}
+
+/** Reads a recipe file given with --config. */
+export function loadRecipeFile(file: string): AnyRecipe {
+  const doc = readJsonDocument(file, 'config');
   // Files the recipe names are relative to the recipe file's folder.
   return resolveRecipeFiles(parseAnyRecipe(doc, file), { dir: path.dirname(path.resolve(file)), recipeFile: file });
 }
@@ -65,7 +74,7 @@ export function loadRecipeFile(file: string): AnyRecipe {
  * What is wrong with `text`, in one line that quotes none of it (it may be any bytes): V8's message for an unexpected
  * character echoes the text around it, so the character is named instead (as U+XXXX unless plain ASCII).
  */
-export function jsonProblem(text: string, e: Error): string {
+function jsonProblem(text: string, e: Error): string {
   const hint = /(^|[\s:,[])-?(NaN|Infinity)\b/.test(text) ? ' (NaN and Infinity are not JSON numbers: write a number, or null)' : '';
   const m = /^Unexpected token '([\s\S]+?)', /u.exec(e.message);
   if (!m) return `${e.message.replace(/\s+/g, ' ')}${hint}`;

@@ -1,23 +1,14 @@
 /** Built-in study presets: the JSON study recipes in resources/studies/, beside the run presets. */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { jsonProblem, presetsDirectory } from '../recipe/presets';
+import { listJsonPresets, presetsDirectory, readJsonDocument } from '../recipe/presets';
 import { InputError } from '../util/errors';
 import { type ResolvedStudy, resolveStudy } from './expand';
 
 const studiesDir = (): string => path.join(path.dirname(presetsDirectory()), 'studies');
 
 export function listStudyPresets(): { name: string; description: string }[] {
-  const dir = studiesDir();
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => f.replace(/\.json$/, ''))
-    .sort()
-    .map((name) => {
-      const doc = JSON.parse(readFileSync(path.join(dir, `${name}.json`), 'utf8')) as { description?: string };
-      return { name, description: doc.description ?? '' };
-    });
+  return listJsonPresets(studiesDir());
 }
 
 export function loadStudyPreset(name: string, o: { quick?: boolean } = {}): ResolvedStudy {
@@ -30,14 +21,6 @@ export function loadStudyPreset(name: string, o: { quick?: boolean } = {}): Reso
 
 /** Reads a study recipe file given with --config. */
 export function loadStudyFile(file: string, o: { quick?: boolean } = {}): ResolvedStudy {
-  if (!existsSync(file)) throw new InputError(`study file not found: ${file}`);
-  if (statSync(file).isDirectory()) throw new InputError(`study file ${file} is a folder, not a study recipe`);
-  const text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`${file} is not valid JSON: ${jsonProblem(text, e as Error)}`);
-  }
+  const doc = readJsonDocument(file, 'study');
   return resolveStudy(doc, file, o);
 }
