@@ -101,14 +101,15 @@ describe('history columns and compare colours', () => {
     await expect.poll(async () => ((await hint.count()) ? hint.innerText() : ''), POLL).toMatch(/^To compare runs, tick them in the history/);
     // Ticking a run answers the hint; the toolbar's Compare then compares it, and the top bar marks that page.
     await page.getByLabel('Select same colour 0').check();
-    expect(await hint.count()).toBe(0);
+    await expect.poll(() => hint.count(), POLL).toBe(0);
     await page.getByTestId('compare').click();
     await expect.poll(() => page.evaluate(() => location.hash), POLL).toMatch(/^#\/compare\?ids=/);
-    expect(await page.locator('[data-nav="compare"]').getAttribute('aria-current')).toBe('page');
+    // The hash changes before the top bar re-renders: wait for the mark, do not read it once.
+    await expect.poll(() => page.locator('[data-nav="compare"]').getAttribute('aria-current'), POLL).toBe('page');
     // A comparison emptied (its last run removed) says how to choose runs again.
     await page.getByRole('button', { name: 'Remove same colour 0 from the comparison' }).click();
     await expect.poll(async () => ((await hint.count()) ? hint.innerText() : ''), POLL).toMatch(/^To compare runs, tick them in the history/);
-    expect(await page.locator('[data-nav="compare"]').getAttribute('aria-current')).toBeNull();
+    await expect.poll(() => page.locator('[data-nav="compare"]').getAttribute('aria-current'), POLL).toBeNull();
   });
 
   it('shows a WARNING check amber, apart from a fail, in the history and in the comparison', async () => {
